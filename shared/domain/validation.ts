@@ -1,0 +1,54 @@
+import type { z } from 'zod';
+import { type FieldError, ValidationError } from './errors.ts';
+
+/** Where a value came from; the first element of every 422 `loc`. */
+export type Location = 'body' | 'query' | 'path' | 'header' | 'inputs';
+
+const typeNames: Record<string, string> = {
+  int: 'integer',
+  number: 'number',
+  string: 'string',
+  boolean: 'boolean',
+  object: 'object',
+  array: 'array',
+  null: 'null',
+};
+
+const describe = (issue: z.core.$ZodIssue): string => {
+  switch (issue.code) {
+    case 'invalid_type':
+      return `Expected ${typeNames[issue.expected] ?? issue.expected}`;
+    case 'unrecognized_keys':
+      return 'Unknown field';
+    default:
+      return issue.message;
+  }
+};
+
+/** Turns zod issues into `errors[]` entries located under `location` (`["body", "timeout_sec"]`). */
+export const fieldErrors = (issues: readonly z.core.$ZodIssue[], location: Location): FieldError[] =>
+  issues.flatMap((issue): FieldError[] => {
+    const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+    if (issue.code === 'unrecognized_keys') {
+      // One entry per unknown key, located at the key itself, so a client sees which field to drop.
+      return issue.keys.map((key) => ({
+        loc: [location, ...path, key],
+        msg: describe(issue),
+        type: issue.code,
+      }));
+    }
+    return [{ loc: [location, ...path], msg: describe(issue), type: issue.code }];
+  });
+
+/** Parses `value` with `schema`, throwing a 422 {@link ValidationError} located under `location`. */
+export const parseOrThrow = <S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  location: Location,
+): z.output<S> => {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new ValidationError(fieldErrors(result.error.issues, location));
+  }
+  return result.data;
+};
