@@ -1,0 +1,66 @@
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+/**
+ * The one table definition: DynamoDB Local tests, the local stack and the CDK stack all build
+ * the table from this, so their key schemas cannot drift.
+ *
+ * Index use (single-table design, attributes overloaded per item type):
+ * - gsi1: environments of a workspace, newest first (`WS#<org>#<ws>`, `<created_at>#<id>`);
+ *   task versions of an org (`TASKS#<org>`, `<name>#<padded version>`).
+ * - gsi2: public versions of one task name (`PUBLIC#<name>`, `<org>#V#<padded version>`).
+ * - gsi3: live environments, sharded by the first hex digit of the id (`LIVE#<digit>`,
+ *   `<expires_at>#<id>`), for the reconciler; public task versions of every org
+ *   (`PUBLIC_TASKS`, `<name>#<org>#<padded version>`), for listing. Sparse: an item leaves the
+ *   index when the attribute is removed (an environment on reaching a final state).
+ */
+export const tableDefinition = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute: 'ttl',
+  globalIndexes: [
+    { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: 'ALL' },
+    { indexName: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: 'ALL' },
+    { indexName: 'gsi3', partitionKey: 'gsi3pk', sortKey: 'gsi3sk', projection: 'ALL' },
+  ],
+} as const;
+
+export type IndexName = (typeof tableDefinition.globalIndexes)[number]['indexName'];
+
+/** CreateTable input for DynamoDB Local (and any non-CDK setup). */
+export const createTableInput = (tableName: string): CreateTableCommandInput => {
+  const keyNames = [
+    tableDefinition.partitionKey,
+    tableDefinition.sortKey,
+    ...tableDefinition.globalIndexes.flatMap((i) => [i.partitionKey, i.sortKey]),
+  ];
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: keyNames.map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+    KeySchema: [
+      { AttributeName: tableDefinition.partitionKey, KeyType: 'HASH' },
+      { AttributeName: tableDefinition.sortKey, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: tableDefinition.globalIndexes.map((i) => ({
+      IndexName: i.indexName,
+      KeySchema: [
+        { AttributeName: i.partitionKey, KeyType: 'HASH' },
+        { AttributeName: i.sortKey, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: i.projection },
+    })),
+  };
+};
+
+/** Powertools idempotency table: its own schema (`id` hash key, `expiration` TTL). */
+export const idempotencyTableDefinition = {
+  partitionKey: 'id',
+  ttlAttribute: 'expiration',
+} as const;
+
+export const createIdempotencyTableInput = (tableName: string): CreateTableCommandInput => ({
+  TableName: tableName,
+  BillingMode: 'PAY_PER_REQUEST',
+  AttributeDefinitions: [{ AttributeName: idempotencyTableDefinition.partitionKey, AttributeType: 'S' }],
+  KeySchema: [{ AttributeName: idempotencyTableDefinition.partitionKey, KeyType: 'HASH' }],
+});

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+
+/** The states of `API.md`. `paused` exists for compatibility; only a suspending runtime reaches it. */
+export const environmentStates = ['building', 'provisioning', 'ready', 'paused', 'torn_down', 'failed'] as const;
+export const environmentStateSchema = z.enum(environmentStates);
+export type EnvironmentState = z.infer<typeof environmentStateSchema>;
+
+export const finalStates: readonly EnvironmentState[] = ['torn_down', 'failed'];
+export const liveStates: readonly EnvironmentState[] = ['building', 'provisioning', 'ready', 'paused'];
+
+const transitions: Record<EnvironmentState, readonly EnvironmentState[]> = {
+  building: ['provisioning', 'ready', 'torn_down', 'failed'],
+  provisioning: ['ready', 'torn_down', 'failed'],
+  ready: ['paused', 'torn_down', 'failed'],
+  // Resuming is the one move "back"; it exists only where the runtime can suspend.
+  paused: ['ready', 'torn_down', 'failed'],
+  torn_down: [],
+  failed: [],
+};
+
+export const isFinal = (state: EnvironmentState): boolean => finalStates.includes(state);
+
+/** Whether `from → to` is a legal move. Staying in the same state is not a transition. */
+export const canTransition = (from: EnvironmentState, to: EnvironmentState): boolean =>
+  transitions[from].includes(to);
+
+/** The states from which `to` may be entered; used as the condition of every state write. */
+export const statesAllowedBefore = (to: EnvironmentState): EnvironmentState[] =>
+  environmentStates.filter((from) => canTransition(from, to));
+
+export const serviceUrlSchema = z.object({
+  url: z.string(),
+  host: z.string(),
+  port: z.number().int(),
+  protocol: z.string(),
+});
+export type ServiceUrl = z.infer<typeof serviceUrlSchema>;
+export type ServiceUrls = Record<string, ServiceUrl>;
+
+/** An exposed (service, port) of a task; `key` names its `service_urls` entry and template variables. */
+export const endpointSchema = z.object({
+  key: z.string(),
+  service: z.string(),
+  port: z.number().int(),
+});
+export type Endpoint = z.infer<typeof endpointSchema>;
+
+/** Why taskenv stopped a task; a STOPPED event after one of these is `torn_down`, not `failed`. */
+export const stopReasons = ['deleted', 'expired', 'reconciler'] as const;
+export type StopReason = (typeof stopReasons)[number];
+
+/**
+ * The environment as stored. Holds nothing secret: the execute token only as its hash, the
+ * selected secrets only by id.
+ */
+export interface EnvironmentRecord {
+  readonly id: string;
+  readonly org: string;
+  readonly workspace: string;
+  readonly projectId: string;
+  /** Fully resolved `org/name@version`. */
+  readonly taskRef: string;
+  readonly state: EnvironmentState;
+  /** Last applied ECS `detail.version`; 0 until the first event. */
+  readonly eventVersion: number;
+  readonly taskArn: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly expiresAt: string | null;
+  readonly timeoutSec: number;
+  readonly inputs: Record<string, string | number | boolean>;
+  readonly secretIds: readonly string[];
+  /** The exposed endpoints, kept so the event path needs no task lookup. */
+  readonly endpoints: readonly Endpoint[];
+  /** The instruction template, kept while the instruction waits for service variables. */
+  readonly instructionTemplate: string | null;
+  readonly instruction: string | null;
+  readonly serviceUrls: ServiceUrls | null;
+  readonly executeTokenHash: string;
+  readonly taskVerification: Record<string, unknown> | null;
+  readonly error: string | null;
+  /** Set when taskenv asked the runtime to stop the task. */
+  readonly stopReason: StopReason | null;
+  /** Launch attempts so far; the reconciler gives up after a few. */
+  readonly launchAttempts: number;
+}

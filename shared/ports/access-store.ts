@@ -1,0 +1,12 @@
+import type { OrgRecord } from '#domain/org';
+import type { ApiKeyRecord } from '#domain/principal';
+
+/** API keys (by hash) and orgs with their limits. */
+export interface AccessStore {
+  getApiKey(keyHash: string): Promise<ApiKeyRecord | null>;
+  putApiKey(record: ApiKeyRecord): Promise<void>;
+  revokeApiKey(keyHash: string): Promise<void>;
+  getOrg(org: string): Promise<OrgRecord | null>;
+  /** Creates the org or updates its limits; never touches its running count. */
+  putOrg(org: Omit<OrgRecord, 'runningCount'>): Promise<void>;
+}

@@ -1,0 +1,76 @@
+import type {
+  EnvironmentRecord,
+  EnvironmentState,
+  ServiceUrls,
+  StopReason,
+} from '#domain/environment';
+
+/** Fields that may change after creation. Absent keys stay as they are; `null` clears. */
+export interface EnvironmentPatch {
+  readonly taskArn?: string | null;
+  readonly expiresAt?: string | null;
+  readonly serviceUrls?: ServiceUrls | null;
+  readonly instruction?: string | null;
+  readonly instructionTemplate?: string | null;
+  readonly error?: string | null;
+  readonly stopReason?: StopReason | null;
+  readonly launchAttempts?: number;
+}
+
+export interface EnvironmentQuery {
+  readonly org: string;
+  readonly workspace: string;
+  readonly states?: readonly EnvironmentState[];
+  readonly projectId?: string;
+  /** 1-based. */
+  readonly page: number;
+  readonly limit: number;
+}
+
+export interface EnvironmentPage {
+  readonly items: EnvironmentRecord[];
+  /** Matching environments over all pages. */
+  readonly total: number;
+}
+
+export interface StateChange {
+  readonly to: EnvironmentState;
+  /**
+   * The ECS `detail.version` that caused the change. When given, the change applies only if
+   * it is newer than the last applied one (stale and duplicate events change nothing).
+   */
+  readonly eventVersion?: number;
+  readonly set?: EnvironmentPatch;
+}
+
+/** Persistence of environments and of the org quota counter they hold. */
+export interface EnvironmentStore {
+  /**
+   * Records a new environment and takes one unit of its org's quota in one transaction.
+   * @throws QuotaExceededError when the org already has `quota.limit` live environments.
+   */
+  create(record: EnvironmentRecord, quota: { readonly limit: number }): Promise<void>;
+
+  get(id: string): Promise<EnvironmentRecord | null>;
+
+  /** Newest first, filtered by state and project. */
+  list(query: EnvironmentQuery): Promise<EnvironmentPage>;
+
+  /**
+   * Moves an environment to `change.to` if the state machine allows it from the current state
+   * (and the event is newer, when `eventVersion` is given). Entering a final state releases the
+   * org quota in the same transaction, so it is released exactly once.
+   * @returns the updated record, or null when the condition did not hold (nothing changed).
+   */
+  transition(id: string, change: StateChange): Promise<EnvironmentRecord | null>;
+
+  /**
+   * Changes fields of a live environment without changing its state (when `eventVersion` is
+   * given, only if newer, and the version is recorded).
+   * @returns the updated record, or null when it is final, missing or the event is stale.
+   */
+  update(id: string, set: EnvironmentPatch, options?: { readonly eventVersion?: number }): Promise<EnvironmentRecord | null>;
+
+  /** Every environment not in a final state (for the reconciler), any order. */
+  listLive(): Promise<EnvironmentRecord[]>;
+}

@@ -1,0 +1,21 @@
+import type { TestProject } from 'vitest/node';
+import { ensureTables, startDynamoDbLocal } from '#adapters/local/dynamodb-local';
+
+/**
+ * Starts one in-memory DynamoDB Local for the whole run, creates the tables from the shared
+ * definition and points the SDK at it through the standard `AWS_ENDPOINT_URL_DYNAMODB`.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const ddb = await startDynamoDbLocal();
+  const names = { table: 'taskenv-test', idempotencyTable: 'taskenv-test-idempotency' };
+  await ensureTables(ddb.endpoint, names);
+  project.provide('dynamodbEndpoint', ddb.endpoint);
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = ddb.endpoint;
+  return () => ddb.stop();
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    dynamodbEndpoint: string;
+  }
+}
