@@ -27,7 +27,10 @@ export const keepaliveRequestSchema = z
 
 export const putSecretRequestSchema = z
   .strictObject({
-    value: z.string().min(1).max(64 * 1024),
+    value: z
+      .string()
+      .min(1)
+      .max(64 * 1024),
     env_var: z
       .string()
       .regex(/^[A-Z_][A-Z0-9_]*$/, 'Must be an environment variable name ([A-Z_][A-Z0-9_]*)')

@@ -23,7 +23,9 @@ const part = '(0|[1-9][0-9]{0,5})';
 
 export const SEMVER_PATTERN = new RegExp(`^${part}\\.${part}\\.${part}$`);
 
-const PADDED_PATTERN = new RegExp(`^([0-9]{${PART_WIDTH}})\\.([0-9]{${PART_WIDTH}})\\.([0-9]{${PART_WIDTH}})$`);
+const PADDED_PATTERN = new RegExp(
+  `^([0-9]{${PART_WIDTH}})\\.([0-9]{${PART_WIDTH}})\\.([0-9]{${PART_WIDTH}})$`,
+);
 
 /** Zod schema for a strict semver string (task manifests, path parameters). */
 export const semverSchema = z

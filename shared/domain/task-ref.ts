@@ -64,7 +64,9 @@ export const parseTaskRef = (s: string): TaskRef => {
     throw new InvalidTaskRefError(`Task reference must contain at most one '/'; expected ${GRAMMAR}`);
   }
   if (at >= 0 && slash > at) {
-    throw new InvalidTaskRefError(`The org must come before the name and the version last; expected ${GRAMMAR}`);
+    throw new InvalidTaskRefError(
+      `The org must come before the name and the version last; expected ${GRAMMAR}`,
+    );
   }
 
   const head = at < 0 ? s : s.slice(0, at);

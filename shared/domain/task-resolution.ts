@@ -71,7 +71,10 @@ export const resolveTask = (
   candidates: readonly TaskCandidate[],
 ): TaskCandidate => {
   const visible = candidates.filter((c) => c.name === ref.name && (c.org === callerOrg || c.public));
-  const pool = ref.org === undefined ? unprefixedPool(callerOrg, ref, visible) : visible.filter((c) => c.org === ref.org);
+  const pool =
+    ref.org === undefined
+      ? unprefixedPool(callerOrg, ref, visible)
+      : visible.filter((c) => c.org === ref.org);
 
   const match = ref.version === undefined ? highest(pool) : pool.find((c) => c.version === ref.version);
   if (match === undefined) {

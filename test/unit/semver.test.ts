@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import {
   compareSemver,
   formatSemver,
@@ -8,8 +10,6 @@ import {
   semverSchema,
   unpadSemver,
 } from '#domain/semver';
-import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
 
 /** Small parts come up often so that equal and neighbouring versions are generated, not only huge ones. */
 const part = fc.oneof(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: SEMVER_PART_MAX }));
@@ -75,9 +75,12 @@ describe('parseSemver', () => {
 
   it('agrees with isSemver on arbitrary strings', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.string({ unit: fc.constantFrom('0', '1', '9', '.', '-') })), (s) => {
-        expect(isSemver(s)).toBe(parseSemver(s) !== undefined);
-      }),
+      fc.property(
+        fc.oneof(fc.string(), fc.string({ unit: fc.constantFrom('0', '1', '9', '.', '-') })),
+        (s) => {
+          expect(isSemver(s)).toBe(parseSemver(s) !== undefined);
+        },
+      ),
     );
   });
 });
@@ -219,10 +222,14 @@ describe('unpadSemver', () => {
     expect(unpadSemver('000001.000010.000000')).toBe('1.10.0');
   });
 
-  it.each(['1.10.0', '00001.000010.000000', '000001.000010.0000000', '000001-000010-000000', 'V#000001.000010.000000', ''])(
-    'refuses the corrupt key %j with a RangeError',
-    (key) => {
-      expect(() => unpadSemver(key)).toThrow(RangeError);
-    },
-  );
+  it.each([
+    '1.10.0',
+    '00001.000010.000000',
+    '000001.000010.0000000',
+    '000001-000010-000000',
+    'V#000001.000010.000000',
+    '',
+  ])('refuses the corrupt key %j with a RangeError', (key) => {
+    expect(() => unpadSemver(key)).toThrow(RangeError);
+  });
 });

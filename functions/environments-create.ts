@@ -1,0 +1,61 @@
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { z } from 'zod';
+import { ecsClient } from '#adapters/aws/clients/ecs';
+import { eventBridgeClient } from '#adapters/aws/clients/eventbridge';
+import { s3Client } from '#adapters/aws/clients/s3';
+import { schedulerClient } from '#adapters/aws/clients/scheduler';
+import { secretsManagerClient } from '#adapters/aws/clients/secrets-manager';
+import { createDocumentClient } from '#adapters/aws/dynamodb/client';
+import {
+  apiConfig,
+  busConfig,
+  dynamoStores,
+  ecsConfig,
+  ecsRuntime,
+  envFileConfig,
+  eventBus,
+  s3EnvFiles,
+  schedulerConfig,
+  schedulerExpiry,
+  secretsConfig,
+  secretValues,
+  tableConfig,
+} from '#adapters/aws/wiring';
+import { randomIds, systemClock } from '#ports/clock';
+import { parseConfig } from '#shared/config';
+import { createEnvironmentsCreateHandler } from '#shared/handlers/environments-create';
+import { createLogger } from '#shared/observability';
+
+const config = parseConfig(
+  z.object({
+    ...tableConfig,
+    ...apiConfig,
+    ...ecsConfig,
+    ...envFileConfig,
+    ...schedulerConfig,
+    ...secretsConfig,
+    ...busConfig,
+    IDEMPOTENCY_TABLE_NAME: z.string().min(1),
+  }),
+);
+const documentClient = createDocumentClient();
+const { store, tasks, access, secretMetadata } = dynamoStores(documentClient, config);
+
+export const handler = createEnvironmentsCreateHandler({
+  deps: {
+    store,
+    tasks,
+    access,
+    secretMetadata,
+    secretValues: secretValues(secretsManagerClient, config),
+    envFiles: s3EnvFiles(s3Client, config),
+    runtime: ecsRuntime(ecsClient, config),
+    expiry: schedulerExpiry(schedulerClient, config),
+    publisher: eventBus(eventBridgeClient, config),
+    clock: systemClock,
+    ids: randomIds,
+  },
+  logger: createLogger('environments-create'),
+  idempotency: new DynamoDBPersistenceLayer({ tableName: config.IDEMPOTENCY_TABLE_NAME }),
+  ...(config.MIN_CLIENT_VERSION === undefined ? {} : { minClientVersion: config.MIN_CLIENT_VERSION }),
+});

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { ecsClient } from '#adapters/aws/clients/ecs';
+import { eventBridgeClient } from '#adapters/aws/clients/eventbridge';
+import { s3Client } from '#adapters/aws/clients/s3';
+import { schedulerClient } from '#adapters/aws/clients/scheduler';
+import { createDocumentClient } from '#adapters/aws/dynamodb/client';
+import {
+  apiConfig,
+  busConfig,
+  dynamoStores,
+  ecsConfig,
+  ecsRuntime,
+  envFileConfig,
+  eventBus,
+  s3EnvFiles,
+  schedulerConfig,
+  schedulerExpiry,
+  tableConfig,
+} from '#adapters/aws/wiring';
+import { systemClock } from '#ports/clock';
+import { parseConfig } from '#shared/config';
+import { createEnvironmentsManageHandler } from '#shared/handlers/environments-manage';
+import { createLogger } from '#shared/observability';
+
+const config = parseConfig(
+  z.object({ ...tableConfig, ...apiConfig, ...ecsConfig, ...envFileConfig, ...schedulerConfig, ...busConfig }),
+);
+const { store, access } = dynamoStores(createDocumentClient(), config);
+
+export const handler = createEnvironmentsManageHandler({
+  deps: {
+    store,
+    access,
+    runtime: ecsRuntime(ecsClient, config),
+    expiry: schedulerExpiry(schedulerClient, config),
+    envFiles: s3EnvFiles(s3Client, config),
+    publisher: eventBus(eventBridgeClient, config),
+    clock: systemClock,
+  },
+  logger: createLogger('environments-manage'),
+  ...(config.MIN_CLIENT_VERSION === undefined ? {} : { minClientVersion: config.MIN_CLIENT_VERSION }),
+});

@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import { secretsManagerClient } from '#adapters/aws/clients/secrets-manager';
+import { createDocumentClient } from '#adapters/aws/dynamodb/client';
+import { DynamoSecretMetadataStore } from '#adapters/aws/dynamodb/secret-metadata-store';
+import { apiConfig, secretsConfig, secretValues, tableConfig } from '#adapters/aws/wiring';
+import { systemClock } from '#ports/clock';
+import { parseConfig } from '#shared/config';
+import { createSecretsHandler } from '#shared/handlers/secrets';
+import { createLogger } from '#shared/observability';
+
+const config = parseConfig(z.object({ ...tableConfig, ...apiConfig, ...secretsConfig }));
+
+export const handler = createSecretsHandler({
+  deps: {
+    metadata: new DynamoSecretMetadataStore({ client: createDocumentClient(), tableName: config.TABLE_NAME }),
+    values: secretValues(secretsManagerClient, config),
+    clock: systemClock,
+  },
+  logger: createLogger('secrets'),
+  ...(config.MIN_CLIENT_VERSION === undefined ? {} : { minClientVersion: config.MIN_CLIENT_VERSION }),
+});

@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import { ecsClient } from '#adapters/aws/clients/ecs';
+import { createDocumentClient } from '#adapters/aws/dynamodb/client';
+import { DynamoTaskRegistry } from '#adapters/aws/dynamodb/task-registry';
+import { apiConfig, ecsConfig, ecsRuntime, tableConfig } from '#adapters/aws/wiring';
+import { systemClock } from '#ports/clock';
+import { parseConfig } from '#shared/config';
+import { createTasksHandler } from '#shared/handlers/tasks';
+import { createLogger } from '#shared/observability';
+
+const config = parseConfig(z.object({ ...tableConfig, ...apiConfig, ...ecsConfig }));
+
+export const handler = createTasksHandler({
+  deps: {
+    tasks: new DynamoTaskRegistry({ client: createDocumentClient(), tableName: config.TABLE_NAME }),
+    runtime: ecsRuntime(ecsClient, config),
+    clock: systemClock,
+  },
+  logger: createLogger('tasks'),
+  ...(config.MIN_CLIENT_VERSION === undefined ? {} : { minClientVersion: config.MIN_CLIENT_VERSION }),
+});

@@ -1,0 +1,7 @@
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+
+/**
+ * Built once per cold start and shared by the function's adapters, so connections are reused
+ * across invocations; region and credentials come from the Lambda environment.
+ */
+export const schedulerClient = new SchedulerClient({});

@@ -1,0 +1,289 @@
+import {
+  type ContainerDefinition,
+  type ContainerOverride,
+  DescribeTasksCommand,
+  type ECSClient,
+  ECSServiceException,
+  type Failure,
+  ListTasksCommand,
+  type ListTasksCommandInput,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+  type RunTaskCommandOutput,
+  StopTaskCommand,
+  type Task,
+} from '@aws-sdk/client-ecs';
+import type { TaskVersionRecord } from '#domain/task-version';
+import {
+  type ContainerRuntime,
+  LaunchFailedError,
+  type LaunchRequest,
+  type RuntimeTask,
+} from '#ports/container-runtime';
+
+/** Where and as whom taskenv's tasks run; the same for every environment of a deployment. */
+export interface EcsRuntimeConfig {
+  readonly clusterArn: string;
+  readonly subnets: readonly string[];
+  readonly securityGroups: readonly string[];
+  /** True in URL mode `public` (clients reach the task at its ENI's public IP). */
+  readonly assignPublicIp: boolean;
+  /** Pulls images, writes logs and reads the env file from S3. */
+  readonly executionRoleArn: string;
+  /** What the task's own code may do; meant to be (nearly) nothing. */
+  readonly taskRoleArn: string;
+  readonly logGroupName: string;
+  readonly region: string;
+}
+
+/** The only variable taskenv puts in overrides: an id, never a secret (ECS echoes overrides). */
+export const ENVIRONMENT_ID_ENV_VAR = 'TASKENV_ENVIRONMENT_ID';
+
+/** Prefix of the RunTask `group` of every task taskenv starts; orphan detection keys on it. */
+const GROUP_PREFIX = 'taskenv:';
+
+const FAMILY_MAX_LENGTH = 255;
+const STOP_REASON_MAX_LENGTH = 255;
+/** Failure reasons reach clients in the 502 `detail` and the environment's `error`. */
+const FAILURE_REASON_MAX_LENGTH = 500;
+const DESCRIBE_BATCH_SIZE = 100;
+
+const truncate = (text: string, max: number): string => (text.length <= max ? text : text.slice(0, max));
+
+/** ECS family: up to 255 letters, digits, `_` and `-`. Org and name are slugs already; this is a backstop. */
+export const familyOf = (org: string, name: string): string =>
+  truncate(`taskenv-${org}-${name}`.replace(/[^A-Za-z0-9_-]/g, '-'), FAMILY_MAX_LENGTH);
+
+const describeFailures = (failures: readonly Failure[]): string =>
+  failures
+    .map((f) => {
+      const reason = f.reason ?? 'unknown reason';
+      return f.detail ? `${reason} (${f.detail})` : reason;
+    })
+    .join('; ');
+
+/**
+ * A fault worth retrying rather than failing the environment for: the same RunTask with the
+ * same `clientToken` later (Lambda retry, reconciler) starts at most one task.
+ */
+const isTransient = (e: ECSServiceException): boolean =>
+  e.$fault === 'server' || e.name === 'ThrottlingException' || e.$retryable?.throttling === true;
+
+/** StopTask answers InvalidParameterException "The referenced task was not found" for unknown ARNs. */
+const isUnknownTask = (e: ECSServiceException): boolean =>
+  e.name === 'ResourceNotFoundException' ||
+  (e.name === 'InvalidParameterException' && /not found|stopped/i.test(e.message));
+
+const toRuntimeTask = (task: Task & { taskArn: string }): RuntimeTask => ({
+  taskArn: task.taskArn,
+  startedBy: task.startedBy ?? null,
+  group: task.group ?? null,
+  lastStatus: task.lastStatus ?? 'UNKNOWN',
+  desiredStatus: task.desiredStatus ?? 'UNKNOWN',
+  stopCode: task.stopCode ?? null,
+  stoppedReason: task.stoppedReason ?? null,
+  containers: (task.containers ?? []).map((c) => ({
+    name: c.name ?? '',
+    exitCode: c.exitCode ?? null,
+    reason: c.reason ?? null,
+  })),
+});
+
+/**
+ * {@link ContainerRuntime} on ECS Fargate: a task version is a task definition, an environment
+ * is one RunTask. Secrets and the execute token reach the containers only through the
+ * environment's S3 env file (`environmentFiles`), never through overrides, because ECS echoes
+ * overrides in DescribeTasks and in every task state change event.
+ */
+export class EcsRuntime implements ContainerRuntime {
+  readonly #ecs: ECSClient;
+  readonly #config: EcsRuntimeConfig;
+
+  constructor({ ecs, config }: { ecs: ECSClient; config: EcsRuntimeConfig }) {
+    this.#ecs = ecs;
+    this.#config = config;
+  }
+
+  async register(task: Omit<TaskVersionRecord, 'taskDefinitionArn'>): Promise<{ taskDefinitionArn: string }> {
+    const { manifest } = task;
+    const containerDefinitions = Object.entries(manifest.services).map(
+      ([name, service]): ContainerDefinition => ({
+        name,
+        image: service.image,
+        essential: service.essential,
+        portMappings: service.ports.map((containerPort) => ({ containerPort, protocol: 'tcp' })),
+        ...(service.command === undefined ? {} : { command: [...service.command] }),
+        environment: Object.entries(service.env ?? {})
+          // Keys are unique, so a code-point order is total and stable across registrations.
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([envName, value]) => ({ name: envName, value })),
+        logConfiguration: {
+          logDriver: 'awslogs',
+          options: {
+            'awslogs-group': this.#config.logGroupName,
+            'awslogs-region': this.#config.region,
+            'awslogs-stream-prefix': `${task.org}.${task.name}`,
+          },
+        },
+      }),
+    );
+    const response = await this.#ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: familyOf(task.org, task.name),
+        networkMode: 'awsvpc',
+        requiresCompatibilities: ['FARGATE'],
+        cpu: String(manifest.resources.cpu),
+        memory: String(manifest.resources.memory),
+        runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
+        executionRoleArn: this.#config.executionRoleArn,
+        taskRoleArn: this.#config.taskRoleArn,
+        containerDefinitions,
+        tags: [
+          { key: 'taskenv:org', value: task.org },
+          { key: 'taskenv:task', value: task.name },
+          { key: 'taskenv:version', value: task.version },
+        ],
+      }),
+    );
+    const taskDefinitionArn = response.taskDefinition?.taskDefinitionArn;
+    if (taskDefinitionArn === undefined) {
+      throw new Error(`RegisterTaskDefinition returned no ARN for ${task.org}/${task.name}@${task.version}`);
+    }
+    return { taskDefinitionArn };
+  }
+
+  async launch(request: LaunchRequest): Promise<{ taskArn: string }> {
+    const { environmentId, org, workspace, task, envFileRef } = request;
+    if (task.taskDefinitionArn === null) {
+      throw new LaunchFailedError(
+        `${task.org}/${task.name}@${task.version} has no ECS task definition; publish it again`,
+      );
+    }
+    const containerOverrides = Object.keys(task.manifest.services).map(
+      (name): ContainerOverride => ({
+        name,
+        environmentFiles: [{ type: 's3', value: envFileRef }],
+        environment: [{ name: ENVIRONMENT_ID_ENV_VAR, value: environmentId }],
+      }),
+    );
+    const command = new RunTaskCommand({
+      cluster: this.#config.clusterArn,
+      taskDefinition: task.taskDefinitionArn,
+      launchType: 'FARGATE',
+      count: 1,
+      // A retried launch of the same environment returns the first task instead of a second one.
+      clientToken: environmentId,
+      startedBy: environmentId,
+      group: `${GROUP_PREFIX}${org}`,
+      tags: [
+        { key: 'taskenv:org', value: org },
+        { key: 'taskenv:workspace', value: workspace },
+        { key: 'taskenv:environment-id', value: environmentId },
+      ],
+      networkConfiguration: {
+        awsvpcConfiguration: {
+          subnets: [...this.#config.subnets],
+          securityGroups: [...this.#config.securityGroups],
+          assignPublicIp: this.#config.assignPublicIp ? 'ENABLED' : 'DISABLED',
+        },
+      },
+      overrides: { containerOverrides },
+    });
+
+    let response: RunTaskCommandOutput;
+    try {
+      response = await this.#ecs.send(command);
+    } catch (e) {
+      if (e instanceof ECSServiceException && !isTransient(e)) {
+        throw new LaunchFailedError(truncate(`${e.name}: ${e.message}`, FAILURE_REASON_MAX_LENGTH), {
+          cause: e,
+        });
+      }
+      throw e;
+    }
+
+    const failures = response.failures ?? [];
+    if (failures.length > 0) {
+      throw new LaunchFailedError(truncate(describeFailures(failures), FAILURE_REASON_MAX_LENGTH));
+    }
+    const taskArn = response.tasks?.[0]?.taskArn;
+    if (taskArn === undefined) {
+      throw new LaunchFailedError('ECS started no task and reported no failure');
+    }
+    return { taskArn };
+  }
+
+  async stop(taskArn: string, reason: string): Promise<void> {
+    try {
+      await this.#ecs.send(
+        new StopTaskCommand({
+          cluster: this.#config.clusterArn,
+          task: taskArn,
+          reason: truncate(reason, STOP_REASON_MAX_LENGTH),
+        }),
+      );
+    } catch (e) {
+      // Gone already is the goal reached; anything else (wrong cluster, no permission) must surface.
+      if (e instanceof ECSServiceException && isUnknownTask(e)) {
+        return;
+      }
+      throw e;
+    }
+  }
+
+  async describe(taskArns: readonly string[]): Promise<RuntimeTask[]> {
+    const batches: string[][] = [];
+    for (let i = 0; i < taskArns.length; i += DESCRIBE_BATCH_SIZE) {
+      batches.push(taskArns.slice(i, i + DESCRIBE_BATCH_SIZE));
+    }
+    const responses = await Promise.all(
+      batches.map((tasks) =>
+        this.#ecs.send(new DescribeTasksCommand({ cluster: this.#config.clusterArn, tasks })),
+      ),
+    );
+    // Unknown ARNs come back as `failures` (reason MISSING); the port omits them.
+    return responses.flatMap((r) =>
+      (r.tasks ?? [])
+        .filter((t): t is Task & { taskArn: string } => t.taskArn !== undefined)
+        .map(toRuntimeTask),
+    );
+  }
+
+  async findByEnvironment(environmentId: string): Promise<RuntimeTask | null> {
+    // A running task is the live one; a stopped one only matters when nothing runs (ECS keeps
+    // stopped tasks listable for about an hour).
+    for (const desiredStatus of ['RUNNING', 'STOPPED'] as const) {
+      const { taskArns } = await this.#listPage({ startedBy: environmentId, desiredStatus });
+      if (taskArns.length > 0) {
+        const [task] = await this.describe(taskArns);
+        return task ?? null;
+      }
+    }
+    return null;
+  }
+
+  async listRunning(): Promise<RuntimeTask[]> {
+    // ListTasks cannot filter by group (nor by a startedBy prefix), so list the whole cluster.
+    const taskArns: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.#listPage({
+        desiredStatus: 'RUNNING',
+        ...(nextToken === undefined ? {} : { nextToken }),
+      });
+      taskArns.push(...page.taskArns);
+      nextToken = page.nextToken;
+    } while (nextToken !== undefined);
+    const tasks = await this.describe(taskArns);
+    return tasks.filter((t) => t.group?.startsWith(GROUP_PREFIX) === true);
+  }
+
+  async #listPage(
+    input: Omit<ListTasksCommandInput, 'cluster'>,
+  ): Promise<{ taskArns: string[]; nextToken: string | undefined }> {
+    const response = await this.#ecs.send(
+      new ListTasksCommand({ cluster: this.#config.clusterArn, ...input }),
+    );
+    return { taskArns: response.taskArns ?? [], nextToken: response.nextToken };
+  }
+}

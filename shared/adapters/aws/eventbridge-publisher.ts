@@ -1,0 +1,64 @@
+import {
+  type EventBridgeClient,
+  PutEventsCommand,
+  type PutEventsRequestEntry,
+} from '@aws-sdk/client-eventbridge';
+import type { EnvironmentStateChange, EventPublisher } from '#ports/event-publisher';
+
+/** PutEvents takes at most 10 entries per call. */
+const BATCH_SIZE = 10;
+
+export const EVENT_SOURCE = 'taskenv';
+export const ENVIRONMENT_STATE_CHANGE = 'Environment State Change';
+
+/** Some entries of a PutEvents call were not accepted; the whole publish must be retried. */
+export class PublishFailedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PublishFailedError';
+  }
+}
+
+/**
+ * {@link EventPublisher} on an EventBridge bus. A partly failed PutEvents throws so the
+ * consuming Lambda is retried; integrations therefore see events at least once.
+ */
+export class EventBridgePublisher implements EventPublisher {
+  readonly #eventBridge: EventBridgeClient;
+  readonly #busName: string;
+
+  constructor({ eventBridge, busName }: { eventBridge: EventBridgeClient; busName: string }) {
+    this.#eventBridge = eventBridge;
+    this.#busName = busName;
+  }
+
+  async publish(events: readonly EnvironmentStateChange[]): Promise<void> {
+    const entries = events.map(
+      (event): PutEventsRequestEntry => ({
+        EventBusName: this.#busName,
+        Source: EVENT_SOURCE,
+        DetailType: ENVIRONMENT_STATE_CHANGE,
+        Detail: JSON.stringify(event),
+        Resources: [],
+      }),
+    );
+    for (let i = 0; i < entries.length; i += BATCH_SIZE) {
+      const response = await this.#eventBridge.send(
+        new PutEventsCommand({ Entries: entries.slice(i, i + BATCH_SIZE) }),
+      );
+      const failedCount = response.FailedEntryCount ?? 0;
+      if (failedCount > 0) {
+        const reasons = [
+          ...new Set(
+            (response.Entries ?? [])
+              .filter((entry) => entry.ErrorCode !== undefined)
+              .map((entry) => `${entry.ErrorCode}: ${entry.ErrorMessage ?? 'no message'}`),
+          ),
+        ];
+        throw new PublishFailedError(
+          `EventBridge rejected ${failedCount} of ${Math.min(BATCH_SIZE, entries.length - i)} events (${reasons.join('; ')})`,
+        );
+      }
+    }
+  }
+}

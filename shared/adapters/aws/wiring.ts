@@ -1,0 +1,93 @@
+/**
+ * Configuration fragments and adapter builders shared by the Lambda entries. Builders take the
+ * SDK client as an argument, so an entry bundles only the clients it imports itself.
+ */
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { booleanFlag, commaList } from '#shared/config';
+import { DynamoAccessStore } from './dynamodb/access-store.ts';
+import { DynamoEnvironmentStore } from './dynamodb/environment-store.ts';
+import { DynamoSecretMetadataStore } from './dynamodb/secret-metadata-store.ts';
+import { DynamoTaskRegistry } from './dynamodb/task-registry.ts';
+import { Ec2AddressResolver } from './ec2-address-resolver.ts';
+import { EcsRuntime } from './ecs-runtime.ts';
+import { EventBridgePublisher } from './eventbridge-publisher.ts';
+import { S3EnvFileStore } from './s3-env-file-store.ts';
+import { SchedulerExpiry } from './scheduler-expiry.ts';
+import { SecretsManagerValueStore } from './secrets-manager-store.ts';
+
+const name = () => z.string().min(1);
+
+export const tableConfig = { TABLE_NAME: name() };
+export const apiConfig = { MIN_CLIENT_VERSION: z.string().regex(/^\d+(\.\d+)*$/).optional() };
+export const ecsConfig = {
+  AWS_REGION: name(),
+  CLUSTER_ARN: name(),
+  SUBNETS: commaList(),
+  SECURITY_GROUPS: commaList(),
+  ASSIGN_PUBLIC_IP: booleanFlag(),
+  EXECUTION_ROLE_ARN: name(),
+  TASK_ROLE_ARN: name(),
+  LOG_GROUP_NAME: name(),
+};
+export const envFileConfig = { ENV_FILE_BUCKET: name(), ENV_FILE_KMS_KEY_ID: name() };
+export const schedulerConfig = { CLUSTER_ARN: name(), SCHEDULER_GROUP: name(), SCHEDULER_ROLE_ARN: name() };
+export const secretsConfig = { SECRETS_PREFIX: name(), SECRETS_KMS_KEY_ID: name().optional() };
+export const busConfig = { EVENT_BUS_NAME: name() };
+export const urlModeConfig = { URL_MODE: z.enum(['public', 'private']) };
+
+type Out<T extends Record<string, z.ZodType>> = z.output<z.ZodObject<T>>;
+
+export const dynamoStores = (client: DynamoDBDocumentClient, c: Out<typeof tableConfig>) => {
+  const options = { client, tableName: c.TABLE_NAME };
+  return {
+    store: new DynamoEnvironmentStore(options),
+    tasks: new DynamoTaskRegistry(options),
+    access: new DynamoAccessStore(options),
+    secretMetadata: new DynamoSecretMetadataStore(options),
+  };
+};
+
+export const ecsRuntime = (ecs: ECSClient, c: Out<typeof ecsConfig>): EcsRuntime =>
+  new EcsRuntime({
+    ecs,
+    config: {
+      clusterArn: c.CLUSTER_ARN,
+      subnets: c.SUBNETS,
+      securityGroups: c.SECURITY_GROUPS,
+      assignPublicIp: c.ASSIGN_PUBLIC_IP,
+      executionRoleArn: c.EXECUTION_ROLE_ARN,
+      taskRoleArn: c.TASK_ROLE_ARN,
+      logGroupName: c.LOG_GROUP_NAME,
+      region: c.AWS_REGION,
+    },
+  });
+
+export const s3EnvFiles = (s3: S3Client, c: Out<typeof envFileConfig>): S3EnvFileStore =>
+  new S3EnvFileStore({ s3, bucket: c.ENV_FILE_BUCKET, kmsKeyId: c.ENV_FILE_KMS_KEY_ID });
+
+export const schedulerExpiry = (scheduler: SchedulerClient, c: Out<typeof schedulerConfig>): SchedulerExpiry =>
+  new SchedulerExpiry({
+    scheduler,
+    groupName: c.SCHEDULER_GROUP,
+    roleArn: c.SCHEDULER_ROLE_ARN,
+    clusterArn: c.CLUSTER_ARN,
+  });
+
+export const secretValues = (
+  secretsManager: SecretsManagerClient,
+  c: Out<typeof secretsConfig>,
+): SecretsManagerValueStore =>
+  new SecretsManagerValueStore({ secretsManager, prefix: c.SECRETS_PREFIX, kmsKeyId: c.SECRETS_KMS_KEY_ID });
+
+export const eventBus = (eventBridge: EventBridgeClient, c: Out<typeof busConfig>): EventBridgePublisher =>
+  new EventBridgePublisher({ eventBridge, busName: c.EVENT_BUS_NAME });
+
+export const addressResolver = (ec2: EC2Client, c: Out<typeof urlModeConfig>): Ec2AddressResolver =>
+  new Ec2AddressResolver({ ec2, mode: c.URL_MODE });

@@ -1,0 +1,59 @@
+/** Maps stored records to the wire shapes of `API.md`. Nothing secret survives this mapping. */
+import type {
+  EnvironmentResponse,
+  EnvironmentStatusResponse,
+  SecretResponse,
+  TaskVersionResponse,
+} from './api-schemas.ts';
+import type { EnvironmentRecord } from './environment.ts';
+import type { SecretMetadata } from './secret.ts';
+import type { TaskVersionRecord } from './task-version.ts';
+
+/** `executeToken` is passed only by the 201 of POST; every later read shows null. */
+export const toEnvironmentResponse = (
+  record: EnvironmentRecord,
+  executeToken: string | null = null,
+): EnvironmentResponse => ({
+  id: record.id,
+  task_ref: record.taskRef,
+  state: record.state,
+  created_at: record.createdAt,
+  expires_at: record.expiresAt,
+  project_id: record.projectId,
+  instruction: record.instruction,
+  service_urls: record.serviceUrls,
+  execute_token: executeToken,
+  task_verification: record.taskVerification,
+  error: record.error,
+});
+
+export const toEnvironmentStatus = (record: EnvironmentRecord): EnvironmentStatusResponse => ({
+  id: record.id,
+  state: record.state,
+  expires_at: record.expiresAt,
+  error: record.error,
+  service_urls: record.serviceUrls,
+});
+
+export const toSecretResponse = (secret: SecretMetadata): SecretResponse => ({
+  id: secret.id,
+  env_var: secret.envVar,
+  preview: secret.preview,
+  created_at: secret.createdAt,
+  updated_at: secret.updatedAt,
+});
+
+export const toTaskVersionResponse = (task: TaskVersionRecord): TaskVersionResponse => ({
+  task_ref: `${task.org}/${task.name}@${task.version}`,
+  org: task.org,
+  name: task.name,
+  version: task.version,
+  public: task.public,
+  description: task.description,
+  created_at: task.createdAt,
+  // The verification answer is a secret of the task author: only its hash leaves the service.
+  manifest: {
+    ...task.manifest,
+    verification: task.manifest.verification === undefined ? undefined : '[redacted]',
+  },
+});

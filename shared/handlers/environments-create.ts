@@ -1,0 +1,140 @@
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  IdempotencyValidationError,
+  makeIdempotent,
+} from '@aws-lambda-powertools/idempotency';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { CreateEnvironmentRequest, EnvironmentResponse } from '#domain/api-schemas';
+import { AlreadyExistsError, GatewayTimeoutError, ValidationError } from '#domain/errors';
+import { toEnvironmentResponse } from '#domain/presenters';
+import type { Principal } from '#domain/principal';
+import { type ApiHandler, httpFunction } from '#shared/http/http-function';
+import { type CreateEnvironmentDeps, createEnvironment } from '#use-cases/create-environment';
+
+export interface EnvironmentsCreateOptions {
+  readonly deps: CreateEnvironmentDeps;
+  readonly logger: Logger;
+  /** Powertools idempotency persistence (its own table); null disables `Idempotency-Key`. */
+  readonly idempotency: BasePersistenceLayer | null;
+  readonly minClientVersion?: string;
+  /** How long a request waits for an identical one in progress before answering 409. */
+  readonly inProgressWaitMs?: number;
+}
+
+interface IdempotentPayload {
+  readonly org: string;
+  readonly workspace: string;
+  readonly key: string;
+  readonly body: CreateEnvironmentRequest;
+}
+
+const IDEMPOTENCY_WINDOW_SEC = 24 * 3600;
+
+/**
+ * POST environments. With `Idempotency-Key`, the first response is stored for 24 h and
+ * replayed for the same body; another body under the same key is a 409. The execute token is
+ * never stored in the idempotency record, so a replay answers `execute_token: null`.
+ */
+export const createEnvironmentsCreateHandler = (options: EnvironmentsCreateOptions): ApiHandler => {
+  const { deps, logger } = options;
+  const onDeferredFailure = (step: string, error: unknown) => {
+    logger.warn('Deferred to the reconciler', {
+      step,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    deps.onDeferredFailure?.(step, error);
+  };
+  const provision = async (
+    principal: Principal,
+    org: string,
+    workspace: string,
+    body: CreateEnvironmentRequest,
+  ) => {
+    const created = await createEnvironment(
+      { principal, org, workspace, request: body },
+      { ...deps, onDeferredFailure },
+    );
+    logger.info('Environment created', { environmentId: created.record.id, taskRef: created.record.taskRef });
+    return created;
+  };
+
+  const idempotencyConfig = new IdempotencyConfig({
+    eventKeyJmesPath: '[org, workspace, key]',
+    payloadValidationJmesPath: 'body',
+    expiresAfterSeconds: IDEMPOTENCY_WINDOW_SEC,
+  });
+  const idempotent =
+    options.idempotency === null
+      ? null
+      : makeIdempotent(
+          async (payload: IdempotentPayload, principal: Principal, giveToken: (token: string) => void) => {
+            const created = await provision(principal, payload.org, payload.workspace, payload.body);
+            giveToken(created.executeToken);
+            return toEnvironmentResponse(created.record);
+          },
+          {
+            persistenceStore: options.idempotency,
+            config: idempotencyConfig,
+          },
+        );
+
+  return httpFunction(
+    'environments-create',
+    {
+      createEnvironment: async ({ path, body, headers, principal, context }) => {
+        const key = headers['idempotency-key'];
+        if (key === undefined || idempotent === null) {
+          const created = await provision(principal, path.org, path.workspace, body);
+          return { body: toEnvironmentResponse(created.record, created.executeToken) };
+        }
+        if (key.length < 1 || key.length > 255) {
+          throw new ValidationError([
+            { loc: ['header', 'idempotency-key'], msg: 'Must be 1 to 255 characters', type: 'string_length' },
+          ]);
+        }
+        // An in-progress record then expires with this invocation, so a crash mid-create does
+        // not block the key for the whole window.
+        idempotencyConfig.registerLambdaContext(context);
+        let token: string | null = null;
+        const response = await runIdempotent(
+          () =>
+            idempotent({ org: path.org, workspace: path.workspace, key, body }, principal, (t) => {
+              token = t;
+            }) as Promise<EnvironmentResponse>,
+          options.inProgressWaitMs ?? 15_000,
+        );
+        return {
+          body: { ...response, execute_token: token },
+          headers: token === null ? { 'idempotent-replayed': 'true' } : {},
+        };
+      },
+    },
+    options,
+  );
+};
+
+/**
+ * Runs the idempotent call, waiting while an identical request is still in progress (so 25
+ * concurrent retries all get the one environment), and maps Powertools' errors to the API's.
+ */
+const runIdempotent = async <T>(call: () => Promise<T>, waitMs: number): Promise<T> => {
+  const deadline = Date.now() + waitMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof IdempotencyValidationError) {
+        throw new AlreadyExistsError('This Idempotency-Key was already used with a different request body', {
+          cause: error,
+        });
+      }
+      if (!(error instanceof IdempotencyAlreadyInProgressError)) throw error;
+      if (Date.now() > deadline) {
+        throw new GatewayTimeoutError('An identical request is still in progress', { cause: error });
+      }
+      await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 500)));
+    }
+  }
+};

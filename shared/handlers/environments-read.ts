@@ -1,0 +1,29 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { toEnvironmentResponse, toEnvironmentStatus } from '#domain/presenters';
+import type { EnvironmentStore } from '#ports/environment-store';
+import { type ApiHandler, httpFunction } from '#shared/http/http-function';
+import { getEnvironment, listEnvironments } from '#use-cases/environments';
+
+/** GET environments, one environment, and its status. Read-only: it holds no write right. */
+export const createEnvironmentsReadHandler = (options: {
+  readonly store: EnvironmentStore;
+  readonly logger: Logger;
+  readonly minClientVersion?: string;
+}): ApiHandler => {
+  const deps = { store: options.store };
+  return httpFunction(
+    'environments-read',
+    {
+      listEnvironments: async ({ path, query, principal }) => ({
+        body: await listEnvironments({ principal, org: path.org, workspace: path.workspace, query }, deps),
+      }),
+      getEnvironment: async ({ path, principal }) => ({
+        body: toEnvironmentResponse(await getEnvironment({ principal, ...path }, deps)),
+      }),
+      getEnvironmentStatus: async ({ path, principal }) => ({
+        body: toEnvironmentStatus(await getEnvironment({ principal, ...path }, deps)),
+      }),
+    },
+    options,
+  );
+};

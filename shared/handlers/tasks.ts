@@ -1,0 +1,55 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { ValidationError } from '#domain/errors';
+import { toTaskVersionResponse } from '#domain/presenters';
+import { parseTaskRef } from '#domain/task-ref';
+import { type ApiHandler, httpFunction } from '#shared/http/http-function';
+import { getTask, listTasks, type PublishTaskDeps, publishTask } from '#use-cases/tasks';
+
+/** Publish, list and inspect task versions. */
+export const createTasksHandler = (options: {
+  readonly deps: PublishTaskDeps;
+  readonly logger: Logger;
+  readonly minClientVersion?: string;
+}): ApiHandler => {
+  const { deps } = options;
+  return httpFunction(
+    'tasks',
+    {
+      publishTask: async ({ path, body, principal }) => {
+        const record = await publishTask({ principal, org: path.org, manifest: body }, deps);
+        options.logger.info('Task published', { task: `${record.org}/${record.name}@${record.version}` });
+        return { body: toTaskVersionResponse(record) };
+      },
+      listTasks: async ({ path, principal }) => {
+        const tasks = await listTasks({ principal, org: path.org }, deps);
+        return {
+          body: {
+            tasks: tasks.map((t) => ({
+              task_ref: `${t.org}/${t.name}@${t.version}`,
+              org: t.org,
+              name: t.name,
+              latest_version: t.version,
+              public: t.public,
+              description: t.description,
+            })),
+          },
+        };
+      },
+      getTask: async ({ path, principal }) => {
+        const ref = parseTaskRef(path.name);
+        if (ref.org !== undefined) {
+          // The org is the path's; a prefixed name here is a client mistake, not another lookup.
+          throw new ValidationError([
+            {
+              loc: ['path', 'name'],
+              msg: 'Use name or name@version; the org is in the path',
+              type: 'invalid_task_ref',
+            },
+          ]);
+        }
+        return { body: toTaskVersionResponse(await getTask({ principal, org: path.org, ref }, deps)) };
+      },
+    },
+    options,
+  );
+};

@@ -1,0 +1,220 @@
+/**
+ * The middy chain every HTTP function shares: logger context, the error envelope, header
+ * normalisation, the client-version gate, body parsing, path/query/body validation and dispatch
+ * by route. Handlers receive typed, validated requests and return plain results.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { z } from 'zod';
+import {
+  AuthenticationError,
+  InvalidRequestError,
+  RouteNotFoundError,
+  TaskenvError,
+  toErrorResponse,
+  UpgradeRequiredError,
+} from '#domain/errors';
+import { type Principal, principalSchema } from '#domain/principal';
+import { parseOrThrow } from '#domain/validation';
+import { type HttpFunctionName, type OperationId, type Route, routesOf } from '#shared/routes';
+
+/** Request bodies above this are a 400 (`API.md`). */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+type Output<S> = S extends z.ZodType ? z.output<S> : undefined;
+type RouteById<Op extends OperationId> = Extract<Route, { operationId: Op }>;
+
+export interface HttpRequest<Op extends OperationId = OperationId> {
+  readonly path: Output<RouteById<Op> extends { pathSchema: infer S } ? S : undefined>;
+  readonly query: Output<RouteById<Op> extends { querySchema: infer S } ? S : undefined>;
+  /** The validated body, or the raw parsed JSON for routes whose use case validates it. */
+  readonly body: RouteById<Op> extends { bodySchema: infer S } ? Output<S> : unknown;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Present on every authenticated route. */
+  readonly principal: Principal;
+  readonly requestId: string;
+  /** The Lambda context (the local server passes an equivalent). */
+  readonly context: Context;
+}
+
+export interface HttpResult {
+  readonly statusCode?: number;
+  /** Serialised as JSON. */
+  readonly body?: unknown;
+  /** Sent as it is (with its own content-type header) instead of `body`. */
+  readonly rawBody?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export type RouteHandler<Op extends OperationId> = (request: HttpRequest<Op>) => Promise<HttpResult>;
+
+export type RouteHandlers<F extends HttpFunctionName> = {
+  [Op in Extract<Route, { function: F }>['operationId']]: RouteHandler<Op>;
+};
+
+export interface HttpFunctionOptions {
+  readonly logger: Logger;
+  /** Clients sending `X-Taskenv-Client-Version` below this get a 426. */
+  readonly minClientVersion?: string;
+}
+
+export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+/** Builds the Lambda handler of one HTTP function from its route handlers. */
+export const httpFunction = <F extends HttpFunctionName>(
+  name: F,
+  handlers: RouteHandlers<F>,
+  options: HttpFunctionOptions,
+): ApiHandler => {
+  const served = routesOf(name);
+  const dispatch = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+    const route = served.find((r) => r.method === event.httpMethod && r.path === event.resource);
+    if (route === undefined) throw new RouteNotFoundError(event.httpMethod, event.path);
+    const request = parseRequest(route, event, context);
+    // The mapped type guarantees a handler per served operation; indexing it by a runtime id
+    // needs the widening.
+    const handler = (handlers as unknown as Record<string, RouteHandler<OperationId>>)[route.operationId];
+    if (handler === undefined) throw new RouteNotFoundError(event.httpMethod, event.path);
+    const result = await handler(request);
+    const statusCode = result.statusCode ?? route.successStatus;
+    if (result.rawBody !== undefined)
+      return { statusCode, headers: { ...result.headers }, body: result.rawBody };
+    return toApiResult(statusCode, result.body, result.headers);
+  };
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(injectLambdaContext(options.logger))
+    .use(errorEnvelope(options.logger))
+    .use(normalizeHeaders())
+    .use(clientVersionGate(options.minClientVersion))
+    .handler(dispatch);
+};
+
+const parseRequest = (route: Route, event: APIGatewayProxyEvent, context: Context): HttpRequest => {
+  const headers = event.headers as Record<string, string>;
+  const path =
+    'pathSchema' in route ? parseOrThrow(route.pathSchema, event.pathParameters ?? {}, 'path') : undefined;
+  const query = 'querySchema' in route ? parseOrThrow(route.querySchema, queryOf(event), 'query') : undefined;
+  const rawBody =
+    route.method === 'POST' || route.method === 'PUT' ? parseJsonBody(event, headers) : undefined;
+  const body = 'bodySchema' in route ? parseOrThrow(route.bodySchema, rawBody, 'body') : rawBody;
+  return {
+    path,
+    query,
+    body,
+    headers,
+    principal: route.auth ? principalOf(event) : anonymous,
+    requestId: event.requestContext?.requestId ?? 'local',
+    context,
+  } as HttpRequest;
+};
+
+const anonymous: Principal = { keyId: 'anonymous', org: '', role: 'member', workspaces: [] };
+
+/** Query parameters with repeated keys kept as arrays (`?state=a&state=b`). */
+const queryOf = (event: APIGatewayProxyEvent): Record<string, string | string[]> => {
+  const result: Record<string, string | string[]> = {};
+  for (const [key, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
+    if (values === undefined) continue;
+    result[key] = values.length === 1 ? (values[0] ?? '') : values;
+  }
+  for (const [key, value] of Object.entries(event.queryStringParameters ?? {})) {
+    if (!(key in result) && value !== undefined) result[key] = value;
+  }
+  return result;
+};
+
+const parseJsonBody = (event: APIGatewayProxyEvent, headers: Record<string, string>): unknown => {
+  if (event.body === null || event.body === '') return undefined;
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
+    throw new InvalidRequestError(`Request body is larger than ${MAX_BODY_BYTES / 1024} KiB`);
+  }
+  const contentType = headers['content-type'] ?? '';
+  if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType)) {
+    throw new InvalidRequestError('Content-Type must be application/json');
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InvalidRequestError('Request body is not valid JSON', { cause: error });
+  }
+};
+
+const principalOf = (event: APIGatewayProxyEvent): Principal => {
+  const context = event.requestContext?.authorizer ?? {};
+  // Authorizer context values are strings on API Gateway; the workspace list travels as JSON.
+  const workspaces =
+    typeof context.workspaces === 'string' ? safeJson(context.workspaces) : context.workspaces;
+  const parsed = principalSchema.safeParse({ ...context, workspaces });
+  if (!parsed.success) throw new AuthenticationError({ cause: parsed.error });
+  return parsed.data;
+};
+
+const safeJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
+export const toApiResult = (
+  statusCode: number,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): APIGatewayProxyResult => ({
+  statusCode,
+  headers: body === undefined ? { ...headers } : { 'content-type': 'application/json', ...headers },
+  body: body === undefined ? '' : JSON.stringify(body),
+});
+
+/** The one place errors become responses; unexpected ones are logged in full and answered generically. */
+export const errorEnvelope = (
+  logger: Logger,
+): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
+  onError: async (request) => {
+    const { error } = request;
+    if (!(error instanceof TaskenvError) || !error.expose) {
+      logger.error('Request failed', error instanceof Error ? error : new Error(String(error)));
+    }
+    const response = toErrorResponse(error);
+    request.response = toApiResult(response.statusCode, response.body, response.headers);
+  },
+});
+
+const normalizeHeaders = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
+  before: async (request) => {
+    const headers: Record<string, string> = {};
+    for (const [key, value] of Object.entries(request.event.headers ?? {})) {
+      if (value !== undefined) headers[key.toLowerCase()] = value;
+    }
+    request.event.headers = headers;
+  },
+});
+
+const clientVersionGate = (
+  minimum: string | undefined,
+): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
+  before: async (request) => {
+    const sent = request.event.headers['x-taskenv-client-version'];
+    if (minimum === undefined || sent === undefined) return;
+    if (compareVersions(sent, minimum) < 0) {
+      throw new UpgradeRequiredError(
+        `Client version ${sent} is below the minimum ${minimum}; please upgrade`,
+      );
+    }
+  },
+});
+
+/** Dotted numeric comparison; an unparsable version counts as 0.0.0 (too old). */
+const compareVersions = (a: string, b: string): number => {
+  const parts = (v: string) => (/^\d+(\.\d+)*$/.test(v.trim()) ? v.trim().split('.').map(Number) : [0]);
+  const [x, y] = [parts(a), parts(b)];
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+};

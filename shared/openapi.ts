@@ -1,0 +1,153 @@
+/**
+ * The OpenAPI 3.1 document, generated from the route table and the zod schemas (zod's own
+ * JSON Schema output); there is no hand-written copy to drift.
+ */
+import { z } from 'zod';
+import { errorEnvelopeSchema } from '#domain/api-schemas';
+import { type Route, routes } from '#shared/routes';
+
+type JsonSchema = Record<string, unknown>;
+
+const ERROR_STATUSES: Record<string, string> = {
+  '400': 'Invalid request (malformed JSON, wrong content type, body too large)',
+  '401': 'Authentication failed',
+  '403': 'Access forbidden',
+  '404': 'Not found',
+  '409': 'Already exists',
+  '422': 'Validation error',
+  '426': 'Upgrade required',
+  '429': 'Rate limited',
+  '500': 'Internal server error',
+  '502': 'Bad gateway',
+  '504': 'Gateway timeout',
+};
+
+/**
+ * One schema as JSON Schema 2020-12 (what OpenAPI 3.1 uses). Schemas with a `.meta({ id })`
+ * become components and are referenced; their nested definitions are hoisted too.
+ */
+const toSchema = (
+  schema: z.ZodType,
+  io: 'input' | 'output',
+  components: Record<string, JsonSchema>,
+): JsonSchema => {
+  const generated = z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any' });
+  const relinked = JSON.parse(
+    JSON.stringify(generated).replaceAll('"#/$defs/', '"#/components/schemas/'),
+  ) as JsonSchema;
+  const { $defs, $schema: _schema, id: _id, ...rest } = relinked;
+  for (const [name, definition] of Object.entries(($defs ?? {}) as Record<string, JsonSchema>)) {
+    components[name] = definition;
+  }
+  const id = z.globalRegistry.get(schema)?.id;
+  if (typeof id !== 'string') return rest;
+  components[id] = rest;
+  return { $ref: `#/components/schemas/${id}` };
+};
+
+const parametersOf = (route: Route, components: Record<string, JsonSchema>): JsonSchema[] => {
+  const params: JsonSchema[] = [];
+  const add = (schema: z.ZodType | undefined, where: 'path' | 'query') => {
+    if (schema === undefined) return;
+    const json = toSchema(schema, 'input', components) as {
+      properties?: Record<string, JsonSchema>;
+      required?: string[];
+    };
+    for (const [name, property] of Object.entries(json.properties ?? {})) {
+      params.push({
+        name,
+        in: where,
+        required: where === 'path' || (json.required ?? []).includes(name),
+        schema: property,
+      });
+    }
+  };
+  add('pathSchema' in route ? route.pathSchema : undefined, 'path');
+  add('querySchema' in route ? route.querySchema : undefined, 'query');
+  return params;
+};
+
+/** Builds the document; `serverUrl` is where this API answers. */
+export const openApiDocument = (serverUrl: string, version: string): JsonSchema => {
+  const components: Record<string, JsonSchema> = {};
+  const errorRef = toSchema(errorEnvelopeSchema, 'output', components);
+  const paths: Record<string, Record<string, JsonSchema>> = {};
+  for (const route of routes) {
+    const responses: Record<string, JsonSchema> = {
+      [String(route.successStatus)]:
+        route.responseSchema === null
+          ? { description: route.successStatus === 204 ? 'No content' : 'OK' }
+          : {
+              description: 'Successful response',
+              content: {
+                'application/json': { schema: toSchema(route.responseSchema, 'output', components) },
+              },
+            },
+    };
+    const statuses = route.auth ? Object.keys(ERROR_STATUSES) : ['500'];
+    for (const status of statuses) {
+      responses[status] = {
+        description: ERROR_STATUSES[status] ?? 'Error',
+        content: { 'application/json': { schema: errorRef } },
+        ...(status === '429'
+          ? { headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } } }
+          : {}),
+      };
+    }
+    const operation: JsonSchema = {
+      operationId: route.operationId,
+      summary: route.summary,
+      tags: [route.function],
+      parameters: parametersOf(route, components),
+      responses,
+      ...(route.auth ? {} : { security: [] }),
+    };
+    const body = 'bodySchema' in route ? route.bodySchema : undefined;
+    if (body !== undefined) {
+      operation.requestBody = {
+        required: true,
+        content: { 'application/json': { schema: toSchema(body, 'input', components) } },
+      };
+    } else if (route.operationId === 'publishTask') {
+      operation.requestBody = {
+        required: true,
+        description: 'The task manifest (task.yaml) as JSON',
+        content: { 'application/json': { schema: { type: 'object' } } },
+      };
+    }
+    if (route.operationId === 'createEnvironment') {
+      operation.parameters = [
+        ...(operation.parameters as JsonSchema[]),
+        {
+          name: 'Idempotency-Key',
+          in: 'header',
+          required: false,
+          schema: { type: 'string', minLength: 1, maxLength: 255 },
+          description: 'Same key and body within 24 h returns the first response',
+        },
+      ];
+    }
+    paths[route.path] ??= {};
+    const forPath = paths[route.path];
+    if (forPath !== undefined) forPath[route.method.toLowerCase()] = operation;
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'taskenv API',
+      version,
+      description: 'Per-task sandbox environments on your own AWS account.',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+    },
+    servers: [{ url: serverUrl }],
+    security: [{ bearerAuth: [] }],
+    tags: [...new Set(routes.map((r) => r.function))].map((name) => ({ name })),
+    paths,
+    components: {
+      schemas: components,
+      securitySchemes: {
+        bearerAuth: { type: 'http', scheme: 'bearer', description: 'tk_<id>_<secret> API key' },
+      },
+    },
+  };
+};

@@ -1,0 +1,225 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { CreateEnvironmentRequest } from '#domain/api-schemas';
+import type { EnvironmentRecord } from '#domain/environment';
+import { BadGatewayError, SecretNotFoundError, ValidationError } from '#domain/errors';
+import { validateInputs } from '#domain/inputs';
+import {
+  ENVIRONMENT_ID_VARIABLE,
+  renderableNow,
+  serviceEndpoints,
+  serviceVariableNames,
+  templateVariables,
+} from '#domain/instruction';
+import { stateChangeEvent } from '#domain/integration-event';
+import { redactVerification } from '#domain/manifest';
+import { defaultOrgLimits } from '#domain/org';
+import type { Principal } from '#domain/principal';
+import { parseTaskRef } from '#domain/task-ref';
+import { resolveTask } from '#domain/task-resolution';
+import type { TaskVersionRecord } from '#domain/task-version';
+import type { AccessStore } from '#ports/access-store';
+import type { Clock, IdGenerator } from '#ports/clock';
+import { type ContainerRuntime, LaunchFailedError } from '#ports/container-runtime';
+import type { EnvFileStore } from '#ports/env-file-store';
+import type { EnvironmentStore } from '#ports/environment-store';
+import type { EventPublisher } from '#ports/event-publisher';
+import type { ExpiryScheduler } from '#ports/expiry-scheduler';
+import type { SecretMetadataStore, SecretValueStore } from '#ports/secret-store';
+import type { TaskRegistry } from '#ports/task-registry';
+import { assertWorkspaceAccess } from './access.ts';
+import { resolveTaskVersion } from './tasks.ts';
+
+/** Lifetime when neither the request nor the task says (`API.md`, `timeout_sec`). */
+export const DEFAULT_TIMEOUT_SEC = 900;
+
+export interface CreateEnvironmentDeps {
+  readonly store: EnvironmentStore;
+  readonly tasks: TaskRegistry;
+  readonly access: AccessStore;
+  readonly secretMetadata: SecretMetadataStore;
+  readonly secretValues: SecretValueStore;
+  readonly envFiles: EnvFileStore;
+  readonly runtime: ContainerRuntime;
+  readonly expiry: ExpiryScheduler;
+  readonly publisher: EventPublisher;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  /** Told about steps that failed after the record was made; the reconciler finishes them. */
+  readonly onDeferredFailure?: (step: string, error: unknown) => void;
+}
+
+export interface CreateEnvironmentInput {
+  readonly principal: Principal;
+  readonly org: string;
+  readonly workspace: string;
+  readonly request: CreateEnvironmentRequest;
+}
+
+export interface CreatedEnvironment {
+  readonly record: EnvironmentRecord;
+  /** Shown once, in the 201; only its hash is stored. */
+  readonly executeToken: string;
+}
+
+/**
+ * Provisions an environment: resolve the task, bind inputs, clamp the lifetime, check the
+ * secrets, render what can be rendered, write the env file, record the environment with its
+ * quota unit (one transaction), launch, schedule the expiry.
+ *
+ * The env file is written before the record, so the reconciler can relaunch any recorded
+ * environment without the secrets (which it never sees) and with the same client token.
+ * A refused launch marks the environment failed and throws {@link BadGatewayError}; any other
+ * launch error leaves it `building` for the reconciler, which relaunches or fails it.
+ */
+export const createEnvironment = async (
+  input: CreateEnvironmentInput,
+  deps: CreateEnvironmentDeps,
+): Promise<CreatedEnvironment> => {
+  const { principal, org, workspace, request } = input;
+  assertWorkspaceAccess(principal, org, workspace);
+
+  const task = await resolveTaskVersion(principal.org, parseTaskRef(request.task_ref), deps.tasks);
+  const inputs = validateInputs(task.manifest.inputs, request.inputs);
+  assertTemplateInputsBound(task, inputs);
+  const orgRecord = await deps.access.getOrg(org);
+  const limits = orgRecord ?? { ...defaultOrgLimits };
+  const timeoutSec = clampTimeout(request.timeout_sec ?? undefined, task, limits.maxLifetimeSec);
+  const secretIds = [...new Set(request.secret_ids ?? [])];
+  const secretVariables = await loadSecrets(org, workspace, secretIds, deps);
+
+  const id = deps.ids.next();
+  const now = deps.clock.now();
+  const executeToken = randomBytes(32).toString('base64url');
+  const instruction = renderableNow(task.manifest, inputs, id);
+  const record: EnvironmentRecord = {
+    id,
+    org,
+    workspace,
+    projectId: request.project_id ?? 'default',
+    taskRef: `${task.org}/${task.name}@${task.version}`,
+    state: 'building',
+    eventVersion: 0,
+    taskArn: null,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + timeoutSec * 1000).toISOString(),
+    timeoutSec,
+    inputs,
+    secretIds,
+    endpoints: serviceEndpoints(task.manifest),
+    instructionTemplate: instruction === null ? task.manifest.instruction : null,
+    instruction,
+    serviceUrls: null,
+    executeTokenHash: createHash('sha256').update(executeToken).digest('hex'),
+    taskVerification: redactVerification(task.manifest.verification ?? null),
+    error: null,
+    stopReason: null,
+    launchAttempts: 1,
+  };
+
+  const envFileRef = await deps.envFiles.put(id, {
+    ...secretVariables,
+    TASKENV_ENVIRONMENT_ID: id,
+    TASKENV_EXECUTE_TOKEN: executeToken,
+  });
+  try {
+    await deps.store.create(record, { limit: limits.maxConcurrentEnvironments });
+  } catch (error) {
+    await deps.envFiles.delete(id).catch((cleanup) => deps.onDeferredFailure?.('env-file-cleanup', cleanup));
+    throw error;
+  }
+  await publishQuietly(deps, [stateChangeEvent(record, null, now)]);
+
+  let taskArn: string;
+  try {
+    ({ taskArn } = await deps.runtime.launch({ environmentId: id, org, workspace, task, envFileRef }));
+  } catch (error) {
+    if (!(error instanceof LaunchFailedError)) {
+      deps.onDeferredFailure?.('launch', error);
+      return { record, executeToken };
+    }
+    await failLaunch(record, error, deps);
+    throw new BadGatewayError(`The container platform refused the launch: ${error.reason}`, { cause: error });
+  }
+
+  const launched = (await deps.store.update(id, { taskArn })) ?? { ...record, taskArn };
+  try {
+    await deps.expiry.schedule(id, taskArn, new Date(record.expiresAt ?? now));
+  } catch (error) {
+    // The reconciler stops environments past their expiry, so a missed schedule is not fatal.
+    deps.onDeferredFailure?.('schedule-expiry', error);
+  }
+  return { record: launched, executeToken };
+};
+
+/** Lifetime: the request, else the task's default, else 900 s; clamped to the task's and the org's maximum. */
+export const clampTimeout = (
+  requested: number | undefined,
+  task: TaskVersionRecord,
+  orgMaxSec: number,
+): number => {
+  const wanted = requested ?? task.manifest.timeout?.default_sec ?? DEFAULT_TIMEOUT_SEC;
+  return Math.min(wanted, task.manifest.timeout?.max_sec ?? Number.POSITIVE_INFINITY, orgMaxSec);
+};
+
+/**
+ * Service variables wait until `ready`, but an input the template prints must be bound now:
+ * an instruction that can never render is a client error at creation, not a failure later.
+ */
+const assertTemplateInputsBound = (task: TaskVersionRecord, inputs: Record<string, unknown>): void => {
+  const deferred = new Set([ENVIRONMENT_ID_VARIABLE, ...serviceVariableNames(task.manifest)]);
+  const missing = templateVariables(task.manifest.instruction).filter(
+    (v) => !deferred.has(v) && !(v in inputs),
+  );
+  if (missing.length > 0) {
+    throw new ValidationError(
+      missing.map((name) => ({
+        loc: ['body', 'inputs', name],
+        msg: `The task's instruction uses '${name}' but no value was given for it`,
+        type: 'missing',
+      })),
+    );
+  }
+};
+
+/** Secret values keyed by their env var; an id unknown in this workspace is a 404 naming it. */
+const loadSecrets = async (
+  org: string,
+  workspace: string,
+  ids: readonly string[],
+  deps: Pick<CreateEnvironmentDeps, 'secretMetadata' | 'secretValues'>,
+): Promise<Record<string, string>> => {
+  const metadata = await Promise.all(ids.map((id) => deps.secretMetadata.get(org, workspace, id)));
+  const missing = ids.filter((_, i) => metadata[i] === null);
+  if (missing.length > 0) throw new SecretNotFoundError(missing.join("', '"));
+  const found = metadata.filter((m) => m !== null);
+  const values = await Promise.all(found.map((m) => deps.secretValues.get(m.valueRef)));
+  return Object.fromEntries(found.map((m, i) => [m.envVar, values[i] ?? '']));
+};
+
+const failLaunch = async (
+  record: EnvironmentRecord,
+  error: LaunchFailedError,
+  deps: CreateEnvironmentDeps,
+) => {
+  const failed = await deps.store.transition(record.id, {
+    to: 'failed',
+    set: { error: `Launch failed: ${error.reason}` },
+  });
+  await deps.envFiles
+    .delete(record.id)
+    .catch((cleanup) => deps.onDeferredFailure?.('env-file-cleanup', cleanup));
+  if (failed !== null) await publishQuietly(deps, [stateChangeEvent(failed, record.state, deps.clock.now())]);
+};
+
+/** Integration events are best effort on the request path; a failed publish must not fail a provision. */
+const publishQuietly = async (
+  deps: Pick<CreateEnvironmentDeps, 'publisher' | 'onDeferredFailure'>,
+  events: Parameters<EventPublisher['publish']>[0],
+): Promise<void> => {
+  try {
+    await deps.publisher.publish(events);
+  } catch (error) {
+    deps.onDeferredFailure?.('publish', error);
+  }
+};
