@@ -6,6 +6,7 @@ import { ensureTables, startDynamoDbLocal } from '#adapters/local/dynamodb-local
  * definition and points the SDK at it through the standard `AWS_ENDPOINT_URL_DYNAMODB`.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const ddb = await startDynamoDbLocal();
   const names = { table: 'taskenv-test', idempotencyTable: 'taskenv-test-idempotency' };
   await ensureTables(ddb.endpoint, names);

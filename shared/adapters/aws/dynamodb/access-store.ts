@@ -1,0 +1,115 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import type { OrgRecord } from '#domain/org';
+import { type ApiKeyRecord, roleSchema } from '#domain/principal';
+import type { AccessStore } from '#ports/access-store';
+import { apiKeyKey, orgKey } from './keys.ts';
+
+/**
+ * {@link AccessStore} on the one DynamoDB table. The org item is shared with the environment
+ * store, which owns its `runningCount`: this store writes only the org's own fields.
+ */
+export class DynamoAccessStore implements AccessStore {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #tableName: string;
+
+  constructor({ client, tableName }: { client: DynamoDBDocumentClient; tableName: string }) {
+    this.#client = client;
+    this.#tableName = tableName;
+  }
+
+  async getApiKey(keyHash: string): Promise<ApiKeyRecord | null> {
+    // Consistent, so a revocation holds from the moment it is written (the authorizer's cache aside).
+    const { Item } = await this.#client.send(
+      new GetCommand({ TableName: this.#tableName, Key: apiKeyKey(keyHash), ConsistentRead: true }),
+    );
+    return Item === undefined ? null : apiKeySchema.parse(Item);
+  }
+
+  async putApiKey(record: ApiKeyRecord): Promise<void> {
+    await this.#client.send(
+      new PutCommand({
+        TableName: this.#tableName,
+        Item: {
+          ...apiKeyKey(record.keyHash),
+          keyHash: record.keyHash,
+          keyId: record.keyId,
+          org: record.org,
+          role: record.role,
+          workspaces: record.workspaces,
+          createdAt: record.createdAt,
+          revoked: record.revoked,
+        },
+      }),
+    );
+  }
+
+  async revokeApiKey(keyHash: string): Promise<void> {
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: apiKeyKey(keyHash),
+          UpdateExpression: 'SET revoked = :true',
+          // Without it, revoking an unknown hash would create a stray item holding only the flag.
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':true': true },
+        }),
+      );
+    } catch (error) {
+      // Revoking a key that does not exist leaves the same outcome: no usable key.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /**
+   * @returns null also when only the counter exists (environments were created for an org that
+   *   was never put): such an org has no limits of its own, so callers apply the defaults.
+   */
+  async getOrg(org: string): Promise<OrgRecord | null> {
+    const { Item } = await this.#client.send(
+      new GetCommand({ TableName: this.#tableName, Key: orgKey(org), ConsistentRead: true }),
+    );
+    if (Item === undefined || !('maxConcurrentEnvironments' in Item)) return null;
+    const parsed = orgSchema.parse(Item);
+    return { ...parsed, runningCount: parsed.runningCount ?? 0 };
+  }
+
+  async putOrg(record: Omit<OrgRecord, 'runningCount'>): Promise<void> {
+    await this.#client.send(
+      new UpdateCommand({
+        TableName: this.#tableName,
+        Key: orgKey(record.org),
+        // An update, not a put: the item also holds the quota counter, which must survive.
+        UpdateExpression:
+          'SET #org = :org, maxConcurrentEnvironments = :max, maxLifetimeSec = :lifetime, createdAt = if_not_exists(createdAt, :createdAt)',
+        ExpressionAttributeNames: { '#org': 'org' },
+        ExpressionAttributeValues: {
+          ':org': record.org,
+          ':max': record.maxConcurrentEnvironments,
+          ':lifetime': record.maxLifetimeSec,
+          ':createdAt': record.createdAt,
+        },
+      }),
+    );
+  }
+}
+
+const apiKeySchema = z.object({
+  keyHash: z.string(),
+  keyId: z.string(),
+  org: z.string(),
+  role: roleSchema,
+  workspaces: z.array(z.string()),
+  createdAt: z.string(),
+  revoked: z.boolean(),
+});
+
+const orgSchema = z.object({
+  org: z.string(),
+  maxConcurrentEnvironments: z.number(),
+  maxLifetimeSec: z.number(),
+  runningCount: z.number().optional(),
+  createdAt: z.string(),
+});

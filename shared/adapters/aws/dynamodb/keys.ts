@@ -1,0 +1,121 @@
+/**
+ * Key builders of the one table (`DESIGN.md`, "Data"; index use in `table.ts`). Every key the
+ * adapters read or write is spelled here, so two item types cannot drift into the same key
+ * space. Slugs, names and ids never contain `#` (see `#domain/names`), so `#` is a safe separator.
+ */
+import { createHash } from 'node:crypto';
+import { padSemver } from '#domain/semver';
+
+export interface PrimaryKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+// Environments
+
+export const environmentKey = (id: string): PrimaryKey => ({ pk: `ENV#${id}`, sk: 'ENV' });
+
+/** gsi1 partition of a workspace's environments. */
+export const workspaceEnvironmentsPk = (org: string, workspace: string): string => `WS#${org}#${workspace}`;
+
+/** gsi1: `<created_at>#<id>` sorts by creation (ISO timestamps order lexically), id breaking ties. */
+export const environmentListKeys = (env: {
+  readonly org: string;
+  readonly workspace: string;
+  readonly createdAt: string;
+  readonly id: string;
+}): { gsi1pk: string; gsi1sk: string } => ({
+  gsi1pk: workspaceEnvironmentsPk(env.org, env.workspace),
+  gsi1sk: `${env.createdAt}#${env.id}`,
+});
+
+const HEX_DIGITS = '0123456789abcdef';
+
+/** Every gsi3 partition of live environments. */
+export const liveShardPks: readonly string[] = [...HEX_DIGITS].map((digit) => `LIVE#${digit}`);
+
+/**
+ * The shard of an environment: the first hex digit of its id (ids are UUIDs, so shards fill
+ * evenly). An id that does not start with a hex digit falls back to the first digit of its
+ * SHA-256, so it still lands in one of the 16 shards the reconciler reads.
+ */
+const liveShardOf = (id: string): string => {
+  const first = id.charAt(0).toLowerCase();
+  return first !== '' && HEX_DIGITS.includes(first)
+    ? first
+    : createHash('sha256').update(id).digest('hex').charAt(0);
+};
+
+/** Sorts after every ISO date, so environments without an expiry come last in a shard. */
+const NO_EXPIRY = '~';
+
+/** gsi3 sort key of a live environment; rewritten whenever `expiresAt` changes. */
+export const liveSortKey = (id: string, expiresAt: string | null): string =>
+  `${expiresAt ?? NO_EXPIRY}#${id}`;
+
+/** gsi3: present only while the environment is live; removed when it reaches a final state. */
+export const liveKeys = (id: string, expiresAt: string | null): { gsi3pk: string; gsi3sk: string } => ({
+  gsi3pk: `LIVE#${liveShardOf(id)}`,
+  gsi3sk: liveSortKey(id, expiresAt),
+});
+
+// Task versions
+
+export const TASK_VERSION_PREFIX = 'V#';
+
+export const taskVersionsPk = (org: string, name: string): string => `TASK#${org}#${name}`;
+
+/** The padded version makes the highest sort key the latest version (`1.10.0` above `1.9.0`). */
+export const taskVersionKey = (org: string, name: string, version: string): PrimaryKey => ({
+  pk: taskVersionsPk(org, name),
+  sk: `${TASK_VERSION_PREFIX}${padSemver(version)}`,
+});
+
+export const orgTasksPk = (org: string): string => `TASKS#${org}`;
+
+/** gsi1: every version of every task of an org, by name then version. */
+export const orgTaskListKeys = (
+  org: string,
+  name: string,
+  version: string,
+): { gsi1pk: string; gsi1sk: string } => ({
+  gsi1pk: orgTasksPk(org),
+  gsi1sk: `${name}#${padSemver(version)}`,
+});
+
+export const publicTaskPk = (name: string): string => `PUBLIC#${name}`;
+
+export const PUBLIC_TASKS_PK = 'PUBLIC_TASKS';
+
+/** gsi2 (public versions of one name) and gsi3 (public versions of everything); only public versions carry them. */
+export const publicTaskKeys = (
+  org: string,
+  name: string,
+  version: string,
+): { gsi2pk: string; gsi2sk: string; gsi3pk: string; gsi3sk: string } => {
+  const padded = padSemver(version);
+  return {
+    gsi2pk: publicTaskPk(name),
+    gsi2sk: `${org}#V#${padded}`,
+    gsi3pk: PUBLIC_TASKS_PK,
+    gsi3sk: `${name}#${org}#${padded}`,
+  };
+};
+
+// Access
+
+export const apiKeyKey = (keyHash: string): PrimaryKey => ({ pk: `KEY#${keyHash}`, sk: 'KEY' });
+
+export const orgKey = (org: string): PrimaryKey => ({ pk: `ORG#${org}`, sk: 'ORG' });
+
+// Secrets
+
+export const SECRET_PREFIX = 'SECRET#';
+
+/** Secrets live in their workspace's partition: a workspace can only ever read its own. */
+export const workspaceSecretsPk = (org: string, workspace: string): string => `WS#${org}#${workspace}`;
+
+export const secretKey = (org: string, workspace: string, id: string): PrimaryKey => ({
+  pk: workspaceSecretsPk(org, workspace),
+  sk: `${SECRET_PREFIX}${id}`,
+});

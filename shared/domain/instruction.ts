@@ -1,0 +1,372 @@
+/**
+ * Instruction rendering. A task's instruction is a Liquid template written by the task's
+ * author and rendered with values chosen by whoever provisions an environment, inside our
+ * Lambdas. Both are untrusted, so the engine here can read no file, and every parse and
+ * render is bounded in size, time and allocation.
+ */
+import { Buffer } from 'node:buffer';
+import { type Context, type Emitter, type FS, Liquid, LiquidError, type Template, toValue } from 'liquidjs';
+import { type FieldError, ValidationError } from './errors.ts';
+import type { InputValue, InputValues } from './inputs.ts';
+// Types only: manifest.ts imports this module at run time, so this one must not import it back.
+import type { TaskManifest } from './manifest.ts';
+
+/** Largest instruction template, in UTF-8 bytes. */
+export const MAX_INSTRUCTION_BYTES = 64 * 1024;
+
+/** Always available to the instruction template, next to the inputs and service variables. */
+export const ENVIRONMENT_ID_VARIABLE = 'environment_id';
+
+/** Each endpoint key K gives the instruction the variables `K_url`, `K_host` and `K_port`. */
+export const SERVICE_VARIABLE_SUFFIXES = ['url', 'host', 'port'] as const;
+
+/** Largest rendered instruction, in UTF-8 bytes. */
+export const MAX_RENDERED_INSTRUCTION_BYTES = 256 * 1024;
+
+/** Wall-clock budget of one render. */
+export const RENDER_TIME_LIMIT_MS = 500;
+
+/**
+ * Allocation budget of one render, in liquidjs units (roughly characters or array items).
+ * Every character written to any output buffer counts too (see {@link MeteredEmitter}), so a
+ * loop that would print megabytes stops at this budget instead of growing a string.
+ */
+export const RENDER_MEMORY_LIMIT = 1024 * 1024;
+
+/** A render went over the output or allocation budget. */
+export class InstructionTooLargeError extends ValidationError {
+  constructor(msg: string) {
+    super([{ loc: ['body', 'instruction'], msg, type: 'too_big' }], 'Instruction too large');
+  }
+}
+
+const INSTRUCTION_LOC = ['body', 'instruction'] as const;
+
+const invalidTemplate = (msg: string): ValidationError =>
+  new ValidationError([{ loc: INSTRUCTION_LOC, msg, type: 'invalid_template' }]);
+
+const refuse = (file: string): Error => new Error(`Instructions cannot read files ('${file}')`);
+
+/**
+ * The include/render/layout tags are replaced below, so nothing should reach the file system;
+ * this is the second wall in case a future tag or option does.
+ */
+const noFileSystem: FS = {
+  exists: async () => false,
+  existsSync: () => false,
+  readFile: async (file) => {
+    throw refuse(file);
+  },
+  readFileSync: (file) => {
+    throw refuse(file);
+  },
+  resolve: (_dir, file) => file,
+  contains: async () => false,
+  containsSync: () => false,
+};
+
+const engine = new Liquid({
+  fs: noFileSystem,
+  root: [],
+  partials: [],
+  layouts: [],
+  relativeReference: false,
+  strictVariables: true,
+  strictFilters: true,
+  // Lets an optional input be guarded (`{% if hint %}…{% endif %}`, `{{ hint | default: "" }}`)
+  // while a bare `{{ hint }}` without a value still fails.
+  lenientIf: true,
+  ownPropertyOnly: true,
+  // The schema bounds templates by UTF-8 bytes; characters never exceed bytes.
+  parseLimit: MAX_INSTRUCTION_BYTES,
+  renderLimit: RENDER_TIME_LIMIT_MS,
+  memoryLimit: RENDER_MEMORY_LIMIT,
+});
+
+for (const tag of ['include', 'render', 'layout']) {
+  // Failing at parse time means a manifest that tries is refused when it is published.
+  engine.registerTag(tag, {
+    parse() {
+      throw new Error(`The '${tag}' tag is not allowed: an instruction cannot load other templates`);
+    },
+    render() {
+      return '';
+    },
+  });
+}
+
+/** liquidjs's own output conversion (not exported by the library). */
+const stringify = (value: unknown): string => {
+  const resolved: unknown = toValue(value);
+  if (typeof resolved === 'string') {
+    return resolved;
+  }
+  if (resolved === null || resolved === undefined) {
+    return '';
+  }
+  if (Array.isArray(resolved)) {
+    return resolved.map(stringify).join('');
+  }
+  return String(resolved);
+};
+
+class OutputLimitError extends Error {}
+
+/**
+ * liquidjs charges ranges and string filters to `memoryLimit` but not plain output, so
+ * `{% for i in (1..100000) %}…{% endfor %}` could still build a huge string. This emitter
+ * charges every write to the render's budget and also caps each buffer at the output limit.
+ */
+class MeteredEmitter implements Emitter {
+  buffer = '';
+  readonly #context: Context;
+
+  constructor(context: Context) {
+    this.#context = context;
+  }
+
+  write(html: unknown): void {
+    const text = stringify(html);
+    this.#context.memoryLimit.use(text.length);
+    if (this.buffer.length + text.length > MAX_RENDERED_INSTRUCTION_BYTES) {
+      throw new OutputLimitError();
+    }
+    this.buffer += text;
+  }
+}
+
+// Every buffer liquidjs creates (the top-level output, each `capture`) goes through here;
+// nested blocks pass their parent's emitter along, so nothing is charged twice.
+const renderTemplates = engine.renderer.renderTemplates.bind(engine.renderer);
+engine.renderer.renderTemplates = (templates, context, emitter) =>
+  renderTemplates(templates, context, emitter ?? new MeteredEmitter(context));
+
+const limitMessages = {
+  parse: 'parse length limit exceeded',
+  memory: 'memory alloc limit exceeded',
+  time: 'template render limit exceeded',
+} as const;
+
+/** The innermost cause liquidjs kept for `error`. */
+const rootCause = (error: unknown): unknown =>
+  error instanceof LiquidError && error.originalError !== undefined ? rootCause(error.originalError) : error;
+
+const isLimit = (error: unknown, limit: keyof typeof limitMessages): boolean =>
+  error instanceof Error && error.message.startsWith(limitMessages[limit]);
+
+const parse = (template: string): Template[] => {
+  try {
+    return engine.parse(template);
+  } catch (error) {
+    if (isLimit(rootCause(error), 'parse')) {
+      throw new ValidationError([
+        { loc: INSTRUCTION_LOC, msg: `Must be at most ${MAX_INSTRUCTION_BYTES} bytes`, type: 'too_big' },
+      ]);
+    }
+    // Parsing is pure over the author's text, so whatever it throws (syntax errors, a stack
+    // overflow from absurd nesting) is the template's fault.
+    const message = error instanceof Error ? error.message : String(error);
+    throw invalidTemplate(`Invalid instruction template: ${message}`);
+  }
+};
+
+/**
+ * The top-level variable names `template` expects from its caller, in order of first use:
+ * `{{ user.name }}` contributes `user`; names the template assigns itself (`assign`,
+ * `capture`, loop variables) are not included.
+ *
+ * @throws ValidationError at `["body", "instruction"]` when the template does not parse.
+ */
+export const templateVariables = (template: string): string[] =>
+  engine.globalVariablesSync(parse(template), { partials: false });
+
+/** One exposed (service, port) pair and the key it is published under. */
+export interface ServiceEndpoint {
+  /** Key in `service_urls` and stem of the instruction's `<key>_url/_host/_port` variables. */
+  readonly key: string;
+  readonly service: string;
+  readonly port: number;
+}
+
+/**
+ * Every exposed (service, port), in manifest order. The key is the service name when the
+ * service exposes one port, else `<service>_<port>`. Dashes in service names become
+ * underscores in the key (`my-web` publishes as `my_web`): a key is also the stem of the
+ * instruction's variables, and this keeps every template variable in the same
+ * `[a-z_][a-z0-9_]*` shape as input names, a plain identifier in any client language.
+ */
+export const serviceEndpoints = (manifest: {
+  // Structural rather than `TaskManifest`, because the manifest schema calls this while its
+  // own type is being inferred.
+  readonly services: Readonly<Record<string, { readonly ports: readonly number[] }>>;
+}): ServiceEndpoint[] =>
+  Object.entries(manifest.services).flatMap(([service, definition]) => {
+    const stem = service.replaceAll('-', '_');
+    return definition.ports.map((port) => ({
+      key: definition.ports.length === 1 ? stem : `${stem}_${port}`,
+      service,
+      port,
+    }));
+  });
+
+/**
+ * The service variables a manifest offers its instruction: `K_url`, `K_host` and `K_port`
+ * for every endpoint key K of {@link serviceEndpoints}.
+ */
+export const serviceVariableNames = (manifest: Pick<TaskManifest, 'services'>): string[] =>
+  serviceEndpoints(manifest).flatMap(({ key }) =>
+    SERVICE_VARIABLE_SUFFIXES.map((suffix) => `${key}_${suffix}`),
+  );
+
+/**
+ * Variables the instruction uses that will never have a value: neither a declared input, a
+ * service variable nor `environment_id`.
+ *
+ * @throws ValidationError at `["body", "instruction"]` when the template does not parse.
+ */
+export const unknownTemplateVariables = (
+  manifest: Pick<TaskManifest, 'instruction' | 'inputs' | 'services'>,
+): string[] => {
+  const known = new Set([
+    ENVIRONMENT_ID_VARIABLE,
+    ...Object.keys(manifest.inputs),
+    ...serviceVariableNames(manifest),
+  ]);
+  return templateVariables(manifest.instruction).filter((name) => !known.has(name));
+};
+
+const undefinedVariable = (error: unknown): string | null => {
+  const cause = rootCause(error);
+  if (cause instanceof Error && cause.name === 'InternalUndefinedVariableError' && 'variableName' in cause) {
+    return typeof cause.variableName === 'string' ? cause.variableName : null;
+  }
+  return null;
+};
+
+const renderError = (error: unknown): unknown => {
+  const cause = rootCause(error);
+  if (cause instanceof OutputLimitError) {
+    return new InstructionTooLargeError(
+      `The rendered instruction would exceed ${MAX_RENDERED_INSTRUCTION_BYTES} bytes`,
+    );
+  }
+  if (isLimit(cause, 'memory')) {
+    return new InstructionTooLargeError(
+      `Rendering the instruction would allocate more than ${RENDER_MEMORY_LIMIT} characters or items`,
+    );
+  }
+  if (isLimit(cause, 'time')) {
+    return new ValidationError([
+      {
+        loc: INSTRUCTION_LOC,
+        msg: `Rendering took longer than ${RENDER_TIME_LIMIT_MS} ms`,
+        type: 'render_timeout',
+      },
+    ]);
+  }
+  const variable = undefinedVariable(error);
+  if (variable !== null) {
+    const [root = variable] = variable.split(/[.[]/);
+    const entry: FieldError = {
+      loc: ['body', 'inputs', root],
+      msg: `The instruction uses '${variable}' but no value was given for it`,
+      type: 'missing',
+    };
+    return new ValidationError([entry]);
+  }
+  if (error instanceof LiquidError) {
+    return new ValidationError([
+      {
+        loc: INSTRUCTION_LOC,
+        msg: `The instruction could not be rendered: ${error.message}`,
+        type: 'render_error',
+      },
+    ]);
+  }
+  return error;
+};
+
+/**
+ * Renders `template` with `variables`. A variable the template prints without a value is a
+ * 422 at `["body", "inputs", <name>]`; over the output, memory or time budget is a 422 at
+ * `["body", "instruction"]` ({@link InstructionTooLargeError} for size).
+ */
+export const renderInstruction = (
+  template: string,
+  variables: Readonly<Record<string, InputValue>>,
+): string => {
+  const templates = parse(template);
+  let output: unknown;
+  try {
+    // A copy: `{% increment %}` writes into the scope object it is given.
+    output = engine.renderSync(templates, { ...variables });
+  } catch (error) {
+    throw renderError(error);
+  }
+  const text = stringify(output);
+  if (Buffer.byteLength(text, 'utf8') > MAX_RENDERED_INSTRUCTION_BYTES) {
+    throw new InstructionTooLargeError(
+      `The rendered instruction exceeds ${MAX_RENDERED_INSTRUCTION_BYTES} bytes`,
+    );
+  }
+  return text;
+};
+
+/**
+ * The instruction as it can be shown at creation: rendered with the inputs when the template
+ * uses no service variable, else null until the environment is ready (`API.md`,
+ * `instruction`). `environment_id` counts as available only when `environmentId` is given.
+ */
+export const renderableNow = (
+  manifest: Pick<TaskManifest, 'instruction' | 'services'>,
+  inputs: Readonly<InputValues>,
+  environmentId?: string,
+): string | null => {
+  const deferred = new Set(serviceVariableNames(manifest));
+  if (environmentId === undefined) {
+    deferred.add(ENVIRONMENT_ID_VARIABLE);
+  }
+  if (templateVariables(manifest.instruction).some((name) => deferred.has(name))) {
+    return null;
+  }
+  const variables: Record<string, InputValue> = { ...inputs };
+  if (environmentId !== undefined) {
+    variables[ENVIRONMENT_ID_VARIABLE] = environmentId;
+  }
+  return renderInstruction(manifest.instruction, variables);
+};
+
+/** Where one endpoint is reachable once the environment is ready (a `service_urls` value). */
+export interface EndpointAddress {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Flattens `service_urls` (`{web: {url, host, port}}`) into `web_url`, `web_host`, `web_port`. */
+export const serviceVariables = (
+  serviceUrls: Readonly<Record<string, EndpointAddress>>,
+): Record<string, string | number> =>
+  Object.fromEntries(
+    Object.entries(serviceUrls).flatMap(([key, address]) => [
+      [`${key}_url`, address.url],
+      [`${key}_host`, address.host],
+      [`${key}_port`, address.port],
+    ]),
+  );
+
+/**
+ * The instruction once the environment is ready: inputs, service variables (see
+ * {@link serviceVariables}) and `environment_id` all available.
+ */
+export const renderWhenReady = (
+  manifest: Pick<TaskManifest, 'instruction'>,
+  inputs: Readonly<InputValues>,
+  environmentId: string,
+  serviceVars: Readonly<Record<string, string | number>>,
+): string =>
+  renderInstruction(manifest.instruction, {
+    ...serviceVars,
+    ...inputs,
+    [ENVIRONMENT_ID_VARIABLE]: environmentId,
+  });

@@ -1,0 +1,345 @@
+/**
+ * The task manifest (`task.yaml`, published as JSON; `DESIGN.md`, "Task manifest"): the one
+ * schema a task version must satisfy before it is registered, plus the derived facts other
+ * modules need (the exposed endpoints, the redacted verification config).
+ */
+import { Buffer } from 'node:buffer';
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { type FieldError, ValidationError } from './errors.ts';
+import { INPUT_TYPES, type InputValue, inputValueProblem } from './inputs.ts';
+import {
+  ENVIRONMENT_ID_VARIABLE,
+  MAX_INSTRUCTION_BYTES,
+  SERVICE_VARIABLE_SUFFIXES,
+  serviceEndpoints,
+  unknownTemplateVariables,
+} from './instruction.ts';
+import { parseOrThrow } from './validation.ts';
+
+/** ECS allows at most 10 containers in one task definition; each service is a container. */
+export const MAX_SERVICES = 10;
+
+/** Environment variable names with this prefix are set by taskenv itself (`TASKENV_EXECUTE_TOKEN`). */
+export const RESERVED_ENV_PREFIX = 'TASKENV_';
+
+const range = (from: number, to: number, step: number): number[] =>
+  Array.from({ length: (to - from) / step + 1 }, (_, i) => from + i * step);
+
+/** Valid Fargate task sizes: CPU units → allowed memory (MiB). */
+export const FARGATE_SIZES: ReadonlyMap<number, readonly number[]> = new Map([
+  [256, [512, 1024, 2048]],
+  [512, range(1024, 4096, 1024)],
+  [1024, range(2048, 8192, 1024)],
+  [2048, range(4096, 16384, 1024)],
+  [4096, range(8192, 30720, 1024)],
+  [8192, range(16384, 61440, 4096)],
+  [16384, range(32768, 122880, 8192)],
+]);
+
+/** Whether `{cpu, memory}` is a task size Fargate accepts. */
+export const isFargateSize = (cpu: number, memory: number): boolean =>
+  FARGATE_SIZES.get(cpu)?.includes(memory) ?? false;
+
+/**
+ * A record whose keys must satisfy `key`; the key's own message becomes the issue's message
+ * (zod's default, "Invalid key in record", would not tell the author what is wrong).
+ */
+const keyedRecord = <V extends z.ZodType>(key: z.ZodType<string>, value: V) =>
+  z.record(key, value, {
+    error: (issue) => (issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined),
+  });
+
+const port = z.int().min(1).max(65535);
+
+const envName = z
+  .string()
+  .regex(/^[A-Z_][A-Z0-9_]*$/, 'Must match [A-Z_][A-Z0-9_]*')
+  .refine((name) => !name.startsWith(RESERVED_ENV_PREFIX), {
+    message: `Names starting with ${RESERVED_ENV_PREFIX} are reserved for taskenv`,
+  });
+
+const envSchema = keyedRecord(envName, z.string());
+
+const commandSchema = z.array(z.string()).min(1);
+
+const inputValueSchema = z.union([z.string(), z.number(), z.boolean()]);
+
+const NUMERIC_TYPES: ReadonlySet<string> = new Set(['integer', 'number']);
+
+/** One declared input. A default or enum value must itself satisfy the declaration. */
+export const inputDeclarationSchema = z
+  .strictObject({
+    type: z.enum(INPUT_TYPES),
+    required: z.boolean().optional(),
+    default: inputValueSchema.optional(),
+    enum: z.array(inputValueSchema).min(1).optional(),
+    minimum: z.number().optional(),
+    maximum: z.number().optional(),
+    description: z.string().max(1024).optional(),
+  })
+  .superRefine((declaration, ctx) => {
+    for (const bound of ['minimum', 'maximum'] as const) {
+      if (declaration[bound] !== undefined && !NUMERIC_TYPES.has(declaration.type)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${bound} applies only to integer and number inputs`,
+          path: [bound],
+        });
+      }
+    }
+    if (
+      declaration.minimum !== undefined &&
+      declaration.maximum !== undefined &&
+      declaration.minimum > declaration.maximum
+    ) {
+      ctx.addIssue({ code: 'custom', message: 'minimum must not exceed maximum', path: ['minimum'] });
+    }
+    const seen: InputValue[] = [];
+    for (const [index, value] of (declaration.enum ?? []).entries()) {
+      // Enum values are checked against type and bounds only; membership would be circular.
+      const problem = inputValueProblem({ ...declaration, enum: undefined }, value);
+      if (problem !== null) {
+        ctx.addIssue({ code: 'custom', message: problem.msg, path: ['enum', index] });
+      } else if (seen.includes(value)) {
+        ctx.addIssue({ code: 'custom', message: 'Duplicate value', path: ['enum', index] });
+      }
+      seen.push(value);
+    }
+    if (declaration.default !== undefined) {
+      if (declaration.required === true) {
+        // Either the client must give it or the default applies; both at once is an author mistake.
+        ctx.addIssue({
+          code: 'custom',
+          message: 'A required input cannot have a default',
+          path: ['default'],
+        });
+      }
+      const problem = inputValueProblem(declaration, declaration.default);
+      if (problem !== null) {
+        ctx.addIssue({ code: 'custom', message: problem.msg, path: ['default'] });
+      }
+    }
+  });
+
+const inputName = z
+  .string()
+  .max(64)
+  .regex(/^[a-z_][a-z0-9_]*$/, 'Must match [a-z_][a-z0-9_]*');
+
+/** One service of a task: one container of its ECS task definition. */
+export const serviceSchema = z
+  .strictObject({
+    image: z.string().min(1),
+    ports: z.array(port).default([]),
+    command: commandSchema.optional(),
+    env: envSchema.optional(),
+    health: z
+      .strictObject({
+        path: z.string().startsWith('/', 'Must start with /'),
+        port,
+      })
+      .optional(),
+    local: z.strictObject({ command: commandSchema, env: envSchema.optional() }).optional(),
+    essential: z.boolean().default(true),
+  })
+  .superRefine((service, ctx) => {
+    for (const [index, p] of service.ports.entries()) {
+      if (service.ports.indexOf(p) !== index) {
+        ctx.addIssue({ code: 'custom', message: `Duplicate port ${p}`, path: ['ports', index] });
+      }
+    }
+    // taskenv probes readiness from outside the task, so only an exposed port is reachable.
+    if (service.health !== undefined && !service.ports.includes(service.health.port)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'The health port must be one of the service ports',
+        path: ['health', 'port'],
+      });
+    }
+  });
+
+const serviceName = z
+  .string()
+  .max(32)
+  .regex(/^[a-z][a-z0-9-]*$/, 'Must match [a-z][a-z0-9-]*');
+
+const resourcesSchema = z
+  .strictObject({ cpu: z.int(), memory: z.int() })
+  .superRefine(({ cpu, memory }, ctx) => {
+    const memories = FARGATE_SIZES.get(cpu);
+    if (memories === undefined) {
+      const cpus = [...FARGATE_SIZES.keys()].join(', ');
+      ctx.addIssue({ code: 'custom', message: `cpu must be one of ${cpus}`, path: ['cpu'] });
+    } else if (!memories.includes(memory)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `memory for cpu ${cpu} must be one of ${memories.join(', ')}`,
+        path: ['memory'],
+      });
+    }
+  });
+
+const timeoutSeconds = z.int().min(60).max(86400);
+
+const timeoutSchema = z
+  .strictObject({ default_sec: timeoutSeconds.optional(), max_sec: timeoutSeconds.optional() })
+  .superRefine((timeout, ctx) => {
+    if (
+      timeout.default_sec !== undefined &&
+      timeout.max_sec !== undefined &&
+      timeout.default_sec > timeout.max_sec
+    ) {
+      ctx.addIssue({ code: 'custom', message: 'default_sec must not exceed max_sec', path: ['default_sec'] });
+    }
+  });
+
+/** How a solution is checked; `method` picks the checker, the other keys are its settings. */
+export const verificationSchema = z.looseObject({ method: z.string().min(1) });
+
+const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
+
+/**
+ * The task manifest. Objects are strict (an unknown key is a 422 at that key) and defaults are
+ * filled in, so the parsed value is what gets stored and registered.
+ */
+export const taskManifestSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .max(64)
+      .regex(/^[a-z0-9][a-z0-9-]*$/, 'Must match [a-z0-9][a-z0-9-]*'),
+    version: z
+      .string()
+      .regex(/^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/, 'Must be a semantic version MAJOR.MINOR.PATCH'),
+    description: z.string().max(2048).optional(),
+    public: z.boolean().default(false),
+    instruction: z.string().refine((text) => utf8Bytes(text) <= MAX_INSTRUCTION_BYTES, {
+      message: `Must be at most ${MAX_INSTRUCTION_BYTES} bytes`,
+    }),
+    inputs: keyedRecord(inputName, inputDeclarationSchema).default({}),
+    services: keyedRecord(serviceName, serviceSchema)
+      .refine((services) => Object.keys(services).length > 0, { message: 'At least one service is required' })
+      .refine((services) => Object.keys(services).length <= MAX_SERVICES, {
+        message: `At most ${MAX_SERVICES} services are allowed`,
+      }),
+    resources: resourcesSchema.default({ cpu: 256, memory: 512 }),
+    timeout: timeoutSchema.default({}),
+    verification: verificationSchema.optional(),
+  })
+  .superRefine((manifest, ctx) => {
+    const services = Object.entries(manifest.services);
+    if (services.length > 0 && !services.some(([, service]) => service.essential)) {
+      // ECS refuses a task definition without an essential container.
+      ctx.addIssue({ code: 'custom', message: 'At least one service must be essential', path: ['services'] });
+    }
+    const owners = new Map<string, string>();
+    for (const endpoint of serviceEndpoints(manifest)) {
+      const owner = owners.get(endpoint.key);
+      if (owner !== undefined && owner !== endpoint.service) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `Endpoint key '${endpoint.key}' is also used by service '${owner}'`,
+          path: ['services', endpoint.service],
+        });
+      }
+      owners.set(endpoint.key, endpoint.service);
+    }
+    const reserved = new Set([
+      ENVIRONMENT_ID_VARIABLE,
+      ...[...owners.keys()].flatMap((key) => SERVICE_VARIABLE_SUFFIXES.map((suffix) => `${key}_${suffix}`)),
+    ]);
+    for (const name of Object.keys(manifest.inputs)) {
+      if (reserved.has(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `'${name}' is a variable taskenv provides to the instruction; rename the input`,
+          path: ['inputs', name],
+        });
+      }
+    }
+  });
+
+/** A parsed, defaulted task manifest. */
+export type TaskManifest = z.output<typeof taskManifestSchema>;
+
+/** A manifest as an author writes it (defaults not yet applied). */
+export type TaskManifestInput = z.input<typeof taskManifestSchema>;
+
+export type InputDeclaration = z.output<typeof inputDeclarationSchema>;
+
+export type ServiceDefinition = z.output<typeof serviceSchema>;
+
+export type Verification = z.output<typeof verificationSchema>;
+
+/**
+ * Parses a published manifest (the request body of `POST /tasks`). Beyond the schema, the
+ * instruction template must parse and may only use declared inputs, service variables and
+ * `environment_id`; an unknown variable is a 422 naming it at `["body", "instruction"]`.
+ *
+ * @throws ValidationError (422) with every problem located under `body`.
+ */
+export const parseManifest = (json: unknown): TaskManifest => {
+  const manifest = parseOrThrow(taskManifestSchema, json, 'body');
+  const unknown = unknownTemplateVariables(manifest);
+  if (unknown.length > 0) {
+    throw new ValidationError(
+      unknown.map(
+        (name): FieldError => ({
+          loc: ['body', 'instruction'],
+          msg: `Unknown variable '${name}': declare it as an input or use a service variable or ${ENVIRONMENT_ID_VARIABLE}`,
+          type: 'unknown_variable',
+        }),
+      ),
+    );
+  }
+  return manifest;
+};
+
+// The endpoint keys are the stems of the instruction's variables, so they are computed next to
+// the template code; re-exported here because they are a fact about the manifest.
+export { type ServiceEndpoint, serviceEndpoints } from './instruction.ts';
+
+/** Keys of a verification config that hold the answer; compared case-insensitively. */
+const ANSWER_KEYS: ReadonlySet<string> = new Set(['value', 'answer', 'flag', 'expected']);
+
+const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+
+const redactObject = (object: object): Record<string, unknown> =>
+  Object.fromEntries(
+    Object.entries(object).map(([key, value]: [string, unknown]) => {
+      if (!ANSWER_KEYS.has(key.toLowerCase())) {
+        return [key, redact(value)];
+      }
+      // A non-string answer (a number, a list of accepted flags) would leak just the same;
+      // hash its JSON form so a client can still compare against it.
+      return [key, sha256(typeof value === 'string' ? value : JSON.stringify(value))];
+    }),
+  );
+
+const redact = (value: unknown): unknown => {
+  if (Array.isArray(value)) {
+    return value.map(redact);
+  }
+  if (typeof value === 'object' && value !== null) {
+    return redactObject(value);
+  }
+  return value;
+};
+
+/**
+ * The verification config as clients see it (`task_verification`): every answer value
+ * (`value`, `answer`, `flag`, `expected`, at any depth) replaced by the SHA-256 hex of its
+ * UTF-8 text, so a client can check a candidate answer without being handed it. Other keys,
+ * such as `method` and `path`, are kept.
+ *
+ * @returns null when the task has no verification config.
+ */
+export const redactVerification = (
+  verification: Readonly<Record<string, unknown>> | null | undefined,
+): Record<string, unknown> | null => {
+  if (verification === null || verification === undefined) {
+    return null;
+  }
+  return redactObject(verification);
+};

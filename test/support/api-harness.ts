@@ -1,0 +1,277 @@
+/**
+ * The deployed API's moving parts, minus AWS: the local gateway (route table, authorizer,
+ * proxy events) in front of the same handler factories the Lambda entries build, with the real
+ * DynamoDB adapters on DynamoDB Local and the real AWS adapters over SDK clients mocked with
+ * aws-sdk-client-mock (so tests assert the exact requests taskenv sends).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ECSClient, RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateScheduleCommand,
+  DeleteScheduleCommand,
+  SchedulerClient,
+  UpdateScheduleCommand,
+} from '@aws-sdk/client-scheduler';
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  GetSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createDocumentClient } from '#adapters/aws/dynamodb/client';
+import {
+  dynamoStores,
+  ecsRuntime,
+  eventBus,
+  s3EnvFiles,
+  schedulerExpiry,
+  secretValues,
+} from '#adapters/aws/wiring';
+import { defaultOrgLimits } from '#domain/org';
+import { generateApiKey, type Role } from '#domain/principal';
+import { randomIds, systemClock } from '#ports/clock';
+import { createAuthorizerHandler } from '#shared/handlers/authorizer';
+import { createEnvironmentsCreateHandler } from '#shared/handlers/environments-create';
+import { createEnvironmentsManageHandler } from '#shared/handlers/environments-manage';
+import { createEnvironmentsReadHandler } from '#shared/handlers/environments-read';
+import { createMetaHandler } from '#shared/handlers/meta';
+import { createSecretsHandler } from '#shared/handlers/secrets';
+import { createTasksHandler } from '#shared/handlers/tasks';
+import { createLogger } from '#shared/observability';
+import { createGateway, type GatewayResponse } from '#local/gateway';
+
+export const AWS = {
+  region: 'us-east-1',
+  clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/taskenv',
+  subnets: ['subnet-aaa', 'subnet-bbb'],
+  securityGroups: ['sg-123'],
+  executionRoleArn: 'arn:aws:iam::123456789012:role/taskenv-exec',
+  taskRoleArn: 'arn:aws:iam::123456789012:role/taskenv-task',
+  logGroupName: '/taskenv/tasks',
+  bucket: 'taskenv-env-files',
+  kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/abc',
+  schedulerGroup: 'taskenv',
+  schedulerRoleArn: 'arn:aws:iam::123456789012:role/taskenv-scheduler',
+  busName: 'taskenv',
+  secretsPrefix: 'taskenv',
+} as const;
+
+export const MIN_CLIENT_VERSION = '1.0.0';
+
+/** Mocks for every AWS client the API talks to; `reset()` gives each test a clean slate. */
+export const createAwsMocks = () => {
+  const mocks = {
+    ecs: mockClient(ECSClient),
+    s3: mockClient(S3Client),
+    scheduler: mockClient(SchedulerClient),
+    secretsManager: mockClient(SecretsManagerClient),
+    eventBridge: mockClient(EventBridgeClient),
+    ec2: mockClient(EC2Client),
+  };
+  const secrets = new Map<string, string>();
+  let taskCounter = 0;
+  const reset = () => {
+    for (const mock of Object.values(mocks)) mock.reset();
+    secrets.clear();
+    mocks.ecs.on(RegisterTaskDefinitionCommand).callsFake((input: { family?: string }) => ({
+      taskDefinition: { taskDefinitionArn: `arn:aws:ecs:us-east-1:123456789012:task-definition/${input.family}:1` },
+    }));
+    mocks.ecs.on(RunTaskCommand).callsFake((input: { startedBy?: string }) => ({
+      tasks: [
+        {
+          taskArn: `arn:aws:ecs:us-east-1:123456789012:task/taskenv/${(++taskCounter).toString(16).padStart(32, '0')}`,
+          startedBy: input.startedBy,
+          lastStatus: 'PROVISIONING',
+          desiredStatus: 'RUNNING',
+        },
+      ],
+      failures: [],
+    }));
+    mocks.ecs.on(StopTaskCommand).resolves({});
+    mocks.s3.on(PutObjectCommand).resolves({});
+    mocks.s3.on(DeleteObjectCommand).resolves({});
+    mocks.scheduler.on(CreateScheduleCommand).resolves({});
+    mocks.scheduler.on(UpdateScheduleCommand).resolves({});
+    mocks.scheduler.on(DeleteScheduleCommand).resolves({});
+    mocks.eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
+    // Secrets Manager keeps values in memory so create can read back what PUT stored.
+    mocks.secretsManager.on(CreateSecretCommand).callsFake((input: { Name: string; SecretString: string }) => {
+      const arn = `arn:aws:secretsmanager:us-east-1:123456789012:secret:${input.Name}`;
+      secrets.set(arn, input.SecretString);
+      return { ARN: arn, Name: input.Name };
+    });
+    mocks.secretsManager.on(GetSecretValueCommand).callsFake((input: { SecretId: string }) => ({
+      SecretString: secrets.get(input.SecretId),
+    }));
+    mocks.secretsManager.on(DeleteSecretCommand).resolves({});
+  };
+  reset();
+  return { ...mocks, reset };
+};
+
+export type AwsMocks = ReturnType<typeof createAwsMocks>;
+
+export interface ApiCall {
+  readonly key?: string;
+  readonly body?: unknown;
+  /** Sent as it is (for malformed-JSON and size tests). */
+  readonly rawBody?: string;
+  readonly headers?: Record<string, string>;
+  readonly query?: Record<string, string | string[]>;
+}
+
+export interface ApiReply {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field in tests.
+  readonly body: any;
+  readonly raw: string;
+}
+
+/** Builds the gateway with every handler wired to DynamoDB Local and the mocked AWS clients. */
+export const createApiHarness = () => {
+  const tableName = process.env.TABLE_NAME ?? 'taskenv-test';
+  const idempotencyTableName = process.env.IDEMPOTENCY_TABLE_NAME ?? 'taskenv-test-idempotency';
+  const documentClient = createDocumentClient();
+  const stores = dynamoStores(documentClient, { TABLE_NAME: tableName });
+  const ecsConfig = {
+    AWS_REGION: AWS.region,
+    CLUSTER_ARN: AWS.clusterArn,
+    SUBNETS: [...AWS.subnets],
+    SECURITY_GROUPS: [...AWS.securityGroups],
+    ASSIGN_PUBLIC_IP: true,
+    EXECUTION_ROLE_ARN: AWS.executionRoleArn,
+    TASK_ROLE_ARN: AWS.taskRoleArn,
+    LOG_GROUP_NAME: AWS.logGroupName,
+  };
+  const runtime = ecsRuntime(new ECSClient({ region: AWS.region }), ecsConfig);
+  const envFiles = s3EnvFiles(new S3Client({ region: AWS.region }), {
+    ENV_FILE_BUCKET: AWS.bucket,
+    ENV_FILE_KMS_KEY_ID: AWS.kmsKeyId,
+  });
+  const expiry = schedulerExpiry(new SchedulerClient({ region: AWS.region }), {
+    CLUSTER_ARN: AWS.clusterArn,
+    SCHEDULER_GROUP: AWS.schedulerGroup,
+    SCHEDULER_ROLE_ARN: AWS.schedulerRoleArn,
+  });
+  const values = secretValues(new SecretsManagerClient({ region: AWS.region }), {
+    SECRETS_PREFIX: AWS.secretsPrefix,
+  });
+  const publisher = eventBus(new EventBridgeClient({ region: AWS.region }), { EVENT_BUS_NAME: AWS.busName });
+  const logger = createLogger('test');
+  const common = { logger, minClientVersion: MIN_CLIENT_VERSION };
+
+  const gateway = createGateway({
+    authorizer: createAuthorizerHandler({ access: stores.access, logger }),
+    handlers: {
+      'environments-create': createEnvironmentsCreateHandler({
+        ...common,
+        deps: {
+          ...stores,
+          secretValues: values,
+          envFiles,
+          runtime,
+          expiry,
+          publisher,
+          clock: systemClock,
+          ids: randomIds,
+        },
+        idempotency: new DynamoDBPersistenceLayer({
+          tableName: idempotencyTableName,
+          awsSdkV3Client: new DynamoDBClient({}),
+        }),
+      }),
+      'environments-read': createEnvironmentsReadHandler({ ...common, store: stores.store }),
+      'environments-manage': createEnvironmentsManageHandler({
+        ...common,
+        deps: { store: stores.store, access: stores.access, runtime, expiry, envFiles, publisher, clock: systemClock },
+      }),
+      tasks: createTasksHandler({ ...common, deps: { tasks: stores.tasks, runtime, clock: systemClock } }),
+      secrets: createSecretsHandler({ ...common, deps: { metadata: stores.secretMetadata, values, clock: systemClock } }),
+      meta: createMetaHandler({
+        logger,
+        version: '0.0.0-test',
+        docsAssets: async () => ({ script: 'window.SwaggerUIBundle = () => ({});', stylesheet: '' }),
+      }),
+    },
+  });
+
+  const call = async (method: string, path: string, options: ApiCall = {}): Promise<ApiReply> => {
+    const query = new URLSearchParams();
+    for (const [k, v] of Object.entries(options.query ?? {})) {
+      for (const item of Array.isArray(v) ? v : [v]) query.append(k, item);
+    }
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.key !== undefined) headers.Authorization = `Bearer ${options.key}`;
+    let body: string | null = null;
+    if (options.rawBody !== undefined) body = options.rawBody;
+    else if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['Content-Type'] ??= 'application/json';
+    }
+    const response: GatewayResponse = await gateway.handle({ method, path, query, headers, body });
+    let parsed: unknown = null;
+    try {
+      parsed = response.body === '' ? null : JSON.parse(response.body);
+    } catch {
+      parsed = response.body;
+    }
+    return { status: response.statusCode, headers: response.headers, body: parsed, raw: response.body };
+  };
+
+  /** A fresh org (unique name) with limits and keys: an admin key and one limited to workspace `ws-a`. */
+  const seedOrg = async (options: { maxConcurrentEnvironments?: number; maxLifetimeSec?: number } = {}) => {
+    const org = `org-${crypto.randomUUID().slice(0, 8)}`;
+    await stores.access.putOrg({
+      org,
+      maxConcurrentEnvironments: options.maxConcurrentEnvironments ?? defaultOrgLimits.maxConcurrentEnvironments,
+      maxLifetimeSec: options.maxLifetimeSec ?? defaultOrgLimits.maxLifetimeSec,
+      createdAt: new Date().toISOString(),
+    });
+    const issue = async (role: Role, workspaces: string[]) => {
+      const generated = generateApiKey();
+      await stores.access.putApiKey({
+        keyHash: generated.keyHash,
+        keyId: generated.keyId,
+        org,
+        role,
+        workspaces,
+        createdAt: new Date().toISOString(),
+        revoked: false,
+      });
+      return generated;
+    };
+    const admin = await issue('admin', ['*']);
+    const member = await issue('member', ['ws-a']);
+    return { org, adminKey: admin.key, adminKeyHash: admin.keyHash, memberKey: member.key };
+  };
+
+  return { call, seedOrg, stores, tableName, documentClient };
+};
+
+export type ApiHarness = ReturnType<typeof createApiHarness>;
+
+/** A small valid manifest; override what a test is about. */
+export const manifest = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
+  name: 'web-sqli',
+  version: '1.2.0',
+  description: 'SQL injection login bypass',
+  public: false,
+  instruction: 'Log in to {{ web_url }}/login as {{ user }}.',
+  inputs: {
+    user: { type: 'string', default: 'admin' },
+    level: { type: 'integer', minimum: 1, maximum: 5, default: 1 },
+  },
+  services: {
+    web: { image: 'public.ecr.aws/docker/library/nginx:1.27', ports: [80] },
+  },
+  resources: { cpu: 256, memory: 512 },
+  timeout: { default_sec: 900, max_sec: 3600 },
+  verification: { method: 'flag', path: '/tmp/flag.txt', value: 'FLAG{demo}' },
+  ...overrides,
+});

@@ -1,0 +1,39 @@
+import { randomUUID } from 'node:crypto';
+import type { EnvironmentRecord } from '#domain/environment';
+
+/** A name no other test (or parallel test process) uses, so tests can share one table. */
+export const uniqueName = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+/**
+ * A valid, freshly created environment (`building`, no events yet) in a fresh org and workspace;
+ * pass `overrides` for whatever the test is about.
+ */
+export const makeEnvironment = (overrides: Partial<EnvironmentRecord> = {}): EnvironmentRecord => {
+  const createdAt = overrides.createdAt ?? new Date().toISOString();
+  return {
+    id: randomUUID(),
+    org: uniqueName('org'),
+    workspace: uniqueName('ws'),
+    projectId: 'default',
+    taskRef: 'acme/web-sqli@1.2.0',
+    state: 'building',
+    eventVersion: 0,
+    taskArn: null,
+    createdAt,
+    updatedAt: createdAt,
+    expiresAt: new Date(Date.parse(createdAt) + 900_000).toISOString(),
+    timeoutSec: 900,
+    inputs: { user: 'admin', level: 3 },
+    secretIds: [],
+    endpoints: [{ key: 'web', service: 'web', port: 80 }],
+    instructionTemplate: 'Log in to {{ web_url }}/login as {{ user }}.',
+    instruction: null,
+    serviceUrls: null,
+    executeTokenHash: 'a'.repeat(64),
+    taskVerification: { method: 'flag', path: '/tmp/flag.txt' },
+    error: null,
+    stopReason: null,
+    launchAttempts: 0,
+    ...overrides,
+  };
+};
