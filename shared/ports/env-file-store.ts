@@ -6,6 +6,11 @@
 export interface EnvFileStore {
   /** Writes the `.env` content and returns the reference the runtime reads it from. */
   put(environmentId: string, variables: Readonly<Record<string, string>>): Promise<string>;
+  /**
+   * The reference `put` returns for this environment. A function of the id alone, so the
+   * reconciler can relaunch a recorded environment without ever seeing its secrets.
+   */
+  refFor(environmentId: string): string;
   /** Deleting a missing file is fine. */
   delete(environmentId: string): Promise<void>;
 }

@@ -44,6 +44,10 @@ export class S3EnvFileStore implements EnvFileStore {
   }
 
   /** @returns the object ARN, the form ECS `environmentFiles` expects. */
+  refFor(environmentId: string): string {
+    return `arn:aws:s3:::${this.#bucket}/${keyOf(environmentId)}`;
+  }
+
   async put(environmentId: string, variables: Readonly<Record<string, string>>): Promise<string> {
     const key = keyOf(environmentId);
     await this.#s3.send(
@@ -56,7 +60,7 @@ export class S3EnvFileStore implements EnvFileStore {
         SSEKMSKeyId: this.#kmsKeyId,
       }),
     );
-    return `arn:aws:s3:::${this.#bucket}/${key}`;
+    return this.refFor(environmentId);
   }
 
   async delete(environmentId: string): Promise<void> {

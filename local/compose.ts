@@ -1,0 +1,112 @@
+/**
+ * Builds every handler from one set of adapters, as the Lambda entries do one function at a
+ * time. The local stack passes local adapters; the API tests pass the AWS adapters over mocked
+ * SDK clients. Either way the handlers, middlewares and use cases are the deployed ones.
+ */
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { AccessStore } from '#ports/access-store';
+import type { AddressResolver } from '#ports/address-resolver';
+import type { Clock, IdGenerator } from '#ports/clock';
+import type { ContainerRuntime } from '#ports/container-runtime';
+import type { EnvFileStore } from '#ports/env-file-store';
+import type { EnvironmentStore } from '#ports/environment-store';
+import type { EventPublisher } from '#ports/event-publisher';
+import type { ExpiryScheduler } from '#ports/expiry-scheduler';
+import type { SecretMetadataStore, SecretValueStore } from '#ports/secret-store';
+import type { TaskRegistry } from '#ports/task-registry';
+import { type AuthorizerHandler, createAuthorizerHandler } from '#shared/handlers/authorizer';
+import { createEnvironmentsCreateHandler } from '#shared/handlers/environments-create';
+import { createEnvironmentsManageHandler } from '#shared/handlers/environments-manage';
+import { createEnvironmentsReadHandler } from '#shared/handlers/environments-read';
+import { createMetaHandler, type DocsAssets } from '#shared/handlers/meta';
+import { createReconcilerHandler, type ReconcilerHandler } from '#shared/handlers/reconciler';
+import { createSecretsHandler } from '#shared/handlers/secrets';
+import { createTaskEventsHandler, type TaskEventsHandler } from '#shared/handlers/task-events';
+import { createTasksHandler } from '#shared/handlers/tasks';
+import type { ApiHandler } from '#shared/http/http-function';
+import { createLogger } from '#shared/observability';
+import type { ReconcileConfig } from '#use-cases/reconcile';
+import type { HttpFunctionName } from '#shared/routes';
+
+export interface Adapters {
+  readonly store: EnvironmentStore;
+  readonly tasks: TaskRegistry;
+  readonly access: AccessStore;
+  readonly secretMetadata: SecretMetadataStore;
+  readonly secretValues: SecretValueStore;
+  readonly envFiles: EnvFileStore;
+  readonly runtime: ContainerRuntime;
+  readonly expiry: ExpiryScheduler;
+  readonly publisher: EventPublisher;
+  readonly addresses: AddressResolver;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  /** Powertools idempotency persistence; null disables `Idempotency-Key`. */
+  readonly idempotency: BasePersistenceLayer | null;
+}
+
+export interface ComposeOptions {
+  readonly version: string;
+  readonly minClientVersion?: string;
+  readonly docsAssets: () => Promise<DocsAssets>;
+  readonly reconcile: ReconcileConfig;
+}
+
+export interface Handlers {
+  readonly authorizer: AuthorizerHandler;
+  readonly http: Readonly<Record<HttpFunctionName, ApiHandler>>;
+  readonly taskEvents: TaskEventsHandler;
+  readonly reconciler: ReconcilerHandler;
+}
+
+export const composeHandlers = (adapters: Adapters, options: ComposeOptions): Handlers => {
+  const logger = (name: string) => createLogger(name);
+  const api = (name: string) => ({
+    logger: logger(name),
+    ...(options.minClientVersion === undefined ? {} : { minClientVersion: options.minClientVersion }),
+  });
+  const metrics = (name: string) => new Metrics({ namespace: 'taskenv', serviceName: name });
+  const { store, tasks, access, runtime, expiry, envFiles, publisher, clock } = adapters;
+  return {
+    authorizer: createAuthorizerHandler({ access, logger: logger('authorizer') }),
+    http: {
+      'environments-create': createEnvironmentsCreateHandler({
+        ...api('environments-create'),
+        deps: adapters,
+        idempotency: adapters.idempotency,
+      }),
+      'environments-read': createEnvironmentsReadHandler({ ...api('environments-read'), store }),
+      'environments-manage': createEnvironmentsManageHandler({
+        ...api('environments-manage'),
+        deps: { store, access, runtime, expiry, envFiles, publisher, clock },
+      }),
+      tasks: createTasksHandler({ ...api('tasks'), deps: { tasks, runtime, clock } }),
+      secrets: createSecretsHandler({
+        ...api('secrets'),
+        deps: { metadata: adapters.secretMetadata, values: adapters.secretValues, clock },
+      }),
+      meta: createMetaHandler({ logger: logger('meta'), version: options.version, docsAssets: options.docsAssets }),
+    },
+    taskEvents: createTaskEventsHandler({
+      deps: { store, addresses: adapters.addresses, publisher, envFiles, clock },
+      logger: logger('task-events'),
+      metrics: metrics('task-events'),
+    }),
+    reconciler: createReconcilerHandler({
+      deps: {
+        store,
+        runtime,
+        envFiles,
+        envFileRef: (id) => envFiles.refFor(id),
+        expiry,
+        tasks,
+        publisher,
+        clock,
+        config: options.reconcile,
+      },
+      logger: logger('reconciler'),
+      metrics: metrics('reconciler'),
+    }),
+  };
+};

@@ -1,0 +1,377 @@
+/**
+ * The whole service on one machine: DynamoDB Local, the deployed handlers behind a local API
+ * gateway, the process runtime feeding ECS-shaped events into the task-events handler, a timer
+ * scheduler for expiry, and the reconciler on an interval.
+ */
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { parse as parseYaml } from 'yaml';
+import { createDocumentClient } from '#adapters/aws/dynamodb/client';
+import { dynamoStores } from '#adapters/aws/wiring';
+import { type DynamoDbLocal, ensureTables, startDynamoDbLocal } from '#adapters/local/dynamodb-local';
+import { InProcessPublisher } from '#adapters/local/in-process-publisher';
+import { LocalEnvFileStore } from '#adapters/local/local-env-file-store';
+import { LocalExpiryScheduler } from '#adapters/local/local-expiry-scheduler';
+import { LocalSecretValueStore } from '#adapters/local/local-secret-store';
+import { LoopbackAddressResolver } from '#adapters/local/loopback-address-resolver';
+import { ProcessRuntime } from '#adapters/local/process-runtime';
+import { AlreadyExistsError } from '#domain/errors';
+import { defaultOrgLimits } from '#domain/org';
+import { generateApiKey, hashApiKey } from '#domain/principal';
+import { randomIds, systemClock } from '#ports/clock';
+import type { Log } from '#ports/log';
+import { publishTask } from '#use-cases/tasks';
+import { type Adapters, composeHandlers, type Handlers } from './compose.ts';
+import { createGateway, lambdaContext } from './gateway.ts';
+import { type HttpFunctionName, httpFunctionNames } from '#shared/routes';
+
+export const LOCAL_ORG = 'local';
+export const LOCAL_WORKSPACE = 'default';
+export const LOCAL_TABLE = 'taskenv';
+export const LOCAL_IDEMPOTENCY_TABLE = 'taskenv-idempotency';
+export const DEFAULT_PORT = 8787;
+
+export interface LocalStackOptions {
+  /** State that survives restarts: the DynamoDB files, the API key, secrets, env files, logs. */
+  readonly dataDir: string;
+  /** API port; 0 picks a free one. @default 8787 */
+  readonly port?: number;
+  /** DynamoDB Local port; a free one when absent. */
+  readonly dynamodbPort?: number;
+  /** Folder of example tasks published at start. @default examples/tasks */
+  readonly examplesDir?: string;
+  /** @default 30000 */
+  readonly reconcileIntervalMs?: number;
+  /** Where request and lifecycle lines go. */
+  readonly log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  readonly apiUrl: string;
+  readonly apiKey: string;
+  readonly org: string;
+  readonly workspace: string;
+  readonly dynamodbEndpoint: string;
+  readonly tableName: string;
+  readonly dataDir: string;
+  readonly handlers: Handlers;
+  readonly publishedTasks: readonly string[];
+  /** Runs the reconciler once now. */
+  reconcile(): Promise<Record<string, number>>;
+  stop(): Promise<void>;
+}
+
+/** The environment the handlers read on Lambda, pointed at the local emulator. */
+const lambdaEnvironment = (endpoint: string): Record<string, string> => ({
+  AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+  AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+  // DynamoDB Local accepts any credentials; fixed ones keep a developer's real ones out of it.
+  AWS_ACCESS_KEY_ID: 'local',
+  AWS_SECRET_ACCESS_KEY: 'local',
+  TABLE_NAME: LOCAL_TABLE,
+  IDEMPOTENCY_TABLE_NAME: LOCAL_IDEMPOTENCY_TABLE,
+  POWERTOOLS_METRICS_DISABLED: 'true',
+  POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+});
+
+export const startLocalStack = async (options: LocalStackOptions): Promise<LocalStack> => {
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const dataDir = resolve(options.dataDir);
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const cleanups: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  };
+  try {
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+    const ddb: DynamoDbLocal = await startDynamoDbLocal({
+      dataDir: join(dataDir, 'dynamodb'),
+      ...(options.dynamodbPort === undefined ? {} : { port: options.dynamodbPort }),
+    });
+    cleanups.push(() => ddb.stop());
+    Object.assign(process.env, lambdaEnvironment(ddb.endpoint));
+    await ensureTables(ddb.endpoint, { table: LOCAL_TABLE, idempotencyTable: LOCAL_IDEMPOTENCY_TABLE });
+
+    const stores = dynamoStores(createDocumentClient(), { TABLE_NAME: LOCAL_TABLE });
+    const background: Log = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (message, ...attrs) => log(`warn: ${message} ${attrs.map((a) => JSON.stringify(a)).join(' ')}`),
+      error: (message, ...attrs) => log(`error: ${message} ${attrs.map((a) => JSON.stringify(a)).join(' ')}`),
+    };
+    let handlers: Handlers | null = null;
+    const runtime = new ProcessRuntime({
+      onEvent: async (event) => {
+        if (handlers === null) return;
+        await handlers.taskEvents(event, lambdaContext('task-events'));
+      },
+      logDir: join(dataDir, 'logs'),
+    });
+    cleanups.push(() => runtime.stopAll());
+    const expiry = new LocalExpiryScheduler({ stop: (arn, reason) => runtime.stop(arn, reason), log: background });
+    cleanups.push(async () => expiry.dispose());
+    const adapters: Adapters = {
+      ...stores,
+      secretValues: new LocalSecretValueStore({ file: join(dataDir, 'secrets.json') }),
+      envFiles: new LocalEnvFileStore({ dir: join(dataDir, 'env') }),
+      runtime,
+      expiry,
+      publisher: new InProcessPublisher({
+        onEvent: (e) => log(`event  ${e.environment_id} ${e.previous_state ?? '-'} → ${e.state}${e.error ? ` (${e.error})` : ''}`),
+      }),
+      addresses: new LoopbackAddressResolver(),
+      clock: systemClock,
+      ids: randomIds,
+      idempotency: new DynamoDBPersistenceLayer({
+        tableName: LOCAL_IDEMPOTENCY_TABLE,
+        awsSdkV3Client: new DynamoDBClient({}),
+      }),
+    };
+    const composed = composeHandlers(adapters, {
+      version: packageVersion(),
+      docsAssets: loadDocsAssets,
+      // Locally a task starts in well under a second; give up on a launch after two minutes.
+      reconcile: { launchDeadlineSec: 120, maxLaunchAttempts: 3, graceSec: 10 },
+    });
+    handlers = composed;
+
+    const apiKey = await ensureAdminKey(dataDir, stores.access);
+    const publishedTasks = await publishExamples(options.examplesDir ?? 'examples/tasks', adapters, log);
+
+    const gateway = createGateway({ authorizer: composed.authorizer, handlers: composed.http });
+    const invoke = localInvoker(composed, apiKey);
+    const server = createServer((req, res) => {
+      void serve(gateway, invoke, req, res, log);
+    });
+    const port = await listen(server, options.port ?? DEFAULT_PORT);
+    cleanups.push(() => close(server));
+    const apiUrl = `http://127.0.0.1:${port}`;
+
+    const reconcile = async () => composed.reconciler({}, lambdaContext('reconciler', 60_000));
+    const timer = setInterval(() => {
+      reconcile().catch((error: unknown) => log(`reconciler: ${error instanceof Error ? error.message : String(error)}`));
+    }, options.reconcileIntervalMs ?? 30_000);
+    timer.unref();
+    cleanups.push(async () => clearInterval(timer));
+    // Environments left live by a previous run lost their processes with it: settle them now.
+    await reconcile().catch(() => undefined);
+
+    return {
+      apiUrl,
+      apiKey,
+      org: LOCAL_ORG,
+      workspace: LOCAL_WORKSPACE,
+      dynamodbEndpoint: ddb.endpoint,
+      tableName: LOCAL_TABLE,
+      dataDir,
+      handlers: composed,
+      publishedTasks,
+      reconcile,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+};
+
+/** Reuses the key in `<dataDir>/api-key` while it is still valid; else issues and writes a new one. */
+const ensureAdminKey = async (dataDir: string, access: Adapters['access']): Promise<string> => {
+  const file = join(dataDir, 'api-key');
+  await access.putOrg({
+    org: LOCAL_ORG,
+    ...defaultOrgLimits,
+    createdAt: new Date().toISOString(),
+  });
+  const existing = (await readFile(file, 'utf8').catch(() => '')).trim();
+  if (existing !== '') {
+    const record = await access.getApiKey(hashApiKey(existing));
+    if (record !== null && !record.revoked) return existing;
+  }
+  const generated = generateApiKey();
+  await access.putApiKey({
+    keyHash: generated.keyHash,
+    keyId: generated.keyId,
+    org: LOCAL_ORG,
+    role: 'admin',
+    workspaces: ['*'],
+    createdAt: new Date().toISOString(),
+    revoked: false,
+  });
+  await writeFile(file, `${generated.key}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return generated.key;
+};
+
+/** Publishes every `examples/tasks/<dir>/task.yaml` not yet published (versions are immutable). */
+const publishExamples = async (dir: string, adapters: Adapters, log: (line: string) => void): Promise<string[]> => {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const published: string[] = [];
+  for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
+    const text = await readFile(join(dir, entry.name, 'task.yaml'), 'utf8').catch(() => null);
+    if (text === null) continue;
+    try {
+      const record = await publishTask(
+        {
+          principal: { keyId: 'local-seed', org: LOCAL_ORG, role: 'admin', workspaces: ['*'] },
+          org: LOCAL_ORG,
+          manifest: parseYaml(text),
+        },
+        adapters,
+      );
+      published.push(`${record.name}@${record.version}`);
+    } catch (error) {
+      if (error instanceof AlreadyExistsError) continue;
+      log(`examples: ${entry.name}/task.yaml was not published: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return published;
+};
+
+const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+
+/** Functions `taskenv dev invoke` can run, by the names of `functions/`. */
+export const invocableFunctions = [...httpFunctionNames, 'authorizer', 'task-events', 'reconciler'] as const;
+type Invoker = (fn: string, event: unknown) => Promise<unknown>;
+
+/**
+ * Runs one handler inside the running stack with a given event (`taskenv dev invoke`), so it
+ * shares the stack's runtime, tables and timers, as `sam local invoke` runs a function with the
+ * deployed configuration.
+ */
+const localInvoker =
+  (handlers: Handlers, apiKey: string) =>
+  (authorization: string | undefined): Invoker | null => {
+    if (authorization !== `Bearer ${apiKey}`) return null;
+    return async (fn, event) => {
+      const context = lambdaContext(fn);
+      if (fn === 'task-events') return (await handlers.taskEvents(event, context)) ?? null;
+      if (fn === 'reconciler') return handlers.reconciler(event, context);
+      if (fn === 'authorizer') return handlers.authorizer(event as Parameters<Handlers['authorizer']>[0]);
+      const http = handlers.http[fn as HttpFunctionName];
+      if (http === undefined) throw new Error(`Unknown function '${fn}'; one of: ${invocableFunctions.join(', ')}`);
+      return http(event as Parameters<typeof http>[0], context);
+    };
+  };
+
+const INVOKE_PATH = /^\/_local\/invoke\/([a-z-]+)$/;
+
+const serve = async (
+  gateway: ReturnType<typeof createGateway>,
+  invoker: ReturnType<typeof localInvoker>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  log: (line: string) => void,
+): Promise<void> => {
+  const started = performance.now();
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  let status = 500;
+  try {
+    const body = await readBody(req);
+    const invokeMatch = req.method === 'POST' ? INVOKE_PATH.exec(url.pathname) : null;
+    if (invokeMatch?.[1] !== undefined) {
+      status = await serveInvoke(invoker(req.headers.authorization), invokeMatch[1], body, res);
+      return;
+    }
+    const response = await gateway.handle({
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      headers: Object.fromEntries(
+        Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]),
+      ),
+      body: body === null ? null : body.toString('utf8'),
+    });
+    status = response.statusCode;
+    res.writeHead(status, response.headers);
+    res.end(response.body);
+  } catch {
+    // Only a body over the gateway limit or a broken connection lands here.
+    status = 400;
+    res.writeHead(400, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ code: 400, detail: 'Request body is too large', type: 'invalid_request_error' }));
+  } finally {
+    log(`${req.method} ${url.pathname} ${status} ${(performance.now() - started).toFixed(0)}ms`);
+  }
+};
+
+const serveInvoke = async (
+  invoke: Invoker | null,
+  fn: string,
+  body: Buffer | null,
+  res: ServerResponse,
+): Promise<number> => {
+  const reply = (status: number, payload: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(payload));
+    return status;
+  };
+  if (invoke === null) return reply(401, { code: 401, detail: 'Authentication failed', type: 'authentication_error' });
+  let event: unknown;
+  try {
+    event = JSON.parse(body?.toString('utf8') ?? 'null');
+  } catch {
+    return reply(400, { code: 400, detail: 'The event is not valid JSON', type: 'invalid_request_error' });
+  }
+  try {
+    return reply(200, { result: (await invoke(fn, event)) ?? null });
+  } catch (error) {
+    // Like `sam local invoke`: a failed invocation reports its error, it is not a server fault.
+    return reply(200, {
+      error: { name: error instanceof Error ? error.name : 'Error', message: error instanceof Error ? error.message : String(error) },
+    });
+  }
+};
+
+const readBody = (req: IncomingMessage): Promise<Buffer | null> =>
+  new Promise((resolveBody, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_REQUEST_BYTES) {
+        reject(new Error('too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolveBody(chunks.length === 0 ? null : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+
+const listen = (server: Server, port: number): Promise<number> =>
+  new Promise((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      const address = server.address();
+      resolveListen(typeof address === 'object' && address !== null ? address.port : port);
+    });
+  });
+
+const close = (server: Server): Promise<void> =>
+  new Promise((resolveClose) => {
+    server.close(() => resolveClose());
+    server.closeAllConnections();
+  });
+
+const require = createRequire(import.meta.url);
+
+const loadDocsAssets = async () => {
+  const dir = join(require.resolve('swagger-ui-dist/package.json'), '..');
+  const [script, stylesheet] = await Promise.all([
+    readFile(join(dir, 'swagger-ui-bundle.js'), 'utf8'),
+    readFile(join(dir, 'swagger-ui.css'), 'utf8'),
+  ]);
+  return { script, stylesheet };
+};
+
+const packageVersion = (): string => {
+  const pkg = require('../package.json') as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+};
