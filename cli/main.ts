@@ -1,1 +1,387 @@
-export {};
+/**
+ * The `taskenv` command: parses the command line, runs one command, maps every failure to its
+ * exit code (0 ok/ready, 1 failed, 2 usage, 3 wait timed out, 4 API error, 130 interrupted).
+ */
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { InputError, UsageError } from './args.ts';
+import { ApiClient, ApiError, CLIENT_VERSION, ConnectionError, InterruptedError } from './client.ts';
+import {
+  type CliIo,
+  type Command,
+  type CommandContext,
+  Exit,
+  type OptionSpecs,
+  writeJson,
+} from './command.ts';
+import { adminCommands } from './commands/admin.ts';
+import { envCommands } from './commands/env.ts';
+import { secretCommands } from './commands/secret.ts';
+import { taskCommands } from './commands/task.ts';
+import { formatEnvelope } from './output.ts';
+import { LOCAL_DEFAULTS, loadSettings, type Settings, SettingsError } from './settings.ts';
+
+export type { CliIo } from './command.ts';
+
+const commands: readonly Command[] = [...envCommands, ...taskCommands, ...secretCommands, ...adminCommands];
+const groups = ['env', 'task', 'secret', 'admin'] as const;
+
+const HELP_OPTION = { type: 'boolean', short: 'h', description: 'show help' } as const;
+
+const GLOBAL_OPTIONS: OptionSpecs = {
+  'api-url': { type: 'string', value: 'URL', description: `API base URL (default ${LOCAL_DEFAULTS.apiUrl})` },
+  'api-key': {
+    type: 'string',
+    value: 'KEY',
+    description: 'API key (default for a local API: .taskenv/api-key)',
+  },
+  org: { type: 'string', value: 'ORG', description: `org slug (default ${LOCAL_DEFAULTS.org})` },
+  workspace: {
+    type: 'string',
+    value: 'WS',
+    description: `workspace slug (default ${LOCAL_DEFAULTS.workspace})`,
+  },
+  json: { type: 'boolean', description: 'print only JSON on stdout (errors too)' },
+  help: HELP_OPTION,
+};
+
+const ROOT_OPTIONS: OptionSpecs = {
+  help: HELP_OPTION,
+  version: { type: 'boolean', description: 'print the version' },
+};
+
+const toParseArgsOptions = (specs: OptionSpecs): NonNullable<ParseArgsConfig['options']> =>
+  Object.fromEntries(
+    Object.entries(specs).map(([name, spec]) => [
+      name,
+      {
+        type: spec.type,
+        ...(spec.multiple === true ? { multiple: true } : {}),
+        ...(spec.short === undefined ? {} : { short: spec.short }),
+      },
+    ]),
+  );
+
+/** Every option any command knows: enough to tell option values from command words in a first pass. */
+const ALL_OPTIONS = toParseArgsOptions(
+  Object.assign({}, ROOT_OPTIONS, GLOBAL_OPTIONS, ...commands.map((command) => command.options)),
+);
+
+// Help -------------------------------------------------------------------------------------------
+
+const optionLines = (specs: OptionSpecs): string[] => {
+  const rows = Object.entries(specs).map(([name, spec]) => {
+    const flag = `${spec.short === undefined ? '    ' : `-${spec.short}, `}--${name}${spec.value === undefined ? '' : ` ${spec.value}`}`;
+    return [flag, `${spec.description}${spec.multiple === true ? ' (repeatable)' : ''}`] as const;
+  });
+  const width = Math.max(...rows.map(([flag]) => flag.length));
+  return rows.map(([flag, description]) => `  ${flag.padEnd(width)}  ${description}`);
+};
+
+const usageOf = (command: Command): string =>
+  `taskenv ${command.name}${command.args.map((arg) => ` <${arg}>`).join('')}${
+    Object.keys(command.options).length > 0 ? ' [options]' : ''
+  }`;
+
+const commandHelp = (command: Command): string =>
+  [
+    `Usage: ${usageOf(command)}`,
+    '',
+    command.summary,
+    ...(Object.keys(command.options).length > 0 ? ['', 'Options:', ...optionLines(command.options)] : []),
+    '',
+    'Global options:',
+    ...optionLines(GLOBAL_OPTIONS),
+    ...(command.details === undefined ? [] : ['', command.details]),
+    '',
+  ].join('\n');
+
+const DEV_ROW = [
+  'dev [options]',
+  'run the whole service on this machine (= npm start); taskenv dev --help',
+] as const;
+
+const commandListLines = (rows: readonly (readonly [string, string])[]): string[] => {
+  const width = Math.max(...rows.map(([usage]) => usage.length));
+  return rows.map(([usage, summary]) => `  ${usage.padEnd(width)}  ${summary}`);
+};
+
+const commandRow = (command: Command): readonly [string, string] => [
+  usageOf(command)
+    .replace(/^taskenv /, '')
+    .replace(/ \[options\]$/, ''),
+  command.summary,
+];
+
+const groupHelp = (group: string): string =>
+  [
+    `Usage: taskenv ${group} <command> [options]`,
+    '',
+    'Commands:',
+    ...commandListLines(commands.filter((command) => command.name.startsWith(`${group} `)).map(commandRow)),
+    '',
+    `Run 'taskenv ${group} <command> --help' for its options.`,
+    '',
+  ].join('\n');
+
+const rootHelp = (): string =>
+  [
+    `taskenv ${CLIENT_VERSION}: per-task sandbox environments`,
+    '',
+    'Usage: taskenv <command> [options]',
+    '',
+    'Commands:',
+    ...commandListLines([DEV_ROW, ...commands.map(commandRow)]),
+    '',
+    'Settings, first found wins: --api-url/--api-key/--org/--workspace; TASKENV_API_URL, TASKENV_API_KEY,',
+    'TASKENV_ORG, TASKENV_WORKSPACE; the config file ($TASKENV_CONFIG or ~/.config/taskenv/config.json,',
+    `keys api_url, api_key, org, workspace); the local stack (${LOCAL_DEFAULTS.apiUrl}, key from .taskenv/api-key).`,
+    '',
+    'Exit codes: 0 ok/ready, 1 failed, 2 usage, 3 wait timed out, 4 API error, 130 interrupted.',
+    "Run 'taskenv <command> --help' for a command's options.",
+    '',
+  ].join('\n');
+
+// Running ----------------------------------------------------------------------------------------
+
+const defaultIo = (): CliIo => ({
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  cwd: process.cwd(),
+  stdin: process.stdin,
+});
+
+const usageFailure = (io: CliIo, error: UsageError): number => {
+  io.stderr.write(`error: ${error.message}\n${error.hint ?? "Run 'taskenv --help' for usage."}\n`);
+  return Exit.usage;
+};
+
+/** parseArgs explains with a paragraph; one line that names the option is enough. */
+const usageErrorFrom = (error: unknown, helpHint: string): UsageError => {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = error instanceof Error && 'code' in error ? error.code : undefined;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const option = /'([^']+)'/.exec(message)?.[1] ?? message;
+    return new UsageError(`unknown option '${option}'`, helpHint);
+  }
+  return new UsageError(message.split('. ')[0] ?? message, helpHint);
+};
+
+const authHint = (settings: Settings | null): string => {
+  if (settings?.apiKey === null) {
+    return 'hint: no API key is set: pass --api-key, set TASKENV_API_KEY, or start the local stack (npm start)\n';
+  }
+  const source = settings?.sources.apiKey;
+  return source === undefined || source === null
+    ? ''
+    : `hint: the API key came from ${source === 'default' ? 'the local stack’s data dir' : source}\n`;
+};
+
+/** The one place failures become output and exit codes. */
+const reportFailure = (io: CliIo, json: boolean, error: unknown, settings: Settings | null): number => {
+  if (error instanceof UsageError) return usageFailure(io, error);
+  if (error instanceof SettingsError) {
+    io.stderr.write(`error: ${error.message}\n`);
+    return Exit.usage;
+  }
+  if (error instanceof InterruptedError) {
+    if (!json) io.stderr.write('interrupted\n');
+    return Exit.interrupted;
+  }
+  if (error instanceof ApiError) {
+    if (json) {
+      writeJson(io, error.envelope);
+    } else {
+      io.stderr.write(formatEnvelope(error.envelope));
+      if (error.status === 401) io.stderr.write(authHint(settings));
+      if (error.status === 426)
+        io.stderr.write('hint: this taskenv CLI is older than the server accepts; update it\n');
+    }
+    return Exit.api;
+  }
+  if (error instanceof ConnectionError || error instanceof InputError) {
+    const type = error instanceof ConnectionError ? 'connection_error' : 'input_error';
+    if (json) writeJson(io, { type, detail: error.message });
+    else io.stderr.write(`error: ${error.message}\n`);
+    return error instanceof ConnectionError ? Exit.api : Exit.failed;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  if (json) writeJson(io, { type: 'cli_error', detail: message });
+  else io.stderr.write(`error: ${message}\n`);
+  if (io.env.TASKENV_DEBUG !== undefined && error instanceof Error) io.stderr.write(`${error.stack ?? ''}\n`);
+  return Exit.failed;
+};
+
+/**
+ * Ctrl-C aborts requests and waits so the command can say what it leaves behind (exit 130); a
+ * second Ctrl-C exits at once, in case something ignores the signal.
+ */
+const withInterruptSignal = async (
+  io: CliIo,
+  run: (signal: AbortSignal) => Promise<number>,
+): Promise<number> => {
+  if (io.signal !== undefined) return run(io.signal);
+  const controller = new AbortController();
+  const onSigint = (): void => {
+    if (controller.signal.aborted) process.exit(Exit.interrupted);
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return await run(controller.signal);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+};
+
+const isMissingModule = (error: unknown, url: URL): boolean =>
+  error instanceof Error &&
+  'code' in error &&
+  error.code === 'ERR_MODULE_NOT_FOUND' &&
+  error.message.includes(fileURLToPath(url));
+
+/** `taskenv dev …` hands its arguments, unparsed, to the local stack, which owns its own flags. */
+const runDev = async (args: string[], io: CliIo): Promise<number> => {
+  // A computed specifier: the local stack is optional to the CLI, and its dependencies (DynamoDB
+  // Local, Docker) should load only for this command.
+  const url = new URL('../local/dev.ts', import.meta.url);
+  let module: unknown;
+  try {
+    module = await import(url.href);
+  } catch (error) {
+    if (!isMissingModule(error, url)) throw error;
+    io.stderr.write(
+      `error: the local stack is not part of this installation (${fileURLToPath(url)} is missing)\n`,
+    );
+    return Exit.failed;
+  }
+  if (
+    typeof module !== 'object' ||
+    module === null ||
+    !('runDev' in module) ||
+    typeof module.runDev !== 'function'
+  ) {
+    io.stderr.write(`error: ${fileURLToPath(url)} does not export runDev(argv)\n`);
+    return Exit.failed;
+  }
+  const code: unknown = await module.runDev(args);
+  return typeof code === 'number' ? code : Exit.ok;
+};
+
+interface Resolved {
+  readonly command: Command;
+  /** How many leading positionals are command words rather than arguments. */
+  readonly wordCount: number;
+}
+
+/**
+ * Finds the command from the words on the line, wherever options sit between them. Returns an
+ * exit code when the line asks for help or names no runnable command.
+ */
+const resolveCommand = (argv: string[], io: CliIo): Resolved | number => {
+  // Not strict: unknown options are reported by the strict parse, with the command's help named.
+  const scan = parseArgs({ args: argv, options: ALL_OPTIONS, strict: false, allowPositionals: true });
+  const words = scan.positionals;
+  const help = scan.values.help === true;
+  const [group, sub] = words;
+
+  if (group === undefined) {
+    if (scan.values.version === true) {
+      io.stdout.write(`${CLIENT_VERSION}\n`);
+      return Exit.ok;
+    }
+    (help ? io.stdout : io.stderr).write(rootHelp());
+    return help ? Exit.ok : Exit.usage;
+  }
+  if (group === 'dev') {
+    return usageFailure(io, new UsageError("'dev' must come first: taskenv dev [options]"));
+  }
+  if (!(groups as readonly string[]).includes(group)) {
+    return usageFailure(io, new UsageError(`unknown command '${group}'`));
+  }
+  const command = sub === undefined ? undefined : commands.find((c) => c.name === `${group} ${sub}`);
+  if (command === undefined) {
+    if (help || sub === undefined) {
+      (help ? io.stdout : io.stderr).write(groupHelp(group));
+      return help ? Exit.ok : Exit.usage;
+    }
+    return usageFailure(
+      io,
+      new UsageError(`unknown command '${group} ${sub}'`, `Run 'taskenv ${group} --help' for its commands.`),
+    );
+  }
+  if (help) {
+    io.stdout.write(commandHelp(command));
+    return Exit.ok;
+  }
+  return { command, wordCount: 2 };
+};
+
+const runCommand = async (argv: string[], io: CliIo, { command, wordCount }: Resolved): Promise<number> => {
+  const helpHint = `Run 'taskenv ${command.name} --help' for usage.`;
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: toParseArgsOptions({ ...GLOBAL_OPTIONS, ...command.options }),
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (error) {
+    return usageFailure(io, usageErrorFrom(error, helpHint));
+  }
+  const { values } = parsed;
+  const args = parsed.positionals.slice(wordCount);
+  const json = values.json === true;
+  const missing = command.args[args.length];
+  if (missing !== undefined) return usageFailure(io, new UsageError(`missing <${missing}>`, helpHint));
+  const extra = args[command.args.length];
+  if (extra !== undefined)
+    return usageFailure(io, new UsageError(`unexpected argument '${extra}'`, helpHint));
+
+  const text = (name: string): string | undefined => {
+    const value = values[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  let settings: Settings | null = null;
+  const loadOnce = async (): Promise<Settings> => {
+    settings ??= await loadSettings(
+      { apiUrl: text('api-url'), apiKey: text('api-key'), org: text('org'), workspace: text('workspace') },
+      io.env,
+      io.cwd,
+    );
+    return settings;
+  };
+  return withInterruptSignal(io, async (signal) => {
+    const context: CommandContext = {
+      io,
+      args,
+      options: values,
+      json,
+      signal,
+      settings: loadOnce,
+      client: async () => new ApiClient({ settings: await loadOnce(), signal }),
+    };
+    try {
+      return await command.run(context);
+    } catch (error) {
+      return reportFailure(io, json, error, settings);
+    }
+  });
+};
+
+/** Runs one `taskenv` command line and resolves to its exit code; never calls `process.exit`. */
+export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+  if (argv[0] === 'dev') return runDev(argv.slice(1), io);
+  const resolved = resolveCommand(argv, io);
+  if (typeof resolved === 'number') return resolved;
+  return runCommand(argv, io, resolved);
+}
+
+const invokedDirectly =
+  process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
+if (invokedDirectly) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -4,9 +4,16 @@
  * DynamoDB adapters on DynamoDB Local and the real AWS adapters over SDK clients mocked with
  * aws-sdk-client-mock (so tests assert the exact requests taskenv sends).
  */
+
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { ECSClient, RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
+import {
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+  StopTaskCommand,
+} from '@aws-sdk/client-ecs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
@@ -21,10 +28,10 @@ import {
   GetSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import {
+  addressResolver,
   dynamoStores,
   ecsRuntime,
   eventBus,
@@ -34,16 +41,9 @@ import {
 } from '#adapters/aws/wiring';
 import { defaultOrgLimits } from '#domain/org';
 import { generateApiKey, type Role } from '#domain/principal';
-import { randomIds, systemClock } from '#ports/clock';
-import { createAuthorizerHandler } from '#shared/handlers/authorizer';
-import { createEnvironmentsCreateHandler } from '#shared/handlers/environments-create';
-import { createEnvironmentsManageHandler } from '#shared/handlers/environments-manage';
-import { createEnvironmentsReadHandler } from '#shared/handlers/environments-read';
-import { createMetaHandler } from '#shared/handlers/meta';
-import { createSecretsHandler } from '#shared/handlers/secrets';
-import { createTasksHandler } from '#shared/handlers/tasks';
-import { createLogger } from '#shared/observability';
+import { composeHandlers } from '#local/compose';
 import { createGateway, type GatewayResponse } from '#local/gateway';
+import { randomIds, systemClock } from '#ports/clock';
 
 export const AWS = {
   region: 'us-east-1',
@@ -79,7 +79,9 @@ export const createAwsMocks = () => {
     for (const mock of Object.values(mocks)) mock.reset();
     secrets.clear();
     mocks.ecs.on(RegisterTaskDefinitionCommand).callsFake((input: { family?: string }) => ({
-      taskDefinition: { taskDefinitionArn: `arn:aws:ecs:us-east-1:123456789012:task-definition/${input.family}:1` },
+      taskDefinition: {
+        taskDefinitionArn: `arn:aws:ecs:us-east-1:123456789012:task-definition/${input.family}:1`,
+      },
     }));
     mocks.ecs.on(RunTaskCommand).callsFake((input: { startedBy?: string }) => ({
       tasks: [
@@ -100,11 +102,13 @@ export const createAwsMocks = () => {
     mocks.scheduler.on(DeleteScheduleCommand).resolves({});
     mocks.eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
     // Secrets Manager keeps values in memory so create can read back what PUT stored.
-    mocks.secretsManager.on(CreateSecretCommand).callsFake((input: { Name: string; SecretString: string }) => {
-      const arn = `arn:aws:secretsmanager:us-east-1:123456789012:secret:${input.Name}`;
-      secrets.set(arn, input.SecretString);
-      return { ARN: arn, Name: input.Name };
-    });
+    mocks.secretsManager
+      .on(CreateSecretCommand)
+      .callsFake((input: { Name: string; SecretString: string }) => {
+        const arn = `arn:aws:secretsmanager:us-east-1:123456789012:secret:${input.Name}`;
+        secrets.set(arn, input.SecretString);
+        return { ARN: arn, Name: input.Name };
+      });
     mocks.secretsManager.on(GetSecretValueCommand).callsFake((input: { SecretId: string }) => ({
       SecretString: secrets.get(input.SecretId),
     }));
@@ -163,43 +167,30 @@ export const createApiHarness = () => {
     SECRETS_PREFIX: AWS.secretsPrefix,
   });
   const publisher = eventBus(new EventBridgeClient({ region: AWS.region }), { EVENT_BUS_NAME: AWS.busName });
-  const logger = createLogger('test');
-  const common = { logger, minClientVersion: MIN_CLIENT_VERSION };
-
-  const gateway = createGateway({
-    authorizer: createAuthorizerHandler({ access: stores.access, logger }),
-    handlers: {
-      'environments-create': createEnvironmentsCreateHandler({
-        ...common,
-        deps: {
-          ...stores,
-          secretValues: values,
-          envFiles,
-          runtime,
-          expiry,
-          publisher,
-          clock: systemClock,
-          ids: randomIds,
-        },
-        idempotency: new DynamoDBPersistenceLayer({
-          tableName: idempotencyTableName,
-          awsSdkV3Client: new DynamoDBClient({}),
-        }),
-      }),
-      'environments-read': createEnvironmentsReadHandler({ ...common, store: stores.store }),
-      'environments-manage': createEnvironmentsManageHandler({
-        ...common,
-        deps: { store: stores.store, access: stores.access, runtime, expiry, envFiles, publisher, clock: systemClock },
-      }),
-      tasks: createTasksHandler({ ...common, deps: { tasks: stores.tasks, runtime, clock: systemClock } }),
-      secrets: createSecretsHandler({ ...common, deps: { metadata: stores.secretMetadata, values, clock: systemClock } }),
-      meta: createMetaHandler({
-        logger,
-        version: '0.0.0-test',
-        docsAssets: async () => ({ script: 'window.SwaggerUIBundle = () => ({});', stylesheet: '' }),
+  const handlers = composeHandlers(
+    {
+      ...stores,
+      secretValues: values,
+      envFiles,
+      runtime,
+      expiry,
+      publisher,
+      addresses: addressResolver(new EC2Client({ region: AWS.region }), { URL_MODE: 'public' }),
+      clock: systemClock,
+      ids: randomIds,
+      idempotency: new DynamoDBPersistenceLayer({
+        tableName: idempotencyTableName,
+        awsSdkV3Client: new DynamoDBClient({}),
       }),
     },
-  });
+    {
+      version: '0.0.0-test',
+      minClientVersion: MIN_CLIENT_VERSION,
+      docsAssets: async () => ({ script: 'window.SwaggerUIBundle = () => ({});', stylesheet: '' }),
+      reconcile: { launchDeadlineSec: 600, maxLaunchAttempts: 3 },
+    },
+  );
+  const gateway = createGateway({ authorizer: handlers.authorizer, handlers: handlers.http });
 
   const call = async (method: string, path: string, options: ApiCall = {}): Promise<ApiReply> => {
     const query = new URLSearchParams();
@@ -229,7 +220,8 @@ export const createApiHarness = () => {
     const org = `org-${crypto.randomUUID().slice(0, 8)}`;
     await stores.access.putOrg({
       org,
-      maxConcurrentEnvironments: options.maxConcurrentEnvironments ?? defaultOrgLimits.maxConcurrentEnvironments,
+      maxConcurrentEnvironments:
+        options.maxConcurrentEnvironments ?? defaultOrgLimits.maxConcurrentEnvironments,
       maxLifetimeSec: options.maxLifetimeSec ?? defaultOrgLimits.maxLifetimeSec,
       createdAt: new Date().toISOString(),
     });
@@ -251,7 +243,7 @@ export const createApiHarness = () => {
     return { org, adminKey: admin.key, adminKeyHash: admin.keyHash, memberKey: member.key };
   };
 
-  return { call, seedOrg, stores, tableName, documentClient };
+  return { call, seedOrg, stores, tableName, documentClient, handlers };
 };
 
 export type ApiHarness = ReturnType<typeof createApiHarness>;

@@ -1,0 +1,284 @@
+/**
+ * A small typed client for the taskenv HTTP API (`API.md`). It only speaks the wire contract:
+ * no retries and no response rewriting, so `--json` output is exactly what the API answered.
+ */
+
+import { z } from 'zod';
+import type {
+  CreateEnvironmentRequest,
+  EnvironmentListResponse,
+  EnvironmentResponse,
+  EnvironmentStatusResponse,
+  SecretResponse,
+  TaskListResponse,
+  TaskVersionResponse,
+} from '#domain/api-schemas';
+import packageJson from '../package.json' with { type: 'json' };
+import { isLoopbackUrl, type Settings } from './settings.ts';
+
+export const CLIENT_VERSION: string = packageJson.version;
+
+/**
+ * The error body of `API.md`, read leniently: a server newer than this CLI may add error types,
+ * and the CLI should still print their detail.
+ */
+const envelopeSchema = z.object({
+  code: z.number(),
+  detail: z.string(),
+  type: z.string(),
+  errors: z
+    .array(z.object({ loc: z.array(z.union([z.string(), z.number()])), msg: z.string(), type: z.string() }))
+    .optional(),
+});
+export type Envelope = z.infer<typeof envelopeSchema>;
+
+/** The API answered with a non-2xx status; `envelope` is its body (or a stand-in when the body was not one). */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly envelope: Envelope;
+
+  constructor(status: number, envelope: Envelope) {
+    super(envelope.detail);
+    this.name = 'ApiError';
+    this.status = status;
+    this.envelope = envelope;
+  }
+}
+
+/** No HTTP answer at all: refused, DNS, TLS, or no answer within the request timeout. */
+export class ConnectionError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ConnectionError';
+  }
+}
+
+/** The caller's signal fired (Ctrl-C); nothing is retried or cleaned up. */
+export class InterruptedError extends Error {
+  constructor() {
+    super('interrupted');
+    this.name = 'InterruptedError';
+  }
+}
+
+export interface KeepaliveResponse {
+  readonly id: string;
+  readonly expires_at: string;
+}
+
+export interface SecretListResponse {
+  readonly secrets: SecretResponse[];
+}
+
+export interface ListEnvironmentsOptions {
+  readonly states?: readonly string[];
+  readonly projectId?: string;
+  readonly page?: number;
+  readonly limit?: number;
+}
+
+export interface PutSecretBody {
+  readonly value: string;
+  readonly env_var?: string;
+}
+
+type Query = readonly (readonly [string, string])[];
+
+interface RequestOptions {
+  readonly body?: unknown;
+  readonly query?: Query;
+  readonly idempotencyKey?: string | undefined;
+}
+
+export interface ApiClientOptions {
+  readonly settings: Pick<Settings, 'apiUrl' | 'apiKey' | 'org' | 'workspace'>;
+  /** Aborts every request in flight; the CLI wires Ctrl-C to it. */
+  readonly signal?: AbortSignal | undefined;
+  /** Per request; a hung server must not hang the CLI. */
+  readonly timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+const STATUS_TYPES: Readonly<Record<number, string>> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  409: 'already_exists_error',
+  422: 'validation_error',
+  426: 'upgrade_required_error',
+  429: 'rate_limit_error',
+  502: 'bad_gateway_error',
+  504: 'gateway_timeout_error',
+};
+
+const segment = encodeURIComponent;
+
+export class ApiClient {
+  readonly #settings: ApiClientOptions['settings'];
+  readonly #signal: AbortSignal | undefined;
+  readonly #timeoutMs: number;
+
+  constructor({ settings, signal, timeoutMs = DEFAULT_TIMEOUT_MS }: ApiClientOptions) {
+    this.#settings = settings;
+    this.#signal = signal;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  get #workspacePath(): string {
+    return `/api/v1/org/${segment(this.#settings.org)}/ws/${segment(this.#settings.workspace)}`;
+  }
+
+  #orgPath(org = this.#settings.org): string {
+    return `/api/v1/org/${segment(org)}`;
+  }
+
+  createEnvironment(body: CreateEnvironmentRequest, idempotencyKey?: string): Promise<EnvironmentResponse> {
+    return this.#request('POST', `${this.#workspacePath}/environments`, { body, idempotencyKey });
+  }
+
+  listEnvironments(options: ListEnvironmentsOptions = {}): Promise<EnvironmentListResponse> {
+    const query: [string, string][] = (options.states ?? []).map((state) => ['state', state]);
+    if (options.projectId !== undefined) query.push(['project_id', options.projectId]);
+    if (options.page !== undefined) query.push(['page', String(options.page)]);
+    if (options.limit !== undefined) query.push(['limit', String(options.limit)]);
+    return this.#request('GET', `${this.#workspacePath}/environments`, { query });
+  }
+
+  getEnvironment(id: string): Promise<EnvironmentResponse> {
+    return this.#request('GET', `${this.#workspacePath}/environments/${segment(id)}`);
+  }
+
+  getEnvironmentStatus(id: string): Promise<EnvironmentStatusResponse> {
+    return this.#request('GET', `${this.#workspacePath}/environments/${segment(id)}/status`);
+  }
+
+  deleteEnvironment(id: string): Promise<EnvironmentResponse> {
+    return this.#request('DELETE', `${this.#workspacePath}/environments/${segment(id)}`);
+  }
+
+  keepalive(id: string, extendSeconds: number): Promise<KeepaliveResponse> {
+    return this.#request('POST', `${this.#workspacePath}/environments/${segment(id)}/keepalive`, {
+      body: { extend_seconds: extendSeconds },
+    });
+  }
+
+  publishTask(manifest: unknown): Promise<TaskVersionResponse> {
+    return this.#request('POST', `${this.#orgPath()}/tasks`, { body: manifest });
+  }
+
+  listTasks(): Promise<TaskListResponse> {
+    return this.#request('GET', `${this.#orgPath()}/tasks`);
+  }
+
+  /**
+   * One task: `org` defaults to the configured org; `version` absent means the latest visible.
+   * `@` stays literal: it is a legal path character and the API splits the segment on it.
+   */
+  getTask(
+    name: string,
+    options: { org?: string | undefined; version?: string | undefined } = {},
+  ): Promise<TaskVersionResponse> {
+    const version = options.version === undefined ? '' : `@${segment(options.version)}`;
+    return this.#request('GET', `${this.#orgPath(options.org)}/tasks/${segment(name)}${version}`);
+  }
+
+  putSecret(id: string, body: PutSecretBody): Promise<SecretResponse> {
+    return this.#request('PUT', `${this.#workspacePath}/secrets/${segment(id)}`, { body });
+  }
+
+  listSecrets(): Promise<SecretListResponse> {
+    return this.#request('GET', `${this.#workspacePath}/secrets`);
+  }
+
+  async deleteSecret(id: string): Promise<void> {
+    await this.#request<unknown>('DELETE', `${this.#workspacePath}/secrets/${segment(id)}`);
+  }
+
+  async #request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const url = new URL(`${this.#settings.apiUrl}${path}`);
+    for (const [key, value] of options.query ?? []) url.searchParams.append(key, value);
+
+    const headers: Record<string, string> = {
+      Accept: 'application/json',
+      'X-Taskenv-Client-Version': CLIENT_VERSION,
+    };
+    if (this.#settings.apiKey !== null) headers.Authorization = `Bearer ${this.#settings.apiKey}`;
+    if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+    if (options.idempotencyKey !== undefined) headers['Idempotency-Key'] = options.idempotencyKey;
+
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const signal = this.#signal === undefined ? timeout : AbortSignal.any([this.#signal, timeout]);
+
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        signal,
+        ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+      });
+      text = await response.text();
+    } catch (error) {
+      if (this.#signal?.aborted === true) throw new InterruptedError();
+      throw this.#connectionError(error, timeout.aborted);
+    }
+
+    const json = parseJson(text);
+    if (!response.ok) throw new ApiError(response.status, toEnvelope(response, json));
+    if (json === undefined && text.trim() !== '') {
+      throw new ApiError(response.status, {
+        code: response.status,
+        detail: `the API answered ${method} ${url.pathname} with a body that is not JSON`,
+        type: 'invalid_response',
+      });
+    }
+    // The server's own schemas are the contract; the CLI prints what it got rather than reshaping it.
+    return json as T;
+  }
+
+  #connectionError(error: unknown, timedOut: boolean): ConnectionError {
+    const base = this.#settings.apiUrl;
+    if (timedOut) {
+      return new ConnectionError(`no answer from ${base} within ${this.#timeoutMs / 1000}s`, {
+        cause: error,
+      });
+    }
+    const hint = isLoopbackUrl(base) ? ' — is `npm start` running?' : '';
+    const reason = describeCause(error);
+    return new ConnectionError(`cannot reach ${base}${hint}${reason === '' ? '' : ` (${reason})`}`, {
+      cause: error,
+    });
+  }
+}
+
+const parseJson = (text: string): unknown => {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
+const toEnvelope = (response: Response, body: unknown): Envelope => {
+  const parsed = envelopeSchema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  // A proxy or load balancer in front of the API may answer with its own page.
+  return {
+    code: response.status,
+    detail: `HTTP ${response.status}${response.statusText === '' ? '' : ` ${response.statusText}`}`,
+    type:
+      STATUS_TYPES[response.status] ?? (response.status >= 500 ? 'internal_error' : 'invalid_request_error'),
+  };
+};
+
+/** undici wraps the socket error in `cause`; its code (ECONNREFUSED) is what a user can act on. */
+const describeCause = (error: unknown): string => {
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (cause instanceof Error && 'code' in cause && typeof cause.code === 'string') return cause.code;
+  if (cause instanceof Error) return cause.message;
+  return error instanceof Error ? error.message : String(error);
+};
