@@ -8,6 +8,24 @@ import { type Route, routes } from '#shared/routes';
 
 type JsonSchema = Record<string, unknown>;
 
+const TAGS = {
+  environments: 'Provision, inspect, keep alive and tear down task environments (workspace-scoped)',
+  tasks: 'Publish and inspect task versions (org-scoped; versions are immutable)',
+  secrets: 'Workspace secrets injected into environments as variables; values are never returned',
+  meta: 'Public routes: this document, the reference page and the health probe',
+} as const;
+
+const tagOf = (route: Route): keyof typeof TAGS => {
+  switch (route.function) {
+    case 'environments-create':
+    case 'environments-read':
+    case 'environments-manage':
+      return 'environments';
+    default:
+      return route.function;
+  }
+};
+
 const ERROR_STATUSES: Record<string, string> = {
   '400': 'Invalid request (malformed JSON, wrong content type, body too large)',
   '401': 'Authentication failed',
@@ -41,7 +59,8 @@ const toSchema = (
   }
   const id = z.globalRegistry.get(schema)?.id;
   if (typeof id !== 'string') return rest;
-  components[id] = rest;
+  // zod emits an id'd root as a `$ref` into its own `$defs`; keep the body, not the pointer.
+  if (rest.$ref === undefined) components[id] = rest;
   return { $ref: `#/components/schemas/${id}` };
 };
 
@@ -84,7 +103,8 @@ export const openApiDocument = (serverUrl: string, version: string): JsonSchema 
               },
             },
     };
-    const statuses = route.auth ? Object.keys(ERROR_STATUSES) : ['500'];
+    // Public routes still pass the client-version gate and the stage throttle.
+    const statuses = route.auth ? Object.keys(ERROR_STATUSES) : ['426', '429', '500'];
     for (const status of statuses) {
       responses[status] = {
         description: ERROR_STATUSES[status] ?? 'Error',
@@ -97,7 +117,7 @@ export const openApiDocument = (serverUrl: string, version: string): JsonSchema 
     const operation: JsonSchema = {
       operationId: route.operationId,
       summary: route.summary,
-      tags: [route.function],
+      tags: [tagOf(route)],
       parameters: parametersOf(route, components),
       responses,
       ...(route.auth ? {} : { security: [] }),
@@ -141,7 +161,7 @@ export const openApiDocument = (serverUrl: string, version: string): JsonSchema 
     },
     servers: [{ url: serverUrl }],
     security: [{ bearerAuth: [] }],
-    tags: [...new Set(routes.map((r) => r.function))].map((name) => ({ name })),
+    tags: Object.entries(TAGS).map(([name, description]) => ({ name, description })),
     paths,
     components: {
       schemas: components,
