@@ -24,7 +24,7 @@ import {
 import { randomIds, systemClock } from '#ports/clock';
 import { parseConfig } from '#shared/config';
 import { createEnvironmentsCreateHandler } from '#shared/handlers/environments-create';
-import { createLogger } from '#shared/observability';
+import { createLogger, createMetrics } from '#shared/observability';
 
 const config = parseConfig(
   z.object({
@@ -56,6 +56,7 @@ export const handler = createEnvironmentsCreateHandler({
     ids: randomIds,
   },
   logger: createLogger('environments-create'),
+  metrics: createMetrics('environments-create'),
   idempotency: new DynamoDBPersistenceLayer({ tableName: config.IDEMPOTENCY_TABLE_NAME }),
   ...(config.MIN_CLIENT_VERSION === undefined ? {} : { minClientVersion: config.MIN_CLIENT_VERSION }),
 });

@@ -20,10 +20,17 @@ import {
 import { systemClock } from '#ports/clock';
 import { parseConfig } from '#shared/config';
 import { createEnvironmentsManageHandler } from '#shared/handlers/environments-manage';
-import { createLogger } from '#shared/observability';
+import { createLogger, createMetrics } from '#shared/observability';
 
 const config = parseConfig(
-  z.object({ ...tableConfig, ...apiConfig, ...ecsConfig, ...envFileConfig, ...schedulerConfig, ...busConfig }),
+  z.object({
+    ...tableConfig,
+    ...apiConfig,
+    ...ecsConfig,
+    ...envFileConfig,
+    ...schedulerConfig,
+    ...busConfig,
+  }),
 );
 const { store, access } = dynamoStores(createDocumentClient(), config);
 
@@ -38,5 +45,6 @@ export const handler = createEnvironmentsManageHandler({
     clock: systemClock,
   },
   logger: createLogger('environments-manage'),
+  metrics: createMetrics('environments-manage'),
   ...(config.MIN_CLIENT_VERSION === undefined ? {} : { minClientVersion: config.MIN_CLIENT_VERSION }),
 });

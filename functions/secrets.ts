@@ -6,7 +6,7 @@ import { apiConfig, secretsConfig, secretValues, tableConfig } from '#adapters/a
 import { systemClock } from '#ports/clock';
 import { parseConfig } from '#shared/config';
 import { createSecretsHandler } from '#shared/handlers/secrets';
-import { createLogger } from '#shared/observability';
+import { createLogger, createMetrics } from '#shared/observability';
 
 const config = parseConfig(z.object({ ...tableConfig, ...apiConfig, ...secretsConfig }));
 
@@ -17,5 +17,6 @@ export const handler = createSecretsHandler({
     clock: systemClock,
   },
   logger: createLogger('secrets'),
+  metrics: createMetrics('secrets'),
   ...(config.MIN_CLIENT_VERSION === undefined ? {} : { minClientVersion: config.MIN_CLIENT_VERSION }),
 });

@@ -6,7 +6,7 @@ import { apiConfig, ecsConfig, ecsRuntime, tableConfig } from '#adapters/aws/wir
 import { systemClock } from '#ports/clock';
 import { parseConfig } from '#shared/config';
 import { createTasksHandler } from '#shared/handlers/tasks';
-import { createLogger } from '#shared/observability';
+import { createLogger, createMetrics } from '#shared/observability';
 
 const config = parseConfig(z.object({ ...tableConfig, ...apiConfig, ...ecsConfig }));
 
@@ -17,5 +17,6 @@ export const handler = createTasksHandler({
     clock: systemClock,
   },
   logger: createLogger('tasks'),
+  metrics: createMetrics('tasks'),
   ...(config.MIN_CLIENT_VERSION === undefined ? {} : { minClientVersion: config.MIN_CLIENT_VERSION }),
 });

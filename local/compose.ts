@@ -4,7 +4,6 @@
  * SDK clients. Either way the handlers, middlewares and use cases are the deployed ones.
  */
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { AccessStore } from '#ports/access-store';
 import type { AddressResolver } from '#ports/address-resolver';
 import type { Clock, IdGenerator } from '#ports/clock';
@@ -25,9 +24,9 @@ import { createSecretsHandler } from '#shared/handlers/secrets';
 import { createTaskEventsHandler, type TaskEventsHandler } from '#shared/handlers/task-events';
 import { createTasksHandler } from '#shared/handlers/tasks';
 import type { ApiHandler } from '#shared/http/http-function';
-import { createLogger } from '#shared/observability';
-import type { ReconcileConfig } from '#use-cases/reconcile';
+import { createLogger, createMetrics } from '#shared/observability';
 import type { HttpFunctionName } from '#shared/routes';
+import type { ReconcileConfig } from '#use-cases/reconcile';
 
 export interface Adapters {
   readonly store: EnvironmentStore;
@@ -62,11 +61,12 @@ export interface Handlers {
 
 export const composeHandlers = (adapters: Adapters, options: ComposeOptions): Handlers => {
   const logger = (name: string) => createLogger(name);
+  const metrics = (name: string) => createMetrics(name);
   const api = (name: string) => ({
     logger: logger(name),
+    metrics: metrics(name),
     ...(options.minClientVersion === undefined ? {} : { minClientVersion: options.minClientVersion }),
   });
-  const metrics = (name: string) => new Metrics({ namespace: 'taskenv', serviceName: name });
   const { store, tasks, access, runtime, expiry, envFiles, publisher, clock } = adapters;
   return {
     authorizer: createAuthorizerHandler({ access, logger: logger('authorizer') }),
@@ -86,7 +86,11 @@ export const composeHandlers = (adapters: Adapters, options: ComposeOptions): Ha
         ...api('secrets'),
         deps: { metadata: adapters.secretMetadata, values: adapters.secretValues, clock },
       }),
-      meta: createMetaHandler({ logger: logger('meta'), version: options.version, docsAssets: options.docsAssets }),
+      meta: createMetaHandler({
+        logger: logger('meta'),
+        version: options.version,
+        docsAssets: options.docsAssets,
+      }),
     },
     taskEvents: createTaskEventsHandler({
       deps: { store, addresses: adapters.addresses, publisher, envFiles, clock },
@@ -98,7 +102,6 @@ export const composeHandlers = (adapters: Adapters, options: ComposeOptions): Ha
         store,
         runtime,
         envFiles,
-        envFileRef: (id) => envFiles.refFor(id),
         expiry,
         tasks,
         publisher,

@@ -6,8 +6,9 @@ import {
 } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { CreateEnvironmentRequest, EnvironmentResponse } from '#domain/api-schemas';
-import { AlreadyExistsError, GatewayTimeoutError, ValidationError } from '#domain/errors';
+import { AlreadyExistsError, BadGatewayError, GatewayTimeoutError, ValidationError } from '#domain/errors';
 import { toEnvironmentResponse } from '#domain/presenters';
 import type { Principal } from '#domain/principal';
 import { type ApiHandler, httpFunction } from '#shared/http/http-function';
@@ -16,6 +17,8 @@ import { type CreateEnvironmentDeps, createEnvironment } from '#use-cases/create
 export interface EnvironmentsCreateOptions {
   readonly deps: CreateEnvironmentDeps;
   readonly logger: Logger;
+  /** `environmentCreated` and `launchFailed` counts (the launch-failure alarm reads the latter). */
+  readonly metrics?: Metrics;
   /** Powertools idempotency persistence (its own table); null disables `Idempotency-Key`. */
   readonly idempotency: BasePersistenceLayer | null;
   readonly minClientVersion?: string;

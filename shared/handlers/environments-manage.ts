@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { toEnvironmentResponse } from '#domain/presenters';
 import { type ApiHandler, httpFunction } from '#shared/http/http-function';
 import {
@@ -12,6 +13,7 @@ import {
 export const createEnvironmentsManageHandler = (options: {
   readonly deps: TeardownDeps & KeepaliveDeps;
   readonly logger: Logger;
+  readonly metrics?: Metrics;
   readonly minClientVersion?: string;
 }): ApiHandler => {
   const { logger } = options;

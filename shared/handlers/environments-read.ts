@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { toEnvironmentResponse, toEnvironmentStatus } from '#domain/presenters';
 import type { EnvironmentStore } from '#ports/environment-store';
 import { type ApiHandler, httpFunction } from '#shared/http/http-function';
@@ -8,6 +9,7 @@ import { getEnvironment, listEnvironments } from '#use-cases/environments';
 export const createEnvironmentsReadHandler = (options: {
   readonly store: EnvironmentStore;
   readonly logger: Logger;
+  readonly metrics?: Metrics;
   readonly minClientVersion?: string;
 }): ApiHandler => {
   const deps = { store: options.store };

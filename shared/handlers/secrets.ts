@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { toSecretResponse } from '#domain/presenters';
 import { type ApiHandler, httpFunction } from '#shared/http/http-function';
 import { deleteSecret, listSecrets, putSecret, type SecretDeps } from '#use-cases/secrets';
@@ -7,6 +8,7 @@ import { deleteSecret, listSecrets, putSecret, type SecretDeps } from '#use-case
 export const createSecretsHandler = (options: {
   readonly deps: SecretDeps;
   readonly logger: Logger;
+  readonly metrics?: Metrics;
   readonly minClientVersion?: string;
 }): ApiHandler => {
   const { deps } = options;

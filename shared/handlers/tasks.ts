@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { ValidationError } from '#domain/errors';
 import { toTaskVersionResponse } from '#domain/presenters';
 import { parseTaskRef } from '#domain/task-ref';
@@ -9,6 +10,7 @@ import { getTask, listTasks, type PublishTaskDeps, publishTask } from '#use-case
 export const createTasksHandler = (options: {
   readonly deps: PublishTaskDeps;
   readonly logger: Logger;
+  readonly metrics?: Metrics;
   readonly minClientVersion?: string;
 }): ApiHandler => {
   const { deps } = options;

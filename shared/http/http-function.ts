@@ -5,6 +5,8 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { z } from 'zod';
@@ -56,6 +58,8 @@ export type RouteHandlers<F extends HttpFunctionName> = {
 
 export interface HttpFunctionOptions {
   readonly logger: Logger;
+  /** Flushed after every invocation (EMF to stdout); absent in tests that do not look at metrics. */
+  readonly metrics?: Metrics;
   /** Clients sending `X-Taskenv-Client-Version` below this get a 426. */
   readonly minClientVersion?: string;
 }
@@ -83,8 +87,9 @@ export const httpFunction = <F extends HttpFunctionName>(
       return { statusCode, headers: { ...result.headers }, body: result.rawBody };
     return toApiResult(statusCode, result.body, result.headers);
   };
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-    .use(injectLambdaContext(options.logger))
+  const chain = middy<APIGatewayProxyEvent, APIGatewayProxyResult>().use(injectLambdaContext(options.logger));
+  if (options.metrics !== undefined) chain.use(logMetrics(options.metrics));
+  return chain
     .use(errorEnvelope(options.logger))
     .use(normalizeHeaders())
     .use(clientVersionGate(options.minClientVersion))
