@@ -22,7 +22,13 @@ const stackFileSchema = z.object({ apiUrl: z.string(), pid: z.number() });
 
 export const runDev = async (argv: string[]): Promise<number> => {
   if (argv[0] === 'invoke') return runInvoke(argv.slice(1));
-  let values: { port?: string; 'data-dir'?: string; 'dynamodb-port'?: string; quiet?: boolean; help?: boolean };
+  let values: {
+    port?: string;
+    'data-dir'?: string;
+    'dynamodb-port'?: string;
+    quiet?: boolean;
+    help?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -44,7 +50,8 @@ export const runDev = async (argv: string[]): Promise<number> => {
     return 0;
   }
   const port = portOption(values.port, DEFAULT_PORT);
-  const dynamodbPort = values['dynamodb-port'] === undefined ? undefined : portOption(values['dynamodb-port'], 0);
+  const dynamodbPort =
+    values['dynamodb-port'] === undefined ? undefined : portOption(values['dynamodb-port'], 0);
   if (port === null || dynamodbPort === null) {
     process.stderr.write(`--port and --dynamodb-port take a port number (0-65535)\n${USAGE}\n`);
     return 2;
@@ -135,7 +142,11 @@ const runInvoke = async (argv: string[]): Promise<number> => {
   try {
     parsed = parseArgs({
       args: argv,
-      options: { event: { type: 'string' }, 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        event: { type: 'string' },
+        'data-dir': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
       allowPositionals: true,
       strict: true,
     });
@@ -169,7 +180,9 @@ const runInvoke = async (argv: string[]): Promise<number> => {
     event = await readFile(parsed.values.event, 'utf8');
     JSON.parse(event);
   } catch (error) {
-    process.stderr.write(`cannot read the event: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `cannot read the event: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     return 2;
   }
   let response: Response;
@@ -185,7 +198,9 @@ const runInvoke = async (argv: string[]): Promise<number> => {
   }
   const payload = (await response.json()) as { result?: unknown; error?: { name: string; message: string } };
   if (payload.error !== undefined) {
-    process.stdout.write(`${JSON.stringify({ errorType: payload.error.name, errorMessage: payload.error.message }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ errorType: payload.error.name, errorMessage: payload.error.message }, null, 2)}\n`,
+    );
     return 1;
   }
   process.stdout.write(`${JSON.stringify(payload.result ?? null, null, 2)}\n`);

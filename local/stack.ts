@@ -7,8 +7,9 @@ import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { fileURLToPath } from 'node:url';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { parse as parseYaml } from 'yaml';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { dynamoStores } from '#adapters/aws/wiring';
@@ -18,16 +19,20 @@ import { LocalEnvFileStore } from '#adapters/local/local-env-file-store';
 import { LocalExpiryScheduler } from '#adapters/local/local-expiry-scheduler';
 import { LocalSecretValueStore } from '#adapters/local/local-secret-store';
 import { LoopbackAddressResolver } from '#adapters/local/loopback-address-resolver';
-import { ProcessRuntime } from '#adapters/local/process-runtime';
+import { ProcessRuntime, type TaskEventListener } from '#adapters/local/process-runtime';
 import { AlreadyExistsError } from '#domain/errors';
 import { defaultOrgLimits } from '#domain/org';
 import { generateApiKey, hashApiKey } from '#domain/principal';
 import { randomIds, systemClock } from '#ports/clock';
 import type { Log } from '#ports/log';
+import { type HttpFunctionName, httpFunctionNames } from '#shared/routes';
+import type { ReconcileConfig } from '#use-cases/reconcile';
 import { publishTask } from '#use-cases/tasks';
 import { type Adapters, composeHandlers, type Handlers } from './compose.ts';
 import { createGateway, lambdaContext } from './gateway.ts';
-import { type HttpFunctionName, httpFunctionNames } from '#shared/routes';
+
+const require = createRequire(import.meta.url);
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 export const LOCAL_ORG = 'local';
 export const LOCAL_WORKSPACE = 'default';
@@ -48,6 +53,24 @@ export interface LocalStackOptions {
   readonly reconcileIntervalMs?: number;
   /** Where request and lifecycle lines go. */
   readonly log?: (line: string) => void;
+  /**
+   * When the reconciler gives up on a launch and leaves young environments alone.
+   * @default { launchDeadlineSec: 120, maxLaunchAttempts: 3, graceSec: 10 }
+   */
+  readonly reconcile?: ReconcileConfig;
+  /**
+   * Decorators applied before the handlers are built, so a test can put faults between the
+   * deployed handlers and the ports (the chaos run) without a branch in production code.
+   * Absent in normal use.
+   */
+  readonly decorate?: LocalStackDecorators;
+}
+
+export interface LocalStackDecorators {
+  /** Wraps the adapters every handler, the expiry timers and the reconciler use. */
+  readonly adapters?: (adapters: Adapters) => Adapters;
+  /** Wraps the delivery of the runtime's ECS-shaped events into the task-events handler (the "bus"). */
+  readonly taskEvents?: (deliver: TaskEventListener) => TaskEventListener;
 }
 
 export interface LocalStack {
@@ -105,24 +128,35 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       error: (message, ...attrs) => log(`error: ${message} ${attrs.map((a) => JSON.stringify(a)).join(' ')}`),
     };
     let handlers: Handlers | null = null;
+    const deliver: TaskEventListener = async (event) => {
+      if (handlers === null) return;
+      await handlers.taskEvents(event, lambdaContext('task-events'));
+    };
     const runtime = new ProcessRuntime({
-      onEvent: async (event) => {
-        if (handlers === null) return;
-        await handlers.taskEvents(event, lambdaContext('task-events'));
-      },
+      onEvent: options.decorate?.taskEvents?.(deliver) ?? deliver,
       logDir: join(dataDir, 'logs'),
+      // Example commands are relative to the repo root, wherever `taskenv dev` was started.
+      cwd: repoRoot,
+      log: background,
     });
     cleanups.push(() => runtime.stopAll());
-    const expiry = new LocalExpiryScheduler({ stop: (arn, reason) => runtime.stop(arn, reason), log: background });
+    // Expiry stops go through the (possibly decorated) runtime port, as every other stop does.
+    const expiry = new LocalExpiryScheduler({
+      stop: (arn, reason) => adapters.runtime.stop(arn, reason),
+      log: background,
+    });
     cleanups.push(async () => expiry.dispose());
-    const adapters: Adapters = {
+    const undecorated: Adapters = {
       ...stores,
       secretValues: new LocalSecretValueStore({ file: join(dataDir, 'secrets.json') }),
       envFiles: new LocalEnvFileStore({ dir: join(dataDir, 'env') }),
       runtime,
       expiry,
       publisher: new InProcessPublisher({
-        onEvent: (e) => log(`event  ${e.environment_id} ${e.previous_state ?? '-'} → ${e.state}${e.error ? ` (${e.error})` : ''}`),
+        onEvent: (e) =>
+          log(
+            `event  ${e.environment_id} ${e.previous_state ?? '-'} → ${e.state}${e.error ? ` (${e.error})` : ''}`,
+          ),
       }),
       addresses: new LoopbackAddressResolver(),
       clock: systemClock,
@@ -132,16 +166,21 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
         awsSdkV3Client: new DynamoDBClient({}),
       }),
     };
+    const adapters = options.decorate?.adapters?.(undecorated) ?? undecorated;
     const composed = composeHandlers(adapters, {
       version: packageVersion(),
       docsAssets: loadDocsAssets,
       // Locally a task starts in well under a second; give up on a launch after two minutes.
-      reconcile: { launchDeadlineSec: 120, maxLaunchAttempts: 3, graceSec: 10 },
+      reconcile: options.reconcile ?? { launchDeadlineSec: 120, maxLaunchAttempts: 3, graceSec: 10 },
     });
     handlers = composed;
 
     const apiKey = await ensureAdminKey(dataDir, stores.access);
-    const publishedTasks = await publishExamples(options.examplesDir ?? 'examples/tasks', adapters, log);
+    const publishedTasks = await publishExamples(
+      options.examplesDir ?? join(repoRoot, 'examples/tasks'),
+      adapters,
+      log,
+    );
 
     const gateway = createGateway({ authorizer: composed.authorizer, handlers: composed.http });
     const invoke = localInvoker(composed, apiKey);
@@ -154,7 +193,9 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
 
     const reconcile = async () => composed.reconciler({}, lambdaContext('reconciler', 60_000));
     const timer = setInterval(() => {
-      reconcile().catch((error: unknown) => log(`reconciler: ${error instanceof Error ? error.message : String(error)}`));
+      reconcile().catch((error: unknown) =>
+        log(`reconciler: ${error instanceof Error ? error.message : String(error)}`),
+      );
     }, options.reconcileIntervalMs ?? 30_000);
     timer.unref();
     cleanups.push(async () => clearInterval(timer));
@@ -209,7 +250,11 @@ const ensureAdminKey = async (dataDir: string, access: Adapters['access']): Prom
 };
 
 /** Publishes every `examples/tasks/<dir>/task.yaml` not yet published (versions are immutable). */
-const publishExamples = async (dir: string, adapters: Adapters, log: (line: string) => void): Promise<string[]> => {
+const publishExamples = async (
+  dir: string,
+  adapters: Adapters,
+  log: (line: string) => void,
+): Promise<string[]> => {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   const published: string[] = [];
   for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
@@ -227,7 +272,9 @@ const publishExamples = async (dir: string, adapters: Adapters, log: (line: stri
       published.push(`${record.name}@${record.version}`);
     } catch (error) {
       if (error instanceof AlreadyExistsError) continue;
-      log(`examples: ${entry.name}/task.yaml was not published: ${error instanceof Error ? error.message : String(error)}`);
+      log(
+        `examples: ${entry.name}/task.yaml was not published: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
   return published;
@@ -254,7 +301,8 @@ const localInvoker =
       if (fn === 'reconciler') return handlers.reconciler(event, context);
       if (fn === 'authorizer') return handlers.authorizer(event as Parameters<Handlers['authorizer']>[0]);
       const http = handlers.http[fn as HttpFunctionName];
-      if (http === undefined) throw new Error(`Unknown function '${fn}'; one of: ${invocableFunctions.join(', ')}`);
+      if (http === undefined)
+        throw new Error(`Unknown function '${fn}'; one of: ${invocableFunctions.join(', ')}`);
       return http(event as Parameters<typeof http>[0], context);
     };
   };
@@ -294,7 +342,9 @@ const serve = async (
     // Only a body over the gateway limit or a broken connection lands here.
     status = 400;
     res.writeHead(400, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ code: 400, detail: 'Request body is too large', type: 'invalid_request_error' }));
+    res.end(
+      JSON.stringify({ code: 400, detail: 'Request body is too large', type: 'invalid_request_error' }),
+    );
   } finally {
     log(`${req.method} ${url.pathname} ${status} ${(performance.now() - started).toFixed(0)}ms`);
   }
@@ -311,7 +361,8 @@ const serveInvoke = async (
     res.end(JSON.stringify(payload));
     return status;
   };
-  if (invoke === null) return reply(401, { code: 401, detail: 'Authentication failed', type: 'authentication_error' });
+  if (invoke === null)
+    return reply(401, { code: 401, detail: 'Authentication failed', type: 'authentication_error' });
   let event: unknown;
   try {
     event = JSON.parse(body?.toString('utf8') ?? 'null');
@@ -323,7 +374,10 @@ const serveInvoke = async (
   } catch (error) {
     // Like `sam local invoke`: a failed invocation reports its error, it is not a server fault.
     return reply(200, {
-      error: { name: error instanceof Error ? error.name : 'Error', message: error instanceof Error ? error.message : String(error) },
+      error: {
+        name: error instanceof Error ? error.name : 'Error',
+        message: error instanceof Error ? error.message : String(error),
+      },
     });
   }
 };
@@ -359,8 +413,6 @@ const close = (server: Server): Promise<void> =>
     server.close(() => resolveClose());
     server.closeAllConnections();
   });
-
-const require = createRequire(import.meta.url);
 
 const loadDocsAssets = async () => {
   const dir = join(require.resolve('swagger-ui-dist/package.json'), '..');

@@ -29,7 +29,9 @@ const render = (variables: Readonly<Record<string, string>>): string =>
       }
       if (/[\r\n]/.test(value)) {
         // The value is likely a secret: name the variable, never echo the value.
-        throw new Error(`Env file variable '${name}' contains a line break, which the env file format cannot hold`);
+        throw new Error(
+          `Env file variable '${name}' contains a line break, which the env file format cannot hold`,
+        );
       }
       return `${name}=${value}\n`;
     })

@@ -1,0 +1,37 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { parseManifest, type TaskManifest } from '#domain/manifest';
+import type { TaskVersionRecord } from '#domain/task-version';
+
+/** The repository root: the working directory the examples' `local.command`s expect. */
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+const EXAMPLES_DIR = new URL('../../examples/tasks/', import.meta.url);
+
+/** Every example task directory name (`hello-http`, …). */
+export const exampleTaskNames = (): string[] =>
+  readdirSync(EXAMPLES_DIR, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
+
+/** The raw YAML document of an example's `task.yaml`. */
+export const readExampleManifest = (name: string): unknown =>
+  parse(readFileSync(new URL(`${name}/task.yaml`, EXAMPLES_DIR), 'utf8'));
+
+/** A published version of `manifest` in org `local`, as the task registry would return it. */
+export const taskVersionOf = (manifest: TaskManifest, org = 'local'): TaskVersionRecord => ({
+  org,
+  name: manifest.name,
+  version: manifest.version,
+  public: manifest.public,
+  description: manifest.description ?? null,
+  manifest,
+  taskDefinitionArn: null,
+  createdAt: '2025-01-01T00:00:00.000Z',
+});
+
+/** An example task, parsed and published in org `local`. */
+export const exampleTask = (name: string): TaskVersionRecord =>
+  taskVersionOf(parseManifest(readExampleManifest(name)));
