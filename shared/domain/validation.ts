@@ -14,9 +14,25 @@ const typeNames: Record<string, string> = {
   null: 'null',
 };
 
+/**
+ * zod checks the JS type before the integer check, so `"abc"` sent to an integer field reports
+ * `expected: "number"`; only the failing schema knows it wants an integer, and it is gone once the
+ * issue is final. This parse-time error map records it in the message, which {@link describe} keeps.
+ */
+const EXPECTED_INTEGER = 'Expected integer';
+const integerAwareErrors: z.core.$ZodErrorMap = (issue) =>
+  issue.code === 'invalid_type' &&
+  issue.expected === 'number' &&
+  issue.inst !== undefined &&
+  'isInt' in issue.inst &&
+  issue.inst.isInt === true
+    ? EXPECTED_INTEGER
+    : undefined;
+
 const describe = (issue: z.core.$ZodIssue): string => {
   switch (issue.code) {
     case 'invalid_type':
+      if (issue.message === EXPECTED_INTEGER) return EXPECTED_INTEGER;
       return `Expected ${typeNames[issue.expected] ?? issue.expected}`;
     case 'unrecognized_keys':
       return 'Unknown field';
@@ -46,7 +62,7 @@ export const parseOrThrow = <S extends z.ZodType>(
   value: unknown,
   location: Location,
 ): z.output<S> => {
-  const result = schema.safeParse(value);
+  const result = schema.safeParse(value, { error: integerAwareErrors });
   if (!result.success) {
     throw new ValidationError(fieldErrors(result.error.issues, location));
   }

@@ -5,7 +5,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
@@ -76,6 +76,8 @@ export const httpFunction = <F extends HttpFunctionName>(
   const dispatch = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     const route = served.find((r) => r.method === event.httpMethod && r.path === event.resource);
     if (route === undefined) throw new RouteNotFoundError(event.httpMethod, event.path);
+    // One count per operation: the dashboard's traffic by route, and never an empty flush.
+    options.metrics?.addMetric(route.operationId, MetricUnit.Count, 1);
     const request = parseRequest(route, event, context);
     // The mapped type guarantees a handler per served operation; indexing it by a runtime id
     // needs the widening.

@@ -118,7 +118,22 @@ export interface KeepaliveDeps {
   readonly access: AccessStore;
   readonly expiry: ExpiryScheduler;
   readonly clock: Clock;
+  readonly onDeferredFailure?: (step: string, error: unknown) => void;
 }
+
+/**
+ * Moves the scheduled stop. If the scheduler cannot take the new time, the old stop is removed
+ * rather than left to end the environment early: the reconciler stops environments past the
+ * `expires_at` of their record. Only when neither works does the keepalive fail.
+ */
+const moveExpiry = async (id: string, taskArn: string, at: Date, deps: KeepaliveDeps): Promise<void> => {
+  try {
+    await deps.expiry.schedule(id, taskArn, at);
+  } catch (error) {
+    await deps.expiry.cancel(id);
+    deps.onDeferredFailure?.('schedule-expiry', error);
+  }
+};
 
 /**
  * Moves `expires_at` by `extendSeconds` (from now, or from the current expiry when that is
@@ -154,6 +169,6 @@ export const keepaliveEnvironment = async (
       },
     ]);
   }
-  if (updated.taskArn !== null) await deps.expiry.schedule(updated.id, updated.taskArn, new Date(expiresAt));
+  if (updated.taskArn !== null) await moveExpiry(updated.id, updated.taskArn, new Date(expiresAt), deps);
   return updated;
 };
