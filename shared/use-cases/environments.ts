@@ -13,6 +13,7 @@ import type { EnvironmentStore } from '#ports/environment-store';
 import type { EventPublisher } from '#ports/event-publisher';
 import type { ExpiryScheduler } from '#ports/expiry-scheduler';
 import { assertWorkspaceAccess } from './access.ts';
+import { finalChange } from './apply-task-event.ts';
 
 export interface EnvironmentAddress {
   readonly principal: Principal;
@@ -91,10 +92,8 @@ export const teardownEnvironment = async (
 ): Promise<EnvironmentRecord> => {
   const current = await getEnvironment(address, deps);
   if (isFinal(current.state)) return current;
-  const torn = await deps.store.transition(current.id, {
-    to: 'torn_down',
-    set: { stopReason: 'deleted', serviceUrls: null },
-  });
+  const change = finalChange(current, { to: 'torn_down', error: null });
+  const torn = await deps.store.transition(current.id, { ...change, set: { ...change.set, stopReason: 'deleted' } });
   if (torn === null) {
     // Lost a race with another final write (an event or a second DELETE): answer what won.
     return getEnvironment(address, deps);

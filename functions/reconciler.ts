@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { ecsClient } from '#adapters/aws/clients/ecs';
+import { eventBridgeClient } from '#adapters/aws/clients/eventbridge';
+import { s3Client } from '#adapters/aws/clients/s3';
+import { schedulerClient } from '#adapters/aws/clients/scheduler';
+import { createDocumentClient } from '#adapters/aws/dynamodb/client';
+import { DynamoEnvironmentStore } from '#adapters/aws/dynamodb/environment-store';
+import { DynamoTaskRegistry } from '#adapters/aws/dynamodb/task-registry';
+import {
+  busConfig,
+  ecsConfig,
+  ecsRuntime,
+  envFileConfig,
+  eventBus,
+  s3EnvFiles,
+  schedulerConfig,
+  schedulerExpiry,
+  tableConfig,
+} from '#adapters/aws/wiring';
+import { systemClock } from '#ports/clock';
+import { parseConfig } from '#shared/config';
+import { createReconcilerHandler } from '#shared/handlers/reconciler';
+import { createLogger, createMetrics } from '#shared/observability';
+
+/**
+ * A launch is given up after 10 minutes or 3 attempts: Fargate places a task in well under a
+ * minute, so by then the cause (a bad image, no capacity, a crashing create) will not pass.
+ */
+const LAUNCH_POLICY = { launchDeadlineSec: 600, maxLaunchAttempts: 3 } as const;
+
+const config = parseConfig(
+  z.object({ ...tableConfig, ...busConfig, ...ecsConfig, ...envFileConfig, ...schedulerConfig }),
+);
+const documentClient = createDocumentClient();
+const options = { client: documentClient, tableName: config.TABLE_NAME };
+export const handler = createReconcilerHandler({
+  deps: {
+    store: new DynamoEnvironmentStore(options),
+    tasks: new DynamoTaskRegistry(options),
+    runtime: ecsRuntime(ecsClient, config),
+    envFiles: s3EnvFiles(s3Client, config),
+    expiry: schedulerExpiry(schedulerClient, config),
+    publisher: eventBus(eventBridgeClient, config),
+    clock: systemClock,
+    config: LAUNCH_POLICY,
+  },
+  logger: createLogger('reconciler'),
+  metrics: createMetrics('reconciler'),
+});

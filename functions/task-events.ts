@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { ec2Client } from '#adapters/aws/clients/ec2';
+import { eventBridgeClient } from '#adapters/aws/clients/eventbridge';
+import { s3Client } from '#adapters/aws/clients/s3';
+import { createDocumentClient } from '#adapters/aws/dynamodb/client';
+import { DynamoEnvironmentStore } from '#adapters/aws/dynamodb/environment-store';
+import {
+  addressResolver,
+  busConfig,
+  envFileConfig,
+  eventBus,
+  s3EnvFiles,
+  tableConfig,
+  urlModeConfig,
+} from '#adapters/aws/wiring';
+import { systemClock } from '#ports/clock';
+import { parseConfig } from '#shared/config';
+import { createTaskEventsHandler } from '#shared/handlers/task-events';
+import { createLogger, createMetrics } from '#shared/observability';
+
+const config = parseConfig(z.object({ ...tableConfig, ...busConfig, ...urlModeConfig, ...envFileConfig }));
+
+export const handler = createTaskEventsHandler({
+  deps: {
+    // Only the environment store: the event path reads and writes nothing else in the table.
+    store: new DynamoEnvironmentStore({ client: createDocumentClient(), tableName: config.TABLE_NAME }),
+    addresses: addressResolver(ec2Client, config),
+    publisher: eventBus(eventBridgeClient, config),
+    envFiles: s3EnvFiles(s3Client, config),
+    clock: systemClock,
+  },
+  logger: createLogger('task-events'),
+  metrics: createMetrics('task-events'),
+});

@@ -1,0 +1,295 @@
+/**
+ * The EventBridge "ECS Task State Change" event and what one such event means for the
+ * environment whose task it describes (`DESIGN.md`, "ECS event → environment state").
+ *
+ * Parsing is tolerant: ECS adds fields over time and local runtimes emit a subset, so unknown
+ * fields pass, only what taskenv reads is required, and timestamps may be ISO strings or epoch
+ * numbers. The mapping is pure; the use case `apply-task-event` does the I/O.
+ */
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import { z } from 'zod';
+import type { TaskNetwork } from '#ports/address-resolver';
+import { STOP_REASON_PREFIX } from '#ports/container-runtime';
+import { type EnvironmentRecord, isFinal } from './environment.ts';
+
+/** Epoch values below this are seconds (DescribeTasks JSON), above it milliseconds (`Date.now()`). */
+const EPOCH_MILLIS_THRESHOLD = 1e11;
+
+/** A point in time as ECS or a local runtime writes it, normalised to an ISO-8601 string. */
+export const timestampSchema = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const millis =
+    typeof value === 'number' ? (value < EPOCH_MILLIS_THRESHOLD ? value * 1000 : value) : Date.parse(value);
+  if (!Number.isFinite(millis)) {
+    ctx.addIssue({ code: 'custom', message: 'Not a timestamp' });
+    return z.NEVER;
+  }
+  return new Date(millis).toISOString();
+});
+
+const networkBindingSchema = z.looseObject({
+  bindIP: z.string().optional(),
+  containerPort: z.number().int(),
+  hostPort: z.number().int(),
+  protocol: z.string().optional(),
+});
+
+const containerNetworkInterfaceSchema = z.looseObject({
+  attachmentId: z.string().optional(),
+  privateIpv4Address: z.string().optional(),
+  ipv6Address: z.string().optional(),
+});
+
+const containerSchema = z.looseObject({
+  name: z.string(),
+  lastStatus: z.string().optional(),
+  exitCode: z.number().int().optional(),
+  reason: z.string().optional(),
+  networkBindings: z.array(networkBindingSchema).optional(),
+  networkInterfaces: z.array(containerNetworkInterfaceSchema).optional(),
+});
+
+const attachmentSchema = z.looseObject({
+  id: z.string().optional(),
+  // Free text on purpose: ECS has other attachment types, and one of them must not make the
+  // whole event unreadable. `ENI_ATTACHMENT_TYPES` picks the ones that matter.
+  type: z.string(),
+  status: z.string().optional(),
+  details: z.array(z.looseObject({ name: z.string(), value: z.string().optional() })).default([]),
+});
+
+/** Attachment types that denote the task's elastic network interface (awsvpc). */
+export const ENI_ATTACHMENT_TYPES: readonly string[] = ['eni', 'ElasticNetworkInterface'];
+
+const timestampFields = {
+  createdAt: timestampSchema.optional(),
+  connectivityAt: timestampSchema.optional(),
+  pullStartedAt: timestampSchema.optional(),
+  pullStoppedAt: timestampSchema.optional(),
+  startedAt: timestampSchema.optional(),
+  stoppingAt: timestampSchema.optional(),
+  stoppedAt: timestampSchema.optional(),
+  executionStoppedAt: timestampSchema.optional(),
+  updatedAt: timestampSchema.optional(),
+};
+
+/** `detail` of an "ECS Task State Change" event. */
+export const ecsTaskDetailSchema = z.looseObject({
+  taskArn: z.string(),
+  clusterArn: z.string(),
+  lastStatus: z.string(),
+  desiredStatus: z.string(),
+  /** The environment id for tasks taskenv started. */
+  startedBy: z.string().optional(),
+  group: z.string().optional(),
+  /** Grows with every change of the task; orders events that arrive out of order. */
+  version: z.number().int().nonnegative(),
+  stopCode: z.string().optional(),
+  stoppedReason: z.string().optional(),
+  containers: z.array(containerSchema).default([]),
+  attachments: z.array(attachmentSchema).default([]),
+  ...timestampFields,
+});
+export type EcsTaskDetail = z.output<typeof ecsTaskDetailSchema>;
+
+export const ECS_EVENT_SOURCE = 'aws.ecs';
+export const ECS_TASK_STATE_CHANGE = 'ECS Task State Change';
+
+/** The whole EventBridge event: the Powertools envelope schema with our `detail`. */
+export const ecsTaskStateChangeEventSchema = EventBridgeSchema.extend({
+  source: z.literal(ECS_EVENT_SOURCE),
+  'detail-type': z.literal(ECS_TASK_STATE_CHANGE),
+  detail: ecsTaskDetailSchema,
+});
+export type EcsTaskStateChangeEvent = z.output<typeof ecsTaskStateChangeEventSchema>;
+
+/** Task statuses on the way up; each means the platform is still placing or pulling. */
+const STARTING_STATUSES: ReadonlySet<string> = new Set(['PROVISIONING', 'PENDING', 'ACTIVATING']);
+/** Task statuses on the way down; the state stays until STOPPED, but the URLs stop working. */
+const STOPPING_STATUSES: ReadonlySet<string> = new Set(['DEACTIVATING', 'STOPPING', 'DEPROVISIONING']);
+/** DELETED follows STOPPED for tasks ECS forgets; either means the task is gone. */
+const STOPPED_STATUSES: ReadonlySet<string> = new Set(['STOPPED', 'DELETED']);
+
+/** Where a task is in its life, as far as its environment is concerned. */
+export type TaskPhase = 'starting' | 'running' | 'stopping' | 'stopped' | 'other';
+
+/** The phase of a task from its last and desired status. */
+export const taskPhase = (task: {
+  readonly lastStatus: string;
+  readonly desiredStatus: string;
+}): TaskPhase => {
+  if (STOPPED_STATUSES.has(task.lastStatus)) return 'stopped';
+  // A StopTask on a running task first shows as RUNNING with desiredStatus STOPPED.
+  if (task.desiredStatus === 'STOPPED' || STOPPING_STATUSES.has(task.lastStatus)) return 'stopping';
+  if (task.lastStatus === 'RUNNING') return 'running';
+  if (STARTING_STATUSES.has(task.lastStatus)) return 'starting';
+  return 'other';
+};
+
+/** Why an event is not written at all. */
+export type IgnoreReason =
+  /** The task was not started for this environment (no or another `startedBy`). */
+  | 'not_ours'
+  /** The environment runs another task (an earlier launch attempt's task). */
+  | 'other_task'
+  /** An event with this version was already applied (a redelivery). */
+  | 'duplicate'
+  /** The environment is final; no event moves it again. */
+  | 'final'
+  /** A newer event was already applied. */
+  | 'stale';
+
+/** What one ECS event asks of one environment record. */
+export type TaskEventDecision =
+  | { readonly kind: 'ignore'; readonly reason: IgnoreReason }
+  /**
+   * Newer, but nothing the environment shows changes (PENDING after PROVISIONING): only the
+   * version is recorded, so the record ends the same whatever order the events came in.
+   */
+  | { readonly kind: 'version_only' }
+  | { readonly kind: 'provisioning' }
+  /** Running: resolve the host from `network`, publish the URLs. */
+  | { readonly kind: 'ready'; readonly network: TaskNetwork }
+  /** A stop was requested: the URLs are about to die, so stop showing them. */
+  | { readonly kind: 'withdraw_urls' }
+  | { readonly kind: 'final'; readonly to: 'torn_down' | 'failed'; readonly error: string | null };
+
+/** Why and how a task stopped, as a STOPPED event or DescribeTasks reports it. */
+export interface TaskStop {
+  readonly stopCode?: string | null | undefined;
+  readonly stoppedReason?: string | null | undefined;
+  readonly containers: readonly {
+    readonly name: string;
+    readonly exitCode?: number | null | undefined;
+    readonly reason?: string | null | undefined;
+  }[];
+}
+
+/**
+ * ECS stops the remaining containers with SIGTERM, then SIGKILL, once an essential one exits;
+ * their 143/137 is the consequence, not the cause.
+ */
+const STOP_SIGNAL_EXIT_CODES: ReadonlySet<number> = new Set([137, 143]);
+
+/**
+ * The container whose exit explains the stop. Events do not say which containers are
+ * essential, so this prefers a non-zero exit that is not the platform's own stop signal, then
+ * any non-zero exit, then any exit, then a container that only carries a reason (an image that
+ * could not be pulled never exits).
+ */
+const culprit = (containers: TaskStop['containers']): TaskStop['containers'][number] | undefined => {
+  const exited = containers.filter((c) => typeof c.exitCode === 'number');
+  const code = (c: (typeof exited)[number]): number => c.exitCode ?? 0;
+  return (
+    exited.find((c) => code(c) !== 0 && !STOP_SIGNAL_EXIT_CODES.has(code(c))) ??
+    exited.find((c) => code(c) !== 0) ??
+    exited[0] ??
+    containers.find((c) => typeof c.reason === 'string' && c.reason.length > 0)
+  );
+};
+
+/**
+ * The `error` of an environment whose task stopped on its own, built from the stop code, the
+ * stopped reason and the exit code of the container that caused it, e.g.
+ * `Task stopped (EssentialContainerExited): Essential container in task exited; container web exited with code 3`.
+ */
+export const stopErrorMessage = (stop: TaskStop): string => {
+  const code = stop.stopCode ? ` (${stop.stopCode})` : '';
+  const reason = stop.stoppedReason ? `: ${stop.stoppedReason}` : '';
+  const container = culprit(stop.containers);
+  let detail = '';
+  if (container !== undefined) {
+    const why = container.reason ? ` (${container.reason})` : '';
+    detail =
+      typeof container.exitCode === 'number'
+        ? `; container ${container.name} exited with code ${container.exitCode}${why}`
+        : `; container ${container.name}${why}`;
+  }
+  return `Task stopped${code}${reason}${detail}`;
+};
+
+/**
+ * The final state of an environment whose task stopped: `torn_down` when taskenv asked for the
+ * stop (DELETE, expiry, the reconciler: the record says so, or the reason carries our prefix),
+ * else `failed` with {@link stopErrorMessage}.
+ */
+export const stoppedOutcome = (
+  record: Pick<EnvironmentRecord, 'stopReason'>,
+  stop: TaskStop,
+): { readonly to: 'torn_down' | 'failed'; readonly error: string | null } => {
+  const stoppedByUs =
+    record.stopReason !== null || (stop.stoppedReason?.startsWith(STOP_REASON_PREFIX) ?? false);
+  return stoppedByUs ? { to: 'torn_down', error: null } : { to: 'failed', error: stopErrorMessage(stop) };
+};
+
+/**
+ * What `detail` asks of `record`. Pure: the caller reads the record before and writes the
+ * result with `detail.version` as the condition, so a decision made on a stale read is refused
+ * by the store rather than applied.
+ *
+ * - not this environment's task: ignore;
+ * - `version` not newer than the last applied one, or a final environment: ignore;
+ * - STOPPED: `torn_down` or `failed`, see {@link stoppedOutcome};
+ * - a stop requested (`desiredStatus` STOPPED) or under way: withdraw the URLs;
+ * - RUNNING: `ready` (URLs);
+ * - PROVISIONING / PENDING / ACTIVATING: `provisioning`;
+ * - anything else newer: record the version only.
+ */
+export const decideTransition = (record: EnvironmentRecord, detail: EcsTaskDetail): TaskEventDecision => {
+  if (detail.startedBy !== record.id) {
+    return ignore('not_ours');
+  }
+  if (record.taskArn !== null && record.taskArn !== detail.taskArn) {
+    return ignore('other_task');
+  }
+  if (detail.version === record.eventVersion) {
+    // Before `final`, so a redelivered STOPPED is told apart from a late older event.
+    return ignore('duplicate');
+  }
+  if (isFinal(record.state)) {
+    return ignore('final');
+  }
+  if (detail.version < record.eventVersion) {
+    return ignore('stale');
+  }
+  switch (taskPhase(detail)) {
+    case 'stopped':
+      return { kind: 'final', ...stoppedOutcome(record, detail) };
+    case 'stopping':
+      return record.serviceUrls === null ? VERSION_ONLY : { kind: 'withdraw_urls' };
+    case 'running':
+      return record.state === 'ready' ? VERSION_ONLY : { kind: 'ready', network: taskNetwork(detail) };
+    case 'starting':
+      return record.state === 'building' ? { kind: 'provisioning' } : VERSION_ONLY;
+    case 'other':
+      return VERSION_ONLY;
+  }
+};
+
+const VERSION_ONLY: TaskEventDecision = { kind: 'version_only' };
+
+const ignore = (reason: IgnoreReason): TaskEventDecision => ({ kind: 'ignore', reason });
+
+/**
+ * The network facts of the task: its ENI (from the ENI attachment), its private IP (from the
+ * attachment, else from a container's interface) and any host port bindings (local runtimes
+ * and bridge mode publish ports this way).
+ */
+export const taskNetwork = (detail: EcsTaskDetail): TaskNetwork => {
+  const eni = detail.attachments.find((a) => ENI_ATTACHMENT_TYPES.includes(a.type));
+  const detailValue = (name: string): string | undefined => eni?.details.find((d) => d.name === name)?.value;
+  const containerIp = detail.containers
+    .flatMap((c) => c.networkInterfaces ?? [])
+    .find((i) => i.privateIpv4Address !== undefined)?.privateIpv4Address;
+  return {
+    eniId: detailValue('networkInterfaceId') ?? null,
+    privateIp: detailValue('privateIPv4Address') ?? containerIp ?? null,
+    bindings: detail.containers.flatMap((c) =>
+      (c.networkBindings ?? []).map((b) => ({
+        containerName: c.name,
+        containerPort: b.containerPort,
+        hostPort: b.hostPort,
+        bindIp: b.bindIP ?? '',
+      })),
+    ),
+  };
+};

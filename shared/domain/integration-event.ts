@@ -1,0 +1,32 @@
+/**
+ * The "Environment State Change" integration event (`docs/events.md`), built from the stored
+ * record. Fields are picked one by one rather than spread, so a field added to the record
+ * later (the execute token hash, inputs that may carry something private) never reaches an
+ * integration by accident.
+ */
+import type { EnvironmentStateChange } from '#ports/event-publisher';
+import type { EnvironmentRecord, EnvironmentState } from './environment.ts';
+
+/**
+ * The detail of the event announcing that `record` is now in its state.
+ *
+ * @param previousState the state before this change; null for a new environment, or when a
+ *   redelivered change is announced again and the state before it is no longer known.
+ * @param time when taskenv recorded the change; consumers order one environment's events by it.
+ */
+export const stateChangeEvent = (
+  record: EnvironmentRecord,
+  previousState: EnvironmentState | null,
+  time: Date,
+): EnvironmentStateChange => ({
+  environment_id: record.id,
+  org: record.org,
+  workspace: record.workspace,
+  project_id: record.projectId,
+  task_ref: record.taskRef,
+  state: record.state,
+  previous_state: previousState,
+  service_urls: record.serviceUrls,
+  error: record.error,
+  time: time.toISOString(),
+});

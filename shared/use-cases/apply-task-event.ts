@@ -1,0 +1,228 @@
+import {
+  decideTransition,
+  type EcsTaskDetail,
+  type EcsTaskStateChangeEvent,
+  type TaskEventDecision,
+  taskPhase,
+} from '#domain/ecs-event';
+import { type EnvironmentRecord, isFinal, type ServiceUrls } from '#domain/environment';
+import { TaskenvError } from '#domain/errors';
+import { renderWhenReady } from '#domain/instruction';
+import { stateChangeEvent } from '#domain/integration-event';
+import { buildServiceUrls, serviceVariables } from '#domain/service-urls';
+import type { AddressResolver } from '#ports/address-resolver';
+import type { Clock } from '#ports/clock';
+import type { EnvFileStore } from '#ports/env-file-store';
+import type { EnvironmentPatch, EnvironmentStore, StateChange } from '#ports/environment-store';
+import type { EventPublisher } from '#ports/event-publisher';
+import { type Log, silentLog } from '#ports/log';
+
+export interface ApplyTaskEventDeps {
+  readonly store: EnvironmentStore;
+  readonly addresses: AddressResolver;
+  readonly publisher: EventPublisher;
+  readonly envFiles: EnvFileStore;
+  readonly clock: Clock;
+  readonly logger?: Log;
+}
+
+/** What handling one event did. */
+export interface ApplyTaskEventResult {
+  /** The environment the event names (`startedBy`), if any. */
+  readonly environmentId: string | null;
+  /** What the event asked for; `unknown_environment` when taskenv has no such environment. */
+  readonly decision: TaskEventDecision | { readonly kind: 'ignore'; readonly reason: 'unknown_environment' };
+  /** Whether this delivery changed the record. */
+  readonly applied: boolean;
+  /** The record after handling; null when there is none, or when a concurrent write won (not read again). */
+  readonly record: EnvironmentRecord | null;
+}
+
+/**
+ * The task runs but no address clients could use is known yet (in public mode, the public IP
+ * is associated with the ENI a moment after RUNNING). Thrown so the event is delivered again.
+ */
+export class HostNotKnownError extends Error {
+  constructor(environmentId: string, taskArn: string) {
+    super(`No reachable host for task ${taskArn} of environment ${environmentId} yet`);
+    this.name = 'HostNotKnownError';
+  }
+}
+
+/**
+ * Applies one "ECS Task State Change" event to the environment whose task it describes
+ * (`DESIGN.md`, "ECS event → environment state"): one GetItem, at most one conditional write
+ * carrying `detail.version` (plus one address lookup on RUNNING), then the side effects of an
+ * applied change: the env file deleted once the task is gone, one integration event per state
+ * change.
+ *
+ * Delivery is at least once and in any order; the result does not depend on either:
+ * - the write is conditional on a newer version and a legal state move, so a stale or
+ *   duplicate event writes nothing, and every event that is newer records its version even when
+ *   nothing visible changes;
+ * - on STOPPED, `service_urls` become null and so does an instruction rendered with service
+ *   variables (`instructionTemplate` set), because its URLs are dead. This also keeps the final
+ *   record the same whether RUNNING was applied before STOPPED or arrived after it (and was
+ *   refused as stale);
+ * - a redelivered event (its version is the last applied one) repeats the side effects, since
+ *   the earlier delivery may have failed after its write: the env file is deleted again and the
+ *   current state is published again (with `previous_state` null), so integrations see every
+ *   change at least once.
+ *
+ * Events of tasks taskenv did not start (no `startedBy`, or no such environment) are ignored.
+ *
+ * @throws HostNotKnownError when the task runs but has no usable address yet.
+ * @throws whatever a port throws (DynamoDB, EC2, S3, EventBridge), so EventBridge retries the
+ *   event and, in the end, the dead-letter queue keeps it.
+ */
+export const applyTaskEvent = async (
+  event: Pick<EcsTaskStateChangeEvent, 'detail'>,
+  deps: ApplyTaskEventDeps,
+): Promise<ApplyTaskEventResult> => {
+  const { detail } = event;
+  const log = deps.logger ?? silentLog;
+  const facts = { taskArn: detail.taskArn, lastStatus: detail.lastStatus, version: detail.version };
+  const environmentId = detail.startedBy ?? null;
+  const record = environmentId === null ? null : await deps.store.get(environmentId);
+  if (environmentId === null || record === null) {
+    log.info('Ignoring a task taskenv did not start', { ...facts, environmentId });
+    const decision = { kind: 'ignore', reason: 'unknown_environment' } as const;
+    return { environmentId, decision, applied: false, record: null };
+  }
+
+  const decision = decideTransition(record, detail);
+  const context = { ...facts, environmentId, state: record.state, decision: decision.kind };
+  if (decision.kind === 'ignore') {
+    log.info('Event changes nothing', { ...context, reason: decision.reason });
+    if (decision.reason === 'duplicate' || decision.reason === 'final') {
+      await repeatSideEffects(record, detail, decision.reason, deps);
+    }
+    return { environmentId, decision, applied: false, record };
+  }
+
+  const updated = await write(record, detail, decision, deps, log);
+  if (updated === null) {
+    // Another write (a newer event, DELETE, the reconciler) got there between our read and write.
+    log.info('Event lost a race; nothing written', context);
+    return { environmentId, decision, applied: false, record: null };
+  }
+  log.info('Event applied', { ...context, to: updated.state });
+  if (isFinal(updated.state)) {
+    await deps.envFiles.delete(updated.id);
+  }
+  if (updated.state !== record.state) {
+    await deps.publisher.publish([stateChangeEvent(updated, record.state, deps.clock.now())]);
+  }
+  return { environmentId, decision, applied: true, record: updated };
+};
+
+/**
+ * The write that ends an environment whose task stopped, shared with the reconciler so a lost
+ * STOPPED event ends it the same way: URLs cleared, and an instruction that carried service
+ * variables cleared too (its URLs are dead, and the result must not depend on whether RUNNING
+ * was applied first).
+ */
+export const finalChange = (
+  record: Pick<EnvironmentRecord, 'instructionTemplate'>,
+  outcome: { readonly to: 'torn_down' | 'failed'; readonly error: string | null },
+): StateChange & { readonly set: EnvironmentPatch } => ({
+  to: outcome.to,
+  set: {
+    serviceUrls: null,
+    error: outcome.error,
+    ...(record.instructionTemplate === null ? {} : { instruction: null }),
+  },
+});
+
+/** The one conditional write of an applied event; null when its condition failed. */
+const write = async (
+  record: EnvironmentRecord,
+  detail: EcsTaskDetail,
+  decision: Exclude<TaskEventDecision, { kind: 'ignore' }>,
+  deps: ApplyTaskEventDeps,
+  log: Log,
+): Promise<EnvironmentRecord | null> => {
+  const eventVersion = detail.version;
+  // Adopts the ARN when the launching request died before saving it (the reconciler would too).
+  const adopt: EnvironmentPatch = record.taskArn === null ? { taskArn: detail.taskArn } : {};
+  switch (decision.kind) {
+    case 'version_only':
+      return deps.store.update(record.id, adopt, { eventVersion });
+    case 'withdraw_urls':
+      return deps.store.update(record.id, { ...adopt, serviceUrls: null }, { eventVersion });
+    case 'provisioning':
+      return deps.store.transition(record.id, { to: 'provisioning', eventVersion, set: adopt });
+    case 'final': {
+      const change = finalChange(record, decision);
+      return deps.store.transition(record.id, { ...change, eventVersion, set: { ...adopt, ...change.set } });
+    }
+    case 'ready': {
+      const host = await deps.addresses.hostFor(decision.network);
+      if (host === null) {
+        throw new HostNotKnownError(record.id, detail.taskArn);
+      }
+      const change = readyChange(
+        record,
+        buildServiceUrls(record.endpoints, host, decision.network.bindings),
+        log,
+      );
+      return deps.store.transition(record.id, { ...change, eventVersion, set: { ...adopt, ...change.set } });
+    }
+  }
+};
+
+/** `ready` with its URLs and the instruction rendered with them; `failed` when it cannot be rendered. */
+const readyChange = (
+  record: EnvironmentRecord,
+  serviceUrls: ServiceUrls,
+  log: Log,
+): StateChange & { readonly set: EnvironmentPatch } => {
+  if (record.instructionTemplate === null) {
+    return { to: 'ready', set: { serviceUrls } };
+  }
+  try {
+    const variables = serviceVariables(serviceUrls);
+    const instruction = renderWhenReady(
+      { instruction: record.instructionTemplate },
+      record.inputs,
+      record.id,
+      variables,
+    );
+    return { to: 'ready', set: { serviceUrls, instruction } };
+  } catch (error) {
+    // Rendering is deterministic, so a retry would fail the same way, and an environment whose
+    // instruction cannot be shown is of no use to its client. Its task, no longer belonging to
+    // a live environment, is stopped by the reconciler.
+    if (!(error instanceof TaskenvError)) throw error;
+    log.error('Instruction could not be rendered with the service variables', {
+      environmentId: record.id,
+      error: error.message,
+    });
+    return { to: 'failed', set: { error: `The instruction could not be rendered: ${error.message}` } };
+  }
+};
+
+/**
+ * A redelivery may follow a delivery whose write succeeded and whose side effects failed, so
+ * they run again; both are idempotent for the receiver. A STOPPED event after another final
+ * write (DELETE, the reconciler) still removes the env file, now that the task cannot read it.
+ */
+const repeatSideEffects = async (
+  record: EnvironmentRecord,
+  detail: EcsTaskDetail,
+  reason: 'duplicate' | 'final',
+  deps: ApplyTaskEventDeps,
+): Promise<void> => {
+  const phase = taskPhase(detail);
+  if (phase === 'stopped' && isFinal(record.state)) {
+    await deps.envFiles.delete(record.id);
+  }
+  // Only the event that put the environment in its current state announced it.
+  const announcedCurrentState =
+    (phase === 'stopped' && isFinal(record.state)) ||
+    (phase === 'running' && record.state === 'ready') ||
+    (phase === 'starting' && record.state === 'provisioning');
+  if (reason === 'duplicate' && announcedCurrentState) {
+    await deps.publisher.publish([stateChangeEvent(record, null, deps.clock.now())]);
+  }
+};

@@ -1,0 +1,424 @@
+import { stoppedOutcome, taskPhase } from '#domain/ecs-event';
+import { type EnvironmentRecord, isFinal } from '#domain/environment';
+import { stateChangeEvent } from '#domain/integration-event';
+import { parseTaskRef } from '#domain/task-ref';
+import type { Clock } from '#ports/clock';
+import {
+  type ContainerRuntime,
+  LaunchFailedError,
+  type RuntimeTask,
+  STOP_REASON_PREFIX,
+} from '#ports/container-runtime';
+import type { EnvFileStore } from '#ports/env-file-store';
+import type { EnvironmentStore } from '#ports/environment-store';
+import type { EventPublisher } from '#ports/event-publisher';
+import { EXPIRED_STOP_REASON, type ExpiryScheduler } from '#ports/expiry-scheduler';
+import { type Log, silentLog } from '#ports/log';
+import type { TaskRegistry } from '#ports/task-registry';
+import { finalChange } from './apply-task-event.ts';
+
+/** The `stoppedReason` of a task the reconciler stops because no live environment owns it. */
+export const ORPHAN_STOP_REASON = `${STOP_REASON_PREFIX} orphan`;
+
+export interface ReconcileConfig {
+  /** A launch that has not produced a task this long after `created_at` is given up. */
+  readonly launchDeadlineSec: number;
+  /** Launch attempts (the first included) before giving up. */
+  readonly maxLaunchAttempts: number;
+  /**
+   * Environments younger than this are left alone: their create request may still be between
+   * the record and RunTask, and a just-started task may not be visible to DescribeTasks yet.
+   * @default 60
+   */
+  readonly graceSec?: number;
+}
+
+export interface ReconcileDeps {
+  readonly store: EnvironmentStore;
+  readonly runtime: ContainerRuntime;
+  /** Relaunches read the env file's ref from here (`refFor`); final states delete the file. */
+  readonly envFiles: EnvFileStore;
+  readonly expiry: ExpiryScheduler;
+  /** Finds the task version to relaunch. */
+  readonly tasks: TaskRegistry;
+  readonly publisher: EventPublisher;
+  readonly clock: Clock;
+  readonly config: ReconcileConfig;
+  readonly logger?: Log;
+}
+
+/** What one run did: environment ids per action, task ARNs for orphans. */
+export interface ReconcileSummary {
+  /** Building environments launched again (no task had been started). */
+  readonly relaunched: string[];
+  /** Building environments whose started task was found and recorded. */
+  readonly adopted: string[];
+  /** Building environments given up on (deadline, attempts, refused launch, task version gone). */
+  readonly failed: string[];
+  /** Environments ended because their task stopped or vanished without the event arriving. */
+  readonly finalised: string[];
+  /** Environments past `expires_at` whose task was asked to stop. */
+  readonly expired: string[];
+  /** Task ARNs stopped because no live environment owns them. */
+  readonly orphansStopped: string[];
+  /** Environments or tasks an action failed for; the next run tries again. */
+  readonly errors: { readonly subject: string; readonly message: string }[];
+}
+
+/** The action kinds of a {@link ReconcileSummary}, for one metric each. */
+export const reconcileActions = [
+  'relaunched',
+  'adopted',
+  'failed',
+  'finalised',
+  'expired',
+  'orphansStopped',
+] as const;
+
+const DEFAULT_GRACE_SEC = 60;
+
+/**
+ * Finishes what crashes and lost events left behind (`DESIGN.md`, "Reliability rules"), so
+ * every environment reaches a final state and no task runs without a live environment:
+ *
+ * - `building` without a task ARN: the task started by an earlier attempt is adopted (found by
+ *   `startedBy`); failing that, the launch is repeated with the same environment id (the
+ *   RunTask client token) while under the deadline and the attempt limit, else the environment
+ *   fails with an error saying why;
+ * - a live environment whose task stopped or vanished ends as the STOPPED event would have
+ *   ended it (`torn_down` when taskenv stopped it, else `failed` with the stop error);
+ * - an environment past `expires_at` whose task still runs gets `stopReason: expired` and its
+ *   task a stop with {@link EXPIRED_STOP_REASON} (its STOPPED event then ends it);
+ * - a running taskenv task whose `startedBy` is no live environment (or whose environment runs
+ *   another task) is stopped with {@link ORPHAN_STOP_REASON}.
+ *
+ * Relaunch rule (for `create-environment`): the env file holds the secrets and the execute
+ * token, which the reconciler never sees and cannot rebuild, so it must exist before anything
+ * can need a relaunch. Create therefore calls `envFiles.put(id, …)` BEFORE `store.create`
+ * (deleting it again if the create is refused), and nothing stores the ref: it is a function
+ * of the id alone (`envFiles.refFor(id)` equals what `put` returned). Every recorded live
+ * environment then has its env file until it is final, when it is deleted.
+ *
+ * Every action is logged. A failure of one environment's action is logged, counted in
+ * `errors` and does not stop the others; the run is safe to repeat at any time.
+ */
+export const reconcile = async (deps: ReconcileDeps): Promise<ReconcileSummary> => {
+  const log = deps.logger ?? silentLog;
+  const summary: ReconcileSummary = {
+    relaunched: [],
+    adopted: [],
+    failed: [],
+    finalised: [],
+    expired: [],
+    orphansStopped: [],
+    errors: [],
+  };
+  // Tasks before environments: every task is launched after its environment is recorded, so
+  // the environments read next include the owner of every task listed here, unless it is final.
+  const running = await deps.runtime.listRunning();
+  const live = await deps.store.listLive();
+  const launched = live.flatMap((e) => (e.taskArn === null ? [] : [e.taskArn]));
+  const tasks = new Map((await deps.runtime.describe(launched)).map((t) => [t.taskArn, t]));
+
+  /** The task each still-live environment owns after this run's adoptions and relaunches. */
+  const owned = new Map<string, string | null>();
+  for (const environment of live) {
+    try {
+      const taskArn = await reconcileEnvironment(environment, tasks, summary, deps, log);
+      if (taskArn !== ENDED) owned.set(environment.id, taskArn);
+    } catch (error) {
+      owned.set(environment.id, environment.taskArn);
+      recordError(summary, log, environment.id, error);
+    }
+  }
+  for (const task of running) {
+    try {
+      await stopIfOrphan(task, owned, summary, deps, log);
+    } catch (error) {
+      recordError(summary, log, task.taskArn, error);
+    }
+  }
+  log.info('Reconciliation finished', counts(summary));
+  return summary;
+};
+
+/** Marks an environment that is final after (or was found final during) its reconciliation. */
+const ENDED = Symbol('ended');
+
+/** The task an environment owns after its reconciliation: an ARN, null while it has none, or {@link ENDED}. */
+type Ownership = string | null | typeof ENDED;
+
+const reconcileEnvironment = async (
+  environment: EnvironmentRecord,
+  tasks: ReadonlyMap<string, RuntimeTask>,
+  summary: ReconcileSummary,
+  deps: ReconcileDeps,
+  log: Log,
+): Promise<Ownership> => {
+  const now = deps.clock.now();
+  const ageSec = (now.getTime() - Date.parse(environment.createdAt)) / 1000;
+  if (ageSec < (deps.config.graceSec ?? DEFAULT_GRACE_SEC)) {
+    return environment.taskArn;
+  }
+  if (environment.taskArn === null) {
+    return settleLaunch(environment, summary, deps, log);
+  }
+  const task = tasks.get(environment.taskArn);
+  if (task === undefined) {
+    // DescribeTasks forgets stopped tasks after about an hour; the stop reason went with it.
+    const stopped = stoppedOutcome(environment, {
+      stoppedReason: 'the task is no longer known to the container platform',
+      containers: [],
+    });
+    await finalise(environment, stopped, summary, deps, log);
+    return ENDED;
+  }
+  return settleTask(environment, task, summary, deps, log);
+};
+
+/** A live environment with a task: end it if the task stopped, stop the task if it expired. */
+const settleTask = async (
+  environment: EnvironmentRecord,
+  task: RuntimeTask,
+  summary: ReconcileSummary,
+  deps: ReconcileDeps,
+  log: Log,
+): Promise<Ownership> => {
+  const phase = taskPhase(task);
+  if (phase === 'stopped') {
+    await finalise(environment, stoppedOutcome(environment, task), summary, deps, log);
+    return ENDED;
+  }
+  const expired =
+    environment.expiresAt !== null && Date.parse(environment.expiresAt) <= deps.clock.now().getTime();
+  if (expired && phase !== 'stopping') {
+    if (environment.stopReason === null) {
+      // Recorded first, so the STOPPED event that follows ends it as torn_down whatever its reason.
+      await deps.store.update(environment.id, { stopReason: 'expired' });
+    }
+    await deps.runtime.stop(task.taskArn, EXPIRED_STOP_REASON);
+    summary.expired.push(environment.id);
+    log.info('Stopped the task of an expired environment', {
+      environmentId: environment.id,
+      taskArn: task.taskArn,
+      expiresAt: environment.expiresAt,
+    });
+  }
+  return task.taskArn;
+};
+
+/** A `building` environment without a task ARN: adopt, relaunch or give up. */
+const settleLaunch = async (
+  environment: EnvironmentRecord,
+  summary: ReconcileSummary,
+  deps: ReconcileDeps,
+  log: Log,
+): Promise<Ownership> => {
+  const found = await deps.runtime.findByEnvironment(environment.id);
+  if (found !== null) {
+    const adopted = await deps.store.update(environment.id, { taskArn: found.taskArn });
+    if (adopted === null) {
+      // It ended meanwhile (DELETE); if its task still runs, the orphan pass stops it.
+      return ENDED;
+    }
+    summary.adopted.push(environment.id);
+    log.info('Adopted the task of an interrupted launch', {
+      environmentId: environment.id,
+      taskArn: found.taskArn,
+      lastStatus: found.lastStatus,
+    });
+    if (taskPhase(found) === 'stopped') {
+      await finalise(adopted, stoppedOutcome(adopted, found), summary, deps, log);
+      return ENDED;
+    }
+    await scheduleExpiry(adopted, found.taskArn, deps, log);
+    return settleTask(adopted, found, summary, deps, log);
+  }
+
+  const giveUp = launchGivenUp(environment, deps);
+  if (giveUp !== null) {
+    await fail(environment, giveUp, summary, deps, log);
+    return ENDED;
+  }
+  const ref = parseTaskRef(environment.taskRef);
+  const task =
+    ref.org === undefined || ref.version === undefined
+      ? null
+      : await deps.tasks.get(ref.org, ref.name, ref.version);
+  if (task === null) {
+    await fail(
+      environment,
+      `Launch failed: task ${environment.taskRef} no longer exists`,
+      summary,
+      deps,
+      log,
+    );
+    return ENDED;
+  }
+  const attempt = environment.launchAttempts + 1;
+  // Counted before the launch, so a run that dies during RunTask still uses up the attempt.
+  if ((await deps.store.update(environment.id, { launchAttempts: attempt })) === null) {
+    return ENDED;
+  }
+  let taskArn: string;
+  try {
+    ({ taskArn } = await deps.runtime.launch({
+      environmentId: environment.id,
+      org: environment.org,
+      workspace: environment.workspace,
+      task,
+      envFileRef: deps.envFiles.refFor(environment.id),
+    }));
+  } catch (error) {
+    if (!(error instanceof LaunchFailedError)) throw error;
+    await fail(environment, `Launch failed: ${error.reason}`, summary, deps, log);
+    return ENDED;
+  }
+  const relaunched = await deps.store.update(environment.id, { taskArn });
+  summary.relaunched.push(environment.id);
+  log.info('Relaunched an interrupted launch', { environmentId: environment.id, taskArn, attempt });
+  if (relaunched === null) {
+    // Ended while launching (DELETE); the next run's orphan pass stops the new task.
+    return ENDED;
+  }
+  await scheduleExpiry(relaunched, taskArn, deps, log);
+  return taskArn;
+};
+
+/** Why an environment that never got a task is not launched again, or null to try again. */
+const launchGivenUp = (environment: EnvironmentRecord, deps: ReconcileDeps): string | null => {
+  const now = deps.clock.now().getTime();
+  const { launchDeadlineSec, maxLaunchAttempts } = deps.config;
+  if (environment.expiresAt !== null && Date.parse(environment.expiresAt) <= now) {
+    return 'Launch failed: the environment expired before its task started';
+  }
+  if (Date.parse(environment.createdAt) + launchDeadlineSec * 1000 <= now) {
+    return `Launch failed: no task started within ${launchDeadlineSec} s (${environment.launchAttempts} attempts)`;
+  }
+  if (environment.launchAttempts >= maxLaunchAttempts) {
+    return `Launch failed: no task started after ${environment.launchAttempts} attempts`;
+  }
+  return null;
+};
+
+const scheduleExpiry = async (
+  environment: EnvironmentRecord,
+  taskArn: string,
+  deps: ReconcileDeps,
+  log: Log,
+): Promise<void> => {
+  if (environment.expiresAt === null) return;
+  try {
+    await deps.expiry.schedule(environment.id, taskArn, new Date(environment.expiresAt));
+  } catch (error) {
+    // Not fatal: the expiry pass of a later run stops the task in its place.
+    log.warn('Could not schedule the expiry stop', {
+      environmentId: environment.id,
+      error: messageOf(error),
+    });
+  }
+};
+
+/** Ends a launch that never produced a task. */
+const fail = async (
+  environment: EnvironmentRecord,
+  error: string,
+  summary: ReconcileSummary,
+  deps: ReconcileDeps,
+  log: Log,
+): Promise<void> => {
+  const ended = await end(environment, { to: 'failed', error }, deps);
+  if (ended !== null) {
+    summary.failed.push(environment.id);
+    log.info('Gave up an interrupted launch', { environmentId: environment.id, error });
+  }
+};
+
+/** Ends an environment whose task stopped without its STOPPED event being applied. */
+const finalise = async (
+  environment: EnvironmentRecord,
+  outcome: { readonly to: 'torn_down' | 'failed'; readonly error: string | null },
+  summary: ReconcileSummary,
+  deps: ReconcileDeps,
+  log: Log,
+): Promise<void> => {
+  const ended = await end(environment, outcome, deps);
+  if (ended !== null) {
+    summary.finalised.push(environment.id);
+    log.info('Finalised an environment whose task stopped', {
+      environmentId: environment.id,
+      taskArn: environment.taskArn,
+      to: ended.state,
+      error: ended.error,
+    });
+  }
+};
+
+/**
+ * The final write plus what follows it on the event path. Null when another writer (the event,
+ * DELETE) ended it first; that writer also did the rest.
+ */
+const end = async (
+  environment: EnvironmentRecord,
+  outcome: { readonly to: 'torn_down' | 'failed'; readonly error: string | null },
+  deps: ReconcileDeps,
+): Promise<EnvironmentRecord | null> => {
+  const ended = await deps.store.transition(environment.id, finalChange(environment, outcome));
+  if (ended === null) return null;
+  await deps.envFiles.delete(environment.id);
+  await deps.publisher.publish([stateChangeEvent(ended, environment.state, deps.clock.now())]);
+  return ended;
+};
+
+/**
+ * Stops `task` unless a live environment owns it. The live list is eventually consistent (an
+ * index), so an unknown owner is read again, consistently, before its task is stopped.
+ */
+const stopIfOrphan = async (
+  task: RuntimeTask,
+  owned: ReadonlyMap<string, string | null>,
+  summary: ReconcileSummary,
+  deps: ReconcileDeps,
+  log: Log,
+): Promise<void> => {
+  if (task.desiredStatus === 'STOPPED') return;
+  const owner = task.startedBy;
+  if (owner !== null) {
+    const ownerTask = owned.has(owner) ? owned.get(owner) : await liveTaskOf(owner, deps);
+    if (ownerTask === null || ownerTask === task.taskArn) return;
+  }
+  await deps.runtime.stop(task.taskArn, ORPHAN_STOP_REASON);
+  summary.orphansStopped.push(task.taskArn);
+  log.info('Stopped an orphan task', { taskArn: task.taskArn, startedBy: owner, group: task.group });
+};
+
+/**
+ * The task a live environment owns (null: none yet, so any of its tasks may be the one), or
+ * undefined when there is no live environment with that id.
+ */
+const liveTaskOf = async (id: string, deps: ReconcileDeps): Promise<string | null | undefined> => {
+  const environment = await deps.store.get(id);
+  return environment === null || isFinal(environment.state) ? undefined : environment.taskArn;
+};
+
+const recordError = (summary: ReconcileSummary, log: Log, subject: string, error: unknown): void => {
+  const message = messageOf(error);
+  summary.errors.push({ subject, message });
+  log.error('Reconciliation action failed; the next run retries it', { subject, error: message });
+};
+
+const messageOf = (error: unknown): string =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+
+/** Action counts, for the closing log line and the metrics. */
+export const counts = (
+  summary: ReconcileSummary,
+): Record<(typeof reconcileActions)[number] | 'errors', number> => ({
+  relaunched: summary.relaunched.length,
+  adopted: summary.adopted.length,
+  failed: summary.failed.length,
+  finalised: summary.finalised.length,
+  expired: summary.expired.length,
+  orphansStopped: summary.orphansStopped.length,
+  errors: summary.errors.length,
+});

@@ -1,0 +1,150 @@
+/**
+ * In-memory ports for the lifecycle use cases where DynamoDB is not the point. The store keeps
+ * the contract of `EnvironmentStore` that those use cases rely on: state-machine and
+ * event-version conditions, and the org counter released once on entering a final state.
+ */
+import { canTransition, type EnvironmentRecord, isFinal } from '#domain/environment';
+import { AlreadyExistsError, QuotaExceededError } from '#domain/errors';
+import type { Clock } from '#ports/clock';
+import type { EnvFileStore } from '#ports/env-file-store';
+import type {
+  EnvironmentPage,
+  EnvironmentPatch,
+  EnvironmentQuery,
+  EnvironmentStore,
+  StateChange,
+} from '#ports/environment-store';
+import type { EnvironmentStateChange, EventPublisher } from '#ports/event-publisher';
+import type { Log } from '#ports/log';
+
+export const fixedClock = (iso: string): Clock => ({ now: () => new Date(iso) });
+
+export class InMemoryEnvironmentStore implements EnvironmentStore {
+  readonly records = new Map<string, EnvironmentRecord>();
+  readonly runningCount = new Map<string, number>();
+  /** How many writes went through. */
+  writes = 0;
+  readonly #clock: Clock;
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  async create(record: EnvironmentRecord, quota: { readonly limit: number }): Promise<void> {
+    if (this.records.has(record.id))
+      throw new AlreadyExistsError(`Environment '${record.id}' already exists`);
+    const count = this.runningCount.get(record.org) ?? 0;
+    if (count >= quota.limit) throw new QuotaExceededError(record.org, quota.limit);
+    this.records.set(record.id, record);
+    this.runningCount.set(record.org, count + 1);
+  }
+
+  async get(id: string): Promise<EnvironmentRecord | null> {
+    return this.records.get(id) ?? null;
+  }
+
+  async list(query: EnvironmentQuery): Promise<EnvironmentPage> {
+    const items = [...this.records.values()]
+      .filter((r) => r.org === query.org && r.workspace === query.workspace)
+      .filter((r) => query.states === undefined || query.states.includes(r.state))
+      .filter((r) => query.projectId === undefined || r.projectId === query.projectId)
+      .sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
+    const start = (query.page - 1) * query.limit;
+    return { items: items.slice(start, start + query.limit), total: items.length };
+  }
+
+  async transition(id: string, change: StateChange): Promise<EnvironmentRecord | null> {
+    const current = this.records.get(id);
+    if (current === undefined || !canTransition(current.state, change.to)) return null;
+    if (change.eventVersion !== undefined && current.eventVersion >= change.eventVersion) return null;
+    const next: EnvironmentRecord = {
+      ...this.#patched(current, change.set ?? {}),
+      state: change.to,
+      ...(change.eventVersion === undefined ? {} : { eventVersion: change.eventVersion }),
+    };
+    this.records.set(id, next);
+    if (isFinal(change.to)) this.runningCount.set(current.org, (this.runningCount.get(current.org) ?? 1) - 1);
+    this.writes++;
+    return next;
+  }
+
+  async update(
+    id: string,
+    set: EnvironmentPatch,
+    options: { readonly eventVersion?: number } = {},
+  ): Promise<EnvironmentRecord | null> {
+    const current = this.records.get(id);
+    if (current === undefined || isFinal(current.state)) return null;
+    if (options.eventVersion !== undefined && current.eventVersion >= options.eventVersion) return null;
+    const next: EnvironmentRecord = {
+      ...this.#patched(current, set),
+      ...(options.eventVersion === undefined ? {} : { eventVersion: options.eventVersion }),
+    };
+    this.records.set(id, next);
+    this.writes++;
+    return next;
+  }
+
+  async listLive(): Promise<EnvironmentRecord[]> {
+    return [...this.records.values()].filter((r) => !isFinal(r.state));
+  }
+
+  #patched(record: EnvironmentRecord, set: EnvironmentPatch): EnvironmentRecord {
+    return { ...record, ...set, updatedAt: this.#clock.now().toISOString() };
+  }
+}
+
+/** Keeps what was published; `failNext` makes the next publish throw, as a failed PutEvents does. */
+export class RecordingPublisher implements EventPublisher {
+  readonly events: EnvironmentStateChange[] = [];
+  failNext = false;
+
+  async publish(events: readonly EnvironmentStateChange[]): Promise<void> {
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('EventBridge rejected 1 of 1 events (InternalFailure)');
+    }
+    this.events.push(...events);
+  }
+}
+
+export class InMemoryEnvFiles implements EnvFileStore {
+  readonly files = new Map<string, Readonly<Record<string, string>>>();
+  readonly deleted: string[] = [];
+
+  async put(environmentId: string, variables: Readonly<Record<string, string>>): Promise<string> {
+    this.files.set(environmentId, variables);
+    return this.refFor(environmentId);
+  }
+
+  refFor(environmentId: string): string {
+    return `memory://env/${environmentId}.env`;
+  }
+
+  async delete(environmentId: string): Promise<void> {
+    this.files.delete(environmentId);
+    this.deleted.push(environmentId);
+  }
+}
+
+/** A {@link Log} that keeps every line, so tests can check that an action was logged. */
+export class RecordingLog implements Log {
+  readonly lines: { level: string; message: string; attributes: Record<string, unknown> }[] = [];
+
+  debug(message: string, ...attributes: Record<string, unknown>[]): void {
+    this.#add('debug', message, attributes);
+  }
+  info(message: string, ...attributes: Record<string, unknown>[]): void {
+    this.#add('info', message, attributes);
+  }
+  warn(message: string, ...attributes: Record<string, unknown>[]): void {
+    this.#add('warn', message, attributes);
+  }
+  error(message: string, ...attributes: Record<string, unknown>[]): void {
+    this.#add('error', message, attributes);
+  }
+
+  #add(level: string, message: string, attributes: Record<string, unknown>[]): void {
+    this.lines.push({ level, message, attributes: Object.assign({}, ...attributes) });
+  }
+}
