@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { DynamoAccessStore } from '#adapters/aws/dynamodb/access-store';
+import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { tableConfig } from '#adapters/aws/wiring';
 import { parseConfig } from '#shared/config';
 import { createAuthorizerHandler } from '#shared/handlers/authorizer';

@@ -8,5 +8,8 @@ const asset = (file: string) => readFile(new URL(`./docs/${file}`, import.meta.u
 export const handler = createMetaHandler({
   logger: createLogger('meta'),
   version: process.env.TASKENV_VERSION ?? '0.0.0',
-  docsAssets: async () => ({ script: await asset('swagger-ui-bundle.js'), stylesheet: await asset('swagger-ui.css') }),
+  docsAssets: async () => ({
+    script: await asset('swagger-ui-bundle.js'),
+    stylesheet: await asset('swagger-ui.css'),
+  }),
 });
