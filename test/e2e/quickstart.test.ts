@@ -1,0 +1,129 @@
+/**
+ * The first thing a user does: the reference API's "Provision task environment" request, sent
+ * to the local stack with the printed key and the example task, then the environment's service,
+ * instruction and teardown; and the API reference the stack serves.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { environmentResponseSchema } from '#domain/api-schemas';
+import { routes } from '#shared/routes';
+import {
+  apiRequest,
+  type E2eStack,
+  environmentsUrl,
+  getEnvironment,
+  goneWithin,
+  makeTempDir,
+  parseBody,
+  pollStatus,
+  refusesWithin,
+  serviceUrl,
+  startE2eStack,
+} from '#test/support/e2e';
+
+let dataDir: Awaited<ReturnType<typeof makeTempDir>>;
+let running: E2eStack;
+
+beforeAll(async () => {
+  dataDir = await makeTempDir('quickstart');
+  running = await startE2eStack(dataDir.path);
+});
+
+afterAll(async () => {
+  await running?.stack.stop();
+  await dataDir?.remove();
+});
+
+describe('the seed request against the local stack', () => {
+  it('provisions hello-http, serves it, renders the instruction and tears it down', async () => {
+    // Prepare: the seed's request (its fetch form), pointed at the local URL and key, task hello-http
+    const { stack } = running;
+    const url = environmentsUrl(stack);
+    const options = {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${stack.apiKey}`, 'Content-Type': 'application/json' },
+      body: '{"inputs":{"name":"world"},"project_id":"example","task_ref":"hello-http","timeout_sec":600}',
+    };
+    const started = performance.now();
+
+    // Act
+    const response = await fetch(url, options);
+    const created = parseBody(environmentResponseSchema, await response.json());
+    const ready = await pollStatus(stack, created.id, ['ready'], { timeoutMs: 10_000, startedAt: started });
+    const webUrl = serviceUrl(ready.status, 'web');
+    const greeting = await fetch(webUrl);
+    const greetingText = await greeting.text();
+    const whoami = (await (await fetch(`${webUrl}/whoami`)).json()) as {
+      environment_id: string;
+      pid: number;
+    };
+    const full = await getEnvironment(stack, created.id);
+
+    // Assess: created, ready in under 5 s, the service answers, the instruction is filled in
+    console.info(`quickstart: hello-http ready ${ready.elapsedMs.toFixed(0)} ms after the POST`);
+    expect(response.status).toBe(201);
+    expect(created).toMatchObject({
+      state: 'building',
+      project_id: 'example',
+      task_ref: 'local/hello-http@1.0.0',
+    });
+    expect(ready.elapsedMs).toBeLessThan(5_000);
+    expect(greeting.status).toBe(200);
+    expect(greetingText).toBe('Hello from taskenv!\n');
+    expect(whoami.environment_id).toBe(created.id);
+    expect(full.state).toBe('ready');
+    expect(full.instruction).toContain('Say hello to world.');
+    expect(full.instruction).toContain(`The service at ${webUrl} answers every GET`);
+    expect(full.instruction).not.toContain('{{');
+
+    // Act: tear it down
+    const deleted = await apiRequest(`${url}/${created.id}`, stack.apiKey, { method: 'DELETE' });
+
+    // Assess: torn_down, and the service's process and port are gone
+    expect(deleted.status).toBe(200);
+    expect(parseBody(environmentResponseSchema, deleted.body).state).toBe('torn_down');
+    expect(await refusesWithin(webUrl, 2_000)).toBe(true);
+    expect(await goneWithin(whoami.pid, 2_000)).toBe(true);
+  });
+});
+
+describe('the API reference', () => {
+  it('serves /docs from the locally installed swagger-ui, with no remote script or stylesheet', async () => {
+    // Prepare
+    const { stack } = running;
+
+    // Act
+    const response = await fetch(`${stack.apiUrl}/docs`);
+    const html = await response.text();
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(html).toContain('swagger-ui');
+    expect(html).toContain('SwaggerUIBundle(');
+    expect(html).not.toMatch(/<script[^>]*\ssrc\s*=\s*["']?(https?:)?\/\//i);
+    expect(html).not.toMatch(/<link[^>]*\shref\s*=\s*["']?(https?:)?\/\//i);
+  });
+
+  it('publishes an OpenAPI 3.1 document listing every route of the route table, without a key', async () => {
+    // Prepare
+    const { stack } = running;
+
+    // Act
+    const response = await fetch(`${stack.apiUrl}/api/v1/openapi.json`);
+    const document = (await response.json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { operationId?: string }>>;
+    };
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(document.openapi).toBe('3.1.0');
+    const listed = Object.entries(document.paths).flatMap(([path, operations]) =>
+      Object.entries(operations).map(
+        ([method, operation]) => `${method.toUpperCase()} ${path} ${operation.operationId}`,
+      ),
+    );
+    const expected = routes.map((route) => `${route.method} ${route.path} ${route.operationId}`);
+    expect(listed.sort()).toEqual(expected.sort());
+  });
+});
