@@ -1,0 +1,119 @@
+/**
+ * Records the DynamoDB calls a document client makes (command, input as the adapters wrote it,
+ * start and end), through a middleware on the client's own stack: nothing in taskenv changes.
+ * The figures count calls with it and replay the same calls raw.
+ */
+import {
+  DeleteCommand,
+  type DeleteCommandInput,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  type GetCommandInput,
+  PutCommand,
+  type PutCommandInput,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+
+export interface RecordedCall {
+  /** The low-level operation (`GetItemCommand`, `TransactWriteItemsCommand` …). */
+  readonly command: string;
+  /** The document-client input, before marshalling. */
+  readonly input: unknown;
+  readonly startedAt: number;
+  readonly endedAt: number;
+}
+
+const WRITES: ReadonlySet<string> = new Set([
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'DeleteItemCommand',
+  'TransactWriteItemsCommand',
+  'BatchWriteItemCommand',
+]);
+
+export const isWrite = (command: string): boolean => WRITES.has(command);
+
+export class DynamoCallRecorder {
+  #calls: RecordedCall[] = [];
+
+  /** Adds the recording middleware; every later call through `client` is recorded. */
+  attach(client: DynamoDBDocumentClient): this {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const startedAt = performance.now();
+        try {
+          return await next(args);
+        } finally {
+          this.#calls.push({
+            command: context.commandName ?? 'UnknownCommand',
+            input: args.input,
+            startedAt,
+            endedAt: performance.now(),
+          });
+        }
+      },
+      { step: 'initialize', priority: 'high', name: 'benchCallRecorder' },
+    );
+    return this;
+  }
+
+  /** Calls recorded since the last `take`, in completion order; clears them. */
+  take(): RecordedCall[] {
+    const calls = this.#calls;
+    this.#calls = [];
+    return calls;
+  }
+}
+
+/** `{ GetItemCommand: 3, … }`. */
+export const countByCommand = (calls: readonly RecordedCall[]): Record<string, number> => {
+  const counts: Record<string, number> = {};
+  for (const call of calls) counts[call.command] = (counts[call.command] ?? 0) + 1;
+  return counts;
+};
+
+/**
+ * Groups calls into the waves they ran in: a call that started before every call of the
+ * current wave had finished ran concurrently with it (the adapters' `Promise.all`).
+ */
+export const waves = (calls: readonly RecordedCall[]): RecordedCall[][] => {
+  const ordered = [...calls].sort((a, b) => a.startedAt - b.startedAt);
+  const result: RecordedCall[][] = [];
+  let current: RecordedCall[] = [];
+  let currentEnd = Number.NEGATIVE_INFINITY;
+  for (const call of ordered) {
+    if (current.length > 0 && call.startedAt >= currentEnd) {
+      result.push(current);
+      current = [];
+    }
+    current.push(call);
+    currentEnd = Math.max(currentEnd, call.endedAt);
+  }
+  if (current.length > 0) result.push(current);
+  return result;
+};
+
+/** Sends a recorded call again through `client`, with the document command of the same operation. */
+export const replay = (client: DynamoDBDocumentClient, command: string, input: unknown): Promise<unknown> => {
+  switch (command) {
+    case 'GetItemCommand':
+      return client.send(new GetCommand(input as GetCommandInput));
+    case 'PutItemCommand':
+      return client.send(new PutCommand(input as PutCommandInput));
+    case 'UpdateItemCommand':
+      return client.send(new UpdateCommand(input as UpdateCommandInput));
+    case 'DeleteItemCommand':
+      return client.send(new DeleteCommand(input as DeleteCommandInput));
+    case 'QueryCommand':
+      return client.send(new QueryCommand(input as QueryCommandInput));
+    case 'TransactWriteItemsCommand':
+      return client.send(new TransactWriteCommand(input as TransactWriteCommandInput));
+    default:
+      throw new Error(`The benchmark cannot replay ${command}`);
+  }
+};
