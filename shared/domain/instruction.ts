@@ -65,36 +65,6 @@ const noFileSystem: FS = {
   containsSync: () => false,
 };
 
-const engine = new Liquid({
-  fs: noFileSystem,
-  root: [],
-  partials: [],
-  layouts: [],
-  relativeReference: false,
-  strictVariables: true,
-  strictFilters: true,
-  // Lets an optional input be guarded (`{% if hint %}…{% endif %}`, `{{ hint | default: "" }}`)
-  // while a bare `{{ hint }}` without a value still fails.
-  lenientIf: true,
-  ownPropertyOnly: true,
-  // The schema bounds templates by UTF-8 bytes; characters never exceed bytes.
-  parseLimit: MAX_INSTRUCTION_BYTES,
-  renderLimit: RENDER_TIME_LIMIT_MS,
-  memoryLimit: RENDER_MEMORY_LIMIT,
-});
-
-for (const tag of ['include', 'render', 'layout']) {
-  // Failing at parse time means a manifest that tries is refused when it is published.
-  engine.registerTag(tag, {
-    parse() {
-      throw new Error(`The '${tag}' tag is not allowed: an instruction cannot load other templates`);
-    },
-    render() {
-      return '';
-    },
-  });
-}
-
 /** liquidjs's own output conversion (not exported by the library). */
 const stringify = (value: unknown): string => {
   const resolved: unknown = toValue(value);
@@ -135,11 +105,53 @@ class MeteredEmitter implements Emitter {
   }
 }
 
-// Every buffer liquidjs creates (the top-level output, each `capture`) goes through here;
-// nested blocks pass their parent's emitter along, so nothing is charged twice.
-const renderTemplates = engine.renderer.renderTemplates.bind(engine.renderer);
-engine.renderer.renderTemplates = (templates, context, emitter) =>
-  renderTemplates(templates, context, emitter ?? new MeteredEmitter(context));
+/**
+ * The engine, built on first use: creating it (and the liquidjs module work it triggers) at
+ * module scope would cost every function that merely imports the manifest schema its cold start.
+ */
+let engineInstance: Liquid | null = null;
+
+const engine = (): Liquid => {
+  engineInstance ??= createEngine();
+  return engineInstance;
+};
+
+const createEngine = (): Liquid => {
+  const liquid = new Liquid({
+    fs: noFileSystem,
+    root: [],
+    partials: [],
+    layouts: [],
+    relativeReference: false,
+    strictVariables: true,
+    strictFilters: true,
+    // Lets an optional input be guarded (`{% if hint %}…{% endif %}`, `{{ hint | default: "" }}`)
+    // while a bare `{{ hint }}` without a value still fails.
+    lenientIf: true,
+    ownPropertyOnly: true,
+    // The schema bounds templates by UTF-8 bytes; characters never exceed bytes.
+    parseLimit: MAX_INSTRUCTION_BYTES,
+    renderLimit: RENDER_TIME_LIMIT_MS,
+    memoryLimit: RENDER_MEMORY_LIMIT,
+  });
+  for (const tag of ['include', 'render', 'layout']) {
+    // Failing at parse time means a manifest that tries is refused when it is published.
+    liquid.registerTag(tag, {
+      parse() {
+        throw new Error(`The '${tag}' tag is not allowed: an instruction cannot load other templates`);
+      },
+      render() {
+        return '';
+      },
+    });
+  }
+  // Every buffer liquidjs creates (the top-level output, each `capture`) goes through here;
+  // nested blocks pass their parent's emitter along, so nothing is charged twice.
+  const renderTemplates = liquid.renderer.renderTemplates.bind(liquid.renderer);
+  liquid.renderer.renderTemplates = (templates, context, emitter) =>
+    renderTemplates(templates, context, emitter ?? new MeteredEmitter(context));
+  return liquid;
+};
 
 const limitMessages = {
   parse: 'parse length limit exceeded',
@@ -156,7 +168,7 @@ const isLimit = (error: unknown, limit: keyof typeof limitMessages): boolean =>
 
 const parse = (template: string): Template[] => {
   try {
-    return engine.parse(template);
+    return engine().parse(template);
   } catch (error) {
     if (isLimit(rootCause(error), 'parse')) {
       throw new ValidationError([
@@ -178,7 +190,7 @@ const parse = (template: string): Template[] => {
  * @throws ValidationError at `["body", "instruction"]` when the template does not parse.
  */
 export const templateVariables = (template: string): string[] =>
-  engine.globalVariablesSync(parse(template), { partials: false });
+  engine().globalVariablesSync(parse(template), { partials: false });
 
 /** One exposed (service, port) pair and the key it is published under. */
 export interface ServiceEndpoint {
@@ -299,7 +311,7 @@ export const renderInstruction = (
   let output: unknown;
   try {
     // A copy: `{% increment %}` writes into the scope object it is given.
-    output = engine.renderSync(templates, { ...variables });
+    output = engine().renderSync(templates, { ...variables });
   } catch (error) {
     throw renderError(error);
   }
