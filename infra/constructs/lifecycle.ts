@@ -1,0 +1,193 @@
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { acknowledgeWildcard } from './nag.ts';
+import type { ExpiryBinding } from './service-function.ts';
+
+/** The cluster whose task state changes drive the environments. */
+export interface LifecycleCluster {
+  readonly clusterArn: string;
+  readonly clusterName: string;
+}
+
+export interface LifecycleProps {
+  readonly cluster: LifecycleCluster;
+  /** Consumes "ECS Task State Change" events of the cluster. */
+  readonly taskEvents: lambda.IFunction;
+  /** Repairs what events and crashes left behind. */
+  readonly reconciler: lambda.IFunction;
+  /**
+   * How often the reconciler runs.
+   * @default Duration.minutes(5)
+   */
+  readonly reconcileEvery?: Duration;
+  /**
+   * How long a task event may wait for a successful delivery before it goes to the DLQ.
+   * @default Duration.hours(6)
+   */
+  readonly maxEventAge?: Duration;
+}
+
+/**
+ * What moves environments through their states once they are launched: the EventBridge rule
+ * that feeds the cluster's task state changes to `task-events` (retried, then parked in an
+ * encrypted DLQ), the reconciler on a schedule, the Scheduler group of the per-environment
+ * expiry schedules with the role they run as (allowed only to stop our cluster's tasks), and
+ * the taskenv event bus integrations subscribe to.
+ */
+export class Lifecycle extends Construct implements ExpiryBinding {
+  /** Where "Environment State Change" events are published (source `taskenv`). */
+  readonly bus: events.EventBus;
+  readonly taskStateRule: events.Rule;
+  /** Task events that failed every delivery and retry. */
+  readonly deadLetterQueue: sqs.Queue;
+  readonly expiryGroup: scheduler.ScheduleGroup;
+  /** Assumed by Scheduler to stop an expired environment's task. */
+  readonly expiryRole: iam.Role;
+  readonly reconcilerSchedule: scheduler.Schedule;
+  /** Assumed by Scheduler to invoke the reconciler. */
+  readonly reconcilerScheduleRole: iam.Role;
+
+  readonly groupName: string;
+  readonly role: iam.IRole;
+  readonly clusterArn: string;
+
+  constructor(scope: Construct, id: string, props: LifecycleProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const maxEventAge = props.maxEventAge ?? Duration.hours(6);
+
+    this.bus = new events.EventBus(this, 'Bus', {
+      description: 'taskenv: Environment State Change events',
+    });
+
+    this.deadLetterQueue = new sqs.Queue(this, 'TaskEventsDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue of the task-events rule and function.',
+    });
+
+    this.taskStateRule = new events.Rule(this, 'TaskStateRule', {
+      description: 'taskenv: ECS task state changes of the sandbox cluster',
+      eventPattern: {
+        source: ['aws.ecs'],
+        detailType: ['ECS Task State Change'],
+        detail: { clusterArn: [props.cluster.clusterArn] },
+      },
+      targets: [
+        new targets.LambdaFunction(props.taskEvents, {
+          // EventBridge's own retries cover failed deliveries (throttling, service errors).
+          deadLetterQueue: this.deadLetterQueue,
+          retryAttempts: 185,
+          maxEventAge,
+        }),
+      ],
+    });
+    // The function runs asynchronously: a thrown error (stale read, DynamoDB or EC2 failure) is
+    // retried by Lambda and then lands, with its error, in the same queue.
+    props.taskEvents.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge,
+      onFailure: new QueueDestination(this.deadLetterQueue),
+    });
+
+    this.expiryGroup = new scheduler.ScheduleGroup(this, 'ExpiryGroup', {
+      // Schedules are transient; deleting the group deletes what is left of them.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const tasks = stack.formatArn({
+      service: 'ecs',
+      resource: 'task',
+      resourceName: `${props.cluster.clusterName}/*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    this.expiryRole = new iam.Role(this, 'ExpiryRole', {
+      description: 'taskenv expiry schedules: stop the expired task on the sandbox cluster',
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnEquals: { 'aws:SourceArn': this.expiryGroup.scheduleGroupArn },
+        },
+      }),
+      inlinePolicies: {
+        stopTask: new iam.PolicyDocument({
+          statements: [
+            new iam.PolicyStatement({
+              actions: ['ecs:StopTask'],
+              resources: [tasks],
+              conditions: { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } },
+            }),
+          ],
+        }),
+      },
+    });
+    acknowledgeWildcard(
+      this.expiryRole,
+      tasks,
+      'Any task of our own cluster (task ids are random), also held to it by the ecs:cluster condition.',
+    );
+
+    // In the default group, not the expiry group: the functions may delete schedules of the
+    // expiry group, and the reconciler's schedule must stay out of their reach.
+    this.reconcilerScheduleRole = new iam.Role(this, 'ReconcilerScheduleRole', {
+      description: 'taskenv reconciler schedule: invoke the reconciler',
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnEquals: {
+            'aws:SourceArn': scheduler.ScheduleGroup.fromDefaultScheduleGroup(this, 'DefaultGroup')
+              .scheduleGroupArn,
+          },
+        },
+      }),
+    });
+    this.reconcilerSchedule = new scheduler.Schedule(this, 'ReconcilerSchedule', {
+      description: 'taskenv: run the reconciler',
+      schedule: scheduler.ScheduleExpression.rate(props.reconcileEvery ?? Duration.minutes(5)),
+      // The next run is the retry: a run that failed is not repeated on top of it.
+      target: new schedulerTargets.LambdaInvoke(props.reconciler, {
+        role: this.reconcilerScheduleRole,
+        retryAttempts: 0,
+      }),
+    });
+    acknowledgeWildcard(
+      this.reconcilerScheduleRole,
+      `${props.reconciler.functionArn}:*`,
+      'The reconciler function and its versions (the LambdaInvoke target grants both).',
+    );
+    props.reconciler.configureAsyncInvoke({ retryAttempts: 0 });
+
+    this.groupName = this.expiryGroup.scheduleGroupName;
+    this.role = this.expiryRole;
+    this.clusterArn = props.cluster.clusterArn;
+  }
+}
+
+/**
+ * An on-failure destination that grants only sqs:SendMessage, all Lambda uses (the library's
+ * SqsDestination also grants GetQueueUrl and GetQueueAttributes).
+ */
+class QueueDestination implements lambda.IDestination {
+  readonly #queue: sqs.IQueue;
+
+  constructor(queue: sqs.IQueue) {
+    this.#queue = queue;
+  }
+
+  bind(_scope: Construct, fn: lambda.IFunction): lambda.DestinationConfig {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.#queue.queueArn] }),
+    );
+    return { destination: this.#queue.queueArn };
+  }
+}

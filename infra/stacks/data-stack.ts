@@ -1,0 +1,54 @@
+import { CfnOutput, type RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { EnvFileBucket, TableRef } from '../constructs/service-function.ts';
+import { Storage } from '../constructs/storage.ts';
+
+export interface DataStackProps extends StackProps {
+  /**
+   * What `cdk destroy` does with the table, the env-file bucket and its key.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Retention of the data stack's own log group (the bucket-emptying function's, destroy only).
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** What the service stack needs from the data stack. */
+export interface DataResources {
+  readonly table: TableRef;
+  readonly idempotencyTable: TableRef;
+  readonly envFiles: EnvFileBucket;
+}
+
+/**
+ * The stateful stack: deployed rarely, retained by default, never replaced by a change to the
+ * functions or the API. The service stack reads its resources through {@link resources}.
+ */
+export class DataStack extends Stack {
+  readonly storage: Storage;
+  readonly resources: DataResources;
+
+  constructor(scope: Construct, id: string, props: DataStackProps = {}) {
+    super(scope, id, props);
+    this.storage = new Storage(this, 'Storage', {
+      ...(props.removalPolicy === undefined ? {} : { removalPolicy: props.removalPolicy }),
+      ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
+    });
+    this.resources = {
+      table: this.storage.table,
+      idempotencyTable: this.storage.idempotencyTable,
+      envFiles: this.storage.envFiles,
+    };
+
+    new CfnOutput(this, 'TableName', {
+      value: this.storage.table.tableName,
+      description: 'The taskenv table (taskenv admin bootstrap --table)',
+    });
+    new CfnOutput(this, 'IdempotencyTableName', { value: this.storage.idempotencyTable.tableName });
+    new CfnOutput(this, 'EnvFileBucketName', { value: this.storage.envFileBucket.bucketName });
+  }
+}

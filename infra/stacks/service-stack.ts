@@ -1,0 +1,205 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type { Construct } from 'constructs';
+import { type FunctionName, functionNames } from '#shared/routes';
+import { logRetentionOf, type TaskenvConfig } from '../config.ts';
+import { Api } from '../constructs/api.ts';
+import { Lifecycle } from '../constructs/lifecycle.ts';
+import { Observability } from '../constructs/observability.ts';
+import { SandboxCluster } from '../constructs/sandbox-cluster.ts';
+import { ServiceFunction, type ServiceFunctionProps } from '../constructs/service-function.ts';
+import type { DataResources } from './data-stack.ts';
+
+export interface ServiceStackProps extends StackProps {
+  readonly config: TaskenvConfig;
+  /** The tables and the env-file bucket of the data stack. */
+  readonly data: DataResources;
+  /** Reported by `GET /healthz` and the OpenAPI document. */
+  readonly version: string;
+}
+
+/** Per-function settings besides the defaults of {@link ServiceFunction}. */
+const FUNCTIONS: Readonly<
+  Record<FunctionName, Omit<ServiceFunctionProps, 'name' | 'tracing' | 'logRetention'>>
+> = {
+  authorizer: {
+    description: 'taskenv: API key → principal (REQUEST authorizer)',
+    timeout: Duration.seconds(5),
+  },
+  'environments-create': {
+    description: 'taskenv: POST environments',
+    // RunTask plus waiting out an identical in-flight request, within API Gateway's 29 s.
+    timeout: Duration.seconds(28),
+  },
+  'environments-read': { description: 'taskenv: GET environments, environment, status' },
+  'environments-manage': {
+    description: 'taskenv: DELETE environment, keepalive',
+    timeout: Duration.seconds(20),
+  },
+  tasks: { description: 'taskenv: publish, list and get tasks', timeout: Duration.seconds(20) },
+  secrets: { description: 'taskenv: put, list and delete workspace secrets', timeout: Duration.seconds(15) },
+  meta: {
+    description: 'taskenv: OpenAPI document, API reference page, health check',
+    memorySize: 512,
+    bundledFiles: ['swagger-ui-bundle.js', 'swagger-ui.css'].map((file) => ({
+      source: `node_modules/swagger-ui-dist/${file}`,
+      target: `docs/${file}`,
+    })),
+  },
+  'task-events': {
+    description: 'taskenv: ECS task state change → environment state',
+    timeout: Duration.seconds(30),
+  },
+  reconciler: {
+    description: 'taskenv: repair stuck launches, missed events, expired and orphan tasks',
+    // Well inside the 5-minute schedule, so runs do not overlap.
+    timeout: Duration.minutes(4),
+  },
+};
+
+/**
+ * The stateless stack: the sandbox cluster, the functions, the API, the lifecycle wiring and
+ * the dashboard. It can be destroyed and deployed again without losing data.
+ *
+ * Each function's rights are granted here, in one place, by what its entry's adapters call.
+ */
+export class ServiceStack extends Stack {
+  readonly cluster: SandboxCluster;
+  readonly functions: Readonly<Record<FunctionName, ServiceFunction>>;
+  readonly lifecycle: Lifecycle;
+  readonly api: Api;
+  readonly observability: Observability;
+
+  constructor(scope: Construct, id: string, props: ServiceStackProps) {
+    super(scope, id, props);
+    const { config, data } = props;
+    const logRetention = logRetentionOf(config);
+    const logRemovalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.cluster = new SandboxCluster(this, 'SandboxCluster', {
+      urlMode: config.urlMode,
+      ...(config.vpcId === undefined
+        ? {}
+        : { existingVpc: ec2.Vpc.fromLookup(this, 'ExistingVpc', { vpcId: config.vpcId }) }),
+      ...(config.allowedCidrs.length === 0 ? {} : { allowedCidrs: config.allowedCidrs }),
+      taskPorts: config.taskPorts,
+      envFiles: data.envFiles,
+      logRetention,
+      logRemovalPolicy,
+    });
+
+    const fns = Object.fromEntries(
+      functionNames.map((name) => [
+        name,
+        new ServiceFunction(this, name, {
+          name,
+          ...FUNCTIONS[name],
+          tracing: config.tracing,
+          logRetention,
+          logRemovalPolicy,
+        }),
+      ]),
+    ) as Record<FunctionName, ServiceFunction>;
+    this.functions = fns;
+
+    this.lifecycle = new Lifecycle(this, 'Lifecycle', {
+      cluster: this.cluster,
+      taskEvents: fns['task-events'].function,
+      reconciler: fns.reconciler.function,
+    });
+
+    const { table, idempotencyTable, envFiles } = data;
+    const runtime = this.cluster;
+    const { bus } = this.lifecycle;
+    const expiry = this.lifecycle;
+
+    fns.authorizer.bindTable(table, { access: 'lookup' });
+    fns['environments-create']
+      .bindTable(table, { access: 'readWrite' })
+      .bindTable(idempotencyTable, { access: 'keyValue', envVar: 'IDEMPOTENCY_TABLE_NAME' })
+      .bindContainerRuntime(runtime, ['run'])
+      .bindBucket(envFiles, { access: 'write' })
+      .bindExpiry(expiry)
+      .bindSecrets(config.secretsPrefix, { access: 'read' })
+      .bindBus(bus);
+    fns['environments-read'].bindTable(table, { access: 'read' });
+    fns['environments-manage']
+      .bindTable(table, { access: 'readWrite' })
+      .bindContainerRuntime(runtime, ['stop'])
+      .bindBucket(envFiles, { access: 'delete' })
+      .bindExpiry(expiry)
+      .bindBus(bus);
+    fns.tasks.bindTable(table, { access: 'readWrite' }).bindContainerRuntime(runtime, ['register']);
+    fns.secrets
+      .bindTable(table, { access: 'readWrite', delete: true })
+      .bindSecrets(config.secretsPrefix, { access: 'manage' });
+    fns.meta.addEnvironment('TASKENV_VERSION', props.version);
+    fns['task-events']
+      .bindTable(table, { access: 'readWrite' })
+      .bindAddressResolver(config.urlMode)
+      .bindBucket(envFiles, { access: 'delete' })
+      .bindBus(bus);
+    fns.reconciler
+      .bindTable(table, { access: 'readWrite' })
+      .bindContainerRuntime(runtime, ['run', 'stop', 'inspect'])
+      .bindBucket(envFiles, { access: 'delete' })
+      .bindExpiry(expiry)
+      .bindBus(bus);
+    if (config.minClientVersion !== undefined) {
+      // Every HTTP entry but meta reads it (`apiConfig`); the public routes serve old clients too.
+      for (const name of [
+        'environments-create',
+        'environments-read',
+        'environments-manage',
+        'tasks',
+        'secrets',
+      ] as const) {
+        fns[name].addEnvironment('MIN_CLIENT_VERSION', config.minClientVersion);
+      }
+    }
+
+    this.api = new Api(this, 'Api', {
+      functions: {
+        'environments-create': fns['environments-create'].function,
+        'environments-read': fns['environments-read'].function,
+        'environments-manage': fns['environments-manage'].function,
+        tasks: fns.tasks.function,
+        secrets: fns.secrets.function,
+        meta: fns.meta.function,
+      },
+      authorizer: fns.authorizer.function,
+      authorizerCacheTtl: Duration.seconds(config.authorizerCacheTtlSeconds),
+      throttleRateLimit: config.throttleRateLimit,
+      throttleBurstLimit: config.throttleBurstLimit,
+      waf: config.waf,
+      wafRateLimit: config.wafRateLimit,
+      tracing: config.tracing,
+      logRetention,
+      logRemovalPolicy,
+      cloudWatchRole: config.apiGatewayCloudWatchRole,
+    });
+
+    this.observability = new Observability(this, 'Observability', {
+      restApi: this.api.restApi,
+      stage: this.api.stage,
+      accessLogGroup: this.api.accessLogGroup,
+      taskEventsLogGroup: fns['task-events'].logGroup,
+      deadLetterQueue: this.lifecycle.deadLetterQueue,
+      functions: Object.fromEntries(Object.entries(fns).map(([name, fn]) => [name, fn.function])),
+      reconciler: fns.reconciler.function,
+      ...(config.alarmTopicArn === undefined ? {} : { alarmTopicArn: config.alarmTopicArn }),
+    });
+
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.api.url,
+      description: 'Base URL of the API (TASKENV_API_URL)',
+    });
+    new CfnOutput(this, 'ClusterArn', { value: this.cluster.clusterArn });
+    new CfnOutput(this, 'EventBusName', {
+      value: bus.eventBusName,
+      description: 'Environment State Change events (source taskenv) for integrations',
+    });
+    new CfnOutput(this, 'DashboardName', { value: this.observability.dashboard.dashboardName });
+    new CfnOutput(this, 'TaskSecurityGroupId', { value: this.cluster.taskSecurityGroup.securityGroupId });
+  }
+}

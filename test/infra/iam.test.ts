@@ -1,0 +1,306 @@
+import { readFileSync } from 'node:fs';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import * as wiring from '#adapters/aws/wiring';
+import { type FunctionName, functionNames } from '#shared/routes';
+import { type Synthesized, synthesize } from './synth.ts';
+import {
+  asArray,
+  type CfnResource,
+  grantsOf,
+  labelOf,
+  logicalIdAt,
+  resourcesOf,
+  roleOfFunction,
+  statementsOfRole,
+  variablesOf,
+} from './template.ts';
+
+const logs = ['logs:CreateLogStream on own-log-group', 'logs:PutLogEvents on own-log-group'];
+const tableReadWrite = [
+  'dynamodb:GetItem on table',
+  'dynamodb:PutItem on table',
+  'dynamodb:UpdateItem on table',
+  'dynamodb:Query on table',
+  'dynamodb:Query on table/index/*',
+];
+const expirySchedules = [
+  'scheduler:CreateSchedule on expiry-schedules',
+  'scheduler:UpdateSchedule on expiry-schedules',
+  'scheduler:DeleteSchedule on expiry-schedules',
+  'iam:PassRole on expiry-role',
+];
+const passTaskRoles = ['iam:PassRole on execution-role', 'iam:PassRole on task-role'];
+const runTask = [
+  'ecs:RunTask on taskenv-task-definitions',
+  'ecs:TagResource on cluster-tasks',
+  ...passTaskRoles,
+];
+
+/** Every action each function may take, on what: exactly what its entry's adapters call. */
+const EXPECTED: Readonly<Record<FunctionName, readonly string[]>> = {
+  authorizer: [...logs, 'dynamodb:GetItem on table'],
+  'environments-create': [
+    ...logs,
+    ...tableReadWrite,
+    'dynamodb:GetItem on idempotency-table',
+    'dynamodb:PutItem on idempotency-table',
+    'dynamodb:UpdateItem on idempotency-table',
+    'dynamodb:DeleteItem on idempotency-table',
+    ...runTask,
+    's3:PutObject on env-files',
+    's3:DeleteObject on env-files',
+    'kms:GenerateDataKey on env-file-key',
+    ...expirySchedules,
+    'secretsmanager:GetSecretValue on workspace-secrets',
+    'events:PutEvents on bus',
+  ],
+  'environments-read': [
+    ...logs,
+    'dynamodb:GetItem on table',
+    'dynamodb:Query on table',
+    'dynamodb:Query on table/index/*',
+  ],
+  'environments-manage': [
+    ...logs,
+    ...tableReadWrite,
+    'ecs:StopTask on cluster-tasks',
+    's3:DeleteObject on env-files',
+    ...expirySchedules,
+    'events:PutEvents on bus',
+  ],
+  tasks: [
+    ...logs,
+    ...tableReadWrite,
+    'ecs:RegisterTaskDefinition on *',
+    'ecs:TagResource on taskenv-task-definitions',
+    ...passTaskRoles,
+  ],
+  secrets: [
+    ...logs,
+    ...tableReadWrite,
+    'dynamodb:DeleteItem on table',
+    'secretsmanager:CreateSecret on workspace-secrets',
+    'secretsmanager:PutSecretValue on workspace-secrets',
+    'secretsmanager:RestoreSecret on workspace-secrets',
+    'secretsmanager:DeleteSecret on workspace-secrets',
+    'secretsmanager:TagResource on workspace-secrets',
+  ],
+  meta: [...logs],
+  'task-events': [
+    ...logs,
+    ...tableReadWrite,
+    'ec2:DescribeNetworkInterfaces on *',
+    's3:DeleteObject on env-files',
+    'events:PutEvents on bus',
+    'sqs:SendMessage on dead-letter-queue',
+  ],
+  reconciler: [
+    ...logs,
+    ...tableReadWrite,
+    ...runTask,
+    'ecs:StopTask on cluster-tasks',
+    'ecs:DescribeTasks on cluster-tasks',
+    'ecs:ListTasks on *',
+    's3:DeleteObject on env-files',
+    ...expirySchedules,
+    'events:PutEvents on bus',
+  ],
+};
+
+/** Actions IAM only grants on "*": no resource-level permission exists for them. */
+const WILDCARD_ONLY = new Set([
+  'ecs:RegisterTaskDefinition',
+  'ec2:DescribeNetworkInterfaces',
+  'ecs:ListTasks',
+]);
+
+const functionId = (template: Template, name: FunctionName) =>
+  logicalIdAt(template, `TaskenvService/${name}/Function/Resource`);
+
+const grantsOfFunction = (template: Template, name: FunctionName) => {
+  const roleId = roleOfFunction(template, functionId(template, name));
+  const ownLogGroup = logicalIdAt(template, `TaskenvService/${name}/LogGroup/Resource`);
+  return grantsOf(statementsOfRole(template, roleId), ownLogGroup);
+};
+
+const statementsOfFunction = (template: Template, name: FunctionName) =>
+  statementsOfRole(template, roleOfFunction(template, functionId(template, name)));
+
+describe('function IAM (default config: public URL mode)', () => {
+  let app: Synthesized;
+  beforeAll(() => {
+    app = synthesize();
+  });
+
+  it.each(functionNames)('%s gets exactly the actions its adapters call, on our resources', (name) => {
+    // Act
+    const grants = grantsOfFunction(app.serviceTemplate, name);
+
+    // Assess
+    expect(grants).toEqual([...new Set(EXPECTED[name])].sort());
+  });
+
+  it('grants "*" only for actions without resource-level permissions', () => {
+    for (const name of functionNames) {
+      for (const statement of statementsOfFunction(app.serviceTemplate, name)) {
+        if (!asArray(statement.Resource).includes('*')) continue;
+        expect(asArray(statement.Action).filter((action) => !WILDCARD_ONLY.has(action))).toEqual([]);
+      }
+    }
+  });
+
+  it('holds every ECS task action to our cluster and every PassRole to its service', () => {
+    const clusterId = logicalIdAt(app.serviceTemplate, 'TaskenvService/SandboxCluster/Cluster/Resource');
+    for (const name of functionNames) {
+      for (const statement of statementsOfFunction(app.serviceTemplate, name)) {
+        const actions = asArray(statement.Action);
+        if (
+          actions.some((a) =>
+            ['ecs:RunTask', 'ecs:StopTask', 'ecs:DescribeTasks', 'ecs:ListTasks'].includes(a),
+          )
+        ) {
+          expect(statement.Condition).toEqual({
+            ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': [clusterId, 'Arn'] } },
+          });
+        }
+        if (actions.includes('ecs:TagResource')) {
+          expect(Object.keys(statement.Condition?.StringEquals ?? {})).toEqual(['ecs:CreateAction']);
+        }
+        if (actions.includes('iam:PassRole')) {
+          const labels = asArray(statement.Resource).map((r) => labelOf(r));
+          const service = statement.Condition?.StringEquals?.['iam:PassedToService'];
+          expect(service).toBe(
+            labels.includes('expiry-role') ? 'scheduler.amazonaws.com' : 'ecs-tasks.amazonaws.com',
+          );
+        }
+      }
+    }
+  });
+
+  it('keeps KMS data-key requests on the S3 path', () => {
+    const kms = statementsOfFunction(app.serviceTemplate, 'environments-create').filter((s) =>
+      asArray(s.Action).includes('kms:GenerateDataKey'),
+    );
+    expect(kms).toHaveLength(1);
+    expect(Object.keys(kms[0]?.Condition?.StringEquals ?? {})).toEqual(['kms:ViaService']);
+  });
+
+  it('lets the sandbox execution role pull images, write the task log group and read env files only', () => {
+    const roleId = logicalIdAt(app.serviceTemplate, 'TaskenvService/SandboxCluster/ExecutionRole/Resource');
+    expect(grantsOf(statementsOfRole(app.serviceTemplate, roleId))).toEqual(
+      [
+        'ecr:GetAuthorizationToken on *',
+        'ecr:BatchCheckLayerAvailability on account-ecr-repositories',
+        'ecr:GetDownloadUrlForLayer on account-ecr-repositories',
+        'ecr:BatchGetImage on account-ecr-repositories',
+        'logs:CreateLogStream on task-log-group',
+        'logs:PutLogEvents on task-log-group',
+        's3:GetObject on env-files',
+        's3:GetBucketLocation on env-file-bucket',
+        'kms:Decrypt on env-file-key',
+      ].sort(),
+    );
+  });
+
+  it('gives the sandbox task role no permissions and no managed policies anywhere but API Gateway logging', () => {
+    const taskRoleId = logicalIdAt(app.serviceTemplate, 'TaskenvService/SandboxCluster/TaskRole/Resource');
+    expect(statementsOfRole(app.serviceTemplate, taskRoleId)).toEqual([]);
+    const managed = resourcesOf(app.serviceTemplate, 'AWS::IAM::Role').flatMap(([, role]) =>
+      asArray(role.Properties?.ManagedPolicyArns as unknown[]).map((arn) => labelOfManaged(arn)),
+    );
+    expect(managed).toEqual(['AmazonAPIGatewayPushToCloudWatchLogs']);
+  });
+
+  it('lets only ECS tasks of this account and region assume the sandbox roles', () => {
+    for (const path of ['ExecutionRole', 'TaskRole']) {
+      const role = app.serviceTemplate.toJSON().Resources[
+        logicalIdAt(app.serviceTemplate, `TaskenvService/SandboxCluster/${path}/Resource`)
+      ] as CfnResource;
+      const trustPolicy = role.Properties?.AssumeRolePolicyDocument as
+        | { Statement: Record<string, unknown>[] }
+        | undefined;
+      const [trust] = trustPolicy?.Statement ?? [];
+      expect(trust?.Principal).toEqual({ Service: 'ecs-tasks.amazonaws.com' });
+      expect(Object.keys(trust?.Condition ?? {}).sort()).toEqual(['ArnLike', 'StringEquals']);
+    }
+  });
+});
+
+describe('function IAM (private URL mode)', () => {
+  it('gives task-events no EC2 permission: the private IP is in the event', () => {
+    // Arrange
+    const app = synthesize({ urlMode: 'private', allowedCidrs: '10.0.0.0/8' });
+
+    // Act
+    const grants = grantsOfFunction(app.serviceTemplate, 'task-events');
+
+    // Assess
+    expect(grants.filter((g) => g.startsWith('ec2:'))).toEqual([]);
+    expect(grants).toContain('events:PutEvents on bus');
+  });
+});
+
+describe('function configuration', () => {
+  let app: Synthesized;
+  beforeAll(() => {
+    app = synthesize({ minClientVersion: '1.4.0' });
+  });
+
+  /** The variables an entry reads: its wiring fragments, its own z.object keys, direct process.env reads. */
+  const variablesOfEntry = (name: FunctionName): { required: Set<string>; optional: Set<string> } => {
+    const source = readFileSync(new URL(`../../functions/${name}.ts`, import.meta.url), 'utf8');
+    const fragments = Object.entries(wiring).filter(
+      (entry): entry is [string, Record<string, z.ZodType>] & typeof entry =>
+        entry[0].endsWith('Config') && new RegExp(`\\b${entry[0]}\\b`).test(source),
+    );
+    const required = new Set<string>();
+    const optional = new Set<string>();
+    for (const [, fragment] of fragments) {
+      for (const [key, schema] of Object.entries(fragment)) {
+        (schema.safeParse(undefined).success ? optional : required).add(key);
+      }
+    }
+    for (const match of source.matchAll(/\b([A-Z][A-Z0-9_]+): z\./g)) required.add(match[1] ?? '');
+    for (const match of source.matchAll(/process\.env\.([A-Z][A-Z0-9_]+)/g)) optional.add(match[1] ?? '');
+    // Lambda sets AWS_REGION itself.
+    required.delete('AWS_REGION');
+    return { required, optional };
+  };
+
+  it.each(functionNames)(
+    '%s gets every variable its entry requires, and nothing it does not read',
+    (name) => {
+      // Arrange
+      const fn = app.serviceTemplate.toJSON().Resources[functionId(app.serviceTemplate, name)] as CfnResource;
+      const variables = Object.keys(variablesOf(fn));
+      const { required, optional } = variablesOfEntry(name);
+
+      // Assess
+      expect(required.size).toBeGreaterThan(name === 'meta' ? -1 : 0);
+      for (const key of required) expect(variables).toContain(key);
+      const unread = variables.filter(
+        (key) => !required.has(key) && !optional.has(key) && key !== 'NODE_OPTIONS',
+      );
+      expect(unread).toEqual([]);
+    },
+  );
+
+  it('runs every function on the latest Node.js runtime, arm64, with its own log group', () => {
+    for (const name of functionNames) {
+      const fn = app.serviceTemplate.toJSON().Resources[functionId(app.serviceTemplate, name)] as CfnResource;
+      expect(fn.Properties?.Runtime).toBe('nodejs24.x');
+      expect(fn.Properties?.Architectures).toEqual(['arm64']);
+      expect(fn.Properties?.LoggingConfig).toEqual({
+        LogGroup: { Ref: logicalIdAt(app.serviceTemplate, `TaskenvService/${name}/LogGroup/Resource`) },
+      });
+    }
+  });
+});
+
+const labelOfManaged = (arn: unknown): string => {
+  const flat = JSON.stringify(arn);
+  const match = /policy\/(?:service-role\/)?([\w-]+)/.exec(flat);
+  return match?.[1] ?? flat;
+};
