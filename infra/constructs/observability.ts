@@ -3,11 +3,9 @@ import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { routes } from '#shared/routes';
 
 /** Namespace of the Powertools metrics (`createMetrics` in `shared/observability.ts`) and of ours. */
 export const METRICS_NAMESPACE = 'taskenv';
@@ -22,15 +20,9 @@ export const RECONCILE_REPAIRS = [
   'orphansStopped',
 ] as const;
 
-const createRoute = routes.find((route) => route.operationId === 'createEnvironment');
-
 export interface ObservabilityProps {
   readonly restApi: apigateway.RestApi;
   readonly stage: apigateway.Stage;
-  /** JSON access logs of the API (`status` is a number). */
-  readonly accessLogGroup: logs.ILogGroup;
-  /** Powertools JSON logs of the task-events function. */
-  readonly taskEventsLogGroup: logs.ILogGroup;
   readonly deadLetterQueue: sqs.IQueue;
   /** Every function, by name, for the errors and duration widgets. */
   readonly functions: Readonly<Record<string, lambda.IFunction>>;
@@ -141,41 +133,23 @@ export class Observability extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
 
-    const launchRefused = new logs.MetricFilter(this, 'LaunchRefusedFilter', {
-      logGroup: props.accessLogGroup,
-      metricNamespace: METRICS_NAMESPACE,
-      metricName: 'launchRefused',
-      // Only POST environments answers 502 (`bad_gateway_error`: the platform refused the launch).
-      filterPattern: logs.FilterPattern.all(
-        logs.FilterPattern.numberValue('$.status', '=', 502),
-        logs.FilterPattern.stringValue('$.httpMethod', '=', 'POST'),
-        logs.FilterPattern.stringValue('$.resourcePath', '=', createRoute?.path ?? ''),
-      ),
-      metricValue: '1',
-      defaultValue: 0,
-    });
-    const launchStopped = new logs.MetricFilter(this, 'LaunchStoppedFilter', {
-      logGroup: props.taskEventsLogGroup,
-      metricNamespace: METRICS_NAMESPACE,
-      metricName: 'launchStopped',
-      // `applyTaskEvent` logs "Event applied" with the state before (`state`) and after (`to`).
-      filterPattern: logs.FilterPattern.all(
-        logs.FilterPattern.stringValue('$.message', '=', 'Event applied'),
-        logs.FilterPattern.stringValue('$.to', '=', 'failed'),
-        logs.FilterPattern.any(
-          logs.FilterPattern.stringValue('$.state', '=', 'building'),
-          logs.FilterPattern.stringValue('$.state', '=', 'provisioning'),
-        ),
-      ),
-      metricValue: '1',
-      defaultValue: 0,
-    });
+    // EMF counters the handlers emit (Powertools metrics; the `service` dimension is the function).
+    const handlerMetric = (service: string, metricName: string, period: Duration) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service },
+        statistic: cloudwatch.Stats.SUM,
+        period,
+      });
     const fifteenMinutes = Duration.minutes(15);
     this.launchFailures = new cloudwatch.MathExpression({
       expression: 'FILL(refused, 0) + FILL(stopped, 0) + FILL(gaveUp, 0)',
       usingMetrics: {
-        refused: launchRefused.metric({ statistic: cloudwatch.Stats.SUM, period: fifteenMinutes }),
-        stopped: launchStopped.metric({ statistic: cloudwatch.Stats.SUM, period: fifteenMinutes }),
+        // The platform refused RunTask (the 502 of POST environments).
+        refused: handlerMetric('environments-create', 'launchFailed', fifteenMinutes),
+        // A task stopped on its own (exit code, image pull, health) before or after ready.
+        stopped: handlerMetric('task-events', 'environmentFailed', fifteenMinutes),
         gaveUp: reconcileMetric('failed', fifteenMinutes),
       },
       period: fifteenMinutes,

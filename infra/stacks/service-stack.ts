@@ -182,8 +182,6 @@ export class ServiceStack extends Stack {
     this.observability = new Observability(this, 'Observability', {
       restApi: this.api.restApi,
       stage: this.api.stage,
-      accessLogGroup: this.api.accessLogGroup,
-      taskEventsLogGroup: fns['task-events'].logGroup,
       deadLetterQueue: this.lifecycle.deadLetterQueue,
       functions: Object.fromEntries(Object.entries(fns).map(([name, fn]) => [name, fn.function])),
       reconciler: fns.reconciler.function,

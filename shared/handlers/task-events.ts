@@ -29,5 +29,9 @@ export const createTaskEventsHandler = (options: {
       // really passes in; a ZodError fails the invocation like any other error.
       const result = await applyTaskEvent(ecsTaskStateChangeEventSchema.parse(event), deps);
       metrics.addMetric(result.applied ? 'taskEventApplied' : 'taskEventIgnored', MetricUnit.Count, 1);
+      // Read by the launch-failure alarm: a task of ours that stopped without being asked to.
+      if (result.applied && result.record?.state === 'failed') {
+        metrics.addMetric('environmentFailed', MetricUnit.Count, 1);
+      }
     });
 };

@@ -267,16 +267,24 @@ describe('observability', () => {
     });
   });
 
-  it('counts refused launches from the access log and early task stops from the task-events log', () => {
-    const accessLogs = logicalIdAt(app.serviceTemplate, 'TaskenvService/Api/AccessLogGroup/Resource');
-    const taskEventLogs = logicalIdAt(app.serviceTemplate, 'TaskenvService/task-events/LogGroup/Resource');
-    app.serviceTemplate.hasResourceProperties('AWS::Logs::MetricFilter', {
-      LogGroupName: { Ref: accessLogs },
-      FilterPattern: Match.stringLikeRegexp('\\$\\.status = 502'),
-    });
-    app.serviceTemplate.hasResourceProperties('AWS::Logs::MetricFilter', {
-      LogGroupName: { Ref: taskEventLogs },
-      FilterPattern: Match.stringLikeRegexp('\\$\\.to = "failed"'),
-    });
+  it('counts launch failures from the metrics the handlers emit, not from log text', () => {
+    // Prepare
+    const alarms = app.serviceTemplate.findResources('AWS::CloudWatch::Alarm');
+    const launch = Object.values(alarms).find((a) =>
+      JSON.stringify(a).includes('environments keep failing to launch'),
+    );
+
+    // Assess
+    expect(launch).toBeDefined();
+    const metrics = JSON.stringify(launch);
+    for (const [service, name] of [
+      ['environments-create', 'launchFailed'],
+      ['task-events', 'environmentFailed'],
+      ['reconciler', 'reconcile.failed'],
+    ]) {
+      expect(metrics).toContain(`"MetricName":"${name}"`);
+      expect(metrics).toContain(`"Value":"${service}"`);
+    }
+    app.serviceTemplate.resourceCountIs('AWS::Logs::MetricFilter', 0);
   });
 });

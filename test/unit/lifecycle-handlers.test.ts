@@ -79,6 +79,29 @@ describe('task-events handler', () => {
     expect(added).toHaveBeenCalledWith('taskEventApplied', 'Count', 1);
   });
 
+  it('counts a task that stopped on its own, for the launch-failure alarm', async () => {
+    // Prepare
+    const { store, record, handler, event, added } = await setup();
+    const stopped = {
+      ...event,
+      detail: {
+        ...event.detail,
+        lastStatus: 'STOPPED',
+        desiredStatus: 'STOPPED',
+        stopCode: 'EssentialContainerExited',
+        stoppedReason: 'Essential container in task exited',
+        version: 6,
+      },
+    };
+
+    // Act
+    await handler(stopped, context);
+
+    // Assess
+    expect(await store.get(record.id)).toMatchObject({ state: 'failed' });
+    expect(added).toHaveBeenCalledWith('environmentFailed', 'Count', 1);
+  });
+
   it('fails the invocation on a malformed event, so it is retried and then dead-lettered', async () => {
     // Prepare
     const { handler, event } = await setup();
