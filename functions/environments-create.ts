@@ -1,5 +1,4 @@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { z } from 'zod';
 import { ecsClient } from '#adapters/aws/clients/ecs';
 import { eventBridgeClient } from '#adapters/aws/clients/eventbridge';
 import { s3Client } from '#adapters/aws/clients/s3';
@@ -25,6 +24,7 @@ import { randomIds, systemClock } from '#ports/clock';
 import { parseConfig } from '#shared/config';
 import { createEnvironmentsCreateHandler } from '#shared/handlers/environments-create';
 import { createLogger, createMetrics } from '#shared/observability';
+import * as z from '#shared/zod';
 
 const config = parseConfig(
   z.object({
@@ -35,7 +35,7 @@ const config = parseConfig(
     ...schedulerConfig,
     ...secretsConfig,
     ...busConfig,
-    IDEMPOTENCY_TABLE_NAME: z.string().min(1),
+    IDEMPOTENCY_TABLE_NAME: z.string().check(z.minLength(1)),
   }),
 );
 const documentClient = createDocumentClient();

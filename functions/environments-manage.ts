@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { ecsClient } from '#adapters/aws/clients/ecs';
 import { eventBridgeClient } from '#adapters/aws/clients/eventbridge';
 import { s3Client } from '#adapters/aws/clients/s3';
@@ -21,6 +20,7 @@ import { systemClock } from '#ports/clock';
 import { parseConfig } from '#shared/config';
 import { createEnvironmentsManageHandler } from '#shared/handlers/environments-manage';
 import { createLogger, createMetrics } from '#shared/observability';
+import * as z from '#shared/zod';
 
 const config = parseConfig(
   z.object({

@@ -1,10 +1,10 @@
-import { z } from 'zod';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { DynamoEnvironmentStore } from '#adapters/aws/dynamodb/environment-store';
 import { apiConfig, tableConfig } from '#adapters/aws/wiring';
 import { parseConfig } from '#shared/config';
 import { createEnvironmentsReadHandler } from '#shared/handlers/environments-read';
 import { createLogger, createMetrics } from '#shared/observability';
+import * as z from '#shared/zod';
 
 const config = parseConfig(z.object({ ...tableConfig, ...apiConfig }));
 

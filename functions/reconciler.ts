@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { ecsClient } from '#adapters/aws/clients/ecs';
 import { eventBridgeClient } from '#adapters/aws/clients/eventbridge';
 import { s3Client } from '#adapters/aws/clients/s3';
@@ -21,6 +20,7 @@ import { systemClock } from '#ports/clock';
 import { parseConfig } from '#shared/config';
 import { createReconcilerHandler } from '#shared/handlers/reconciler';
 import { createLogger, createMetrics } from '#shared/observability';
+import * as z from '#shared/zod';
 
 /**
  * A launch is given up after 10 minutes or 3 attempts: Fargate places a task in well under a

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { secretsManagerClient } from '#adapters/aws/clients/secrets-manager';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { DynamoSecretMetadataStore } from '#adapters/aws/dynamodb/secret-metadata-store';
@@ -7,6 +6,7 @@ import { systemClock } from '#ports/clock';
 import { parseConfig } from '#shared/config';
 import { createSecretsHandler } from '#shared/handlers/secrets';
 import { createLogger, createMetrics } from '#shared/observability';
+import * as z from '#shared/zod';
 
 const config = parseConfig(z.object({ ...tableConfig, ...apiConfig, ...secretsConfig }));
 

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { ec2Client } from '#adapters/aws/clients/ec2';
 import { eventBridgeClient } from '#adapters/aws/clients/eventbridge';
 import { s3Client } from '#adapters/aws/clients/s3';
@@ -17,6 +16,7 @@ import { systemClock } from '#ports/clock';
 import { parseConfig } from '#shared/config';
 import { createTaskEventsHandler } from '#shared/handlers/task-events';
 import { createLogger, createMetrics } from '#shared/observability';
+import * as z from '#shared/zod';
 
 const config = parseConfig(z.object({ ...tableConfig, ...busConfig, ...urlModeConfig, ...envFileConfig }));
 

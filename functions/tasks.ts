@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { ecsClient } from '#adapters/aws/clients/ecs';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { DynamoTaskRegistry } from '#adapters/aws/dynamodb/task-registry';
@@ -7,6 +6,7 @@ import { systemClock } from '#ports/clock';
 import { parseConfig } from '#shared/config';
 import { createTasksHandler } from '#shared/handlers/tasks';
 import { createLogger, createMetrics } from '#shared/observability';
+import * as z from '#shared/zod';
 
 const config = parseConfig(z.object({ ...tableConfig, ...apiConfig, ...ecsConfig }));
 

@@ -3,7 +3,7 @@
  * at cold start. A misconfigured deployment fails on its first invocation with a message that
  * names every offending variable, instead of limping along on a fallback value.
  */
-import { z } from 'zod';
+import * as z from '#shared/zod';
 
 /** The environment of a function is not what its schema requires. */
 export class ConfigError extends Error {
@@ -31,14 +31,14 @@ export class ConfigError extends Error {
  * @throws ConfigError naming every missing and every invalid variable (values are never
  * echoed: some variables are ARNs or ids a log line need not carry).
  */
-export const parseConfig = <S extends z.ZodType>(
+export const parseConfig = <S extends z.core.$ZodType>(
   schema: S,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): z.output<S> => {
   const present = Object.fromEntries(
     Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
   );
-  const result = schema.safeParse(present);
+  const result = z.safeParse(schema, present);
   if (result.success) {
     return result.data;
   }
@@ -56,17 +56,23 @@ export const parseConfig = <S extends z.ZodType>(
 };
 
 /** A comma-separated list (`subnet-a,subnet-b`); blanks around items are dropped, at least one item. */
-export const commaList = (): z.ZodType<string[], string> =>
-  z
-    .string()
-    .transform((text) =>
-      text
-        .split(',')
-        .map((item) => item.trim())
-        .filter((item) => item.length > 0),
-    )
-    .pipe(z.array(z.string()).min(1, 'Must name at least one item'));
+export const commaList = (): z.ZodMiniType<string[], string> =>
+  z.pipe(
+    z.pipe(
+      z.string(),
+      z.transform((text: string) =>
+        text
+          .split(',')
+          .map((item) => item.trim())
+          .filter((item) => item.length > 0),
+      ),
+    ),
+    z.array(z.string()).check(z.minLength(1, 'Must name at least one item')),
+  );
 
 /** `true` or `false`, exactly: `"0"`, `"no"` or a typo must not silently mean false. */
-export const booleanFlag = (): z.ZodType<boolean, string> =>
-  z.enum(['true', 'false']).transform((text) => text === 'true');
+export const booleanFlag = (): z.ZodMiniType<boolean, string> =>
+  z.pipe(
+    z.enum(['true', 'false']),
+    z.transform((text: 'true' | 'false') => text === 'true'),
+  );

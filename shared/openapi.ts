@@ -2,9 +2,9 @@
  * The OpenAPI 3.1 document, generated from the route table and the zod schemas (zod's own
  * JSON Schema output); there is no hand-written copy to drift.
  */
-import { z } from 'zod';
 import { errorEnvelopeSchema } from '#domain/api-schemas';
 import { type Route, routes } from '#shared/routes';
+import * as z from '#shared/zod';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -45,7 +45,7 @@ const ERROR_STATUSES: Record<string, string> = {
  * become components and are referenced; their nested definitions are hoisted too.
  */
 const toSchema = (
-  schema: z.ZodType,
+  schema: z.core.$ZodType,
   io: 'input' | 'output',
   components: Record<string, JsonSchema>,
 ): JsonSchema => {
@@ -66,7 +66,7 @@ const toSchema = (
 
 const parametersOf = (route: Route, components: Record<string, JsonSchema>): JsonSchema[] => {
   const params: JsonSchema[] = [];
-  const add = (schema: z.ZodType | undefined, where: 'path' | 'query') => {
+  const add = (schema: z.core.$ZodType | undefined, where: 'path' | 'query') => {
     if (schema === undefined) return;
     const json = toSchema(schema, 'input', components) as {
       properties?: Record<string, JsonSchema>;

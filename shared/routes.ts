@@ -2,8 +2,8 @@
  * The one route table. The CDK API, the local server, the handlers' dispatch and the OpenAPI
  * document all read it, so they cannot drift apart.
  */
-import type { z } from 'zod';
 import * as api from '#domain/api-schemas';
+import type * as z from '#shared/zod';
 
 export const httpFunctionNames = [
   'environments-create',
@@ -30,12 +30,12 @@ export interface RouteDefinition {
   /** False only for the public documentation and health routes. */
   readonly auth: boolean;
   readonly summary: string;
-  readonly pathSchema?: z.ZodType;
-  readonly querySchema?: z.ZodType;
-  readonly bodySchema?: z.ZodType;
+  readonly pathSchema?: z.core.$ZodType;
+  readonly querySchema?: z.core.$ZodType;
+  readonly bodySchema?: z.core.$ZodType;
   readonly successStatus: number;
   /** Null for an empty (204) response. */
-  readonly responseSchema: z.ZodType | null;
+  readonly responseSchema: z.core.$ZodType | null;
 }
 
 const ws = '/api/v1/org/{org}/ws/{workspace}';

@@ -2,58 +2,69 @@
  * The wire contract of `API.md` as zod schemas: the single source of the request validation,
  * the response types and the OpenAPI document.
  */
-import { z } from 'zod';
+import * as z from '#shared/zod';
 import { environmentStateSchema, serviceUrlSchema } from './environment.ts';
 import { orgSlug, projectId, secretId, workspaceSlug } from './names.ts';
 
 const dateTime = z.iso.datetime({ offset: true });
 
+/** Names `schema` a component of the OpenAPI document (classic zod's `.meta({ id })`). */
+const component = <S extends z.core.$ZodType>(schema: S, meta: z.core.GlobalMeta & { id: string }): S => {
+  z.globalRegistry.add(schema, meta);
+  return schema;
+};
+
 // Requests -------------------------------------------------------------------------------
 
-export const createEnvironmentRequestSchema = z
-  .strictObject({
-    task_ref: z.string().min(1).max(256),
-    inputs: z.record(z.string(), z.unknown()).nullish(),
-    project_id: projectId.nullish(),
-    secret_ids: z.array(secretId).max(50).nullish(),
-    timeout_sec: z.number().int().positive().nullish(),
-  })
-  .meta({ id: 'CreateEnvironmentRequest' });
+export const createEnvironmentRequestSchema = component(
+  z.strictObject({
+    task_ref: z.string().check(z.minLength(1), z.maxLength(256)),
+    inputs: z.nullish(z.record(z.string(), z.unknown())),
+    project_id: z.nullish(projectId),
+    secret_ids: z.nullish(z.array(secretId).check(z.maxLength(50))),
+    timeout_sec: z.nullish(z.int().check(z.positive())),
+  }),
+  { id: 'CreateEnvironmentRequest' },
+);
 export type CreateEnvironmentRequest = z.infer<typeof createEnvironmentRequestSchema>;
 
-export const keepaliveRequestSchema = z
-  .strictObject({ extend_seconds: z.number().int().min(60).max(3600) })
-  .meta({ id: 'KeepaliveRequest' });
+export const keepaliveRequestSchema = component(
+  z.strictObject({ extend_seconds: z.int().check(z.gte(60), z.lte(3600)) }),
+  { id: 'KeepaliveRequest' },
+);
 
-export const putSecretRequestSchema = z
-  .strictObject({
-    value: z
-      .string()
-      .min(1)
-      .max(64 * 1024),
-    env_var: z
-      .string()
-      .regex(/^[A-Z_][A-Z0-9_]*$/, 'Must be an environment variable name ([A-Z_][A-Z0-9_]*)')
-      .max(128)
-      .refine((v) => !v.startsWith('TASKENV_'), 'Names starting with TASKENV_ are reserved')
-      .optional(),
-  })
-  .meta({ id: 'PutSecretRequest' });
+export const putSecretRequestSchema = component(
+  z.strictObject({
+    value: z.string().check(z.minLength(1), z.maxLength(64 * 1024)),
+    env_var: z.optional(
+      z.string().check(
+        z.regex(/^[A-Z_][A-Z0-9_]*$/, 'Must be an environment variable name ([A-Z_][A-Z0-9_]*)'),
+        z.maxLength(128),
+        z.refine((v) => !v.startsWith('TASKENV_'), 'Names starting with TASKENV_ are reserved'),
+      ),
+    ),
+  }),
+  { id: 'PutSecretRequest' },
+);
 
-const stateList = z.preprocess(
+/** classic zod's `z.preprocess(fn, schema)`: a pipe from a transform into `schema`. */
+const preprocess = <S extends z.core.$ZodType>(fn: (value: unknown) => unknown, schema: S) =>
+  z.pipe(z.transform(fn), schema);
+
+const stateList = preprocess(
   (v) => (v === undefined ? undefined : Array.isArray(v) ? v : [v]),
-  z.array(environmentStateSchema).optional(),
+  z.optional(z.array(environmentStateSchema)),
 );
 
 const queryInt = (min: number, max: number, fallback: number) =>
-  z.preprocess(
+  preprocess(
     (v) => (typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v),
-    z.number().int().min(min).max(max).default(fallback),
+    z._default(z.int().check(z.gte(min), z.lte(max)), fallback),
   );
 
 export const listEnvironmentsQuerySchema = z.strictObject({
   state: stateList,
-  project_id: projectId.optional(),
+  project_id: z.optional(projectId),
   page: queryInt(1, 1_000_000, 1),
   limit: queryInt(1, 200, 50),
 });
@@ -63,82 +74,95 @@ export type ListEnvironmentsQuery = z.infer<typeof listEnvironmentsQuerySchema>;
 
 export const orgPathSchema = z.strictObject({ org: orgSlug });
 export const workspacePathSchema = z.strictObject({ org: orgSlug, workspace: workspaceSlug });
-export const environmentPathSchema = workspacePathSchema.extend({ id: z.uuid() });
-export const secretPathSchema = workspacePathSchema.extend({ secret_id: secretId });
-export const taskPathSchema = orgPathSchema.extend({ name: z.string().min(1).max(160) });
+export const environmentPathSchema = z.extend(workspacePathSchema, { id: z.uuid() });
+export const secretPathSchema = z.extend(workspacePathSchema, { secret_id: secretId });
+export const taskPathSchema = z.extend(orgPathSchema, {
+  name: z.string().check(z.minLength(1), z.maxLength(160)),
+});
 
 // Responses ----------------------------------------------------------------------------------
 
-export const environmentResponseSchema = z
-  .object({
+export const environmentResponseSchema = component(
+  z.object({
     id: z.uuid(),
     task_ref: z.string(),
     state: environmentStateSchema,
     created_at: dateTime,
-    expires_at: dateTime.nullable(),
+    expires_at: z.nullable(dateTime),
     project_id: z.string(),
-    instruction: z.string().nullable(),
-    service_urls: z.record(z.string(), serviceUrlSchema).nullable(),
-    execute_token: z.string().nullable(),
-    task_verification: z.record(z.string(), z.unknown()).nullable(),
-    error: z.string().nullable(),
-  })
-  .meta({ id: 'EnvironmentResponse' });
+    instruction: z.nullable(z.string()),
+    service_urls: z.nullable(z.record(z.string(), serviceUrlSchema)),
+    execute_token: z.nullable(z.string()),
+    task_verification: z.nullable(z.record(z.string(), z.unknown())),
+    error: z.nullable(z.string()),
+  }),
+  { id: 'EnvironmentResponse' },
+);
 export type EnvironmentResponse = z.infer<typeof environmentResponseSchema>;
 
-export const environmentStatusResponseSchema = environmentResponseSchema
-  .pick({ id: true, state: true, expires_at: true, error: true, service_urls: true })
-  .meta({ id: 'EnvironmentStatusResponse' });
+export const environmentStatusResponseSchema = component(
+  z.pick(environmentResponseSchema, {
+    id: true,
+    state: true,
+    expires_at: true,
+    error: true,
+    service_urls: true,
+  }),
+  { id: 'EnvironmentStatusResponse' },
+);
 export type EnvironmentStatusResponse = z.infer<typeof environmentStatusResponseSchema>;
 
-export const environmentListResponseSchema = z
-  .object({
+export const environmentListResponseSchema = component(
+  z.object({
     environments: z.array(environmentResponseSchema),
-    page: z.number().int(),
-    limit: z.number().int(),
-    total: z.number().int(),
-    total_pages: z.number().int(),
+    page: z.int(),
+    limit: z.int(),
+    total: z.int(),
+    total_pages: z.int(),
     has_next: z.boolean(),
     has_previous: z.boolean(),
-  })
-  .meta({ id: 'EnvironmentListResponse' });
+  }),
+  { id: 'EnvironmentListResponse' },
+);
 export type EnvironmentListResponse = z.infer<typeof environmentListResponseSchema>;
 
-export const keepaliveResponseSchema = z
-  .object({ id: z.uuid(), expires_at: dateTime })
-  .meta({ id: 'KeepaliveResponse' });
+export const keepaliveResponseSchema = component(z.object({ id: z.uuid(), expires_at: dateTime }), {
+  id: 'KeepaliveResponse',
+});
 
-export const secretResponseSchema = z
-  .object({
+export const secretResponseSchema = component(
+  z.object({
     id: z.string(),
     env_var: z.string(),
     preview: z.string(),
     created_at: dateTime,
     updated_at: dateTime,
-  })
-  .meta({ id: 'SecretResponse' });
+  }),
+  { id: 'SecretResponse' },
+);
 export type SecretResponse = z.infer<typeof secretResponseSchema>;
 
-export const secretListResponseSchema = z
-  .object({ secrets: z.array(secretResponseSchema) })
-  .meta({ id: 'SecretListResponse' });
+export const secretListResponseSchema = component(z.object({ secrets: z.array(secretResponseSchema) }), {
+  id: 'SecretListResponse',
+});
 
-export const taskVersionResponseSchema = z
-  .object({
+export const taskVersionResponseSchema = component(
+  z.object({
     task_ref: z.string(),
     org: z.string(),
     name: z.string(),
     version: z.string(),
     public: z.boolean(),
-    description: z.string().nullable(),
+    description: z.nullable(z.string()),
     created_at: dateTime,
     manifest: z.record(z.string(), z.unknown()),
-  })
-  .meta({ id: 'TaskVersionResponse' });
+  }),
+  { id: 'TaskVersionResponse' },
+);
 export type TaskVersionResponse = z.infer<typeof taskVersionResponseSchema>;
 
-export const taskListResponseSchema = z
-  .object({
+export const taskListResponseSchema = component(
+  z.object({
     tasks: z.array(
       z.object({
         task_ref: z.string(),
@@ -146,16 +170,17 @@ export const taskListResponseSchema = z
         name: z.string(),
         latest_version: z.string(),
         public: z.boolean(),
-        description: z.string().nullable(),
+        description: z.nullable(z.string()),
       }),
     ),
-  })
-  .meta({ id: 'TaskListResponse' });
+  }),
+  { id: 'TaskListResponse' },
+);
 export type TaskListResponse = z.infer<typeof taskListResponseSchema>;
 
-export const errorEnvelopeSchema = z
-  .object({
-    code: z.number().int(),
+export const errorEnvelopeSchema = component(
+  z.object({
+    code: z.int(),
     detail: z.string(),
     type: z.enum([
       'invalid_request_error',
@@ -170,14 +195,15 @@ export const errorEnvelopeSchema = z
       'bad_gateway_error',
       'gateway_timeout_error',
     ]),
-    errors: z
-      .array(
+    errors: z.optional(
+      z.array(
         z.object({
           loc: z.array(z.union([z.string(), z.number()])),
           msg: z.string(),
           type: z.string(),
         }),
-      )
-      .optional(),
-  })
-  .meta({ id: 'ErrorEnvelope', description: 'Canonical API error envelope returned by the API.' });
+      ),
+    ),
+  }),
+  { id: 'ErrorEnvelope', description: 'Canonical API error envelope returned by the API.' },
+);

@@ -6,70 +6,73 @@
  * fields pass, only what taskenv reads is required, and timestamps may be ISO strings or epoch
  * numbers. The mapping is pure; the use case `apply-task-event` does the I/O.
  */
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
-import { z } from 'zod';
 import type { TaskNetwork } from '#ports/address-resolver';
 import { STOP_REASON_PREFIX } from '#ports/container-runtime';
+import * as z from '#shared/zod';
 import { type EnvironmentRecord, isFinal } from './environment.ts';
 
 /** Epoch values below this are seconds (DescribeTasks JSON), above it milliseconds (`Date.now()`). */
 const EPOCH_MILLIS_THRESHOLD = 1e11;
 
 /** A point in time as ECS or a local runtime writes it, normalised to an ISO-8601 string. */
-export const timestampSchema = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  const millis =
-    typeof value === 'number' ? (value < EPOCH_MILLIS_THRESHOLD ? value * 1000 : value) : Date.parse(value);
-  if (!Number.isFinite(millis)) {
-    ctx.addIssue({ code: 'custom', message: 'Not a timestamp' });
-    return z.NEVER;
-  }
-  return new Date(millis).toISOString();
-});
+export const timestampSchema = z.pipe(
+  z.union([z.string(), z.number()]),
+  z.transform((value: string | number, payload) => {
+    const millis =
+      typeof value === 'number' ? (value < EPOCH_MILLIS_THRESHOLD ? value * 1000 : value) : Date.parse(value);
+    if (!Number.isFinite(millis)) {
+      // Mini's transform gets the bare payload (no `addIssue`); this is the issue `addIssue` made.
+      payload.issues.push({ code: 'custom', message: 'Not a timestamp', input: value });
+      return z.NEVER;
+    }
+    return new Date(millis).toISOString();
+  }),
+);
 
 const networkBindingSchema = z.looseObject({
-  bindIP: z.string().optional(),
-  containerPort: z.number().int(),
-  hostPort: z.number().int(),
-  protocol: z.string().optional(),
+  bindIP: z.optional(z.string()),
+  containerPort: z.int(),
+  hostPort: z.int(),
+  protocol: z.optional(z.string()),
 });
 
 const containerNetworkInterfaceSchema = z.looseObject({
-  attachmentId: z.string().optional(),
-  privateIpv4Address: z.string().optional(),
-  ipv6Address: z.string().optional(),
+  attachmentId: z.optional(z.string()),
+  privateIpv4Address: z.optional(z.string()),
+  ipv6Address: z.optional(z.string()),
 });
 
 const containerSchema = z.looseObject({
   name: z.string(),
-  lastStatus: z.string().optional(),
-  exitCode: z.number().int().optional(),
-  reason: z.string().optional(),
-  networkBindings: z.array(networkBindingSchema).optional(),
-  networkInterfaces: z.array(containerNetworkInterfaceSchema).optional(),
+  lastStatus: z.optional(z.string()),
+  exitCode: z.optional(z.int()),
+  reason: z.optional(z.string()),
+  networkBindings: z.optional(z.array(networkBindingSchema)),
+  networkInterfaces: z.optional(z.array(containerNetworkInterfaceSchema)),
 });
 
 const attachmentSchema = z.looseObject({
-  id: z.string().optional(),
+  id: z.optional(z.string()),
   // Free text on purpose: ECS has other attachment types, and one of them must not make the
   // whole event unreadable. `ENI_ATTACHMENT_TYPES` picks the ones that matter.
   type: z.string(),
-  status: z.string().optional(),
-  details: z.array(z.looseObject({ name: z.string(), value: z.string().optional() })).default([]),
+  status: z.optional(z.string()),
+  details: z._default(z.array(z.looseObject({ name: z.string(), value: z.optional(z.string()) })), []),
 });
 
 /** Attachment types that denote the task's elastic network interface (awsvpc). */
 export const ENI_ATTACHMENT_TYPES: readonly string[] = ['eni', 'ElasticNetworkInterface'];
 
 const timestampFields = {
-  createdAt: timestampSchema.optional(),
-  connectivityAt: timestampSchema.optional(),
-  pullStartedAt: timestampSchema.optional(),
-  pullStoppedAt: timestampSchema.optional(),
-  startedAt: timestampSchema.optional(),
-  stoppingAt: timestampSchema.optional(),
-  stoppedAt: timestampSchema.optional(),
-  executionStoppedAt: timestampSchema.optional(),
-  updatedAt: timestampSchema.optional(),
+  createdAt: z.optional(timestampSchema),
+  connectivityAt: z.optional(timestampSchema),
+  pullStartedAt: z.optional(timestampSchema),
+  pullStoppedAt: z.optional(timestampSchema),
+  startedAt: z.optional(timestampSchema),
+  stoppingAt: z.optional(timestampSchema),
+  stoppedAt: z.optional(timestampSchema),
+  executionStoppedAt: z.optional(timestampSchema),
+  updatedAt: z.optional(timestampSchema),
 };
 
 /** `detail` of an "ECS Task State Change" event. */
@@ -79,14 +82,14 @@ export const ecsTaskDetailSchema = z.looseObject({
   lastStatus: z.string(),
   desiredStatus: z.string(),
   /** The environment id for tasks taskenv started. */
-  startedBy: z.string().optional(),
-  group: z.string().optional(),
+  startedBy: z.optional(z.string()),
+  group: z.optional(z.string()),
   /** Grows with every change of the task; orders events that arrive out of order. */
-  version: z.number().int().nonnegative(),
-  stopCode: z.string().optional(),
-  stoppedReason: z.string().optional(),
-  containers: z.array(containerSchema).default([]),
-  attachments: z.array(attachmentSchema).default([]),
+  version: z.int().check(z.nonnegative()),
+  stopCode: z.optional(z.string()),
+  stoppedReason: z.optional(z.string()),
+  containers: z._default(z.array(containerSchema), []),
+  attachments: z._default(z.array(attachmentSchema), []),
   ...timestampFields,
 });
 export type EcsTaskDetail = z.output<typeof ecsTaskDetailSchema>;
@@ -94,8 +97,26 @@ export type EcsTaskDetail = z.output<typeof ecsTaskDetailSchema>;
 export const ECS_EVENT_SOURCE = 'aws.ecs';
 export const ECS_TASK_STATE_CHANGE = 'ECS Task State Change';
 
-/** The whole EventBridge event: the Powertools envelope schema with our `detail`. */
-export const ecsTaskStateChangeEventSchema = EventBridgeSchema.extend({
+/**
+ * The EventBridge envelope: the fields of the Powertools parser's `EventBridgeSchema`, with the
+ * same rules. Ours rather than theirs for cold start: the Powertools schema is built on classic
+ * zod, which would put the whole classic API (~450 KB, ~18 ms of init) into task-events.
+ */
+const eventBridgeEnvelopeSchema = z.object({
+  version: z.string(),
+  id: z.string(),
+  source: z.string(),
+  account: z.string(),
+  time: z.iso.datetime(),
+  region: z.string(),
+  resources: z.array(z.string()),
+  'detail-type': z.string(),
+  detail: z.unknown(),
+  'replay-name': z.optional(z.string()),
+});
+
+/** The whole EventBridge event: the envelope with our `detail`. */
+export const ecsTaskStateChangeEventSchema = z.extend(eventBridgeEnvelopeSchema, {
   source: z.literal(ECS_EVENT_SOURCE),
   'detail-type': z.literal(ECS_TASK_STATE_CHANGE),
   detail: ecsTaskDetailSchema,

@@ -1,7 +1,14 @@
-import { z } from 'zod';
+import * as z from '#shared/zod';
 
 /** The states of `API.md`. `paused` exists for compatibility; only a suspending runtime reaches it. */
-export const environmentStates = ['building', 'provisioning', 'ready', 'paused', 'torn_down', 'failed'] as const;
+export const environmentStates = [
+  'building',
+  'provisioning',
+  'ready',
+  'paused',
+  'torn_down',
+  'failed',
+] as const;
 export const environmentStateSchema = z.enum(environmentStates);
 export type EnvironmentState = z.infer<typeof environmentStateSchema>;
 
@@ -31,7 +38,7 @@ export const statesAllowedBefore = (to: EnvironmentState): EnvironmentState[] =>
 export const serviceUrlSchema = z.object({
   url: z.string(),
   host: z.string(),
-  port: z.number().int(),
+  port: z.int(),
   protocol: z.string(),
 });
 export type ServiceUrl = z.infer<typeof serviceUrlSchema>;
@@ -41,7 +48,7 @@ export type ServiceUrls = Record<string, ServiceUrl>;
 export const endpointSchema = z.object({
   key: z.string(),
   service: z.string(),
-  port: z.number().int(),
+  port: z.int(),
 });
 export type Endpoint = z.infer<typeof endpointSchema>;
 

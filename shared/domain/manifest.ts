@@ -5,7 +5,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from '#shared/zod';
 import { type FieldError, ValidationError } from './errors.ts';
 import { INPUT_TYPES, type InputValue, inputValueProblem } from './inputs.ts';
 import {
@@ -45,23 +45,23 @@ export const isFargateSize = (cpu: number, memory: number): boolean =>
  * A record whose keys must satisfy `key`; the key's own message becomes the issue's message
  * (zod's default, "Invalid key in record", would not tell the author what is wrong).
  */
-const keyedRecord = <V extends z.ZodType>(key: z.ZodType<string>, value: V) =>
+const keyedRecord = <V extends z.core.$ZodType>(key: z.ZodMiniType<string, string>, value: V) =>
   z.record(key, value, {
     error: (issue) => (issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined),
   });
 
-const port = z.int().min(1).max(65535);
+const port = z.int().check(z.gte(1), z.lte(65535));
 
-const envName = z
-  .string()
-  .regex(/^[A-Z_][A-Z0-9_]*$/, 'Must match [A-Z_][A-Z0-9_]*')
-  .refine((name) => !name.startsWith(RESERVED_ENV_PREFIX), {
+const envName = z.string().check(
+  z.regex(/^[A-Z_][A-Z0-9_]*$/, 'Must match [A-Z_][A-Z0-9_]*'),
+  z.refine((name) => !name.startsWith(RESERVED_ENV_PREFIX), {
     message: `Names starting with ${RESERVED_ENV_PREFIX} are reserved for taskenv`,
-  });
+  }),
+);
 
 const envSchema = keyedRecord(envName, z.string());
 
-const commandSchema = z.array(z.string()).min(1);
+const commandSchema = z.array(z.string()).check(z.minLength(1));
 
 const inputValueSchema = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -71,102 +71,103 @@ const NUMERIC_TYPES: ReadonlySet<string> = new Set(['integer', 'number']);
 export const inputDeclarationSchema = z
   .strictObject({
     type: z.enum(INPUT_TYPES),
-    required: z.boolean().optional(),
-    default: inputValueSchema.optional(),
-    enum: z.array(inputValueSchema).min(1).optional(),
-    minimum: z.number().optional(),
-    maximum: z.number().optional(),
-    description: z.string().max(1024).optional(),
+    required: z.optional(z.boolean()),
+    default: z.optional(inputValueSchema),
+    enum: z.optional(z.array(inputValueSchema).check(z.minLength(1))),
+    minimum: z.optional(z.number()),
+    maximum: z.optional(z.number()),
+    description: z.optional(z.string().check(z.maxLength(1024))),
   })
-  .superRefine((declaration, ctx) => {
-    for (const bound of ['minimum', 'maximum'] as const) {
-      if (declaration[bound] !== undefined && !NUMERIC_TYPES.has(declaration.type)) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `${bound} applies only to integer and number inputs`,
-          path: [bound],
-        });
+  .check(
+    z.superRefine((declaration, ctx) => {
+      for (const bound of ['minimum', 'maximum'] as const) {
+        if (declaration[bound] !== undefined && !NUMERIC_TYPES.has(declaration.type)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `${bound} applies only to integer and number inputs`,
+            path: [bound],
+          });
+        }
       }
-    }
-    if (
-      declaration.minimum !== undefined &&
-      declaration.maximum !== undefined &&
-      declaration.minimum > declaration.maximum
-    ) {
-      ctx.addIssue({ code: 'custom', message: 'minimum must not exceed maximum', path: ['minimum'] });
-    }
-    const seen: InputValue[] = [];
-    for (const [index, value] of (declaration.enum ?? []).entries()) {
-      // Enum values are checked against type and bounds only; membership would be circular.
-      const problem = inputValueProblem({ ...declaration, enum: undefined }, value);
-      if (problem !== null) {
-        ctx.addIssue({ code: 'custom', message: problem.msg, path: ['enum', index] });
-      } else if (seen.includes(value)) {
-        ctx.addIssue({ code: 'custom', message: 'Duplicate value', path: ['enum', index] });
+      if (
+        declaration.minimum !== undefined &&
+        declaration.maximum !== undefined &&
+        declaration.minimum > declaration.maximum
+      ) {
+        ctx.addIssue({ code: 'custom', message: 'minimum must not exceed maximum', path: ['minimum'] });
       }
-      seen.push(value);
-    }
-    if (declaration.default !== undefined) {
-      if (declaration.required === true) {
-        // Either the client must give it or the default applies; both at once is an author mistake.
-        ctx.addIssue({
-          code: 'custom',
-          message: 'A required input cannot have a default',
-          path: ['default'],
-        });
+      const seen: InputValue[] = [];
+      for (const [index, value] of (declaration.enum ?? []).entries()) {
+        // Enum values are checked against type and bounds only; membership would be circular.
+        const problem = inputValueProblem({ ...declaration, enum: undefined }, value);
+        if (problem !== null) {
+          ctx.addIssue({ code: 'custom', message: problem.msg, path: ['enum', index] });
+        } else if (seen.includes(value)) {
+          ctx.addIssue({ code: 'custom', message: 'Duplicate value', path: ['enum', index] });
+        }
+        seen.push(value);
       }
-      const problem = inputValueProblem(declaration, declaration.default);
-      if (problem !== null) {
-        ctx.addIssue({ code: 'custom', message: problem.msg, path: ['default'] });
+      if (declaration.default !== undefined) {
+        if (declaration.required === true) {
+          // Either the client must give it or the default applies; both at once is an author mistake.
+          ctx.addIssue({
+            code: 'custom',
+            message: 'A required input cannot have a default',
+            path: ['default'],
+          });
+        }
+        const problem = inputValueProblem(declaration, declaration.default);
+        if (problem !== null) {
+          ctx.addIssue({ code: 'custom', message: problem.msg, path: ['default'] });
+        }
       }
-    }
-  });
+    }),
+  );
 
 const inputName = z
   .string()
-  .max(64)
-  .regex(/^[a-z_][a-z0-9_]*$/, 'Must match [a-z_][a-z0-9_]*');
+  .check(z.maxLength(64), z.regex(/^[a-z_][a-z0-9_]*$/, 'Must match [a-z_][a-z0-9_]*'));
 
 /** One service of a task: one container of its ECS task definition. */
 export const serviceSchema = z
   .strictObject({
-    image: z.string().min(1),
-    ports: z.array(port).default([]),
-    command: commandSchema.optional(),
-    env: envSchema.optional(),
-    health: z
-      .strictObject({
-        path: z.string().startsWith('/', 'Must start with /'),
+    image: z.string().check(z.minLength(1)),
+    ports: z._default(z.array(port), []),
+    command: z.optional(commandSchema),
+    env: z.optional(envSchema),
+    health: z.optional(
+      z.strictObject({
+        path: z.string().check(z.startsWith('/', 'Must start with /')),
         port,
-      })
-      .optional(),
-    local: z.strictObject({ command: commandSchema, env: envSchema.optional() }).optional(),
-    essential: z.boolean().default(true),
+      }),
+    ),
+    local: z.optional(z.strictObject({ command: commandSchema, env: z.optional(envSchema) })),
+    essential: z._default(z.boolean(), true),
   })
-  .superRefine((service, ctx) => {
-    for (const [index, p] of service.ports.entries()) {
-      if (service.ports.indexOf(p) !== index) {
-        ctx.addIssue({ code: 'custom', message: `Duplicate port ${p}`, path: ['ports', index] });
+  .check(
+    z.superRefine((service, ctx) => {
+      for (const [index, p] of service.ports.entries()) {
+        if (service.ports.indexOf(p) !== index) {
+          ctx.addIssue({ code: 'custom', message: `Duplicate port ${p}`, path: ['ports', index] });
+        }
       }
-    }
-    // taskenv probes readiness from outside the task, so only an exposed port is reachable.
-    if (service.health !== undefined && !service.ports.includes(service.health.port)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'The health port must be one of the service ports',
-        path: ['health', 'port'],
-      });
-    }
-  });
+      // taskenv probes readiness from outside the task, so only an exposed port is reachable.
+      if (service.health !== undefined && !service.ports.includes(service.health.port)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'The health port must be one of the service ports',
+          path: ['health', 'port'],
+        });
+      }
+    }),
+  );
 
 const serviceName = z
   .string()
-  .max(32)
-  .regex(/^[a-z][a-z0-9-]*$/, 'Must match [a-z][a-z0-9-]*');
+  .check(z.maxLength(32), z.regex(/^[a-z][a-z0-9-]*$/, 'Must match [a-z][a-z0-9-]*'));
 
-const resourcesSchema = z
-  .strictObject({ cpu: z.int(), memory: z.int() })
-  .superRefine(({ cpu, memory }, ctx) => {
+const resourcesSchema = z.strictObject({ cpu: z.int(), memory: z.int() }).check(
+  z.superRefine(({ cpu, memory }, ctx) => {
     const memories = FARGATE_SIZES.get(cpu);
     if (memories === undefined) {
       const cpus = [...FARGATE_SIZES.keys()].join(', ');
@@ -178,24 +179,31 @@ const resourcesSchema = z
         path: ['memory'],
       });
     }
-  });
+  }),
+);
 
-const timeoutSeconds = z.int().min(60).max(86400);
+const timeoutSeconds = z.int().check(z.gte(60), z.lte(86400));
 
 const timeoutSchema = z
-  .strictObject({ default_sec: timeoutSeconds.optional(), max_sec: timeoutSeconds.optional() })
-  .superRefine((timeout, ctx) => {
-    if (
-      timeout.default_sec !== undefined &&
-      timeout.max_sec !== undefined &&
-      timeout.default_sec > timeout.max_sec
-    ) {
-      ctx.addIssue({ code: 'custom', message: 'default_sec must not exceed max_sec', path: ['default_sec'] });
-    }
-  });
+  .strictObject({ default_sec: z.optional(timeoutSeconds), max_sec: z.optional(timeoutSeconds) })
+  .check(
+    z.superRefine((timeout, ctx) => {
+      if (
+        timeout.default_sec !== undefined &&
+        timeout.max_sec !== undefined &&
+        timeout.default_sec > timeout.max_sec
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'default_sec must not exceed max_sec',
+          path: ['default_sec'],
+        });
+      }
+    }),
+  );
 
 /** How a solution is checked; `method` picks the checker, the other keys are its settings. */
-export const verificationSchema = z.looseObject({ method: z.string().min(1) });
+export const verificationSchema = z.looseObject({ method: z.string().check(z.minLength(1)) });
 
 const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 
@@ -205,60 +213,70 @@ const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
  */
 export const taskManifestSchema = z
   .strictObject({
-    name: z
-      .string()
-      .max(64)
-      .regex(/^[a-z0-9][a-z0-9-]*$/, 'Must match [a-z0-9][a-z0-9-]*'),
+    name: z.string().check(z.maxLength(64), z.regex(/^[a-z0-9][a-z0-9-]*$/, 'Must match [a-z0-9][a-z0-9-]*')),
     version: z
       .string()
-      .regex(/^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/, 'Must be a semantic version MAJOR.MINOR.PATCH'),
-    description: z.string().max(2048).optional(),
-    public: z.boolean().default(false),
-    instruction: z.string().refine((text) => utf8Bytes(text) <= MAX_INSTRUCTION_BYTES, {
-      message: `Must be at most ${MAX_INSTRUCTION_BYTES} bytes`,
-    }),
-    inputs: keyedRecord(inputName, inputDeclarationSchema).default({}),
-    services: keyedRecord(serviceName, serviceSchema)
-      .refine((services) => Object.keys(services).length > 0, { message: 'At least one service is required' })
-      .refine((services) => Object.keys(services).length <= MAX_SERVICES, {
+      .check(
+        z.regex(/^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/, 'Must be a semantic version MAJOR.MINOR.PATCH'),
+      ),
+    description: z.optional(z.string().check(z.maxLength(2048))),
+    public: z._default(z.boolean(), false),
+    instruction: z.string().check(
+      z.refine((text) => utf8Bytes(text) <= MAX_INSTRUCTION_BYTES, {
+        message: `Must be at most ${MAX_INSTRUCTION_BYTES} bytes`,
+      }),
+    ),
+    inputs: z._default(keyedRecord(inputName, inputDeclarationSchema), {}),
+    services: keyedRecord(serviceName, serviceSchema).check(
+      z.refine((services) => Object.keys(services).length > 0, {
+        message: 'At least one service is required',
+      }),
+      z.refine((services) => Object.keys(services).length <= MAX_SERVICES, {
         message: `At most ${MAX_SERVICES} services are allowed`,
       }),
-    resources: resourcesSchema.default({ cpu: 256, memory: 512 }),
-    timeout: timeoutSchema.default({}),
-    verification: verificationSchema.optional(),
+    ),
+    resources: z._default(resourcesSchema, { cpu: 256, memory: 512 }),
+    timeout: z._default(timeoutSchema, {}),
+    verification: z.optional(verificationSchema),
   })
-  .superRefine((manifest, ctx) => {
-    const services = Object.entries(manifest.services);
-    if (services.length > 0 && !services.some(([, service]) => service.essential)) {
-      // ECS refuses a task definition without an essential container.
-      ctx.addIssue({ code: 'custom', message: 'At least one service must be essential', path: ['services'] });
-    }
-    const owners = new Map<string, string>();
-    for (const endpoint of serviceEndpoints(manifest)) {
-      const owner = owners.get(endpoint.key);
-      if (owner !== undefined && owner !== endpoint.service) {
+  .check(
+    z.superRefine((manifest, ctx) => {
+      const services = Object.entries(manifest.services);
+      if (services.length > 0 && !services.some(([, service]) => service.essential)) {
+        // ECS refuses a task definition without an essential container.
         ctx.addIssue({
           code: 'custom',
-          message: `Endpoint key '${endpoint.key}' is also used by service '${owner}'`,
-          path: ['services', endpoint.service],
+          message: 'At least one service must be essential',
+          path: ['services'],
         });
       }
-      owners.set(endpoint.key, endpoint.service);
-    }
-    const reserved = new Set([
-      ENVIRONMENT_ID_VARIABLE,
-      ...[...owners.keys()].flatMap((key) => SERVICE_VARIABLE_SUFFIXES.map((suffix) => `${key}_${suffix}`)),
-    ]);
-    for (const name of Object.keys(manifest.inputs)) {
-      if (reserved.has(name)) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `'${name}' is a variable taskenv provides to the instruction; rename the input`,
-          path: ['inputs', name],
-        });
+      const owners = new Map<string, string>();
+      for (const endpoint of serviceEndpoints(manifest)) {
+        const owner = owners.get(endpoint.key);
+        if (owner !== undefined && owner !== endpoint.service) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `Endpoint key '${endpoint.key}' is also used by service '${owner}'`,
+            path: ['services', endpoint.service],
+          });
+        }
+        owners.set(endpoint.key, endpoint.service);
       }
-    }
-  });
+      const reserved = new Set([
+        ENVIRONMENT_ID_VARIABLE,
+        ...[...owners.keys()].flatMap((key) => SERVICE_VARIABLE_SUFFIXES.map((suffix) => `${key}_${suffix}`)),
+      ]);
+      for (const name of Object.keys(manifest.inputs)) {
+        if (reserved.has(name)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `'${name}' is a variable taskenv provides to the instruction; rename the input`,
+            path: ['inputs', name],
+          });
+        }
+      }
+    }),
+  );
 
 /** A parsed, defaulted task manifest. */
 export type TaskManifest = z.output<typeof taskManifestSchema>;

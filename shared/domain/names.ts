@@ -6,7 +6,7 @@
  * None of them admits `#`, `/`, `@` or whitespace: `#` separates the parts of DynamoDB keys,
  * `/` and `@` separate the parts of a task ref, and slugs end up in URLs and ECS family names.
  */
-import { z } from 'zod';
+import * as z from '#shared/zod';
 
 /** Lowercase letters, digits and `-`, not starting with `-`: safe in URLs, DNS-ish names and ECS families. */
 const lowercaseSlugPattern = /^[a-z0-9][a-z0-9-]*$/;
@@ -36,9 +36,11 @@ const slugRule = "lowercase letters, digits and '-', starting with a letter or d
 const boundedPattern = (pattern: RegExp, maxLength: number, rule: string) =>
   z
     .string()
-    .min(1, 'Must not be empty')
-    .max(maxLength, `Must be at most ${maxLength} characters`)
-    .regex(pattern, `Must contain only ${rule}`);
+    .check(
+      z.minLength(1, 'Must not be empty'),
+      z.maxLength(maxLength, `Must be at most ${maxLength} characters`),
+      z.regex(pattern, `Must contain only ${rule}`),
+    );
 
 /** Org slug: `[a-z0-9][a-z0-9-]*`, at most 64 characters. */
 export const orgSlug = boundedPattern(ORG_SLUG_PATTERN, ORG_SLUG_MAX_LENGTH, slugRule);

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from '#shared/zod';
 
 export const roleSchema = z.enum(['admin', 'member']);
 export type Role = z.infer<typeof roleSchema>;
@@ -30,7 +30,11 @@ export const isWellFormedApiKey = (key: string): boolean => KEY_PATTERN.test(key
 
 /** A fresh key `tk_<12 char id>_<43 char secret>`, its id and hash. The key is shown once. */
 export const generateApiKey = (): { key: string; keyId: string; keyHash: string } => {
-  const keyId = randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 12);
+  const keyId = randomBytes(9)
+    .toString('base64url')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '0')
+    .slice(0, 12);
   const key = `tk_${keyId}_${randomBytes(32).toString('base64url')}`;
   return { key, keyId, keyHash: hashApiKey(key) };
 };

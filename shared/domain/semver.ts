@@ -6,7 +6,7 @@
  * is capped at 999999 so that {@link padSemver} fits every version into a fixed width, which
  * makes the DynamoDB sort key of a task version order like the versions themselves.
  */
-import { z } from 'zod';
+import * as z from '#shared/zod';
 
 export interface Semver {
   readonly major: number;
@@ -30,7 +30,9 @@ const PADDED_PATTERN = new RegExp(
 /** Zod schema for a strict semver string (task manifests, path parameters). */
 export const semverSchema = z
   .string()
-  .regex(SEMVER_PATTERN, 'Must be a version MAJOR.MINOR.PATCH (each part 0..999999, no leading zeros)');
+  .check(
+    z.regex(SEMVER_PATTERN, 'Must be a version MAJOR.MINOR.PATCH (each part 0..999999, no leading zeros)'),
+  );
 
 /**
  * Parses a strict `MAJOR.MINOR.PATCH` string.

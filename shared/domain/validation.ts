@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import * as z from '#shared/zod';
 import { type FieldError, ValidationError } from './errors.ts';
 
 /** Where a value came from; the first element of every 422 `loc`. */
@@ -20,12 +20,35 @@ const typeNames: Record<string, string> = {
  * issue is final. This parse-time error map records it in the message, which {@link describe} keeps.
  */
 const EXPECTED_INTEGER = 'Expected integer';
+
+interface CheckDef {
+  readonly check?: string;
+  readonly format?: string;
+  readonly value?: unknown;
+}
+
+/**
+ * Whether `schema` only admits integers: an integer format check (`z.int()`, which is its own
+ * first check) or an integral `multipleOf`. This is the rule of classic zod's `isInt`, which
+ * `zod/mini` schemas do not carry.
+ */
+const isIntegerSchema = (schema: z.core.$ZodType): boolean => {
+  const { def, traits } = schema._zod;
+  const own = traits.has('$ZodCheck') ? [schema as unknown as z.core.$ZodCheck] : [];
+  return [...own, ...(def.checks ?? [])].some((check) => {
+    const { check: kind, format, value } = check._zod.def as CheckDef;
+    return (
+      (kind === 'number_format' && format !== undefined && format.includes('int')) ||
+      (kind === 'multiple_of' && Number.isSafeInteger(value))
+    );
+  });
+};
+
 const integerAwareErrors: z.core.$ZodErrorMap = (issue) =>
   issue.code === 'invalid_type' &&
   issue.expected === 'number' &&
   issue.inst !== undefined &&
-  'isInt' in issue.inst &&
-  issue.inst.isInt === true
+  isIntegerSchema(issue.inst as z.core.$ZodType)
     ? EXPECTED_INTEGER
     : undefined;
 
@@ -57,12 +80,12 @@ export const fieldErrors = (issues: readonly z.core.$ZodIssue[], location: Locat
   });
 
 /** Parses `value` with `schema`, throwing a 422 {@link ValidationError} located under `location`. */
-export const parseOrThrow = <S extends z.ZodType>(
+export const parseOrThrow = <S extends z.core.$ZodType>(
   schema: S,
   value: unknown,
   location: Location,
 ): z.output<S> => {
-  const result = schema.safeParse(value, { error: integerAwareErrors });
+  const result = z.safeParse(schema, value, { error: integerAwareErrors });
   if (!result.success) {
     throw new ValidationError(fieldErrors(result.error.issues, location));
   }

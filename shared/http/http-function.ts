@@ -9,7 +9,6 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { z } from 'zod';
 import {
   AuthenticationError,
   InvalidRequestError,
@@ -21,11 +20,12 @@ import {
 import { type Principal, principalSchema } from '#domain/principal';
 import { parseOrThrow } from '#domain/validation';
 import { type HttpFunctionName, type OperationId, type Route, routesOf } from '#shared/routes';
+import type * as z from '#shared/zod';
 
 /** Request bodies above this are a 400 (`API.md`). */
 export const MAX_BODY_BYTES = 256 * 1024;
 
-type Output<S> = S extends z.ZodType ? z.output<S> : undefined;
+type Output<S> = S extends z.core.$ZodType ? z.output<S> : undefined;
 type RouteById<Op extends OperationId> = Extract<Route, { operationId: Op }>;
 
 export interface HttpRequest<Op extends OperationId = OperationId> {
@@ -121,15 +121,17 @@ const anonymous: Principal = { keyId: 'anonymous', org: '', role: 'member', work
 
 /** Query parameters with repeated keys kept as arrays (`?state=a&state=b`). */
 const queryOf = (event: APIGatewayProxyEvent): Record<string, string | string[]> => {
-  const result: Record<string, string | string[]> = {};
+  // A Map, then own properties: keys are the client's, and assigning `__proto__` onto a plain
+  // object would swap its prototype instead of reaching the schema as an unknown key.
+  const result = new Map<string, string | string[]>();
   for (const [key, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
     if (values === undefined) continue;
-    result[key] = values.length === 1 ? (values[0] ?? '') : values;
+    result.set(key, values.length === 1 ? (values[0] ?? '') : values);
   }
   for (const [key, value] of Object.entries(event.queryStringParameters ?? {})) {
-    if (!(key in result) && value !== undefined) result[key] = value;
+    if (!result.has(key) && value !== undefined) result.set(key, value);
   }
-  return result;
+  return Object.fromEntries(result);
 };
 
 const parseJsonBody = (event: APIGatewayProxyEvent, headers: Record<string, string>): unknown => {

@@ -9,7 +9,6 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { z } from 'zod';
 import {
   type EnvironmentResponse,
   type EnvironmentStatusResponse,
@@ -18,6 +17,7 @@ import {
 } from '#domain/api-schemas';
 import type { EnvironmentState } from '#domain/environment';
 import { type LocalStack, startLocalStack } from '#local/stack';
+import * as z from '#shared/zod';
 
 /** The repository root: the CLI, the examples and `node_modules/.bin` are found from here. */
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
@@ -77,8 +77,8 @@ export const apiRequest = async (
 };
 
 /** Parses a response body, failing with the body in the message when it does not fit. */
-export const parseBody = <S extends z.ZodType>(schema: S, body: unknown): z.infer<S> => {
-  const result = schema.safeParse(body);
+export const parseBody = <S extends z.core.$ZodType>(schema: S, body: unknown): z.infer<S> => {
+  const result = z.safeParse(schema, body);
   if (!result.success) {
     throw new Error(`unexpected response body ${JSON.stringify(body)}: ${result.error.message}`);
   }

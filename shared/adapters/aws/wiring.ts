@@ -9,8 +9,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
 import { booleanFlag, commaList } from '#shared/config';
+import * as z from '#shared/zod';
 import { DynamoAccessStore } from './dynamodb/access-store.ts';
 import { DynamoEnvironmentStore } from './dynamodb/environment-store.ts';
 import { DynamoSecretMetadataStore } from './dynamodb/secret-metadata-store.ts';
@@ -22,10 +22,10 @@ import { S3EnvFileStore } from './s3-env-file-store.ts';
 import { SchedulerExpiry } from './scheduler-expiry.ts';
 import { SecretsManagerValueStore } from './secrets-manager-store.ts';
 
-const name = () => z.string().min(1);
+const name = () => z.string().check(z.minLength(1));
 
 export const tableConfig = { TABLE_NAME: name() };
-export const apiConfig = { MIN_CLIENT_VERSION: z.string().regex(/^\d+(\.\d+)*$/).optional() };
+export const apiConfig = { MIN_CLIENT_VERSION: z.optional(z.string().check(z.regex(/^\d+(\.\d+)*$/))) };
 export const ecsConfig = {
   AWS_REGION: name(),
   CLUSTER_ARN: name(),
@@ -38,11 +38,11 @@ export const ecsConfig = {
 };
 export const envFileConfig = { ENV_FILE_BUCKET: name(), ENV_FILE_KMS_KEY_ID: name() };
 export const schedulerConfig = { CLUSTER_ARN: name(), SCHEDULER_GROUP: name(), SCHEDULER_ROLE_ARN: name() };
-export const secretsConfig = { SECRETS_PREFIX: name(), SECRETS_KMS_KEY_ID: name().optional() };
+export const secretsConfig = { SECRETS_PREFIX: name(), SECRETS_KMS_KEY_ID: z.optional(name()) };
 export const busConfig = { EVENT_BUS_NAME: name() };
 export const urlModeConfig = { URL_MODE: z.enum(['public', 'private']) };
 
-type Out<T extends Record<string, z.ZodType>> = z.output<z.ZodObject<T>>;
+type Out<T extends Record<string, z.core.$ZodType>> = z.output<z.ZodMiniObject<T>>;
 
 export const dynamoStores = (client: DynamoDBDocumentClient, c: Out<typeof tableConfig>) => {
   const options = { client, tableName: c.TABLE_NAME };
@@ -72,7 +72,10 @@ export const ecsRuntime = (ecs: ECSClient, c: Out<typeof ecsConfig>): EcsRuntime
 export const s3EnvFiles = (s3: S3Client, c: Out<typeof envFileConfig>): S3EnvFileStore =>
   new S3EnvFileStore({ s3, bucket: c.ENV_FILE_BUCKET, kmsKeyId: c.ENV_FILE_KMS_KEY_ID });
 
-export const schedulerExpiry = (scheduler: SchedulerClient, c: Out<typeof schedulerConfig>): SchedulerExpiry =>
+export const schedulerExpiry = (
+  scheduler: SchedulerClient,
+  c: Out<typeof schedulerConfig>,
+): SchedulerExpiry =>
   new SchedulerExpiry({
     scheduler,
     groupName: c.SCHEDULER_GROUP,

@@ -1,9 +1,9 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
 import type { OrgRecord } from '#domain/org';
 import { type ApiKeyRecord, roleSchema } from '#domain/principal';
 import type { AccessStore } from '#ports/access-store';
+import * as z from '#shared/zod';
 import { apiKeyKey, orgKey } from './keys.ts';
 
 /**
@@ -110,6 +110,6 @@ const orgSchema = z.object({
   org: z.string(),
   maxConcurrentEnvironments: z.number(),
   maxLifetimeSec: z.number(),
-  runningCount: z.number().optional(),
+  runningCount: z.optional(z.number()),
   createdAt: z.string(),
 });

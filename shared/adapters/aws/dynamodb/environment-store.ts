@@ -5,7 +5,6 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
 import {
   type EnvironmentRecord,
   type EnvironmentState,
@@ -26,6 +25,7 @@ import type {
   EnvironmentStore,
   StateChange,
 } from '#ports/environment-store';
+import * as z from '#shared/zod';
 import { cancellationCodes, queryAll, retryOnConflict } from './client.ts';
 import {
   environmentKey,
@@ -427,21 +427,21 @@ const itemSchema = z.object({
   taskRef: z.string(),
   state: environmentStateSchema,
   eventVersion: z.number(),
-  taskArn: z.string().nullish(),
+  taskArn: z.nullish(z.string()),
   createdAt: z.string(),
   updatedAt: z.string(),
-  expiresAt: z.string().nullish(),
+  expiresAt: z.nullish(z.string()),
   timeoutSec: z.number(),
   inputs: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
   secretIds: z.array(z.string()),
   endpoints: z.array(endpointSchema),
-  instructionTemplate: z.string().nullish(),
-  instruction: z.string().nullish(),
-  serviceUrls: z.record(z.string(), serviceUrlSchema).nullish(),
+  instructionTemplate: z.nullish(z.string()),
+  instruction: z.nullish(z.string()),
+  serviceUrls: z.nullish(z.record(z.string(), serviceUrlSchema)),
   executeTokenHash: z.string(),
-  taskVerification: z.record(z.string(), z.unknown()).nullish(),
-  error: z.string().nullish(),
-  stopReason: z.enum(stopReasons).nullish(),
+  taskVerification: z.nullish(z.record(z.string(), z.unknown())),
+  error: z.nullish(z.string()),
+  stopReason: z.nullish(z.enum(stopReasons)),
   launchAttempts: z.number(),
 });
 

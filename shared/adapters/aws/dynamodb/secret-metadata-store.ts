@@ -1,7 +1,7 @@
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
 import type { SecretMetadata } from '#domain/secret';
 import type { SecretMetadataStore } from '#ports/secret-store';
+import * as z from '#shared/zod';
 import { queryAll } from './client.ts';
 import { SECRET_PREFIX, secretKey, workspaceSecretsPk } from './keys.ts';
 

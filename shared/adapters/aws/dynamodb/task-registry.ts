@@ -1,12 +1,12 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
 import { AlreadyExistsError } from '#domain/errors';
 import { taskManifestSchema } from '#domain/manifest';
 import { padSemver } from '#domain/semver';
 import type { TaskCandidate } from '#domain/task-resolution';
 import type { TaskVersionRecord } from '#domain/task-version';
 import type { TaskRegistry } from '#ports/task-registry';
+import * as z from '#shared/zod';
 import { queryAll } from './client.ts';
 import {
   orgTaskListKeys,
@@ -148,12 +148,12 @@ const candidateSchema = z.object({
   public: z.boolean(),
 });
 
-const itemSchema = candidateSchema.extend({
-  description: z.string().nullish(),
+const itemSchema = z.extend(candidateSchema, {
+  description: z.nullish(z.string()),
   // The manifest was parsed with this schema before it was published, so reading it back
   // through the same schema is lossless; it fails loudly only on a corrupt item.
   manifest: taskManifestSchema,
-  taskDefinitionArn: z.string().nullish(),
+  taskDefinitionArn: z.nullish(z.string()),
   createdAt: z.string(),
 });
 
