@@ -21,7 +21,9 @@ export const createMetaHandler = (options: MetaOptions): ApiHandler => {
   return httpFunction(
     'meta',
     {
-      getOpenApi: async ({ headers }) => ({ body: openApiDocument(serverUrl(headers), options.version) }),
+      getOpenApi: async ({ headers, basePath }) => ({
+        body: openApiDocument(`${serverUrl(headers)}${basePath}`, options.version),
+      }),
       healthz: async () => ({ body: { status: 'ok', version: options.version } }),
       getDocs: async () => {
         html ??= options.docsAssets().then(docsPage);

@@ -37,6 +37,11 @@ export interface HttpRequest<Op extends OperationId = OperationId> {
   /** Present on every authenticated route. */
   readonly principal: Principal;
   readonly requestId: string;
+  /**
+   * What precedes the route path in the URL the client called: the stage (`/prod`) on an
+   * execute-api URL, a base path on a custom domain, nothing locally.
+   */
+  readonly basePath: string;
   /** The Lambda context (the local server passes an equivalent). */
   readonly context: Context;
 }
@@ -113,8 +118,14 @@ const parseRequest = (route: Route, event: APIGatewayProxyEvent, context: Contex
     headers,
     principal: route.auth ? principalOf(event) : anonymous,
     requestId: event.requestContext?.requestId ?? 'local',
+    basePath: basePathOf(event),
     context,
   } as HttpRequest;
+};
+
+const basePathOf = (event: APIGatewayProxyEvent): string => {
+  const full = event.requestContext?.path ?? event.path;
+  return full.endsWith(event.path) ? full.slice(0, full.length - event.path.length) : '';
 };
 
 const anonymous: Principal = { keyId: 'anonymous', org: '', role: 'member', workspaces: [] };
