@@ -124,13 +124,12 @@ const proxyEvent = (
   pathParameters: Record<string, string>,
   stage: string,
 ): APIGatewayProxyEvent => {
-  const query = request.query ?? new URLSearchParams();
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
-  for (const [k, v] of query) {
-    single[k] = v;
-    multi[k] = [...(multi[k] ?? []), v];
-  }
+  // Keys are the client's (`__proto__` included): collected in a Map and made own properties, as
+  // they are in the JSON event API Gateway sends, never assigned onto a plain object.
+  const values = new Map<string, string[]>();
+  for (const [k, v] of request.query ?? new URLSearchParams()) values.set(k, [...(values.get(k) ?? []), v]);
+  const multi = Object.fromEntries(values);
+  const single = Object.fromEntries([...values].map(([k, vs]) => [k, vs[vs.length - 1] ?? '']));
   const requestId = randomUUID();
   return {
     resource,
@@ -167,7 +166,8 @@ const proxyEvent = (
         userAgent: headers['user-agent'] ?? null,
         userArn: null,
       },
-      path: `/${stage}${request.path}`,
+      // Local URLs carry no stage prefix.
+      path: request.path,
       stage,
       requestId,
       requestTimeEpoch: Date.now(),

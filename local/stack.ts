@@ -7,6 +7,7 @@ import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -187,6 +188,7 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
     const server = createServer((req, res) => {
       void serve(gateway, invoke, req, res, log);
     });
+    server.on('clientError', answerUnparsable);
     const port = await listen(server, options.port ?? DEFAULT_PORT);
     cleanups.push(() => close(server));
     const apiUrl = `http://127.0.0.1:${port}`;
@@ -317,10 +319,18 @@ const serve = async (
   log: (line: string) => void,
 ): Promise<void> => {
   const started = performance.now();
-  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  const url = targetUrl(req.url);
   let status = 500;
   try {
     const body = await readBody(req);
+    if (url === null) {
+      status = 400;
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({ code: 400, detail: 'Malformed request target', type: 'invalid_request_error' }),
+      );
+      return;
+    }
     const invokeMatch = req.method === 'POST' ? INVOKE_PATH.exec(url.pathname) : null;
     if (invokeMatch?.[1] !== undefined) {
       status = await serveInvoke(invoker(req.headers.authorization), invokeMatch[1], body, res);
@@ -346,7 +356,21 @@ const serve = async (
       JSON.stringify({ code: 400, detail: 'Request body is too large', type: 'invalid_request_error' }),
     );
   } finally {
-    log(`${req.method} ${url.pathname} ${status} ${(performance.now() - started).toFixed(0)}ms`);
+    log(`${req.method} ${url?.pathname ?? req.url} ${status} ${(performance.now() - started).toFixed(0)}ms`);
+  }
+};
+
+/**
+ * The request target as a URL. An origin-form target is a path even when it starts with `//`
+ * (`new URL('//', base)` would read a host there, and throw on an empty one); any other form
+ * that does not parse is null.
+ */
+const targetUrl = (target: string | undefined): URL | null => {
+  const raw = target ?? '/';
+  try {
+    return new URL(raw.startsWith('/') ? `http://127.0.0.1${raw}` : raw);
+  } catch {
+    return null;
   }
 };
 
@@ -382,22 +406,37 @@ const serveInvoke = async (
   }
 };
 
+/**
+ * The body, or a rejection once it is over the limit. The rest of an oversized body is read and
+ * dropped rather than cut off: a client still sending would see a reset connection instead of
+ * its 400.
+ */
 const readBody = (req: IncomingMessage): Promise<Buffer | null> =>
   new Promise((resolveBody, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_REQUEST_BYTES) {
-        reject(new Error('too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
     });
-    req.on('end', () => resolveBody(chunks.length === 0 ? null : Buffer.concat(chunks)));
+    req.on('end', () => {
+      if (size > MAX_REQUEST_BYTES) reject(new Error('too large'));
+      else resolveBody(chunks.length === 0 ? null : Buffer.concat(chunks));
+    });
     req.on('error', reject);
   });
+
+/**
+ * Requests Node's parser refuses (an unknown method, a broken request line or header) never
+ * reach `serve`; they get the envelope too, as every other error does, instead of Node's bare 400.
+ */
+const answerUnparsable = (_error: Error, socket: Duplex): void => {
+  if (!socket.writable) return;
+  const body = JSON.stringify({ code: 400, detail: 'Malformed HTTP request', type: 'invalid_request_error' });
+  socket.end(
+    `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+};
 
 const listen = (server: Server, port: number): Promise<number> =>
   new Promise((resolveListen, reject) => {

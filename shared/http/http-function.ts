@@ -25,6 +25,9 @@ import type * as z from '#shared/zod';
 /** Request bodies above this are a 400 (`API.md`). */
 export const MAX_BODY_BYTES = 256 * 1024;
 
+/** Request bodies whose arrays and objects nest deeper than this are a 400, as malformed ones are. */
+export const MAX_BODY_DEPTH = 64;
+
 type Output<S> = S extends z.core.$ZodType ? z.output<S> : undefined;
 type RouteById<Op extends OperationId> = Extract<Route, { operationId: Op }>;
 
@@ -155,11 +158,31 @@ const parseJsonBody = (event: APIGatewayProxyEvent, headers: Record<string, stri
   if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType)) {
     throw new InvalidRequestError('Content-Type must be application/json');
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch (error) {
     throw new InvalidRequestError('Request body is not valid JSON', { cause: error });
   }
+  if (nestedDeeperThan(parsed, MAX_BODY_DEPTH)) {
+    throw new InvalidRequestError(`Request body is nested deeper than ${MAX_BODY_DEPTH} levels`);
+  }
+  return parsed;
+};
+
+/**
+ * Whether arrays and objects nest deeper than `limit`. Walked with an explicit stack: the
+ * point is to refuse, before anything recursive sees it (the idempotency hash, a log line),
+ * a body that would overflow the call stack.
+ */
+const nestedDeeperThan = (value: unknown, limit: number): boolean => {
+  const pending: { value: unknown; depth: number }[] = [{ value, depth: 1 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (typeof next.value !== 'object' || next.value === null) continue;
+    if (next.depth > limit) return true;
+    for (const child of Object.values(next.value)) pending.push({ value: child, depth: next.depth + 1 });
+  }
+  return false;
 };
 
 const principalOf = (event: APIGatewayProxyEvent): Principal => {

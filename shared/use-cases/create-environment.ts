@@ -125,7 +125,7 @@ export const createEnvironment = async (
   try {
     await deps.store.create(record, { limit: limits.maxConcurrentEnvironments });
   } catch (error) {
-    await deps.envFiles.delete(id).catch((cleanup) => deps.onDeferredFailure?.('env-file-cleanup', cleanup));
+    await deleteEnvFileUnlessRecorded(id, deps);
     throw error;
   }
   await publishQuietly(deps, [stateChangeEvent(record, null, now)]);
@@ -195,6 +195,24 @@ const loadSecrets = async (
   const found = metadata.filter((m) => m !== null);
   const values = await Promise.all(found.map((m) => deps.secretValues.get(m.valueRef)));
   return Object.fromEntries(found.map((m, i) => [m.envVar, values[i] ?? '']));
+};
+
+/**
+ * After a failed `store.create`: the env file goes only when the environment is surely not
+ * recorded. A create can fail after its transaction committed (a timeout, a dying request); the
+ * record it left is the reconciler's to launch, and a relaunch needs this file. When even the
+ * read fails the file stays, to be removed with the environment or by the bucket's lifecycle rule.
+ */
+const deleteEnvFileUnlessRecorded = async (
+  id: string,
+  deps: Pick<CreateEnvironmentDeps, 'store' | 'envFiles' | 'onDeferredFailure'>,
+): Promise<void> => {
+  try {
+    if ((await deps.store.get(id)) !== null) return;
+    await deps.envFiles.delete(id);
+  } catch (cleanup) {
+    deps.onDeferredFailure?.('env-file-cleanup', cleanup);
+  }
 };
 
 const failLaunch = async (

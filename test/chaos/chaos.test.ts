@@ -1,0 +1,395 @@
+/**
+ * The chaos run of issue 7: environments through create → ready → delete or expiry on the local
+ * stack (real handlers, DynamoDB Local, process runtime) with faults injected through the
+ * ports (`test/support/faults.ts`): refused launches, requests dying before or after RunTask or
+ * right after the record, failing stops, and an event path that duplicates, reorders and drops.
+ * The reconciler runs in the background meanwhile, as on AWS, and then until it has nothing
+ * left to do. What must hold afterwards is `DESIGN.md`, "Reliability rules".
+ *
+ * `CHAOS_ENVIRONMENTS` (default 60; `npm run test:chaos` runs 500), `CHAOS_CONCURRENCY`
+ * (default 16) and `CHAOS_SEED` (default random, printed) shape the run.
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDocumentClient } from '#adapters/aws/dynamodb/client';
+import { dynamoStores } from '#adapters/aws/wiring';
+import {
+  environmentListResponseSchema,
+  environmentResponseSchema,
+  environmentStatusResponseSchema,
+} from '#domain/api-schemas';
+import { type EnvironmentRecord, isFinal, liveStates } from '#domain/environment';
+import { type LocalStack, startLocalStack } from '#local/stack';
+import {
+  ApiClient,
+  envelopeProblem,
+  httpTask,
+  markerSeconds,
+  pool,
+  processesMatching,
+  sleepTask,
+  workspacePath,
+} from '#test/load/stack-client';
+import { chaosRates, Faults } from '#test/support/faults';
+import type { ReconcileConfig } from '#use-cases/reconcile';
+
+const positiveInt = (name: string, fallback: number): number => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new Error(`${name} must be a positive integer, got '${raw}'`);
+  return value;
+};
+
+const ENVIRONMENTS = positiveInt('CHAOS_ENVIRONMENTS', 60);
+const CONCURRENCY = positiveInt('CHAOS_CONCURRENCY', 16);
+const SEED = positiveInt('CHAOS_SEED', randomInt(1, 2 ** 31));
+
+/** Short enough that every deadline passes within the run. */
+const RECONCILE: Required<ReconcileConfig> = { launchDeadlineSec: 6, maxLaunchAttempts: 3, graceSec: 2 };
+const BACKGROUND_RECONCILE_MS = 1000;
+/** Lifetimes of the environments left to expire; the others are deleted and live 10 minutes. */
+const EXPIRY_SEC = { min: 2, max: 5 } as const;
+const DELETED_LIFETIME_SEC = 600;
+/** How long a client waits for `ready` before it deletes anyway (a lost RUNNING event). */
+const READY_WAIT_MS = 4000;
+
+interface Plan {
+  readonly index: number;
+  readonly task: 'sleep' | 'http';
+  readonly end: 'delete' | 'expire';
+  readonly timeoutSec: number;
+}
+
+interface Flow {
+  readonly plan: Plan;
+  readonly createStatus: number;
+  readonly id: string | null;
+  readonly sawReady: boolean;
+  /** The state the client last saw before it deleted or left the environment (null: no 201). */
+  readonly lastState: string | null;
+  readonly deleteStatus: number | null;
+}
+
+type ReconcileRound = { readonly counts: Record<string, number> } | { readonly error: string };
+
+describe('chaos: environments under injected faults', () => {
+  let dataDir: string;
+  let stack: LocalStack;
+  let api: ApiClient;
+  let stores: ReturnType<typeof dynamoStores>;
+  const faults = new Faults(chaosRates, SEED);
+  const sleepSeconds = markerSeconds();
+  const httpMarker = `chaos-${randomBytes(6).toString('hex')}`;
+  const needles = [`sleep ${sleepSeconds}`, httpMarker];
+  const stackLog: string[] = [];
+  const rounds: ReconcileRound[] = [];
+
+  const reconcileOnce = async (): Promise<ReconcileRound> => {
+    const round = await stack.reconcile().then(
+      (counts) => ({ counts }),
+      (error: unknown) => ({ error: String(error) }),
+    );
+    rounds.push(round);
+    return round;
+  };
+
+  /** Reconciles until two runs in a row find nothing to do, with every held-back event delivered. */
+  const reconcileUntilQuiet = async (): Promise<number> => {
+    let quiet = 0;
+    for (let run = 1; run <= 60; run += 1) {
+      await faults.bus.drain();
+      const round = await reconcileOnce();
+      const idle = 'counts' in round && Object.values(round.counts).every((n) => n === 0);
+      quiet = idle ? quiet + 1 : 0;
+      if (quiet === 2) return run;
+      await sleep(200);
+    }
+    throw new Error(`The reconciler did not settle in 60 runs; last: ${JSON.stringify(rounds.slice(-3))}`);
+  };
+
+  const liveOfOrg = async (): Promise<EnvironmentRecord[]> =>
+    (await stores.store.listLive()).filter((e) => e.org === stack.org);
+
+  beforeAll(async () => {
+    // Deferred steps and reconciler errors are the point of this run; keep them off the console.
+    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+    dataDir = await mkdtemp(join(tmpdir(), 'taskenv-chaos-'));
+    stack = await startLocalStack({
+      dataDir,
+      port: 0,
+      // The test runs the reconciler's schedule itself, so it knows when the last run ended.
+      reconcileIntervalMs: 24 * 3600 * 1000,
+      reconcile: RECONCILE,
+      decorate: faults.decorators,
+      log: (line) => {
+        if (line.startsWith('warn') || line.startsWith('error')) stackLog.push(line);
+      },
+    });
+    api = new ApiClient(stack.apiUrl, stack.apiKey);
+    stores = dynamoStores(createDocumentClient(), { TABLE_NAME: stack.tableName });
+    // Environments whose create died answered no id and live until they expire; the quota is
+    // not what this run is about.
+    await stores.access.putOrg({
+      org: stack.org,
+      maxConcurrentEnvironments: 100_000,
+      maxLifetimeSec: 4 * 3600,
+      createdAt: new Date().toISOString(),
+    });
+    for (const manifest of [sleepTask('chaos-sleep', sleepSeconds), httpTask('chaos-http', httpMarker)]) {
+      const published = await api.request('POST', `/api/v1/org/${stack.org}/tasks`, { json: manifest });
+      if (published.status !== 201) throw new Error(`Publishing ${manifest.name} failed: ${published.raw}`);
+    }
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+    // Stopping the stack stops every task it started; nothing of this run may outlive it.
+    expect(await processesMatching(needles)).toEqual([]);
+  });
+
+  it(
+    `${ENVIRONMENTS} environments end, leak nothing, launch once and keep the org counter exact`,
+    async () => {
+      // Prepare
+      const base = workspacePath(stack.org, stack.workspace);
+      const plans: Plan[] = Array.from({ length: ENVIRONMENTS }, (_, index) => {
+        const end = faults.dice.chance(0.3) ? 'expire' : 'delete';
+        return {
+          index,
+          task: faults.dice.chance(0.15) ? 'http' : 'sleep',
+          end,
+          timeoutSec:
+            end === 'expire' ? faults.dice.int(EXPIRY_SEC.min, EXPIRY_SEC.max) : DELETED_LIFETIME_SEC,
+        };
+      });
+      const anomalies: string[] = [];
+      const runFlow = async (plan: Plan): Promise<Flow> => {
+        const created = await api.request('POST', `${base}/environments`, {
+          json: { task_ref: `chaos-${plan.task}`, timeout_sec: plan.timeoutSec },
+        });
+        const problem = envelopeProblem(created, 'POST');
+        if (problem !== null) anomalies.push(`create #${plan.index}: ${problem}`);
+        if (created.status !== 201) {
+          if (created.status !== 500 && created.status !== 502) {
+            anomalies.push(`create #${plan.index}: unexpected ${created.status} ${created.raw}`);
+          }
+          return {
+            plan,
+            createStatus: created.status,
+            id: null,
+            sawReady: false,
+            lastState: null,
+            deleteStatus: null,
+          };
+        }
+        const { id } = environmentResponseSchema.parse(created.body);
+        let sawReady = false;
+        let lastState: string = environmentResponseSchema.parse(created.body).state;
+        const waitUntil = Date.now() + READY_WAIT_MS;
+        while (Date.now() < waitUntil) {
+          const status = await api.request('GET', `${base}/environments/${id}/status`);
+          if (status.status !== 200) {
+            anomalies.push(`status ${id}: ${status.status} ${status.raw}`);
+            break;
+          }
+          const { state } = environmentStatusResponseSchema.parse(status.body);
+          lastState = state;
+          if (state === 'ready') sawReady = true;
+          if (state === 'ready' || isFinal(state)) break;
+          await sleep(50);
+        }
+        if (plan.end === 'expire')
+          return { plan, createStatus: 201, id, sawReady, lastState, deleteStatus: null };
+        const deleted = await api.request('DELETE', `${base}/environments/${id}`);
+        if (deleted.status !== 200) {
+          anomalies.push(`delete ${id}: ${deleted.status} ${deleted.raw}`);
+        } else if (!isFinal(environmentResponseSchema.parse(deleted.body).state)) {
+          anomalies.push(`delete ${id}: answered a live state: ${deleted.raw}`);
+        }
+        return { plan, createStatus: 201, id, sawReady, lastState, deleteStatus: deleted.status };
+      };
+
+      // Act: the traffic, with the reconciler running every second as the schedule would, until
+      // every short lifetime and every launch deadline is behind us; then the final runs.
+      let scheduleOn = true;
+      const schedule = (async () => {
+        while (scheduleOn) {
+          await reconcileOnce();
+          await sleep(BACKGROUND_RECONCILE_MS);
+        }
+      })();
+      const started = Date.now();
+      const flows = await pool(plans, CONCURRENCY, runFlow);
+      const trafficMs = Date.now() - started;
+      await sleep(Math.max(EXPIRY_SEC.max, RECONCILE.launchDeadlineSec) * 1000 + 1000);
+      scheduleOn = false;
+      await schedule;
+      const settleRuns = await reconcileUntilQuiet();
+
+      // Assess: nothing live past its deadline, and every live environment has its running task.
+      const now = Date.now();
+      const live = await liveOfOrg();
+      const running = await faults.runtime.listRunning();
+      const runningArns = new Set(running.map((t) => t.taskArn));
+      const stuck = live
+        .filter(
+          (e) =>
+            (e.expiresAt !== null && Date.parse(e.expiresAt) <= now) ||
+            (e.state === 'building' && Date.parse(e.createdAt) + RECONCILE.launchDeadlineSec * 1000 <= now),
+        )
+        .map((e) => `${e.id} ${e.state} expires ${e.expiresAt}`);
+      expect(stuck).toEqual([]);
+      const lost = live
+        .filter((e) => e.taskArn === null || !runningArns.has(e.taskArn))
+        .map((e) => `${e.id} ${e.state}`);
+      expect(lost).toEqual([]);
+      // No orphan: every running task is the task of a live environment, and every process is one of those tasks.
+      const orphans = running
+        .filter((t) => !live.some((e) => e.id === t.startedBy && e.taskArn === t.taskArn))
+        .map((t) => `${t.taskArn} startedBy ${t.startedBy}`);
+      expect(orphans).toEqual([]);
+      expect(await processesMatching(needles)).toHaveLength(running.length);
+      // No double launch, and the quota counter is the live count.
+      expect(faults.runtime.doubleLaunches()).toEqual([]);
+      expect((await stores.access.getOrg(stack.org))?.runningCount).toBe(live.length);
+      // The API behaved: only 201, 500 (the injected crash after the record) and 502 (refused launch).
+      expect(anomalies).toEqual([]);
+      expect(flows.filter((f) => f.createStatus === 500)).toHaveLength(faults.store.crashed.size);
+      expect(faults.bus.failures).toEqual([]);
+      // An environment fails only for a fault's sake: a refused launch, or a launch the injected
+      // crashes kept from starting until the reconciler gave up. A crash never costs the environment
+      // what it needs to be launched again.
+      const failed = await listFailed(api, base);
+      expect(
+        failed.filter((f) => !EXPECTED_FAILURE.test(f.error ?? '')).map((f) => `${f.id}: ${f.error}`),
+      ).toEqual([]);
+
+      // Act: a client finds what it never got an id for (its create died) and deletes it.
+      const leftovers = await listLive(api, base);
+      const cleanup = await pool(leftovers, CONCURRENCY, (id) =>
+        api.request('DELETE', `${base}/environments/${id}`),
+      );
+      await reconcileUntilQuiet();
+
+      // Assess: nothing is left anywhere.
+      expect(cleanup.filter((r) => r.status !== 200).map((r) => r.raw)).toEqual([]);
+      expect(await liveOfOrg()).toEqual([]);
+      expect(await faults.runtime.listRunning()).toEqual([]);
+      expect(await processesMatching(needles)).toEqual([]);
+      expect((await stores.access.getOrg(stack.org))?.runningCount).toBe(0);
+      expect(faults.runtime.doubleLaunches()).toEqual([]);
+      expect(faults.bus.failures).toEqual([]);
+
+      console.info(
+        `chaos summary ${JSON.stringify(
+          await summary({ flows, leftovers, trafficMs, settleRuns, rounds, faults, api, base, stackLog }),
+        )}`,
+      );
+    },
+    ENVIRONMENTS * 500 + 90_000,
+  );
+});
+
+/** The errors of environments that failed because of an injected fault, and only those. */
+const EXPECTED_FAILURE = new RegExp(
+  [
+    '^Launch failed: injected: no Fargate capacity$',
+    `^Launch failed: no task started after ${RECONCILE.maxLaunchAttempts} attempts$`,
+    `^Launch failed: no task started within ${RECONCILE.launchDeadlineSec} s \\(\\d+ attempts\\)$`,
+    '^Launch failed: the environment expired before its task started$',
+  ].join('|'),
+);
+
+/** The workspace's failed environments, through the list route (every page). */
+const listFailed = async (api: ApiClient, base: string): Promise<{ id: string; error: string | null }[]> => {
+  const failed: { id: string; error: string | null }[] = [];
+  for (let page = 1; ; page += 1) {
+    const reply = await api.request('GET', `${base}/environments?state=failed&limit=200&page=${page}`);
+    if (reply.status !== 200) throw new Error(`list failed: ${reply.status} ${reply.raw}`);
+    const list = environmentListResponseSchema.parse(reply.body);
+    failed.push(...list.environments);
+    if (!list.has_next) return failed;
+  }
+};
+
+/** Ids of the workspace's live environments, through the list route (every page). */
+const listLive = async (api: ApiClient, base: string): Promise<string[]> => {
+  const ids: string[] = [];
+  const states = liveStates.map((s) => `state=${s}`).join('&');
+  for (let page = 1; ; page += 1) {
+    const reply = await api.request('GET', `${base}/environments?${states}&limit=200&page=${page}`);
+    if (reply.status !== 200) throw new Error(`list failed: ${reply.status} ${reply.raw}`);
+    const list = environmentListResponseSchema.parse(reply.body);
+    ids.push(...list.environments.map((e) => e.id));
+    if (!list.has_next) return ids;
+  }
+};
+
+/** Outcome counts of the run, for the report. */
+const summary = async (run: {
+  flows: readonly Flow[];
+  leftovers: readonly string[];
+  trafficMs: number;
+  settleRuns: number;
+  rounds: readonly ReconcileRound[];
+  faults: Faults;
+  api: ApiClient;
+  base: string;
+  stackLog: readonly string[];
+}) => {
+  const count = <T>(items: readonly T[], key: (item: T) => string): Record<string, number> => {
+    const counts: Record<string, number> = {};
+    for (const item of items) counts[key(item)] = (counts[key(item)] ?? 0) + 1;
+    return counts;
+  };
+  const all: { state: string; error: string | null }[] = [];
+  for (let page = 1; ; page += 1) {
+    const reply = await run.api.request('GET', `${run.base}/environments?limit=200&page=${page}`);
+    const list = environmentListResponseSchema.parse(reply.body);
+    all.push(...list.environments);
+    if (!list.has_next) break;
+  }
+  const reconciled: Record<string, number> = {};
+  for (const round of run.rounds) {
+    if (!('counts' in round)) continue;
+    for (const [kind, n] of Object.entries(round.counts)) reconciled[kind] = (reconciled[kind] ?? 0) + n;
+  }
+  return {
+    seed: run.faults.dice.seed,
+    environments: run.flows.length,
+    trafficMs: run.trafficMs,
+    createStatus: count(run.flows, (f) => String(f.createStatus)),
+    sawReady: run.flows.filter((f) => f.sawReady).length,
+    // Created, but not ready within the client's wait: by the state the client saw last.
+    notReadyInTime: count(
+      run.flows.filter((f) => f.createStatus === 201 && !f.sawReady),
+      (f) => f.lastState ?? 'none',
+    ),
+    plannedEnd: count(run.flows, (f) => f.plan.end),
+    leftoversDeleted: run.leftovers.length,
+    finalStates: count(all, (e) => e.state),
+    failures: count(
+      all.filter((e) => e.state === 'failed'),
+      (e) => (e.error ?? '').replace(/[0-9a-f-]{36}/g, '<id>').replace(/\d+/g, 'N'),
+    ),
+    injected: {
+      ...run.faults.runtime.injected,
+      crashesAfterRecord: run.faults.store.crashed.size,
+      events: run.faults.bus.counts,
+    },
+    launchCalls: run.faults.runtime.launchCalls,
+    tasksStarted: run.faults.runtime.launchedEnvironments(),
+    reconcilerRuns: run.rounds.length,
+    reconcilerRunsWithErrors: run.rounds.filter((r) => 'error' in r).length,
+    reconciledByCleanRuns: reconciled,
+    settleRuns: run.settleRuns,
+    stackWarnings: run.stackLog.length,
+  };
+};

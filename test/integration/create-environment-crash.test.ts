@@ -1,0 +1,184 @@
+/**
+ * A create that fails around its DynamoDB write, on the real stores (DynamoDB Local): the env
+ * file must outlive the failure exactly when the environment was recorded, because the
+ * reconciler relaunches a recorded environment from that file and cannot rebuild it (it holds
+ * the secrets and the execute token). Found by the chaos run (`test/chaos`): a create that died
+ * after its transaction committed deleted the file, and the relaunch then failed the environment.
+ */
+import { beforeEach, expect, it } from 'vitest';
+import { createDocumentClient } from '#adapters/aws/dynamodb/client';
+import { dynamoStores } from '#adapters/aws/wiring';
+import { QuotaExceededError } from '#domain/errors';
+import { parseManifest } from '#domain/manifest';
+import type { Principal } from '#domain/principal';
+import { randomIds } from '#ports/clock';
+import type { ContainerRuntime, LaunchRequest } from '#ports/container-runtime';
+import type { EnvironmentStore } from '#ports/environment-store';
+import type { ExpiryScheduler } from '#ports/expiry-scheduler';
+import type { SecretValueStore } from '#ports/secret-store';
+import { taskVersionOf } from '#test/support/example-tasks';
+import { uniqueName } from '#test/support/factories';
+import { CrashAfterRecordStore, Dice, InjectedCrashError } from '#test/support/faults';
+import { fixedClock, InMemoryEnvFiles, RecordingPublisher } from '#test/support/lifecycle-fakes';
+import { type CreateEnvironmentDeps, createEnvironment } from '#use-cases/create-environment';
+import { reconcile } from '#use-cases/reconcile';
+
+const NOW = new Date();
+const clock = fixedClock(NOW.toISOString());
+const stores = dynamoStores(createDocumentClient(), {
+  TABLE_NAME: process.env.TABLE_NAME ?? 'missing TABLE_NAME',
+});
+
+/** Records launches; every launch starts a task. */
+class RecordingRuntime implements ContainerRuntime {
+  readonly launches: LaunchRequest[] = [];
+  async register() {
+    return { taskDefinitionArn: null };
+  }
+  async launch(request: LaunchRequest) {
+    this.launches.push(request);
+    return { taskArn: `arn:aws:ecs:local:000000000000:task/taskenv/${request.environmentId}` };
+  }
+  async stop() {}
+  async describe() {
+    return [];
+  }
+  async findByEnvironment() {
+    return null;
+  }
+  async listRunning() {
+    return [];
+  }
+}
+
+const noSecrets: SecretValueStore = {
+  put: async () => {
+    throw new Error('no secrets in these tests');
+  },
+  get: async () => {
+    throw new Error('no secrets in these tests');
+  },
+  delete: async () => undefined,
+};
+
+const noExpiry: ExpiryScheduler = { schedule: async () => undefined, cancel: async () => undefined };
+
+let org: string;
+let principal: Principal;
+let envFiles: InMemoryEnvFiles;
+let runtime: RecordingRuntime;
+
+beforeEach(async () => {
+  org = uniqueName('org');
+  principal = { keyId: 'test', org, role: 'admin', workspaces: ['*'] };
+  envFiles = new InMemoryEnvFiles();
+  runtime = new RecordingRuntime();
+  await stores.access.putOrg({
+    org,
+    maxConcurrentEnvironments: 5,
+    maxLifetimeSec: 3600,
+    createdAt: NOW.toISOString(),
+  });
+  await stores.tasks.publish(
+    taskVersionOf(
+      parseManifest({
+        name: 'web',
+        version: '1.0.0',
+        instruction: 'Open {{ web_url }}.',
+        services: { web: { image: 'public.ecr.aws/docker/library/nginx:1.27', ports: [80] } },
+      }),
+      org,
+    ),
+  );
+});
+
+const deps = (store: EnvironmentStore): CreateEnvironmentDeps => ({
+  ...stores,
+  store,
+  secretValues: noSecrets,
+  envFiles,
+  runtime,
+  expiry: noExpiry,
+  publisher: new RecordingPublisher(),
+  clock,
+  ids: randomIds,
+});
+
+const create = (store: EnvironmentStore) =>
+  createEnvironment({ principal, org, workspace: 'default', request: { task_ref: 'web' } }, deps(store));
+
+it('keeps the env file of an environment recorded by a create that then died, and the reconciler launches it', async () => {
+  // Prepare
+  const crashing = new CrashAfterRecordStore(stores.store, 1, new Dice(1));
+
+  // Act
+  await expect(create(crashing)).rejects.toBeInstanceOf(InjectedCrashError);
+  const summary = await reconcile({
+    store: {
+      ...bind(stores.store),
+      listLive: async () => (await stores.store.listLive()).filter((e) => e.org === org),
+    },
+    runtime,
+    envFiles,
+    expiry: noExpiry,
+    tasks: stores.tasks,
+    publisher: new RecordingPublisher(),
+    clock: fixedClock(new Date(NOW.getTime() + 120_000).toISOString()),
+    config: { launchDeadlineSec: 600, maxLaunchAttempts: 3, graceSec: 60 },
+  });
+
+  // Assess
+  const [id = 'none'] = crashing.crashed;
+  expect(crashing.crashed.size).toBe(1);
+  expect(envFiles.deleted).toEqual([]);
+  expect(envFiles.files.get(id)).toMatchObject({ TASKENV_ENVIRONMENT_ID: id });
+  expect(summary.relaunched).toEqual([id]);
+  expect(runtime.launches.map((l) => l.envFileRef)).toEqual([envFiles.refFor(id)]);
+  expect((await stores.store.get(id))?.taskArn).toBe(`arn:aws:ecs:local:000000000000:task/taskenv/${id}`);
+});
+
+it('deletes the env file when the quota refuses the environment', async () => {
+  // Prepare
+  await stores.access.putOrg({
+    org,
+    maxConcurrentEnvironments: 0,
+    maxLifetimeSec: 3600,
+    createdAt: NOW.toISOString(),
+  });
+
+  // Act
+  await expect(create(stores.store)).rejects.toBeInstanceOf(QuotaExceededError);
+
+  // Assess
+  expect(envFiles.deleted).toHaveLength(1);
+  expect(envFiles.files.size).toBe(0);
+  expect(runtime.launches).toEqual([]);
+});
+
+it('deletes the env file when the write failed before anything was recorded', async () => {
+  // Prepare
+  const unreachable: EnvironmentStore = {
+    ...bind(stores.store),
+    create: async () => {
+      throw new Error('connect ECONNREFUSED');
+    },
+  };
+
+  // Act
+  await expect(create(unreachable)).rejects.toThrow('ECONNREFUSED');
+
+  // Assess
+  expect(envFiles.deleted).toHaveLength(1);
+  expect(envFiles.files.size).toBe(0);
+  expect(runtime.launches).toEqual([]);
+});
+
+/** The store's methods as plain functions, so a test can replace one of them. */
+const bind = (store: EnvironmentStore): EnvironmentStore => ({
+  create: (record, quota) => store.create(record, quota),
+  get: (id) => store.get(id),
+  list: (query) => store.list(query),
+  transition: (id, change) => store.transition(id, change),
+  update: (id, set, options) => store.update(id, set, options),
+  listLive: () => store.listLive(),
+});
