@@ -100,7 +100,7 @@ export const httpFunction = <F extends HttpFunctionName>(
   const chain = middy<APIGatewayProxyEvent, APIGatewayProxyResult>().use(injectLambdaContext(options.logger));
   if (options.metrics !== undefined) chain.use(logMetrics(options.metrics));
   return chain
-    .use(errorEnvelope(options.logger))
+    .use(errorEnvelope(options.logger, options.metrics))
     .use(normalizeHeaders())
     .use(clientVersionGate(options.minClientVersion))
     .handler(dispatch);
@@ -216,6 +216,7 @@ export const toApiResult = (
 /** The one place errors become responses; unexpected ones are logged in full and answered generically. */
 export const errorEnvelope = (
   logger: Logger,
+  metrics?: Metrics,
 ): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
   onError: async (request) => {
     const { error } = request;
@@ -223,6 +224,8 @@ export const errorEnvelope = (
       logger.error('Request failed', error instanceof Error ? error : new Error(String(error)));
     }
     const response = toErrorResponse(error);
+    // Errors raised before dispatch (route, client version) are counted here too.
+    metrics?.addMetric(response.statusCode >= 500 ? 'serverError' : 'clientError', MetricUnit.Count, 1);
     request.response = toApiResult(response.statusCode, response.body, response.headers);
   },
 });
