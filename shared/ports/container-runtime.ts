@@ -1,4 +1,5 @@
 import type { TaskVersionRecord } from '#domain/task-version';
+import type { TaskNetwork } from '#ports/address-resolver';
 
 /** What the runtime needs to start one environment's task. Holds no secret values. */
 export interface LaunchRequest {
@@ -20,7 +21,11 @@ export interface RuntimeTask {
   readonly desiredStatus: string;
   readonly stopCode: string | null;
   readonly stoppedReason: string | null;
-  readonly containers: readonly { readonly name: string; readonly exitCode: number | null; readonly reason: string | null }[];
+  readonly containers: readonly {
+    readonly name: string;
+    readonly exitCode: number | null;
+    readonly reason: string | null;
+  }[];
 }
 
 /** The container platform refused or failed a launch; `reason` is safe to show a client. */

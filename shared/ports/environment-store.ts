@@ -1,9 +1,4 @@
-import type {
-  EnvironmentRecord,
-  EnvironmentState,
-  ServiceUrls,
-  StopReason,
-} from '#domain/environment';
+import type { EnvironmentRecord, EnvironmentState, ServiceUrls, StopReason } from '#domain/environment';
 
 /** Fields that may change after creation. Absent keys stay as they are; `null` clears. */
 export interface EnvironmentPatch {
@@ -69,7 +64,11 @@ export interface EnvironmentStore {
    * given, only if newer, and the version is recorded).
    * @returns the updated record, or null when it is final, missing or the event is stale.
    */
-  update(id: string, set: EnvironmentPatch, options?: { readonly eventVersion?: number }): Promise<EnvironmentRecord | null>;
+  update(
+    id: string,
+    set: EnvironmentPatch,
+    options?: { readonly eventVersion?: number },
+  ): Promise<EnvironmentRecord | null>;
 
   /** Every environment not in a final state (for the reconciler), any order. */
   listLive(): Promise<EnvironmentRecord[]>;

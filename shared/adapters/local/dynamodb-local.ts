@@ -61,7 +61,9 @@ export const startDynamoDbLocal = async (options: DynamoDbLocalOptions = {}): Pr
     await waitUntilAnswering(endpoint, child, options.startTimeoutMs ?? 30_000);
   } catch (error) {
     child.kill('SIGKILL');
-    throw new Error(`DynamoDB Local did not start on port ${port}: ${output.trim().slice(-2000)}`, { cause: error });
+    throw new Error(`DynamoDB Local did not start on port ${port}: ${output.trim().slice(-2000)}`, {
+      cause: error,
+    });
   }
   return { endpoint, port, stop: () => stopChild(child) };
 };
@@ -74,7 +76,11 @@ const localClient = (endpoint: string): DynamoDBClient =>
     maxAttempts: 1,
   });
 
-const waitUntilAnswering = async (endpoint: string, child: ChildProcess, timeoutMs: number): Promise<void> => {
+const waitUntilAnswering = async (
+  endpoint: string,
+  child: ChildProcess,
+  timeoutMs: number,
+): Promise<void> => {
   const client = localClient(endpoint);
   const deadline = Date.now() + timeoutMs;
   try {

@@ -70,15 +70,13 @@ describe('SchedulerExpiry.schedule', () => {
 
   it('moves an existing schedule (keepalive) with the same fields', async () => {
     // Prepare
-    schedulerMock
-      .on(CreateScheduleCommand)
-      .rejects(
-        new ConflictException({
-          message: 'Schedule already exists.',
-          Message: 'Schedule already exists.',
-          $metadata: {},
-        }),
-      );
+    schedulerMock.on(CreateScheduleCommand).rejects(
+      new ConflictException({
+        message: 'Schedule already exists.',
+        Message: 'Schedule already exists.',
+        $metadata: {},
+      }),
+    );
     schedulerMock.on(UpdateScheduleCommand).resolves({ ScheduleArn: 'arn:schedule' });
 
     // Act
@@ -124,15 +122,13 @@ describe('SchedulerExpiry.cancel', () => {
 
   it('ignores a schedule that already fired or never existed', async () => {
     // Prepare
-    schedulerMock
-      .on(DeleteScheduleCommand)
-      .rejects(
-        new ResourceNotFoundException({
-          message: 'Schedule not found.',
-          Message: 'Schedule not found.',
-          $metadata: {},
-        }),
-      );
+    schedulerMock.on(DeleteScheduleCommand).rejects(
+      new ResourceNotFoundException({
+        message: 'Schedule not found.',
+        Message: 'Schedule not found.',
+        $metadata: {},
+      }),
+    );
 
     // Act
     const result = expiry.cancel(ENV_ID);
