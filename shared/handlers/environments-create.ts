@@ -12,7 +12,11 @@ import { AlreadyExistsError, BadGatewayError, GatewayTimeoutError, ValidationErr
 import { toEnvironmentResponse } from '#domain/presenters';
 import type { Principal } from '#domain/principal';
 import { type ApiHandler, httpFunction } from '#shared/http/http-function';
-import { type CreateEnvironmentDeps, createEnvironment } from '#use-cases/create-environment';
+import {
+  type CreatedEnvironment,
+  type CreateEnvironmentDeps,
+  createEnvironment,
+} from '#use-cases/create-environment';
 
 export interface EnvironmentsCreateOptions {
   readonly deps: CreateEnvironmentDeps;
@@ -55,10 +59,18 @@ export const createEnvironmentsCreateHandler = (options: EnvironmentsCreateOptio
     workspace: string,
     body: CreateEnvironmentRequest,
   ) => {
-    const created = await createEnvironment(
-      { principal, org, workspace, request: body },
-      { ...deps, onDeferredFailure },
-    );
+    let created: CreatedEnvironment;
+    try {
+      created = await createEnvironment(
+        { principal, org, workspace, request: body },
+        { ...deps, onDeferredFailure },
+      );
+    } catch (error) {
+      // Read by the launch-failure alarm: the platform refused RunTask.
+      if (error instanceof BadGatewayError) options.metrics?.addMetric('launchFailed', MetricUnit.Count, 1);
+      throw error;
+    }
+    options.metrics?.addMetric('environmentCreated', MetricUnit.Count, 1);
     logger.info('Environment created', { environmentId: created.record.id, taskRef: created.record.taskRef });
     return created;
   };

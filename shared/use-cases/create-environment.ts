@@ -15,7 +15,6 @@ import { redactVerification } from '#domain/manifest';
 import { defaultOrgLimits } from '#domain/org';
 import type { Principal } from '#domain/principal';
 import { parseTaskRef } from '#domain/task-ref';
-import { resolveTask } from '#domain/task-resolution';
 import type { TaskVersionRecord } from '#domain/task-version';
 import type { AccessStore } from '#ports/access-store';
 import type { Clock, IdGenerator } from '#ports/clock';

@@ -1,10 +1,12 @@
 /**
  * What taskenv asks of ECS, S3 and Scheduler when it provisions, asserted request by request.
  */
+
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { ClientException, RunTaskCommand } from '@aws-sdk/client-ecs';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
-import { beforeEach, expect, it } from 'vitest';
+import { beforeEach, expect, it, vi } from 'vitest';
 import { EXPIRED_STOP_REASON } from '#ports/expiry-scheduler';
 import { type ApiReply, AWS, createApiHarness, createAwsMocks, manifest } from '#test/support/api-harness';
 
@@ -147,6 +149,7 @@ it('answers 502 when RunTask reports failures, and the environment then reads fa
     tasks: [],
     failures: [{ arn: AWS.clusterArn, reason: 'RESOURCE:MEMORY', detail: 'no capacity in us-east-1a' }],
   });
+  const counted = vi.spyOn(Metrics.prototype, 'addMetric');
 
   // Act
   const refused = await api.call('POST', environments(org, 'refused'), {
@@ -164,8 +167,10 @@ it('answers 502 when RunTask reports failures, and the environment then reads fa
   expect(read.status, read.raw).toBe(200);
   expect(read.body.state).toBe('failed');
   expect(read.body.error).toContain('RESOURCE:MEMORY (no capacity in us-east-1a)');
-  // A refused launch schedules no expiry.
+  // A refused launch schedules no expiry, and is counted for the launch-failure alarm.
   expect(aws.scheduler.commandCalls(CreateScheduleCommand)).toHaveLength(0);
+  expect(counted).toHaveBeenCalledWith('launchFailed', 'Count', 1);
+  counted.mockRestore();
 });
 
 it('answers 502 when ECS refuses the launch with a client exception', async () => {
