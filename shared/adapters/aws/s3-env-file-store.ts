@@ -1,32 +1,8 @@
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { renderEnvFile } from '#domain/env-file';
 import type { EnvFileStore } from '#ports/env-file-store';
 
-/** ECS reads `NAME=value` lines and has no quoting or escaping, so a name is kept to a plain identifier. */
-const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
 const keyOf = (environmentId: string): string => `env/${environmentId}.env`;
-
-/**
- * Renders the ECS env file format: one `NAME=value` per line, sorted so the same variables give
- * the same object. A line break in a value would start a new variable inside the sandbox, so
- * it is refused here even though callers validate first.
- */
-export const renderEnvFile = (variables: Readonly<Record<string, string>>): string =>
-  Object.entries(variables)
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([name, value]) => {
-      if (!ENV_NAME_PATTERN.test(name)) {
-        throw new Error(`Env file variable name '${name}' is not a valid identifier`);
-      }
-      if (/[\r\n]/.test(value)) {
-        // The value is likely a secret: name the variable, never echo the value.
-        throw new Error(
-          `Env file variable '${name}' contains a line break, which the ECS env file format cannot hold`,
-        );
-      }
-      return `${name}=${value}\n`;
-    })
-    .join('');
 
 /**
  * {@link EnvFileStore} on S3: one KMS-encrypted object per environment, handed to ECS as an
