@@ -29,6 +29,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
+import { expect } from 'vitest';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import {
   addressResolver,
@@ -267,3 +268,14 @@ export const manifest = (overrides: Record<string, unknown> = {}): Record<string
   verification: { method: 'flag', path: '/tmp/flag.txt', value: 'FLAG{demo}' },
   ...overrides,
 });
+
+/** The canonical envelope of `API.md`, and nothing else: `errors` only on a 422, `code` = status. */
+export const expectError = (reply: ApiReply, status: number, type: string): void => {
+  expect(reply.status, reply.raw).toBe(status);
+  expect(Object.keys(reply.body).sort()).toEqual(
+    status === 422 ? ['code', 'detail', 'errors', 'type'] : ['code', 'detail', 'type'],
+  );
+  expect(reply.body.code).toBe(status);
+  expect(reply.body.type).toBe(type);
+  expect(typeof reply.body.detail).toBe('string');
+};

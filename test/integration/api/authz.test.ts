@@ -6,20 +6,13 @@ import { RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateApiKey } from '#domain/principal';
-import { type ApiReply, createApiHarness, createAwsMocks, manifest } from '#test/support/api-harness';
+import { createApiHarness, createAwsMocks, expectError, manifest } from '#test/support/api-harness';
 
 const aws = createAwsMocks();
 const api = createApiHarness();
 beforeEach(() => aws.reset());
 
 const environments = (org: string, ws = 'default') => `/api/v1/org/${org}/ws/${ws}/environments`;
-
-const expectError = (reply: ApiReply, status: number, type: string): void => {
-  expect(reply.status, reply.raw).toBe(status);
-  expect(Object.keys(reply.body).sort()).toEqual(['code', 'detail', 'type']);
-  expect(reply.body.code).toBe(status);
-  expect(reply.body.type).toBe(type);
-};
 
 type Seeded = Awaited<ReturnType<typeof api.seedOrg>>;
 let orgA: Seeded;

@@ -4,22 +4,13 @@
 import { randomUUID } from 'node:crypto';
 import { RunTaskCommand } from '@aws-sdk/client-ecs';
 import { beforeEach, expect, it } from 'vitest';
-import { type ApiReply, createApiHarness, createAwsMocks, manifest } from '#test/support/api-harness';
+import { createApiHarness, createAwsMocks, expectError, manifest } from '#test/support/api-harness';
 
 const aws = createAwsMocks();
 const api = createApiHarness();
 beforeEach(() => aws.reset());
 
 const environments = (org: string) => `/api/v1/org/${org}/ws/default/environments`;
-
-const expectError = (reply: ApiReply, status: number, type: string): void => {
-  expect(reply.status, reply.raw).toBe(status);
-  expect(Object.keys(reply.body).sort()).toEqual(
-    status === 422 ? ['code', 'detail', 'errors', 'type'] : ['code', 'detail', 'type'],
-  );
-  expect(reply.body.code).toBe(status);
-  expect(reply.body.type).toBe(type);
-};
 
 const seedWithTask = async () => {
   const seeded = await api.seedOrg();

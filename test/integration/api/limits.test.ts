@@ -5,9 +5,9 @@
 import { RunTaskCommand } from '@aws-sdk/client-ecs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
-  type ApiReply,
   createApiHarness,
   createAwsMocks,
+  expectError,
   MIN_CLIENT_VERSION,
   manifest,
 } from '#test/support/api-harness';
@@ -18,15 +18,6 @@ beforeEach(() => aws.reset());
 
 const environments = (org: string) => `/api/v1/org/${org}/ws/default/environments`;
 const json = { 'Content-Type': 'application/json' };
-
-const expectError = (reply: ApiReply, status: number, type: string): void => {
-  expect(reply.status, reply.raw).toBe(status);
-  expect(Object.keys(reply.body).sort()).toEqual(
-    status === 422 ? ['code', 'detail', 'errors', 'type'] : ['code', 'detail', 'type'],
-  );
-  expect(reply.body.code).toBe(status);
-  expect(reply.body.type).toBe(type);
-};
 
 const seedWithTask = async (options: Parameters<typeof api.seedOrg>[0] = {}) => {
   const seeded = await api.seedOrg(options);

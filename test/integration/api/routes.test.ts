@@ -5,7 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { type ApiReply, AWS, createApiHarness, createAwsMocks, manifest } from '#test/support/api-harness';
+import { AWS, createApiHarness, createAwsMocks, expectError, manifest } from '#test/support/api-harness';
 
 const aws = createAwsMocks();
 const api = createApiHarness();
@@ -14,17 +14,6 @@ beforeEach(() => aws.reset());
 const environments = (org: string, ws = 'default') => `/api/v1/org/${org}/ws/${ws}/environments`;
 const secrets = (org: string, ws = 'default') => `/api/v1/org/${org}/ws/${ws}/secrets`;
 const tasks = (org: string) => `/api/v1/org/${org}/tasks`;
-
-/** The canonical envelope, and nothing else: `errors` only on a 422. */
-const expectError = (reply: ApiReply, status: number, type: string): void => {
-  expect(reply.status, reply.raw).toBe(status);
-  expect(Object.keys(reply.body).sort()).toEqual(
-    status === 422 ? ['code', 'detail', 'errors', 'type'] : ['code', 'detail', 'type'],
-  );
-  expect(reply.body.code).toBe(status);
-  expect(reply.body.type).toBe(type);
-  expect(typeof reply.body.detail).toBe('string');
-};
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 

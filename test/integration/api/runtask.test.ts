@@ -8,20 +8,13 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { beforeEach, expect, it, vi } from 'vitest';
 import { EXPIRED_STOP_REASON } from '#ports/expiry-scheduler';
-import { type ApiReply, AWS, createApiHarness, createAwsMocks, manifest } from '#test/support/api-harness';
+import { AWS, createApiHarness, createAwsMocks, expectError, manifest } from '#test/support/api-harness';
 
 const aws = createAwsMocks();
 const api = createApiHarness();
 beforeEach(() => aws.reset());
 
 const environments = (org: string, ws = 'default') => `/api/v1/org/${org}/ws/${ws}/environments`;
-
-const expectError = (reply: ApiReply, status: number, type: string): void => {
-  expect(reply.status, reply.raw).toBe(status);
-  expect(Object.keys(reply.body).sort()).toEqual(['code', 'detail', 'type']);
-  expect(reply.body.code).toBe(status);
-  expect(reply.body.type).toBe(type);
-};
 
 const seedWithTask = async (options: Parameters<typeof api.seedOrg>[0] = {}) => {
   const seeded = await api.seedOrg(options);
