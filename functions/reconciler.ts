@@ -1,3 +1,4 @@
+import { ec2Client } from '#adapters/aws/clients/ec2';
 import { ecsClient } from '#adapters/aws/clients/ecs';
 import { eventBridgeClient } from '#adapters/aws/clients/eventbridge';
 import { s3Client } from '#adapters/aws/clients/s3';
@@ -6,6 +7,7 @@ import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { DynamoEnvironmentStore } from '#adapters/aws/dynamodb/environment-store';
 import { DynamoTaskRegistry } from '#adapters/aws/dynamodb/task-registry';
 import {
+  addressResolver,
   busConfig,
   ecsConfig,
   ecsRuntime,
@@ -15,6 +17,7 @@ import {
   schedulerConfig,
   schedulerExpiry,
   tableConfig,
+  urlModeConfig,
 } from '#adapters/aws/wiring';
 import { systemClock } from '#ports/clock';
 import { parseConfig } from '#shared/config';
@@ -29,7 +32,14 @@ import * as z from '#shared/zod';
 const LAUNCH_POLICY = { launchDeadlineSec: 600, maxLaunchAttempts: 3 } as const;
 
 const config = parseConfig(
-  z.object({ ...tableConfig, ...busConfig, ...ecsConfig, ...envFileConfig, ...schedulerConfig }),
+  z.object({
+    ...tableConfig,
+    ...busConfig,
+    ...ecsConfig,
+    ...urlModeConfig,
+    ...envFileConfig,
+    ...schedulerConfig,
+  }),
 );
 const documentClient = createDocumentClient();
 const options = { client: documentClient, tableName: config.TABLE_NAME };
@@ -38,6 +48,8 @@ export const handler = createReconcilerHandler({
     store: new DynamoEnvironmentStore(options),
     tasks: new DynamoTaskRegistry(options),
     runtime: ecsRuntime(ecsClient, config),
+    // A lost RUNNING event is repaired with the URLs the event path would have published.
+    addresses: addressResolver(ec2Client, config),
     envFiles: s3EnvFiles(s3Client, config),
     expiry: schedulerExpiry(schedulerClient, config),
     publisher: eventBus(eventBridgeClient, config),

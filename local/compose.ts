@@ -101,6 +101,7 @@ export const composeHandlers = (adapters: Adapters, options: ComposeOptions): Ha
       deps: {
         store,
         runtime,
+        addresses: adapters.addresses,
         envFiles,
         expiry,
         tasks,

@@ -6,19 +6,10 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { reconcileActions } from '#use-cases/reconcile';
 
 /** Namespace of the Powertools metrics (`createMetrics` in `shared/observability.ts`) and of ours. */
 export const METRICS_NAMESPACE = 'taskenv';
-
-/** The reconciler's per-action counters (`reconcile.<action>`, see `counts` in `reconcile.ts`). */
-export const RECONCILE_REPAIRS = [
-  'relaunched',
-  'adopted',
-  'failed',
-  'finalised',
-  'expired',
-  'orphansStopped',
-] as const;
 
 export interface ObservabilityProps {
   readonly restApi: apigateway.RestApi;
@@ -108,9 +99,9 @@ export class Observability extends Construct {
         label: action,
       });
     this.repairs = new cloudwatch.MathExpression({
-      expression: RECONCILE_REPAIRS.map((_, i) => `FILL(r${i}, 0)`).join(' + '),
+      expression: reconcileActions.map((_, i) => `FILL(r${i}, 0)`).join(' + '),
       usingMetrics: Object.fromEntries(
-        RECONCILE_REPAIRS.map((action, i) => [`r${i}`, reconcileMetric(action, Duration.hours(1))]),
+        reconcileActions.map((action, i) => [`r${i}`, reconcileMetric(action, Duration.hours(1))]),
       ),
       period: Duration.hours(1),
       label: 'reconciler repairs',
@@ -209,9 +200,7 @@ export class Observability extends Construct {
           }),
           new cloudwatch.GraphWidget({
             title: 'Reconciler actions (per hour)',
-            left: [...RECONCILE_REPAIRS, 'errors'].map((action) =>
-              reconcileMetric(action, Duration.hours(1)),
-            ),
+            left: [...reconcileActions, 'errors'].map((action) => reconcileMetric(action, Duration.hours(1))),
             stacked: true,
             width: 8,
           }),

@@ -142,6 +142,8 @@ export class ServiceStack extends Stack {
     fns.reconciler
       .bindTable(table, { access: 'readWrite' })
       .bindContainerRuntime(runtime, ['run', 'stop', 'inspect'])
+      // It repairs a lost RUNNING event with the URLs task-events would have published.
+      .bindAddressResolver(config.urlMode)
       .bindBucket(envFiles, { access: 'delete' })
       .bindExpiry(expiry)
       .bindBus(bus);

@@ -10,6 +10,9 @@ import type { TaskNetwork } from '#ports/address-resolver';
 import { STOP_REASON_PREFIX } from '#ports/container-runtime';
 import * as z from '#shared/zod';
 import { type EnvironmentRecord, isFinal } from './environment.ts';
+import { taskNetwork } from './task-network.ts';
+
+export { ENI_ATTACHMENT_TYPES, taskNetwork } from './task-network.ts';
 
 /** Epoch values below this are seconds (DescribeTasks JSON), above it milliseconds (`Date.now()`). */
 const EPOCH_MILLIS_THRESHOLD = 1e11;
@@ -59,9 +62,6 @@ const attachmentSchema = z.looseObject({
   status: z.optional(z.string()),
   details: z._default(z.array(z.looseObject({ name: z.string(), value: z.optional(z.string()) })), []),
 });
-
-/** Attachment types that denote the task's elastic network interface (awsvpc). */
-export const ENI_ATTACHMENT_TYPES: readonly string[] = ['eni', 'ElasticNetworkInterface'];
 
 const timestampFields = {
   createdAt: z.optional(timestampSchema),
@@ -243,9 +243,37 @@ export const stoppedOutcome = (
 };
 
 /**
- * What `detail` asks of `record`. Pure: the caller reads the record before and writes the
- * result with `detail.version` as the condition, so a decision made on a stale read is refused
- * by the store rather than applied.
+ * A task's state as one event or one DescribeTasks reports it, reduced to what decides its
+ * environment's next state. Both sources carry the same `version` counter, so a state read by
+ * the reconciler and an event's are ordered (and deduplicated) alike.
+ */
+export interface TaskSnapshot extends TaskStop {
+  readonly taskArn: string;
+  /** The environment id for tasks taskenv started. */
+  readonly startedBy?: string | null | undefined;
+  readonly version: number;
+  readonly lastStatus: string;
+  readonly desiredStatus: string;
+  readonly network: TaskNetwork;
+}
+
+/** The snapshot an event's `detail` reports. */
+export const snapshotOf = (detail: EcsTaskDetail): TaskSnapshot => ({
+  taskArn: detail.taskArn,
+  startedBy: detail.startedBy,
+  version: detail.version,
+  lastStatus: detail.lastStatus,
+  desiredStatus: detail.desiredStatus,
+  stopCode: detail.stopCode,
+  stoppedReason: detail.stoppedReason,
+  containers: detail.containers,
+  network: taskNetwork(detail),
+});
+
+/**
+ * What `task` (an event's, or a described task's) asks of `record`. Pure: the caller reads the
+ * record before and writes the result with `task.version` as the condition, so a decision made
+ * on a stale read is refused by the store rather than applied.
  *
  * - not this environment's task: ignore;
  * - `version` not newer than the last applied one, or a final environment: ignore;
@@ -255,30 +283,30 @@ export const stoppedOutcome = (
  * - PROVISIONING / PENDING / ACTIVATING: `provisioning`;
  * - anything else newer: record the version only.
  */
-export const decideTransition = (record: EnvironmentRecord, detail: EcsTaskDetail): TaskEventDecision => {
-  if (detail.startedBy !== record.id) {
+export const decideTransition = (record: EnvironmentRecord, task: TaskSnapshot): TaskEventDecision => {
+  if (task.startedBy !== record.id) {
     return ignore('not_ours');
   }
-  if (record.taskArn !== null && record.taskArn !== detail.taskArn) {
+  if (record.taskArn !== null && record.taskArn !== task.taskArn) {
     return ignore('other_task');
   }
-  if (detail.version === record.eventVersion) {
+  if (task.version === record.eventVersion) {
     // Before `final`, so a redelivered STOPPED is told apart from a late older event.
     return ignore('duplicate');
   }
   if (isFinal(record.state)) {
     return ignore('final');
   }
-  if (detail.version < record.eventVersion) {
+  if (task.version < record.eventVersion) {
     return ignore('stale');
   }
-  switch (taskPhase(detail)) {
+  switch (taskPhase(task)) {
     case 'stopped':
-      return { kind: 'final', ...stoppedOutcome(record, detail) };
+      return { kind: 'final', ...stoppedOutcome(record, task) };
     case 'stopping':
       return record.serviceUrls === null ? VERSION_ONLY : { kind: 'withdraw_urls' };
     case 'running':
-      return record.state === 'ready' ? VERSION_ONLY : { kind: 'ready', network: taskNetwork(detail) };
+      return record.state === 'ready' ? VERSION_ONLY : { kind: 'ready', network: task.network };
     case 'starting':
       return record.state === 'building' ? { kind: 'provisioning' } : VERSION_ONLY;
     case 'other':
@@ -289,28 +317,3 @@ export const decideTransition = (record: EnvironmentRecord, detail: EcsTaskDetai
 const VERSION_ONLY: TaskEventDecision = { kind: 'version_only' };
 
 const ignore = (reason: IgnoreReason): TaskEventDecision => ({ kind: 'ignore', reason });
-
-/**
- * The network facts of the task: its ENI (from the ENI attachment), its private IP (from the
- * attachment, else from a container's interface) and any host port bindings (local runtimes
- * and bridge mode publish ports this way).
- */
-export const taskNetwork = (detail: EcsTaskDetail): TaskNetwork => {
-  const eni = detail.attachments.find((a) => ENI_ATTACHMENT_TYPES.includes(a.type));
-  const detailValue = (name: string): string | undefined => eni?.details.find((d) => d.name === name)?.value;
-  const containerIp = detail.containers
-    .flatMap((c) => c.networkInterfaces ?? [])
-    .find((i) => i.privateIpv4Address !== undefined)?.privateIpv4Address;
-  return {
-    eniId: detailValue('networkInterfaceId') ?? null,
-    privateIp: detailValue('privateIPv4Address') ?? containerIp ?? null,
-    bindings: detail.containers.flatMap((c) =>
-      (c.networkBindings ?? []).map((b) => ({
-        containerName: c.name,
-        containerPort: b.containerPort,
-        hostPort: b.hostPort,
-        bindIp: b.bindIP ?? '',
-      })),
-    ),
-  };
-};

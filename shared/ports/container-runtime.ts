@@ -26,6 +26,14 @@ export interface RuntimeTask {
     readonly exitCode: number | null;
     readonly reason: string | null;
   }[];
+  /**
+   * Grows with every change of the task: the counter of the task's state change events
+   * (`detail.version`), so a state read here and one from an event are ordered alike. Null
+   * when the platform did not report it.
+   */
+  readonly version: number | null;
+  /** Where the task listens (its ENI, private IP, host port bindings); null when not reported. */
+  readonly network: TaskNetwork | null;
 }
 
 /** The container platform refused or failed a launch; `reason` is safe to show a client. */

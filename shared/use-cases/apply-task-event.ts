@@ -1,8 +1,9 @@
 import {
   decideTransition,
-  type EcsTaskDetail,
   type EcsTaskStateChangeEvent,
+  snapshotOf,
   type TaskEventDecision,
+  type TaskSnapshot,
   taskPhase,
 } from '#domain/ecs-event';
 import { type EnvironmentRecord, isFinal, type ServiceUrls } from '#domain/environment';
@@ -79,32 +80,57 @@ export const applyTaskEvent = async (
   event: Pick<EcsTaskStateChangeEvent, 'detail'>,
   deps: ApplyTaskEventDeps,
 ): Promise<ApplyTaskEventResult> => {
-  const { detail } = event;
+  const task = snapshotOf(event.detail);
   const log = deps.logger ?? silentLog;
-  const facts = { taskArn: detail.taskArn, lastStatus: detail.lastStatus, version: detail.version };
-  const environmentId = detail.startedBy ?? null;
+  const environmentId = task.startedBy ?? null;
   const record = environmentId === null ? null : await deps.store.get(environmentId);
   if (environmentId === null || record === null) {
-    log.info('Ignoring a task taskenv did not start', { ...facts, environmentId });
+    log.info('Ignoring a task taskenv did not start', { ...factsOf(task), environmentId });
     const decision = { kind: 'ignore', reason: 'unknown_environment' } as const;
     return { environmentId, decision, applied: false, record: null };
   }
+  const result = await applyTaskSnapshot(record, task, deps);
+  const { decision } = result;
+  if (decision.kind === 'ignore' && (decision.reason === 'duplicate' || decision.reason === 'final')) {
+    await repeatSideEffects(record, task, decision.reason, deps);
+  }
+  return { environmentId, ...result };
+};
 
-  const decision = decideTransition(record, detail);
-  const context = { ...facts, environmentId, state: record.state, decision: decision.kind };
+/**
+ * Applies a task's state to the environment it was started for, read as `record`: the
+ * decision, its one conditional write keyed on `task.version`, then the env file deleted once
+ * the task is gone and one integration event per state change. The event path calls it with
+ * each event's snapshot, and the reconciler with a described task's whose event was lost, so a
+ * lost RUNNING event is repaired by the very write the event makes (and a late event with the
+ * same version is then a duplicate, one with a lower version stale). Unlike
+ * {@link applyTaskEvent}, an ignored snapshot has no side effect at all.
+ *
+ * @throws HostNotKnownError when the task runs but has no usable address yet.
+ */
+export const applyTaskSnapshot = async (
+  record: EnvironmentRecord,
+  task: TaskSnapshot,
+  deps: ApplyTaskEventDeps,
+): Promise<Omit<ApplyTaskEventResult, 'environmentId'>> => {
+  const log = deps.logger ?? silentLog;
+  const decision = decideTransition(record, task);
+  const context = {
+    ...factsOf(task),
+    environmentId: record.id,
+    state: record.state,
+    decision: decision.kind,
+  };
   if (decision.kind === 'ignore') {
     log.info('Event changes nothing', { ...context, reason: decision.reason });
-    if (decision.reason === 'duplicate' || decision.reason === 'final') {
-      await repeatSideEffects(record, detail, decision.reason, deps);
-    }
-    return { environmentId, decision, applied: false, record };
+    return { decision, applied: false, record };
   }
 
-  const updated = await write(record, detail, decision, deps, log);
+  const updated = await write(record, task, decision, deps, log);
   if (updated === null) {
     // Another write (a newer event, DELETE, the reconciler) got there between our read and write.
     log.info('Event lost a race; nothing written', context);
-    return { environmentId, decision, applied: false, record: null };
+    return { decision, applied: false, record: null };
   }
   log.info('Event applied', { ...context, to: updated.state });
   if (isFinal(updated.state)) {
@@ -113,8 +139,14 @@ export const applyTaskEvent = async (
   if (updated.state !== record.state) {
     await deps.publisher.publish([stateChangeEvent(updated, record.state, deps.clock.now())]);
   }
-  return { environmentId, decision, applied: true, record: updated };
+  return { decision, applied: true, record: updated };
 };
+
+const factsOf = (task: TaskSnapshot) => ({
+  taskArn: task.taskArn,
+  lastStatus: task.lastStatus,
+  version: task.version,
+});
 
 /**
  * The write that ends an environment whose task stopped, shared with the reconciler so a lost
@@ -137,14 +169,14 @@ export const finalChange = (
 /** The one conditional write of an applied event; null when its condition failed. */
 const write = async (
   record: EnvironmentRecord,
-  detail: EcsTaskDetail,
+  task: TaskSnapshot,
   decision: Exclude<TaskEventDecision, { kind: 'ignore' }>,
   deps: ApplyTaskEventDeps,
   log: Log,
 ): Promise<EnvironmentRecord | null> => {
-  const eventVersion = detail.version;
+  const eventVersion = task.version;
   // Adopts the ARN when the launching request died before saving it (the reconciler would too).
-  const adopt: EnvironmentPatch = record.taskArn === null ? { taskArn: detail.taskArn } : {};
+  const adopt: EnvironmentPatch = record.taskArn === null ? { taskArn: task.taskArn } : {};
   switch (decision.kind) {
     case 'version_only':
       return deps.store.update(record.id, adopt, { eventVersion });
@@ -159,7 +191,7 @@ const write = async (
     case 'ready': {
       const host = await deps.addresses.hostFor(decision.network);
       if (host === null) {
-        throw new HostNotKnownError(record.id, detail.taskArn);
+        throw new HostNotKnownError(record.id, task.taskArn);
       }
       const change = readyChange(
         record,
@@ -209,11 +241,11 @@ const readyChange = (
  */
 const repeatSideEffects = async (
   record: EnvironmentRecord,
-  detail: EcsTaskDetail,
+  task: TaskSnapshot,
   reason: 'duplicate' | 'final',
   deps: ApplyTaskEventDeps,
 ): Promise<void> => {
-  const phase = taskPhase(detail);
+  const phase = taskPhase(task);
   if (phase === 'stopped' && isFinal(record.state)) {
     await deps.envFiles.delete(record.id);
   }

@@ -2,6 +2,7 @@ import { stoppedOutcome, taskPhase } from '#domain/ecs-event';
 import { type EnvironmentRecord, isFinal } from '#domain/environment';
 import { stateChangeEvent } from '#domain/integration-event';
 import { parseTaskRef } from '#domain/task-ref';
+import type { AddressResolver } from '#ports/address-resolver';
 import type { Clock } from '#ports/clock';
 import {
   type ContainerRuntime,
@@ -15,7 +16,7 @@ import type { EventPublisher } from '#ports/event-publisher';
 import { EXPIRED_STOP_REASON, type ExpiryScheduler } from '#ports/expiry-scheduler';
 import { type Log, silentLog } from '#ports/log';
 import type { TaskRegistry } from '#ports/task-registry';
-import { finalChange } from './apply-task-event.ts';
+import { applyTaskSnapshot, finalChange } from './apply-task-event.ts';
 
 /** The `stoppedReason` of a task the reconciler stops because no live environment owns it. */
 export const ORPHAN_STOP_REASON = `${STOP_REASON_PREFIX} orphan`;
@@ -36,6 +37,8 @@ export interface ReconcileConfig {
 export interface ReconcileDeps {
   readonly store: EnvironmentStore;
   readonly runtime: ContainerRuntime;
+  /** Finds the host of a running task whose RUNNING event was lost, as the event path would. */
+  readonly addresses: AddressResolver;
   /** Relaunches read the env file's ref from here (`refFor`); final states delete the file. */
   readonly envFiles: EnvFileStore;
   readonly expiry: ExpiryScheduler;
@@ -59,6 +62,11 @@ export interface ReconcileSummary {
   readonly finalised: string[];
   /** Environments past `expires_at` whose task was asked to stop. */
   readonly expired: string[];
+  /**
+   * Building or provisioning environments whose task runs, made `ready` as their lost RUNNING
+   * event would have (or `failed`, as it would have, when the instruction cannot be rendered).
+   */
+  readonly promoted: string[];
   /** Task ARNs stopped because no live environment owns them. */
   readonly orphansStopped: string[];
   /** Environments or tasks an action failed for; the next run tries again. */
@@ -72,6 +80,7 @@ export const reconcileActions = [
   'failed',
   'finalised',
   'expired',
+  'promoted',
   'orphansStopped',
 ] as const;
 
@@ -89,6 +98,10 @@ const DEFAULT_GRACE_SEC = 60;
  *   ended it (`torn_down` when taskenv stopped it, else `failed` with the stop error);
  * - an environment past `expires_at` whose task still runs gets `stopReason: expired` and its
  *   task a stop with {@link EXPIRED_STOP_REASON} (its STOPPED event then ends it);
+ * - a `building` or `provisioning` environment whose task runs (RUNNING, desired RUNNING) is
+ *   made `ready` as its lost RUNNING event would have made it: the same write
+ *   ({@link applyTaskSnapshot}), keyed on the task's version, so the event arriving late after
+ *   all changes nothing;
  * - a running taskenv task whose `startedBy` is no live environment (or whose environment runs
  *   another task) is stopped with {@link ORPHAN_STOP_REASON}.
  *
@@ -110,6 +123,7 @@ export const reconcile = async (deps: ReconcileDeps): Promise<ReconcileSummary> 
     failed: [],
     finalised: [],
     expired: [],
+    promoted: [],
     orphansStopped: [],
     errors: [],
   };
@@ -176,7 +190,10 @@ const reconcileEnvironment = async (
   return settleTask(environment, task, summary, deps, log);
 };
 
-/** A live environment with a task: end it if the task stopped, stop the task if it expired. */
+/**
+ * A live environment with a task: end it if the task stopped, stop the task if it expired,
+ * make it ready if the task runs and its RUNNING event never was applied.
+ */
 const settleTask = async (
   environment: EnvironmentRecord,
   task: RuntimeTask,
@@ -203,8 +220,43 @@ const settleTask = async (
       taskArn: task.taskArn,
       expiresAt: environment.expiresAt,
     });
+  } else if (
+    phase === 'running' &&
+    (environment.state === 'building' || environment.state === 'provisioning')
+  ) {
+    await promote(environment, task, summary, deps, log);
   }
   return task.taskArn;
+};
+
+/**
+ * Applies the running state of `task` to `environment` through the event path's own write.
+ * A task without a version cannot be ordered against its events, and one without network
+ * facts gives no URLs, so either is left to its events.
+ */
+const promote = async (
+  environment: EnvironmentRecord,
+  task: RuntimeTask,
+  summary: ReconcileSummary,
+  deps: ReconcileDeps,
+  log: Log,
+): Promise<void> => {
+  const { version, network } = task;
+  if (version === null || network === null) return;
+  const result = await applyTaskSnapshot(
+    environment,
+    { ...task, version, network },
+    { ...deps, logger: log },
+  );
+  if (result.applied) {
+    summary.promoted.push(environment.id);
+    log.info('Applied the running state of a task whose RUNNING event was lost', {
+      environmentId: environment.id,
+      taskArn: task.taskArn,
+      version,
+      to: result.record?.state,
+    });
+  }
 };
 
 /** A `building` environment without a task ARN: adopt, relaunch or give up. */
@@ -419,6 +471,7 @@ export const counts = (
   failed: summary.failed.length,
   finalised: summary.finalised.length,
   expired: summary.expired.length,
+  promoted: summary.promoted.length,
   orphansStopped: summary.orphansStopped.length,
   errors: summary.errors.length,
 });

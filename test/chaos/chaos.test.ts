@@ -22,6 +22,7 @@ import {
   environmentResponseSchema,
   environmentStatusResponseSchema,
 } from '#domain/api-schemas';
+import { taskPhase } from '#domain/ecs-event';
 import { type EnvironmentRecord, isFinal, liveStates } from '#domain/environment';
 import { type LocalStack, startLocalStack } from '#local/stack';
 import {
@@ -53,16 +54,21 @@ const SEED = positiveInt('CHAOS_SEED', randomInt(1, 2 ** 31));
 /** Short enough that every deadline passes within the run. */
 const RECONCILE: Required<ReconcileConfig> = { launchDeadlineSec: 6, maxLaunchAttempts: 3, graceSec: 2 };
 const BACKGROUND_RECONCILE_MS = 1000;
-/** Lifetimes of the environments left to expire; the others are deleted and live 10 minutes. */
+/**
+ * Lifetimes of the environments left to expire; the others are deleted, or kept until the end
+ * of the run (every {@link KEEP_EVERY}th), and live 10 minutes.
+ */
 const EXPIRY_SEC = { min: 2, max: 5 } as const;
 const DELETED_LIFETIME_SEC = 600;
+/** Kept environments are still live once the reconciler has settled, with their task running. */
+const KEEP_EVERY = 10;
 /** How long a client waits for `ready` before it deletes anyway (a lost RUNNING event). */
 const READY_WAIT_MS = 4000;
 
 interface Plan {
   readonly index: number;
   readonly task: 'sleep' | 'http';
-  readonly end: 'delete' | 'expire';
+  readonly end: 'delete' | 'expire' | 'keep';
   readonly timeoutSec: number;
 }
 
@@ -160,7 +166,8 @@ describe('chaos: environments under injected faults', () => {
       // Prepare
       const base = workspacePath(stack.org, stack.workspace);
       const plans: Plan[] = Array.from({ length: ENVIRONMENTS }, (_, index) => {
-        const end = faults.dice.chance(0.3) ? 'expire' : 'delete';
+        const drawn = faults.dice.chance(0.3) ? 'expire' : 'delete';
+        const end = index % KEEP_EVERY === 0 ? 'keep' : drawn;
         return {
           index,
           task: faults.dice.chance(0.15) ? 'http' : 'sleep',
@@ -205,7 +212,7 @@ describe('chaos: environments under injected faults', () => {
           if (state === 'ready' || isFinal(state)) break;
           await sleep(50);
         }
-        if (plan.end === 'expire')
+        if (plan.end !== 'delete')
           return { plan, createStatus: 201, id, sawReady, lastState, deleteStatus: null };
         const deleted = await api.request('DELETE', `${base}/environments/${id}`);
         if (deleted.status !== 200) {
@@ -250,6 +257,26 @@ describe('chaos: environments under injected faults', () => {
         .filter((e) => e.taskArn === null || !runningArns.has(e.taskArn))
         .map((e) => `${e.id} ${e.state}`);
       expect(lost).toEqual([]);
+      // A lost RUNNING event costs nothing once the reconciler has run: every live environment
+      // whose task runs is ready, with a URL for each of its endpoints.
+      const runningByArn = new Map(running.map((t) => [t.taskArn, t]));
+      const withRunningTask = live.filter((e) => {
+        const task = e.taskArn === null ? undefined : runningByArn.get(e.taskArn);
+        return task !== undefined && taskPhase(task) === 'running';
+      });
+      expect(withRunningTask.length).toBeGreaterThan(0);
+      const notReady = withRunningTask
+        .filter((e) => {
+          const urls = Object.keys(e.serviceUrls ?? {}).sort();
+          const endpoints = e.endpoints.map((p) => p.key).sort();
+          return e.state !== 'ready' || e.serviceUrls === null || urls.join() !== endpoints.join();
+        })
+        .map((e) => `${e.id} ${e.state} urls ${JSON.stringify(e.serviceUrls)}`);
+      expect(notReady).toEqual([]);
+      expect(live.filter((e) => e.state === 'ready')).toHaveLength(
+        live.filter((e) => e.taskArn !== null && runningByArn.get(e.taskArn)?.lastStatus === 'RUNNING')
+          .length,
+      );
       // No orphan: every running task is the task of a live environment, and every process is one of those tasks.
       const orphans = running
         .filter((t) => !live.some((e) => e.id === t.startedBy && e.taskArn === t.taskArn))
@@ -271,7 +298,8 @@ describe('chaos: environments under injected faults', () => {
         failed.filter((f) => !EXPECTED_FAILURE.test(f.error ?? '')).map((f) => `${f.id}: ${f.error}`),
       ).toEqual([]);
 
-      // Act: a client finds what it never got an id for (its create died) and deletes it.
+      // Act: a client finds what it kept and what it never got an id for (its create died), and
+      // deletes it.
       const leftovers = await listLive(api, base);
       const cleanup = await pool(leftovers, CONCURRENCY, (id) =>
         api.request('DELETE', `${base}/environments/${id}`),

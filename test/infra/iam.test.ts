@@ -103,6 +103,7 @@ const EXPECTED: Readonly<Record<FunctionName, readonly string[]>> = {
     'ecs:StopTask on cluster-tasks',
     'ecs:DescribeTasks on cluster-tasks',
     'ecs:ListTasks on *',
+    'ec2:DescribeNetworkInterfaces on *',
     's3:DeleteObject on env-files',
     ...expirySchedules,
     'events:PutEvents on bus',
@@ -229,17 +230,20 @@ describe('function IAM (default config: public URL mode)', () => {
 });
 
 describe('function IAM (private URL mode)', () => {
-  it('gives task-events no EC2 permission: the private IP is in the event', () => {
-    // Arrange
-    const app = synthesize({ urlMode: 'private', allowedCidrs: '10.0.0.0/8' });
+  it.each(['task-events', 'reconciler'] as const)(
+    'gives %s no EC2 permission: the private IP is in the event and in DescribeTasks',
+    (name) => {
+      // Arrange
+      const app = synthesize({ urlMode: 'private', allowedCidrs: '10.0.0.0/8' });
 
-    // Act
-    const grants = grantsOfFunction(app.serviceTemplate, 'task-events');
+      // Act
+      const grants = grantsOfFunction(app.serviceTemplate, name);
 
-    // Assess
-    expect(grants.filter((g) => g.startsWith('ec2:'))).toEqual([]);
-    expect(grants).toContain('events:PutEvents on bus');
-  });
+      // Assess
+      expect(grants.filter((g) => g.startsWith('ec2:'))).toEqual([]);
+      expect(grants).toContain('events:PutEvents on bus');
+    },
+  );
 });
 
 describe('function configuration', () => {

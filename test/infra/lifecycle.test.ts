@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { reconcileActions } from '#use-cases/reconcile';
 import { type Synthesized, synthesize } from './synth.ts';
 import {
   type CfnResource,
@@ -252,7 +253,7 @@ describe('observability', () => {
     app.serviceTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmDescription: Match.stringLikeRegexp('repairing'),
       Metrics: Match.arrayWith(
-        ['relaunched', 'adopted', 'failed', 'finalised', 'expired', 'orphansStopped'].map((action) =>
+        reconcileActions.map((action) =>
           Match.objectLike({
             MetricStat: Match.objectLike({
               Metric: {

@@ -119,6 +119,7 @@ it('keeps the env file of an environment recorded by a create that then died, an
       listLive: async () => (await stores.store.listLive()).filter((e) => e.org === org),
     },
     runtime,
+    addresses: { hostFor: async () => null },
     envFiles,
     expiry: noExpiry,
     tasks: stores.tasks,

@@ -1,12 +1,14 @@
 /**
- * The reconciler against the real DynamoDB adapters (DynamoDB Local) and the real ECS adapter
- * over a mocked ECSClient that behaves like a small cluster. Each scenario is a crash or a lost
+ * The reconciler against the real DynamoDB adapters (DynamoDB Local), the real ECS adapter
+ * over a mocked ECSClient that behaves like a small cluster, and the real EC2 address resolver
+ * (public URL mode) over a mocked EC2Client. Each scenario is a crash or a lost
  * event between the steps of a launch or a teardown; after each, the org counter must equal the
  * number of live environments.
  *
  * Tests in other files share the table, so the store given to the reconciler lists only this
  * file's orgs; everything else (reads, conditional writes, the counter) is the real store.
  */
+import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   DescribeTasksCommand,
   ECSClient,
@@ -20,6 +22,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoAccessStore } from '#adapters/aws/dynamodb/access-store';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { DynamoEnvironmentStore } from '#adapters/aws/dynamodb/environment-store';
+import { Ec2AddressResolver } from '#adapters/aws/ec2-address-resolver';
 import { EcsRuntime } from '#adapters/aws/ecs-runtime';
 import { type EnvironmentRecord, isFinal } from '#domain/environment';
 import type { TaskManifest } from '#domain/manifest';
@@ -27,7 +30,7 @@ import type { TaskVersionRecord } from '#domain/task-version';
 import type { EnvironmentStore } from '#ports/environment-store';
 import { EXPIRED_STOP_REASON, type ExpiryScheduler } from '#ports/expiry-scheduler';
 import type { TaskRegistry } from '#ports/task-registry';
-import { taskStatus } from '#test/support/ecs-events';
+import { rawEcsFixture, taskStatus } from '#test/support/ecs-events';
 import { makeEnvironment } from '#test/support/factories';
 import {
   fixedClock,
@@ -68,6 +71,9 @@ const runtime = new EcsRuntime({
     region: 'us-east-1',
   },
 });
+const ec2 = new EC2Client({ region: 'us-east-1' });
+const ec2Mock = mockClient(ec2);
+const addresses = new Ec2AddressResolver({ ec2, mode: 'public' });
 
 const manifest: TaskManifest = {
   name: 'web-sqli',
@@ -196,6 +202,7 @@ const scenario = (): Scenario => {
   const deps: ReconcileDeps = {
     store: scopedStore(orgs),
     runtime,
+    addresses,
     envFiles,
     expiry,
     tasks,
@@ -237,6 +244,7 @@ const expectCounterMatchesLive = async (s: Scenario): Promise<void> => {
 
 beforeEach(() => {
   ecsMock.reset();
+  ec2Mock.reset();
 });
 
 describe('reconcile: crash after the record, before RunTask', () => {
@@ -553,6 +561,93 @@ describe('reconcile: expired environments', () => {
 
     // Assess
     expect(await store.get(record.id)).toMatchObject({ state: 'torn_down', error: null });
+    await expectCounterMatchesLive(s);
+  });
+});
+
+describe('reconcile: a lost RUNNING event', () => {
+  /** What DescribeTasks reports of a running Fargate task: the attachments and containers of its RUNNING event. */
+  const runningFargate = (): Pick<Task, 'attachments' | 'containers'> => {
+    const { attachments, containers } = rawEcsFixture('running-fargate').detail as Task;
+    return { attachments, containers };
+  };
+  /** The version of the RUNNING event that was lost (PROVISIONING and PENDING were applied). */
+  const version = 3;
+  const publicIp = '203.0.113.7';
+  const urls = { web: { url: `http://${publicIp}:80`, host: publicIp, port: 80, protocol: 'http' } };
+
+  it('makes the environment ready with the URLs of its task, and the late event changes nothing', async () => {
+    // Prepare
+    const s = scenario();
+    const record = await seed(s, { state: 'provisioning' });
+    const task = s.cluster.add({ startedBy: record.id, version, ...runningFargate() });
+    await store.update(record.id, { taskArn: task.taskArn }, { eventVersion: 2 });
+    ec2Mock.on(DescribeNetworkInterfacesCommand, { NetworkInterfaceIds: ['eni-abcd1234'] }).resolves({
+      NetworkInterfaces: [{ NetworkInterfaceId: 'eni-abcd1234', Association: { PublicIp: publicIp } }],
+    });
+
+    // Act
+    const summary = await reconcile(s.deps);
+
+    // Assess
+    expect(summary).toMatchObject({ promoted: [record.id], finalised: [], orphansStopped: [], errors: [] });
+    const ready = await store.get(record.id);
+    expect(ready).toMatchObject({
+      state: 'ready',
+      taskArn: task.taskArn,
+      eventVersion: version,
+      serviceUrls: urls,
+      instruction: `Log in to http://${publicIp}:80/login as admin.`,
+      error: null,
+    });
+    expect(s.publisher.events).toEqual([
+      expect.objectContaining({ environment_id: record.id, state: 'ready', previous_state: 'provisioning' }),
+    ]);
+    expect(ecsMock.commandCalls(StopTaskCommand)).toHaveLength(0);
+    await expectCounterMatchesLive(s);
+
+    // Act: the RUNNING event arrives after all, and the reconciler runs again.
+    const late = await applyTaskEvent(
+      taskStatus(record.id, {
+        taskArn: task.taskArn,
+        lastStatus: 'RUNNING',
+        desiredStatus: 'RUNNING',
+        version,
+      }),
+      { store, addresses, publisher: s.publisher, envFiles: s.envFiles, clock },
+    );
+    const again = await reconcile(s.deps);
+
+    // Assess
+    expect(late).toMatchObject({ applied: false, decision: { kind: 'ignore', reason: 'duplicate' } });
+    expect(again.promoted).toEqual([]);
+    expect(await store.get(record.id)).toEqual(ready);
+    expect(s.envFiles.files.has(record.id)).toBe(true);
+    await expectCounterMatchesLive(s);
+  });
+
+  it('leaves a running task whose version or public IP is not known yet to a later run', async () => {
+    // Prepare
+    const s = scenario();
+    const withoutVersion = await seed(s, { state: 'provisioning' });
+    const unversioned = s.cluster.add({ startedBy: withoutVersion.id, ...runningFargate() });
+    await store.update(withoutVersion.id, { taskArn: unversioned.taskArn });
+    const withoutIp = await seed(s, { state: 'building' });
+    const noIp = s.cluster.add({ startedBy: withoutIp.id, version, ...runningFargate() });
+    await store.update(withoutIp.id, { taskArn: noIp.taskArn });
+    ec2Mock
+      .on(DescribeNetworkInterfacesCommand)
+      .resolves({ NetworkInterfaces: [{ NetworkInterfaceId: 'eni-abcd1234' }] });
+
+    // Act
+    const summary = await reconcile(s.deps);
+
+    // Assess
+    expect(summary.promoted).toEqual([]);
+    expect(summary.errors.map((e) => e.subject)).toEqual([withoutIp.id]);
+    expect(await store.get(withoutVersion.id)).toMatchObject({ state: 'provisioning', serviceUrls: null });
+    expect(await store.get(withoutIp.id)).toMatchObject({ state: 'building', serviceUrls: null });
+    expect(ecsMock.commandCalls(StopTaskCommand)).toHaveLength(0);
     await expectCounterMatchesLive(s);
   });
 });

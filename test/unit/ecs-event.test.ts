@@ -3,6 +3,7 @@ import {
   decideTransition,
   ecsTaskDetailSchema,
   ecsTaskStateChangeEventSchema,
+  snapshotOf,
   stopErrorMessage,
   stoppedOutcome,
   taskNetwork,
@@ -237,7 +238,7 @@ describe('decideTransition', () => {
     const record = makeEnvironment();
 
     // Act
-    const decision = decideTransition(record, ecsEvent('provisioning-fargate', record.id).detail);
+    const decision = decideTransition(record, snapshotOf(ecsEvent('provisioning-fargate', record.id).detail));
 
     // Assess
     expect(decision).toEqual({ kind: 'provisioning' });
@@ -248,7 +249,7 @@ describe('decideTransition', () => {
     const record = makeEnvironment({ state: 'provisioning', eventVersion: 1, taskArn: FIXTURE_TASK_ARN });
 
     // Act
-    const decision = decideTransition(record, ecsEvent('running-fargate', record.id).detail);
+    const decision = decideTransition(record, snapshotOf(ecsEvent('running-fargate', record.id).detail));
 
     // Assess
     expect(decision).toEqual({
@@ -263,7 +264,10 @@ describe('decideTransition', () => {
   ])('moves a building environment to provisioning on %s', (lastStatus, desiredStatus) => {
     const record = makeEnvironment();
     expect(
-      decideTransition(record, taskStatus(record.id, { lastStatus, desiredStatus, version: 2 }).detail),
+      decideTransition(
+        record,
+        snapshotOf(taskStatus(record.id, { lastStatus, desiredStatus, version: 2 }).detail),
+      ),
     ).toEqual({
       kind: 'provisioning',
     });
@@ -286,7 +290,7 @@ describe('decideTransition', () => {
     // Act
     const decision = decideTransition(
       record,
-      taskStatus(record.id, { lastStatus, desiredStatus, version: 5 }).detail,
+      snapshotOf(taskStatus(record.id, { lastStatus, desiredStatus, version: 5 }).detail),
     );
 
     // Assess
@@ -300,7 +304,7 @@ describe('decideTransition', () => {
     // Act
     const decision = decideTransition(
       record,
-      taskStatus(record.id, { lastStatus: 'PENDING', version: 2 }).detail,
+      snapshotOf(taskStatus(record.id, { lastStatus: 'PENDING', version: 2 }).detail),
     );
 
     // Assess
@@ -312,7 +316,7 @@ describe('decideTransition', () => {
     const record = makeEnvironment({ state: 'ready', eventVersion: 4, serviceUrls: readyUrls });
 
     // Act
-    const decision = decideTransition(record, stoppedEvent(record.id, 6, { exitCode: 3 }).detail);
+    const decision = decideTransition(record, snapshotOf(stoppedEvent(record.id, 6, { exitCode: 3 }).detail));
 
     // Assess
     expect(decision).toEqual({
@@ -330,7 +334,9 @@ describe('decideTransition', () => {
     // Act
     const decision = decideTransition(
       record,
-      stoppedEvent(record.id, 6, { stopCode: 'UserInitiated', stoppedReason: 'taskenv: expired' }).detail,
+      snapshotOf(
+        stoppedEvent(record.id, 6, { stopCode: 'UserInitiated', stoppedReason: 'taskenv: expired' }).detail,
+      ),
     );
 
     // Assess
@@ -351,7 +357,7 @@ describe('decideTransition', () => {
     const { detail } = ecsEvent('running-fargate', record.id, detailOverrides);
 
     // Act
-    const decision = decideTransition(record, detail);
+    const decision = decideTransition(record, snapshotOf(detail));
 
     // Assess
     expect(decision).toEqual({ kind: 'ignore', reason });

@@ -150,6 +150,7 @@ describe('reconciler handler', () => {
       deps: {
         store: new InMemoryEnvironmentStore(clock),
         runtime: ecs,
+        addresses: { hostFor: async () => null },
         envFiles: new InMemoryEnvFiles(),
         expiry: { schedule: async () => undefined, cancel: async () => undefined },
         tasks: unusedRegistry,
@@ -172,6 +173,8 @@ describe('reconciler handler', () => {
     stopCode: null,
     stoppedReason: null,
     containers: [],
+    version: 3,
+    network: { eniId: 'eni-0123', privateIp: '10.0.0.7', bindings: [] },
   };
 
   it('emits one count per action kind, zeros included', async () => {
@@ -188,6 +191,7 @@ describe('reconciler handler', () => {
       failed: 0,
       finalised: 0,
       expired: 0,
+      promoted: 0,
       orphansStopped: 1,
       errors: 0,
     });

@@ -13,6 +13,7 @@ import {
   StopTaskCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
+import { taskNetwork } from '#domain/task-network';
 import type { TaskVersionRecord } from '#domain/task-version';
 import {
   type ContainerRuntime,
@@ -87,6 +88,9 @@ const toRuntimeTask = (task: Task & { taskArn: string }): RuntimeTask => ({
     exitCode: c.exitCode ?? null,
     reason: c.reason ?? null,
   })),
+  version: task.version ?? null,
+  // DescribeTasks and the task's events carry the same attachments and containers.
+  network: taskNetwork(task),
 });
 
 /**

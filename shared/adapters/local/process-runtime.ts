@@ -12,6 +12,7 @@ import { constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServiceDefinition } from '#domain/manifest';
+import { taskNetwork } from '#domain/task-network';
 import type { TaskVersionRecord } from '#domain/task-version';
 import { type Clock, systemClock } from '#ports/clock';
 import {
@@ -322,6 +323,9 @@ const toRuntimeTask = (task: LocalTask): RuntimeTask => ({
   stopCode: task.stopCode,
   stoppedReason: task.stoppedReason,
   containers: task.services.map((s) => ({ name: s.name, exitCode: s.exitCode, reason: s.reason })),
+  // The counter and the bindings the task's latest event carried, read as the event path reads them.
+  version: task.version,
+  network: taskNetwork({ containers: task.services.map((s) => containerDetail(task, s)) }),
 });
 
 /**

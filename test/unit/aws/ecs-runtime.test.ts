@@ -473,6 +473,52 @@ describe('EcsRuntime.describe', () => {
         { name: 'web', exitCode: 137, reason: 'OutOfMemoryError' },
         { name: 'db', exitCode: null, reason: null },
       ],
+      version: null,
+      network: { eniId: null, privateIp: null, bindings: [] },
+    });
+  });
+
+  it('maps the version and the network of a running task as its RUNNING event reads them', async () => {
+    // Prepare: the attachments and containers DescribeTasks reports for an awsvpc task.
+    ecsMock.on(DescribeTasksCommand).resolves({
+      tasks: [
+        ecsTask(TASK_ARN, {
+          version: 4,
+          attachments: [
+            { id: 'sc-1', type: 'Service Connect', status: 'ATTACHED', details: [] },
+            {
+              id: 'eni-att',
+              type: 'ElasticNetworkInterface',
+              status: 'ATTACHED',
+              details: [
+                { name: 'subnetId', value: 'subnet-aaa' },
+                { name: 'networkInterfaceId', value: 'eni-0123' },
+                { name: 'privateIPv4Address', value: '10.1.2.3' },
+              ],
+            },
+          ],
+          containers: [
+            {
+              name: 'web',
+              networkInterfaces: [{ attachmentId: 'eni-att', privateIpv4Address: '10.1.2.3' }],
+              networkBindings: [{ bindIP: '0.0.0.0', containerPort: 80, hostPort: 80, protocol: 'tcp' }],
+            },
+          ],
+        }),
+      ],
+    });
+
+    // Act
+    const [task] = await runtime().describe([TASK_ARN]);
+
+    // Assess
+    expect(task).toMatchObject({
+      version: 4,
+      network: {
+        eniId: 'eni-0123',
+        privateIp: '10.1.2.3',
+        bindings: [{ containerName: 'web', containerPort: 80, hostPort: 80, bindIp: '0.0.0.0' }],
+      },
     });
   });
 

@@ -433,6 +433,9 @@ describe('ProcessRuntime.stop', () => {
         stopCode: 'UserInitiated',
         stoppedReason: 'taskenv: deleted',
         containers: [{ name: 'web', exitCode: 0, reason: null }],
+        // The STOPPED event's version; a stopped task publishes no port any more.
+        version: 5,
+        network: { eniId: null, privateIp: null, bindings: [] },
       },
     ]);
   });
@@ -692,15 +695,14 @@ describe('ProcessRuntime event delivery', () => {
 });
 
 describe('ProcessRuntime task table', () => {
-  it('finds a task by environment id and lists it while it runs', async () => {
+  it('finds a task by environment id and lists it while it runs, with the version and ports of its RUNNING event', async () => {
     // Prepare
     const { runtime, events } = startRuntime();
     const { taskArn, environmentId } = await launch(runtime, exampleTask('hello-http'));
-    await waitForEvent(events, 'RUNNING');
+    const running = await waitForEvent(events, 'RUNNING');
 
     // Act
     const found = await runtime.findByEnvironment(environmentId);
-    const running = await runtime.listRunning();
     const described = await runtime.describe([
       taskArn,
       'arn:aws:ecs:local:000000000000:task/taskenv-local/gone',
@@ -716,8 +718,23 @@ describe('ProcessRuntime task table', () => {
       stopCode: null,
       stoppedReason: null,
       containers: [{ name: 'web', exitCode: null, reason: null }],
+      // What a reconciler needs to apply this state as the event would: the same version and bindings.
+      version: running.detail.version,
+      network: {
+        eniId: null,
+        privateIp: null,
+        bindings: [
+          {
+            containerName: 'web',
+            containerPort: 8080,
+            hostPort: hostPortOf(running, 'web', 8080),
+            bindIp: '127.0.0.1',
+          },
+        ],
+      },
     });
-    expect(running).toEqual([found]);
+    expect(found?.version).toBe(3);
+    expect(await runtime.listRunning()).toEqual([found]);
     expect(described).toEqual([found]);
     expect(await runtime.findByEnvironment(randomUUID())).toBeNull();
   });
