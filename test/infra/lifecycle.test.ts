@@ -13,7 +13,7 @@ import {
   variablesOf,
 } from './template.ts';
 
-const FIXTURES = new URL('../../../shared/fixtures/ecs-events/', import.meta.url);
+const FIXTURES = new URL('../fixtures/ecs-events/', import.meta.url);
 const fixtures = readdirSync(FIXTURES)
   .filter((file) => file.endsWith('.json'))
   .map((file) => [file, JSON.parse(readFileSync(new URL(file, FIXTURES), 'utf8')) as EcsEvent] as const);
