@@ -188,7 +188,9 @@ export const envCommands: readonly Command[] = [
         io.stdout.write(list.total === 0 ? 'no environments\n' : `no environments on page ${list.page}\n`);
       } else {
         io.stdout.write(formatEnvironmentList(list.environments));
-        io.stdout.write(`page ${list.page} of ${list.total_pages}, ${list.total} environments\n`);
+        io.stdout.write(
+          `page ${list.page} of ${list.total_pages}, ${list.total} environment${list.total === 1 ? '' : 's'}\n`,
+        );
       }
       return Exit.ok;
     },
