@@ -2,11 +2,34 @@
  * The OpenAPI 3.1 document, generated from the route table and the zod schemas (zod's own
  * JSON Schema output); there is no hand-written copy to drift.
  */
-import { errorEnvelopeSchema } from '#domain/api-schemas';
-import { type Route, routes } from '#shared/routes';
+import * as api from '#domain/api/responses';
+import { type OperationId, type Route, routes } from '#shared/routes';
 import * as z from '#shared/zod';
 
 type JsonSchema = Record<string, unknown>;
+
+/**
+ * What each operation answers. Kept here rather than in the route table: only this document
+ * needs the response schemas, and a Lambda that imported them through the table would build
+ * them all at load. Null for a response that is not JSON (204, the docs page).
+ */
+const responseSchemas: { readonly [Op in OperationId]: z.core.$ZodType | null } = {
+  createEnvironment: api.environmentResponseSchema,
+  listEnvironments: api.environmentListResponseSchema,
+  getEnvironment: api.environmentResponseSchema,
+  getEnvironmentStatus: api.environmentStatusResponseSchema,
+  deleteEnvironment: api.environmentResponseSchema,
+  keepaliveEnvironment: api.keepaliveResponseSchema,
+  publishTask: api.taskVersionResponseSchema,
+  listTasks: api.taskListResponseSchema,
+  getTask: api.taskVersionResponseSchema,
+  putSecret: api.secretResponseSchema,
+  listSecrets: api.secretListResponseSchema,
+  deleteSecret: null,
+  getOpenApi: null,
+  getDocs: null,
+  healthz: null,
+};
 
 const TAGS = {
   environments: 'Provision, inspect, keep alive and tear down task environments (workspace-scoped)',
@@ -89,18 +112,17 @@ const parametersOf = (route: Route, components: Record<string, JsonSchema>): Jso
 /** Builds the document; `serverUrl` is where this API answers. */
 export const openApiDocument = (serverUrl: string, version: string): JsonSchema => {
   const components: Record<string, JsonSchema> = {};
-  const errorRef = toSchema(errorEnvelopeSchema, 'output', components);
+  const errorRef = toSchema(api.errorEnvelopeSchema, 'output', components);
   const paths: Record<string, Record<string, JsonSchema>> = {};
   for (const route of routes) {
+    const answer = responseSchemas[route.operationId];
     const responses: Record<string, JsonSchema> = {
       [String(route.successStatus)]:
-        route.responseSchema === null
+        answer === null
           ? { description: route.successStatus === 204 ? 'No content' : 'OK' }
           : {
               description: 'Successful response',
-              content: {
-                'application/json': { schema: toSchema(route.responseSchema, 'output', components) },
-              },
+              content: { 'application/json': { schema: toSchema(answer, 'output', components) } },
             },
     };
     // Public routes still pass the client-version gate and the stage throttle.

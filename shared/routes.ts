@@ -2,7 +2,7 @@
  * The one route table. The CDK API, the local server, the handlers' dispatch and the OpenAPI
  * document all read it, so they cannot drift apart.
  */
-import * as api from '#domain/api-schemas';
+import * as api from '#domain/api/requests';
 import type * as z from '#shared/zod';
 
 export const httpFunctionNames = [
@@ -34,8 +34,6 @@ export interface RouteDefinition {
   readonly querySchema?: z.core.$ZodType;
   readonly bodySchema?: z.core.$ZodType;
   readonly successStatus: number;
-  /** Null for an empty (204) response. */
-  readonly responseSchema: z.core.$ZodType | null;
 }
 
 const ws = '/api/v1/org/{org}/ws/{workspace}';
@@ -51,7 +49,6 @@ export const routes = [
     pathSchema: api.workspacePathSchema,
     bodySchema: api.createEnvironmentRequestSchema,
     successStatus: 201,
-    responseSchema: api.environmentResponseSchema,
   },
   {
     operationId: 'listEnvironments',
@@ -63,7 +60,6 @@ export const routes = [
     pathSchema: api.workspacePathSchema,
     querySchema: api.listEnvironmentsQuerySchema,
     successStatus: 200,
-    responseSchema: api.environmentListResponseSchema,
   },
   {
     operationId: 'getEnvironment',
@@ -74,7 +70,6 @@ export const routes = [
     summary: 'Get an environment',
     pathSchema: api.environmentPathSchema,
     successStatus: 200,
-    responseSchema: api.environmentResponseSchema,
   },
   {
     operationId: 'getEnvironmentStatus',
@@ -85,7 +80,6 @@ export const routes = [
     summary: 'Cheap status snapshot for polling',
     pathSchema: api.environmentPathSchema,
     successStatus: 200,
-    responseSchema: api.environmentStatusResponseSchema,
   },
   {
     operationId: 'deleteEnvironment',
@@ -96,7 +90,6 @@ export const routes = [
     summary: 'Tear an environment down (idempotent)',
     pathSchema: api.environmentPathSchema,
     successStatus: 200,
-    responseSchema: api.environmentResponseSchema,
   },
   {
     operationId: 'keepaliveEnvironment',
@@ -108,7 +101,6 @@ export const routes = [
     pathSchema: api.environmentPathSchema,
     bodySchema: api.keepaliveRequestSchema,
     successStatus: 200,
-    responseSchema: api.keepaliveResponseSchema,
   },
   {
     operationId: 'publishTask',
@@ -120,7 +112,6 @@ export const routes = [
     pathSchema: api.orgPathSchema,
     // The manifest is validated by the use case (it also checks template variables).
     successStatus: 201,
-    responseSchema: api.taskVersionResponseSchema,
   },
   {
     operationId: 'listTasks',
@@ -131,7 +122,6 @@ export const routes = [
     summary: "List the org's tasks and the public tasks",
     pathSchema: api.orgPathSchema,
     successStatus: 200,
-    responseSchema: api.taskListResponseSchema,
   },
   {
     operationId: 'getTask',
@@ -142,7 +132,6 @@ export const routes = [
     summary: 'Latest visible version of a task, or `{name}@{version}` for one version',
     pathSchema: api.taskPathSchema,
     successStatus: 200,
-    responseSchema: api.taskVersionResponseSchema,
   },
   {
     operationId: 'putSecret',
@@ -154,7 +143,6 @@ export const routes = [
     pathSchema: api.secretPathSchema,
     bodySchema: api.putSecretRequestSchema,
     successStatus: 200,
-    responseSchema: api.secretResponseSchema,
   },
   {
     operationId: 'listSecrets',
@@ -165,7 +153,6 @@ export const routes = [
     summary: "List the workspace's secrets (never their values)",
     pathSchema: api.workspacePathSchema,
     successStatus: 200,
-    responseSchema: api.secretListResponseSchema,
   },
   {
     operationId: 'deleteSecret',
@@ -176,7 +163,6 @@ export const routes = [
     summary: 'Delete a secret',
     pathSchema: api.secretPathSchema,
     successStatus: 204,
-    responseSchema: null,
   },
   {
     operationId: 'getOpenApi',
@@ -186,7 +172,6 @@ export const routes = [
     auth: false,
     summary: 'This OpenAPI document',
     successStatus: 200,
-    responseSchema: null,
   },
   {
     operationId: 'getDocs',
@@ -196,7 +181,6 @@ export const routes = [
     auth: false,
     summary: 'API reference page',
     successStatus: 200,
-    responseSchema: null,
   },
   {
     operationId: 'healthz',
@@ -206,7 +190,6 @@ export const routes = [
     auth: false,
     summary: 'Liveness probe',
     successStatus: 200,
-    responseSchema: null,
   },
 ] as const satisfies readonly RouteDefinition[];
 

@@ -1,0 +1,75 @@
+/**
+ * What clients send (`API.md`): bodies, query strings and path parameters. The Lambdas build
+ * these at load to validate requests; the response shapes live in `responses.ts`, which only the
+ * OpenAPI document and the types need, so no function pays for building them.
+ */
+import * as z from '#shared/zod';
+import { environmentStateSchema } from '../environment.ts';
+import { orgSlug, projectId, secretId, workspaceSlug } from '../names.ts';
+import { component } from './component.ts';
+
+// Requests -------------------------------------------------------------------------------
+
+export const createEnvironmentRequestSchema = component(
+  z.strictObject({
+    task_ref: z.string().check(z.minLength(1), z.maxLength(256)),
+    inputs: z.nullish(z.record(z.string(), z.unknown())),
+    project_id: z.nullish(projectId),
+    secret_ids: z.nullish(z.array(secretId).check(z.maxLength(50))),
+    timeout_sec: z.nullish(z.int().check(z.positive())),
+  }),
+  { id: 'CreateEnvironmentRequest' },
+);
+export type CreateEnvironmentRequest = z.infer<typeof createEnvironmentRequestSchema>;
+
+export const keepaliveRequestSchema = component(
+  z.strictObject({ extend_seconds: z.int().check(z.gte(60), z.lte(3600)) }),
+  { id: 'KeepaliveRequest' },
+);
+
+export const putSecretRequestSchema = component(
+  z.strictObject({
+    value: z.string().check(z.minLength(1), z.maxLength(64 * 1024)),
+    env_var: z.optional(
+      z.string().check(
+        z.regex(/^[A-Z_][A-Z0-9_]*$/, 'Must be an environment variable name ([A-Z_][A-Z0-9_]*)'),
+        z.maxLength(128),
+        z.refine((v) => !v.startsWith('TASKENV_'), 'Names starting with TASKENV_ are reserved'),
+      ),
+    ),
+  }),
+  { id: 'PutSecretRequest' },
+);
+
+/** classic zod's `z.preprocess(fn, schema)`: a pipe from a transform into `schema`. */
+const preprocess = <S extends z.core.$ZodType>(fn: (value: unknown) => unknown, schema: S) =>
+  z.pipe(z.transform(fn), schema);
+
+const stateList = preprocess(
+  (v) => (v === undefined ? undefined : Array.isArray(v) ? v : [v]),
+  z.optional(z.array(environmentStateSchema)),
+);
+
+const queryInt = (min: number, max: number, fallback: number) =>
+  preprocess(
+    (v) => (typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v),
+    z._default(z.int().check(z.gte(min), z.lte(max)), fallback),
+  );
+
+export const listEnvironmentsQuerySchema = z.strictObject({
+  state: stateList,
+  project_id: z.optional(projectId),
+  page: queryInt(1, 1_000_000, 1),
+  limit: queryInt(1, 200, 50),
+});
+export type ListEnvironmentsQuery = z.infer<typeof listEnvironmentsQuerySchema>;
+
+// Path parameters ----------------------------------------------------------------------------
+
+export const orgPathSchema = z.strictObject({ org: orgSlug });
+export const workspacePathSchema = z.strictObject({ org: orgSlug, workspace: workspaceSlug });
+export const environmentPathSchema = z.extend(workspacePathSchema, { id: z.uuid() });
+export const secretPathSchema = z.extend(workspacePathSchema, { secret_id: secretId });
+export const taskPathSchema = z.extend(orgPathSchema, {
+  name: z.string().check(z.minLength(1), z.maxLength(160)),
+});

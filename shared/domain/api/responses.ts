@@ -1,0 +1,137 @@
+/**
+ * What the API answers (`API.md`): the OpenAPI document's response components and the types the
+ * handlers return. Nothing validates responses at run time, so no Lambda builds these.
+ */
+import * as z from '#shared/zod';
+import { environmentStateSchema, serviceUrlSchema } from '../environment.ts';
+import { component } from './component.ts';
+
+const dateTime = z.iso.datetime({ offset: true });
+
+// Responses ----------------------------------------------------------------------------------
+
+export const environmentResponseSchema = component(
+  z.object({
+    id: z.uuid(),
+    task_ref: z.string(),
+    state: environmentStateSchema,
+    created_at: dateTime,
+    expires_at: z.nullable(dateTime),
+    project_id: z.string(),
+    instruction: z.nullable(z.string()),
+    service_urls: z.nullable(z.record(z.string(), serviceUrlSchema)),
+    execute_token: z.nullable(z.string()),
+    task_verification: z.nullable(z.record(z.string(), z.unknown())),
+    error: z.nullable(z.string()),
+  }),
+  { id: 'EnvironmentResponse' },
+);
+export type EnvironmentResponse = z.infer<typeof environmentResponseSchema>;
+
+export const environmentStatusResponseSchema = component(
+  z.pick(environmentResponseSchema, {
+    id: true,
+    state: true,
+    expires_at: true,
+    error: true,
+    service_urls: true,
+  }),
+  { id: 'EnvironmentStatusResponse' },
+);
+export type EnvironmentStatusResponse = z.infer<typeof environmentStatusResponseSchema>;
+
+export const environmentListResponseSchema = component(
+  z.object({
+    environments: z.array(environmentResponseSchema),
+    page: z.int(),
+    limit: z.int(),
+    total: z.int(),
+    total_pages: z.int(),
+    has_next: z.boolean(),
+    has_previous: z.boolean(),
+  }),
+  { id: 'EnvironmentListResponse' },
+);
+export type EnvironmentListResponse = z.infer<typeof environmentListResponseSchema>;
+
+export const keepaliveResponseSchema = component(z.object({ id: z.uuid(), expires_at: dateTime }), {
+  id: 'KeepaliveResponse',
+});
+
+export const secretResponseSchema = component(
+  z.object({
+    id: z.string(),
+    env_var: z.string(),
+    preview: z.string(),
+    created_at: dateTime,
+    updated_at: dateTime,
+  }),
+  { id: 'SecretResponse' },
+);
+export type SecretResponse = z.infer<typeof secretResponseSchema>;
+
+export const secretListResponseSchema = component(z.object({ secrets: z.array(secretResponseSchema) }), {
+  id: 'SecretListResponse',
+});
+
+export const taskVersionResponseSchema = component(
+  z.object({
+    task_ref: z.string(),
+    org: z.string(),
+    name: z.string(),
+    version: z.string(),
+    public: z.boolean(),
+    description: z.nullable(z.string()),
+    created_at: dateTime,
+    manifest: z.record(z.string(), z.unknown()),
+  }),
+  { id: 'TaskVersionResponse' },
+);
+export type TaskVersionResponse = z.infer<typeof taskVersionResponseSchema>;
+
+export const taskListResponseSchema = component(
+  z.object({
+    tasks: z.array(
+      z.object({
+        task_ref: z.string(),
+        org: z.string(),
+        name: z.string(),
+        latest_version: z.string(),
+        public: z.boolean(),
+        description: z.nullable(z.string()),
+      }),
+    ),
+  }),
+  { id: 'TaskListResponse' },
+);
+export type TaskListResponse = z.infer<typeof taskListResponseSchema>;
+
+export const errorEnvelopeSchema = component(
+  z.object({
+    code: z.int(),
+    detail: z.string(),
+    type: z.enum([
+      'invalid_request_error',
+      'authentication_error',
+      'permission_error',
+      'not_found_error',
+      'already_exists_error',
+      'validation_error',
+      'upgrade_required_error',
+      'rate_limit_error',
+      'internal_error',
+      'bad_gateway_error',
+      'gateway_timeout_error',
+    ]),
+    errors: z.optional(
+      z.array(
+        z.object({
+          loc: z.array(z.union([z.string(), z.number()])),
+          msg: z.string(),
+          type: z.string(),
+        }),
+      ),
+    ),
+  }),
+  { id: 'ErrorEnvelope', description: 'Canonical API error envelope returned by the API.' },
+);
