@@ -166,21 +166,25 @@ export const measureEventPath = async (
     ids: randomIds,
   };
   const principal: Principal = { keyId: 'bench', org: BENCH_ORG, role: 'admin', workspaces: ['*'] };
-  const provision = async () =>
+  const provision = async (clock = systemClock) =>
     (
       await createEnvironment(
         { principal, org: BENCH_ORG, workspace: BENCH_WORKSPACE, request: { task_ref: BENCH_TASK } },
-        createDeps,
+        { ...createDeps, clock },
       )
-    ).record.id;
+    ).record;
   // Real records (hello-http, instruction rendered on RUNNING), built by the create use case.
   const chainIds: string[] = [];
   const rawIds: string[] = [];
   const replayIds: string[] = [];
   for (let i = 0; i < options.environments; i++) {
-    chainIds.push(await provision());
-    rawIds.push(await provision());
-    replayIds.push(await provision());
+    const chain = await provision();
+    chainIds.push(chain.id);
+    rawIds.push((await provision()).id);
+    // The replay twin is created at the same instant, so it holds the same timestamps (and
+    // expiry): a finalisation's condition names the record's fields as the handler read them.
+    const createdAt = new Date(chain.createdAt);
+    replayIds.push((await provision({ now: () => createdAt })).id);
   }
   const chainIdSet = new Set(chainIds);
   world.recorder.take();
@@ -251,10 +255,15 @@ export const measureEventPath = async (
 
     // The calls each environment's event made, sent again for its twin in the replay set.
     const byEnvironment = callsByEnvironment(calls, chainIdSet);
+    // The id appears as is and, in the task ARN, without dashes.
+    const twin = (json: string, chainId: string, replayId: string) =>
+      json
+        .replaceAll(chainId, replayId)
+        .replaceAll(chainId.replaceAll('-', ''), replayId.replaceAll('-', ''));
     const replays = replayIds.map((replayId, i) =>
       (byEnvironment.get(chainIds[i] ?? '') ?? []).map((c) => ({
         command: c.command,
-        input: JSON.parse(c.inputJson.replaceAll(chainIds[i] ?? '', replayId)) as unknown,
+        input: JSON.parse(twin(c.inputJson, chainIds[i] ?? '', replayId)) as unknown,
       })),
     );
     const replayStarted = performance.now();

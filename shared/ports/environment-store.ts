@@ -38,6 +38,12 @@ export interface StateChange {
   readonly set?: EnvironmentPatch;
 }
 
+/** What the caller of {@link EnvironmentStore.transition} already knows. */
+export interface TransitionOptions {
+  /** The environment's record as the caller read it (possibly out of date); see `transition`. */
+  readonly expected?: EnvironmentRecord;
+}
+
 /** Persistence of environments and of the org quota counter they hold. */
 export interface EnvironmentStore {
   /**
@@ -55,9 +61,16 @@ export interface EnvironmentStore {
    * Moves an environment to `change.to` if the state machine allows it from the current state
    * (and the event is newer, when `eventVersion` is given). Entering a final state releases the
    * org quota in the same transaction, so it is released exactly once.
+   *
+   * `options.expected` is the record of `id` as the caller last read it, when it has one. It only
+   * saves the store reads of its own (on DynamoDB, a finalisation then costs its one transaction
+   * instead of a read, the transaction and a read-back); it never decides anything. Whether the
+   * change applies is still decided against the stored record, exactly as without it, and the
+   * record returned is the one stored. An out-of-date `expected` (another write got in since it
+   * was read) is allowed: it just costs the reads it would have saved.
    * @returns the updated record, or null when the condition did not hold (nothing changed).
    */
-  transition(id: string, change: StateChange): Promise<EnvironmentRecord | null>;
+  transition(id: string, change: StateChange, options?: TransitionOptions): Promise<EnvironmentRecord | null>;
 
   /**
    * Changes fields of a live environment without changing its state (when `eventVersion` is

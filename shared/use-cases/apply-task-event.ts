@@ -175,6 +175,8 @@ const write = async (
   log: Log,
 ): Promise<EnvironmentRecord | null> => {
   const eventVersion = task.version;
+  // The record the decision was made on, so a finalisation needs no read of its own.
+  const read = { expected: record };
   // Adopts the ARN when the launching request died before saving it (the reconciler would too).
   const adopt: EnvironmentPatch = record.taskArn === null ? { taskArn: task.taskArn } : {};
   switch (decision.kind) {
@@ -183,10 +185,14 @@ const write = async (
     case 'withdraw_urls':
       return deps.store.update(record.id, { ...adopt, serviceUrls: null }, { eventVersion });
     case 'provisioning':
-      return deps.store.transition(record.id, { to: 'provisioning', eventVersion, set: adopt });
+      return deps.store.transition(record.id, { to: 'provisioning', eventVersion, set: adopt }, read);
     case 'final': {
       const change = finalChange(record, decision);
-      return deps.store.transition(record.id, { ...change, eventVersion, set: { ...adopt, ...change.set } });
+      return deps.store.transition(
+        record.id,
+        { ...change, eventVersion, set: { ...adopt, ...change.set } },
+        read,
+      );
     }
     case 'ready': {
       const host = await deps.addresses.hostFor(decision.network);
@@ -198,7 +204,11 @@ const write = async (
         buildServiceUrls(record.endpoints, host, decision.network.bindings),
         log,
       );
-      return deps.store.transition(record.id, { ...change, eventVersion, set: { ...adopt, ...change.set } });
+      return deps.store.transition(
+        record.id,
+        { ...change, eventVersion, set: { ...adopt, ...change.set } },
+        read,
+      );
     }
   }
 };

@@ -219,10 +219,11 @@ const failLaunch = async (
   error: LaunchFailedError,
   deps: CreateEnvironmentDeps,
 ) => {
-  const failed = await deps.store.transition(record.id, {
-    to: 'failed',
-    set: { error: `Launch failed: ${error.reason}` },
-  });
+  const failed = await deps.store.transition(
+    record.id,
+    { to: 'failed', set: { error: `Launch failed: ${error.reason}` } },
+    { expected: record },
+  );
   await deps.envFiles
     .delete(record.id)
     .catch((cleanup) => deps.onDeferredFailure?.('env-file-cleanup', cleanup));

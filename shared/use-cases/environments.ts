@@ -93,10 +93,11 @@ export const teardownEnvironment = async (
   const current = await getEnvironment(address, deps);
   if (isFinal(current.state)) return current;
   const change = finalChange(current, { to: 'torn_down', error: null });
-  const torn = await deps.store.transition(current.id, {
-    ...change,
-    set: { ...change.set, stopReason: 'deleted' },
-  });
+  const torn = await deps.store.transition(
+    current.id,
+    { ...change, set: { ...change.set, stopReason: 'deleted' } },
+    { expected: current },
+  );
   if (torn === null) {
     // Lost a race with another final write (an event or a second DELETE): answer what won.
     return getEnvironment(address, deps);

@@ -309,7 +309,8 @@ const settleLaunch = async (
   }
   const attempt = environment.launchAttempts + 1;
   // Counted before the launch, so a run that dies during RunTask still uses up the attempt.
-  if ((await deps.store.update(environment.id, { launchAttempts: attempt })) === null) {
+  const counted = await deps.store.update(environment.id, { launchAttempts: attempt });
+  if (counted === null) {
     return ENDED;
   }
   let taskArn: string;
@@ -323,7 +324,7 @@ const settleLaunch = async (
     }));
   } catch (error) {
     if (!(error instanceof LaunchFailedError)) throw error;
-    await fail(environment, `Launch failed: ${error.reason}`, summary, deps, log);
+    await fail(counted, `Launch failed: ${error.reason}`, summary, deps, log);
     return ENDED;
   }
   const relaunched = await deps.store.update(environment.id, { taskArn });
@@ -415,7 +416,9 @@ const end = async (
   outcome: { readonly to: 'torn_down' | 'failed'; readonly error: string | null },
   deps: ReconcileDeps,
 ): Promise<EnvironmentRecord | null> => {
-  const ended = await deps.store.transition(environment.id, finalChange(environment, outcome));
+  const ended = await deps.store.transition(environment.id, finalChange(environment, outcome), {
+    expected: environment,
+  });
   if (ended === null) return null;
   await deps.envFiles.delete(environment.id);
   await deps.publisher.publish([stateChangeEvent(ended, environment.state, deps.clock.now())]);

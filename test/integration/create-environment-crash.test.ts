@@ -179,7 +179,7 @@ const bind = (store: EnvironmentStore): EnvironmentStore => ({
   create: (record, quota) => store.create(record, quota),
   get: (id) => store.get(id),
   list: (query) => store.list(query),
-  transition: (id, change) => store.transition(id, change),
+  transition: (id, change, options) => store.transition(id, change, options),
   update: (id, set, options) => store.update(id, set, options),
   listLive: () => store.listLive(),
 });

@@ -5,6 +5,7 @@ import { DynamoEnvironmentStore } from '#adapters/aws/dynamodb/environment-store
 import { environmentKey, orgKey } from '#adapters/aws/dynamodb/keys';
 import { type EnvironmentRecord, environmentStates, finalStates } from '#domain/environment';
 import { AlreadyExistsError, QuotaExceededError } from '#domain/errors';
+import type { StateChange } from '#ports/environment-store';
 import { makeEnvironment, uniqueName } from '#test/support/factories';
 
 const tableName = process.env.TABLE_NAME ?? 'missing TABLE_NAME';
@@ -251,6 +252,207 @@ describe('DynamoEnvironmentStore', () => {
         expect(await store.get(records[index]?.id ?? '')).toEqual(winners[0]);
       }
       expect(await runningCount(org)).toBe(0);
+    });
+  });
+
+  describe('transition from the record the caller read (expected)', () => {
+    /** The store on a client that keeps the name of every command it sends. */
+    const counted = () => {
+      const countingClient = createDocumentClient();
+      const commands: string[] = [];
+      const send = countingClient.send.bind(countingClient);
+      countingClient.send = ((command: { constructor: { name: string } }, ...rest: unknown[]) => {
+        commands.push(command.constructor.name);
+        return (send as (...args: unknown[]) => unknown)(command, ...rest);
+      }) as typeof countingClient.send;
+      return { store: new DynamoEnvironmentStore({ client: countingClient, tableName }), commands };
+    };
+
+    const ready = (overrides: Partial<EnvironmentRecord> = {}) =>
+      makeEnvironment({
+        state: 'ready',
+        eventVersion: 4,
+        taskArn: 'arn:aws:ecs:us-east-1:000000000000:task/c/1',
+        instruction: 'Log in to http://203.0.113.7:80/login as admin.',
+        serviceUrls: {
+          web: { url: 'http://203.0.113.7:80', host: '203.0.113.7', port: 80, protocol: 'http' },
+        },
+        ...overrides,
+      });
+
+    const finalisations: readonly {
+      readonly name: string;
+      readonly record: () => EnvironmentRecord;
+      readonly change: StateChange;
+    }[] = [
+      {
+        name: 'failed with an error and an event version, instruction cleared',
+        record: () => ready(),
+        change: {
+          to: 'failed',
+          eventVersion: 7,
+          set: { serviceUrls: null, instruction: null, error: 'Essential container exited with code 137' },
+        },
+      },
+      {
+        name: 'torn_down with a stop reason, no event version (DELETE)',
+        record: () => ready({ instructionTemplate: null }),
+        change: { to: 'torn_down', set: { serviceUrls: null, error: null, stopReason: 'deleted' } },
+      },
+      {
+        name: 'torn_down by a STOPPED event, keeping an instruction without a template',
+        record: () => ready({ instructionTemplate: null, stopReason: 'expired', error: 'stale' }),
+        change: { to: 'torn_down', eventVersion: 9, set: { serviceUrls: null, error: null } },
+      },
+      {
+        name: 'failed launch: no task, no event version, nothing else set before',
+        record: () => makeEnvironment({ launchAttempts: 1 }),
+        change: { to: 'failed', set: { error: 'Launch failed: RESOURCE:MEMORY' } },
+      },
+      {
+        name: 'failed from building while adopting the task ARN, empty patch fields untouched',
+        record: () => makeEnvironment({ state: 'building', launchAttempts: 2, expiresAt: null }),
+        change: {
+          to: 'failed',
+          eventVersion: 3,
+          set: { taskArn: 'arn:aws:ecs:us-east-1:000000000000:task/c/2', error: 'CannotPullContainerError' },
+        },
+      },
+    ];
+
+    it.each(finalisations)(
+      '$name: one transaction, no read, and returns what a read returns',
+      async ({ record, change }) => {
+        // Prepare
+        const stored = record();
+        await store.create(stored, quota);
+        const { store: countingStore, commands } = counted();
+
+        // Act: from the record as created (as create-environment has it)
+        const finished = await countingStore.transition(stored.id, change, { expected: stored });
+
+        // Assess
+        expect(commands).toEqual(['TransactWriteCommand']);
+        expect(finished).not.toBeNull();
+        expect(finished).toStrictEqual(await store.get(stored.id));
+        expect(finished?.state).toBe(change.to);
+        expect(await runningCount(stored.org)).toBe(0);
+      },
+    );
+
+    it.each(finalisations)('$name: the same from the record as read', async ({ record, change }) => {
+      const stored = record();
+      await store.create(stored, quota);
+      const read = await store.get(stored.id);
+      if (read === null) throw new Error('not stored');
+      const { store: countingStore, commands } = counted();
+
+      const finished = await countingStore.transition(stored.id, change, { expected: read });
+
+      expect(commands).toEqual(['TransactWriteCommand']);
+      expect(finished).toStrictEqual(await store.get(stored.id));
+      expect(await runningCount(stored.org)).toBe(0);
+    });
+
+    it('returns the stored record when another write changed it since it was read', async () => {
+      // Prepare
+      const stored = ready();
+      await store.create(stored, quota);
+      const extended = '2099-01-01T00:00:00.000Z';
+      await store.update(stored.id, { expiresAt: extended, launchAttempts: 3 }, { eventVersion: 5 });
+
+      // Act
+      const finished = await store.transition(
+        stored.id,
+        { to: 'torn_down', eventVersion: 6, set: { serviceUrls: null, stopReason: 'deleted' } },
+        { expected: stored },
+      );
+
+      // Assess
+      expect(finished).toStrictEqual(await store.get(stored.id));
+      expect(finished).toMatchObject({ state: 'torn_down', expiresAt: extended, launchAttempts: 3 });
+      expect(await runningCount(stored.org)).toBe(0);
+    });
+
+    it('changes nothing when the stored record no longer allows it, however it was read', async () => {
+      // Prepare
+      const stored = ready();
+      await store.create(stored, quota);
+      const newer = await store.update(stored.id, { taskArn: 'arn:task/2' }, { eventVersion: 10 });
+      const ended = await store.transition(stored.id, { to: 'torn_down', set: { stopReason: 'deleted' } });
+
+      // Act
+      const stale = await store.transition(
+        stored.id,
+        { to: 'failed', eventVersion: 8, set: { error: 'late' } },
+        { expected: stored },
+      );
+      const afterEnd = await store.transition(
+        stored.id,
+        { to: 'failed', eventVersion: 11, set: { error: 'late' } },
+        { expected: newer ?? stored },
+      );
+
+      // Assess
+      expect(stale).toBeNull();
+      expect(afterEnd).toBeNull();
+      expect(await store.get(stored.id)).toStrictEqual(ended);
+      expect(await runningCount(stored.org)).toBe(0);
+    });
+
+    it('refuses a stale event even when the read record says it is newer', async () => {
+      const stored = ready();
+      await store.create(stored, quota);
+      await store.update(stored.id, {}, { eventVersion: 10 });
+
+      const stale = await store.transition(
+        stored.id,
+        { to: 'failed', eventVersion: 8, set: { error: 'late' } },
+        { expected: stored },
+      );
+
+      expect(stale).toBeNull();
+      expect((await store.get(stored.id))?.state).toBe('ready');
+      expect(await runningCount(stored.org)).toBe(1);
+    });
+
+    it('releases the quota once when two finalisations from the same read race', async () => {
+      // Prepare
+      const org = uniqueName('org');
+      const records = Array.from({ length: 4 }, () => ready({ org }));
+      await createAll(records);
+
+      // Act
+      const outcomes = await Promise.all(
+        records.map((r) =>
+          Promise.all([
+            store.transition(r.id, { to: 'torn_down', set: { stopReason: 'deleted' } }, { expected: r }),
+            store.transition(
+              r.id,
+              { to: 'failed', eventVersion: 9, set: { error: 'OutOfMemoryError' } },
+              { expected: r },
+            ),
+          ]),
+        ),
+      );
+
+      // Assess
+      for (const [index, pair] of outcomes.entries()) {
+        const winners = pair.filter((o) => o !== null);
+        expect(winners).toHaveLength(1);
+        expect(await store.get(records[index]?.id ?? '')).toStrictEqual(winners[0]);
+      }
+      expect(await runningCount(org)).toBe(0);
+    });
+
+    it('refuses the record of another environment', async () => {
+      const stored = ready();
+      await store.create(stored, quota);
+
+      await expect(
+        store.transition(crypto.randomUUID(), { to: 'torn_down' }, { expected: stored }),
+      ).rejects.toThrow(/given for environment/);
+      expect((await store.get(stored.id))?.state).toBe('ready');
     });
   });
 

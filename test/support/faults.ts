@@ -32,6 +32,7 @@ import type {
   EnvironmentQuery,
   EnvironmentStore,
   StateChange,
+  TransitionOptions,
 } from '#ports/environment-store';
 
 /** A seeded PRNG (mulberry32): small, fast and good enough to draw fault decisions. */
@@ -198,8 +199,12 @@ export class CrashAfterRecordStore implements EnvironmentStore {
     return this.#inner.list(query);
   }
 
-  transition(id: string, change: StateChange): Promise<EnvironmentRecord | null> {
-    return this.#inner.transition(id, change);
+  transition(
+    id: string,
+    change: StateChange,
+    options?: TransitionOptions,
+  ): Promise<EnvironmentRecord | null> {
+    return this.#inner.transition(id, change, options);
   }
 
   update(

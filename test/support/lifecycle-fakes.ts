@@ -13,6 +13,7 @@ import type {
   EnvironmentQuery,
   EnvironmentStore,
   StateChange,
+  TransitionOptions,
 } from '#ports/environment-store';
 import type { EnvironmentStateChange, EventPublisher } from '#ports/event-publisher';
 import type { Log } from '#ports/log';
@@ -24,6 +25,8 @@ export class InMemoryEnvironmentStore implements EnvironmentStore {
   readonly runningCount = new Map<string, number>();
   /** How many writes went through. */
   writes = 0;
+  /** The `expected` record of each `transition` call, in order (undefined when none was given). */
+  readonly transitionExpected: (EnvironmentRecord | undefined)[] = [];
   readonly #clock: Clock;
 
   constructor(clock: Clock) {
@@ -53,7 +56,16 @@ export class InMemoryEnvironmentStore implements EnvironmentStore {
     return { items: items.slice(start, start + query.limit), total: items.length };
   }
 
-  async transition(id: string, change: StateChange): Promise<EnvironmentRecord | null> {
+  /** Decides on the stored record, as the real store does; `expected` may only name the same environment. */
+  async transition(
+    id: string,
+    change: StateChange,
+    options: TransitionOptions = {},
+  ): Promise<EnvironmentRecord | null> {
+    if (options.expected !== undefined && options.expected.id !== id) {
+      throw new Error(`Expected record of '${options.expected.id}' given for environment '${id}'`);
+    }
+    this.transitionExpected.push(options.expected);
     const current = this.records.get(id);
     if (current === undefined || !canTransition(current.state, change.to)) return null;
     if (change.eventVersion !== undefined && current.eventVersion >= change.eventVersion) return null;

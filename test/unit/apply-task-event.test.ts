@@ -193,6 +193,8 @@ describe('applyTaskEvent on STOPPED', () => {
     });
     expect(w.envFiles.files.has(record.id)).toBe(false);
     expect(w.store.runningCount.get(record.org)).toBe(0);
+    // The store is handed the record the event was decided on, so it need not read it again.
+    expect(w.store.transitionExpected).toEqual([record]);
     expect(w.publisher.events).toEqual([
       expect.objectContaining({
         state: 'failed',

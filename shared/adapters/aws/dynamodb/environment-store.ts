@@ -24,6 +24,7 @@ import type {
   EnvironmentQuery,
   EnvironmentStore,
   StateChange,
+  TransitionOptions,
 } from '#ports/environment-store';
 import * as z from '#shared/zod';
 import { cancellationCodes, queryAll, retryOnConflict } from './client.ts';
@@ -39,6 +40,24 @@ import {
 
 /** Records of finished environments stay readable this long, then DynamoDB's TTL deletes them. */
 const FINISHED_RETENTION_SEC = 30 * 24 * 3600;
+
+/** Answer of a finalisation from the caller's record when the stored one no longer matches it. */
+const OUT_OF_DATE = Symbol('out of date');
+
+/**
+ * Every field a write after creation can set, besides `state`, `updatedAt` and `eventVersion`
+ * (typed so that a field added to the patch must be added here).
+ */
+const patchFields: { readonly [F in keyof Required<EnvironmentPatch>]: F } = {
+  taskArn: 'taskArn',
+  expiresAt: 'expiresAt',
+  serviceUrls: 'serviceUrls',
+  instruction: 'instruction',
+  instructionTemplate: 'instructionTemplate',
+  error: 'error',
+  stopReason: 'stopReason',
+  launchAttempts: 'launchAttempts',
+};
 
 /**
  * {@link EnvironmentStore} on the one DynamoDB table.
@@ -143,12 +162,23 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
     return { items: items.slice(start, start + query.limit).map(fromItem), total: items.length };
   }
 
-  async transition(id: string, change: StateChange): Promise<EnvironmentRecord | null> {
+  async transition(
+    id: string,
+    change: StateChange,
+    options: TransitionOptions = {},
+  ): Promise<EnvironmentRecord | null> {
     const allowedBefore = statesAllowedBefore(change.to);
     if (allowedBefore.length === 0) return null;
-    return isFinal(change.to)
-      ? this.#finalise(id, change, allowedBefore)
-      : this.#advance(id, change, allowedBefore);
+    if (!isFinal(change.to)) return this.#advance(id, change, allowedBefore);
+    const { expected } = options;
+    if (expected !== undefined) {
+      if (expected.id !== id) {
+        throw new Error(`Expected record of '${expected.id}' given for environment '${id}'`);
+      }
+      const finished = await this.#finaliseAsRead(expected, change, allowedBefore);
+      if (finished !== OUT_OF_DATE) return finished;
+    }
+    return this.#finalise(id, change, allowedBefore);
   }
 
   async update(
@@ -219,11 +249,84 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
       return null;
     }
     const now = this.#clock.now();
+    const expression = this.#finalExpression(id, change, allowedBefore, now);
+    if (!(await this.#commitFinal(id, current.org, expression))) return null;
+    const finished = await this.get(id);
+    if (finished === null) throw new Error(`Environment '${id}' vanished right after it was finalised`);
+    return finished;
+  }
+
+  /**
+   * {@link #finalise} without its two reads, from the record the caller read (`expected`): the org
+   * comes from it, and the returned record is it with this write applied. For that to be exactly
+   * what is stored, the transaction also demands that the item still holds `expected`'s value in
+   * every field a write after creation can change and this one does not overwrite (the rest never
+   * changes, and the org is checked too, so the quota released is the right one). Its condition
+   * thus is today's (legal predecessor state, newer event) AND "unchanged since `expected`".
+   *
+   * When it fails, this cannot tell which half failed, so it answers {@link OUT_OF_DATE} and the
+   * caller falls back to {@link #finalise}, which decides on a fresh read exactly as without
+   * `expected`. A stale `expected` thus costs reads, never a different outcome.
+   */
+  async #finaliseAsRead(
+    expected: EnvironmentRecord,
+    change: StateChange,
+    allowedBefore: readonly EnvironmentState[],
+  ): Promise<EnvironmentRecord | typeof OUT_OF_DATE> {
+    const now = this.#clock.now();
+    const expression = this.#finalExpression(expected.id, change, allowedBefore, now);
+    const set = change.set ?? {};
+    expression.conditions.push(`${expression.name('org')} = ${expression.value(expected.org)}`);
+    const unchanged: (keyof EnvironmentRecord)[] = Object.values(patchFields).filter(
+      (field) => set[field] === undefined,
+    );
+    if (change.eventVersion === undefined) unchanged.push('eventVersion');
+    for (const field of unchanged) {
+      const value = expected[field];
+      expression.conditions.push(
+        value === null
+          ? `attribute_not_exists(${expression.name(field)})`
+          : `${expression.name(field)} = ${expression.value(value)}`,
+      );
+    }
+    if (!(await this.#commitFinal(expected.id, expected.org, expression))) return OUT_OF_DATE;
+
+    // What a read would now answer: the stored item is `expected`'s (checked above) with this
+    // update applied, parsed the same way.
+    const item: Record<string, unknown> = {
+      ...toItem(expected),
+      state: change.to,
+      updatedAt: now.toISOString(),
+      ...(change.eventVersion === undefined ? {} : { eventVersion: change.eventVersion }),
+    };
+    for (const field of Object.values(patchFields)) {
+      const value = set[field];
+      if (value === null) delete item[field];
+      else if (value !== undefined) item[field] = value;
+    }
+    return fromItem(item);
+  }
+
+  /** The environment's half of a finalisation: state, patch, ttl, out of the live index. */
+  #finalExpression(
+    id: string,
+    change: StateChange,
+    allowedBefore: readonly EnvironmentState[],
+    now: Date,
+  ): Expression {
     const expression = stateChange(change, allowedBefore, now);
     applyPatch(expression, id, change.set ?? {}, { live: false });
     expression.remove('gsi3pk');
     expression.remove('gsi3sk');
     expression.set('ttl', expression.value(Math.floor(now.getTime() / 1000) + FINISHED_RETENTION_SEC));
+    return expression;
+  }
+
+  /**
+   * The finalisation transaction: `expression` on the environment under its conditions, and the
+   * org's quota unit back. False when the environment's condition failed (nothing written).
+   */
+  async #commitFinal(id: string, orgId: string, expression: Expression): Promise<boolean> {
     const org = new Expression();
     // Every create writes the counter, so it exists; should it ever be missing, land on 0
     // rather than fail the write, because a finalisation that cannot commit loses an environment.
@@ -242,18 +345,16 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
                   ConditionExpression: expression.conditions.join(' AND '),
                 },
               },
-              { Update: { TableName: this.#tableName, Key: orgKey(current.org), ...org.update() } },
+              { Update: { TableName: this.#tableName, Key: orgKey(orgId), ...org.update() } },
             ],
           }),
         ),
       );
+      return true;
     } catch (error) {
-      if (cancellationCodes(error)?.[0] === 'ConditionalCheckFailed') return null;
+      if (cancellationCodes(error)?.[0] === 'ConditionalCheckFailed') return false;
       throw error;
     }
-    const finished = await this.get(id);
-    if (finished === null) throw new Error(`Environment '${id}' vanished right after it was finalised`);
-    return finished;
   }
 
   async #conditionalUpdate(
