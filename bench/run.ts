@@ -322,8 +322,9 @@ const results = {
   },
   errors,
 };
-if (values.quick) {
-  process.stdout.write('--quick: bench/results.json left as it was\n');
+if (values.quick || values.only !== undefined) {
+  // The file holds one whole run: a partial or quick run must not replace it.
+  process.stdout.write(`${values.quick ? '--quick' : '--only'}: bench/results.json left as it was\n`);
 } else {
   await writeFile(join(projectRoot, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write('wrote bench/results.json\n');
