@@ -2,11 +2,12 @@ import { ecsClient } from '#adapters/aws/clients/ecs';
 import { eventBridgeClient } from '#adapters/aws/clients/eventbridge';
 import { s3Client } from '#adapters/aws/clients/s3';
 import { schedulerClient } from '#adapters/aws/clients/scheduler';
+import { DynamoAccessStore } from '#adapters/aws/dynamodb/access-store';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
+import { DynamoEnvironmentStore } from '#adapters/aws/dynamodb/environment-store';
 import {
   apiConfig,
   busConfig,
-  dynamoStores,
   ecsConfig,
   ecsRuntime,
   envFileConfig,
@@ -32,7 +33,10 @@ const config = parseConfig(
     ...busConfig,
   }),
 );
-const { store, access } = dynamoStores(createDocumentClient(), config);
+// Only the stores this function uses: the task registry would bring the manifest schema along.
+const documentClient = createDocumentClient();
+const store = new DynamoEnvironmentStore({ client: documentClient, tableName: config.TABLE_NAME });
+const access = new DynamoAccessStore({ client: documentClient, tableName: config.TABLE_NAME });
 
 export const handler = createEnvironmentsManageHandler({
   deps: {
