@@ -2,7 +2,7 @@
  * The `taskenv` CLI as a user runs it (`node bin/taskenv.js …`, settings from `TASKENV_*`),
  * against a running local stack: JSON output, exit codes, and the API's errors passed through.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   environmentListResponseSchema,
   environmentResponseSchema,
@@ -11,28 +11,15 @@ import {
 } from '#domain/api-schemas';
 import {
   apiRequest,
-  type E2eStack,
   environmentsUrl,
-  makeTempDir,
   parseBody,
   refusesWithin,
   runCli,
   serviceUrl,
-  startE2eStack,
+  stackPerFile,
 } from '#test/support/e2e';
 
-let dataDir: Awaited<ReturnType<typeof makeTempDir>>;
-let running: E2eStack;
-
-beforeAll(async () => {
-  dataDir = await makeTempDir('cli');
-  running = await startE2eStack(dataDir.path);
-});
-
-afterAll(async () => {
-  await running?.stack.stop();
-  await dataDir?.remove();
-});
+const runningStack = stackPerFile('cli');
 
 /** Each CLI run is a fresh Node process that loads TypeScript through tsx: a second or more each. */
 const CLI_TEST_TIMEOUT_MS = 60_000;
@@ -45,7 +32,7 @@ describe('taskenv env against the local stack', () => {
     'creates, waits, lists, reports and deletes an environment with --json',
     async () => {
       // Prepare
-      const { stack } = running;
+      const stack = runningStack();
 
       // Act: create and wait
       const create = await runCli(
@@ -105,7 +92,7 @@ describe('taskenv env against the local stack', () => {
     'exits 4 on an unknown task and prints the API error envelope as JSON',
     async () => {
       // Prepare: what the API itself answers for this request
-      const { stack } = running;
+      const stack = runningStack();
       const api = await apiRequest(environmentsUrl(stack), stack.apiKey, {
         method: 'POST',
         json: { task_ref: 'no-such-task' },
@@ -129,7 +116,7 @@ describe('taskenv env against the local stack', () => {
     'exits 2 on a usage error without calling the API',
     async () => {
       // Prepare
-      const { stack } = running;
+      const stack = runningStack();
       const before = await apiRequest(environmentsUrl(stack), stack.apiKey);
 
       // Act

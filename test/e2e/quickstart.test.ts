@@ -3,40 +3,27 @@
  * to the local stack with the printed key and the example task, then the environment's service,
  * instruction and teardown; and the API reference the stack serves.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { environmentResponseSchema } from '#domain/api-schemas';
 import { routes } from '#shared/routes';
 import {
   apiRequest,
-  type E2eStack,
   environmentsUrl,
   getEnvironment,
   goneWithin,
-  makeTempDir,
   parseBody,
   pollStatus,
   refusesWithin,
   serviceUrl,
-  startE2eStack,
+  stackPerFile,
 } from '#test/support/e2e';
 
-let dataDir: Awaited<ReturnType<typeof makeTempDir>>;
-let running: E2eStack;
-
-beforeAll(async () => {
-  dataDir = await makeTempDir('quickstart');
-  running = await startE2eStack(dataDir.path);
-});
-
-afterAll(async () => {
-  await running?.stack.stop();
-  await dataDir?.remove();
-});
+const runningStack = stackPerFile('quickstart');
 
 describe('the seed request against the local stack', () => {
   it('provisions hello-http, serves it, renders the instruction and tears it down', async () => {
     // Prepare: the seed's request (its fetch form), pointed at the local URL and key, task hello-http
-    const { stack } = running;
+    const stack = runningStack();
     const url = environmentsUrl(stack);
     const options = {
       method: 'POST',
@@ -89,7 +76,7 @@ describe('the seed request against the local stack', () => {
 describe('the API reference', () => {
   it('serves /docs from the locally installed swagger-ui, with no remote script or stylesheet', async () => {
     // Prepare
-    const { stack } = running;
+    const stack = runningStack();
 
     // Act
     const response = await fetch(`${stack.apiUrl}/docs`);
@@ -106,7 +93,7 @@ describe('the API reference', () => {
 
   it('publishes an OpenAPI 3.1 document listing every route of the route table, without a key', async () => {
     // Prepare
-    const { stack } = running;
+    const stack = runningStack();
 
     // Act
     const response = await fetch(`${stack.apiUrl}/api/v1/openapi.json`);

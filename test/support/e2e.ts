@@ -9,6 +9,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll } from 'vitest';
 import {
   type EnvironmentResponse,
   type EnvironmentStatusResponse,
@@ -44,6 +45,27 @@ export const startE2eStack = async (dataDir: string): Promise<E2eStack> => {
     log: (line) => logs.push(line),
   });
   return { stack, logs };
+};
+
+/**
+ * One stack for the whole test file: started in a fresh temp dir before its tests, stopped and
+ * the dir removed after them. Returns the running stack (for use inside tests).
+ */
+export const stackPerFile = (label: string): (() => LocalStack) => {
+  let dataDir: Awaited<ReturnType<typeof makeTempDir>> | undefined;
+  let running: E2eStack | undefined;
+  beforeAll(async () => {
+    dataDir = await makeTempDir(label);
+    running = await startE2eStack(dataDir.path);
+  });
+  afterAll(async () => {
+    await running?.stack.stop();
+    await dataDir?.remove();
+  });
+  return () => {
+    if (running === undefined) throw new Error('the stack of this file has not started');
+    return running.stack;
+  };
 };
 
 /** Where and as whom to call the API: a started stack, or what `taskenv dev` printed. */
