@@ -31,6 +31,7 @@ import {
   httpTask,
   markerSeconds,
   pool,
+  positiveIntEnv,
   processesMatching,
   sleepTask,
   workspacePath,
@@ -38,18 +39,9 @@ import {
 import { chaosRates, Faults } from '#test/support/faults';
 import type { ReconcileConfig } from '#use-cases/reconcile';
 
-const positiveInt = (name: string, fallback: number): number => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0)
-    throw new Error(`${name} must be a positive integer, got '${raw}'`);
-  return value;
-};
-
-const ENVIRONMENTS = positiveInt('CHAOS_ENVIRONMENTS', 60);
-const CONCURRENCY = positiveInt('CHAOS_CONCURRENCY', 16);
-const SEED = positiveInt('CHAOS_SEED', randomInt(1, 2 ** 31));
+const ENVIRONMENTS = positiveIntEnv('CHAOS_ENVIRONMENTS', 60);
+const CONCURRENCY = positiveIntEnv('CHAOS_CONCURRENCY', 16);
+const SEED = positiveIntEnv('CHAOS_SEED', randomInt(1, 2 ** 31));
 
 /** Short enough that every deadline passes within the run. */
 const RECONCILE: Required<ReconcileConfig> = { launchDeadlineSec: 6, maxLaunchAttempts: 3, graceSec: 2 };

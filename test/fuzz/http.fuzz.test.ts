@@ -21,21 +21,13 @@ import {
   ApiClient,
   envelopeProblem,
   markerSeconds,
+  positiveIntEnv,
   processesMatching,
   sleepTask,
   workspacePath,
 } from '#test/load/stack-client';
 
-const positiveInt = (name: string, fallback: number): number => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0)
-    throw new Error(`${name} must be a positive integer, got '${raw}'`);
-  return value;
-};
-
-const REQUESTS = positiveInt('FUZZ_RUNS', 5000);
+const REQUESTS = positiveIntEnv('FUZZ_RUNS', 5000);
 const BATCH = 8;
 const REPLY_TIMEOUT_MS = 30_000;
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);

@@ -3,10 +3,12 @@
  * times every call, the tiny tasks they launch, the canonical error envelope as a schema, and a
  * census of the processes those tasks started.
  */
+
 import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { promisify } from 'node:util';
 import { z } from 'zod';
+import { errorTypeByStatus } from '#domain/errors';
 import type { TaskManifestInput } from '#domain/manifest';
 
 export interface Reply {
@@ -70,19 +72,14 @@ const parseBody = (raw: string): unknown => {
   }
 };
 
-/** The type each status of the envelope carries (`API.md`, "Errors"). */
-export const envelopeTypes: Readonly<Record<number, string>> = {
-  400: 'invalid_request_error',
-  401: 'authentication_error',
-  403: 'permission_error',
-  404: 'not_found_error',
-  409: 'already_exists_error',
-  422: 'validation_error',
-  426: 'upgrade_required_error',
-  429: 'rate_limit_error',
-  500: 'internal_error',
-  502: 'bad_gateway_error',
-  504: 'gateway_timeout_error',
+/** A positive integer from the environment (`CHAOS_ENVIRONMENTS=500`), else `fallback`; anything else throws. */
+export const positiveIntEnv = (name: string, fallback: number): number => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new Error(`${name} must be a positive integer, got '${raw}'`);
+  return value;
 };
 
 const fieldErrorSchema = z.strictObject({
@@ -113,7 +110,7 @@ export const envelopeProblem = (
   method = 'GET',
 ): string | null => {
   if (reply.status < 300) return null;
-  const expectedType = envelopeTypes[reply.status];
+  const expectedType = errorTypeByStatus[reply.status];
   if (expectedType === undefined) return `status ${reply.status} is not one of the API's statuses`;
   if (method === 'HEAD') return null;
   const parsed = envelopeSchema.safeParse(reply.body);
