@@ -13,6 +13,7 @@ import type {
   TaskListResponse,
   TaskVersionResponse,
 } from '#domain/api-schemas';
+import { errorTypeByStatus } from '#domain/errors';
 import packageJson from '../package.json' with { type: 'json' };
 import { isLoopbackUrl, type Settings } from './settings.ts';
 
@@ -99,19 +100,6 @@ export interface ApiClientOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
-
-const STATUS_TYPES: Readonly<Record<number, string>> = {
-  400: 'invalid_request_error',
-  401: 'authentication_error',
-  403: 'permission_error',
-  404: 'not_found_error',
-  409: 'already_exists_error',
-  422: 'validation_error',
-  426: 'upgrade_required_error',
-  429: 'rate_limit_error',
-  502: 'bad_gateway_error',
-  504: 'gateway_timeout_error',
-};
 
 const segment = encodeURIComponent;
 
@@ -271,7 +259,8 @@ const toEnvelope = (response: Response, body: unknown): Envelope => {
     code: response.status,
     detail: `HTTP ${response.status}${response.statusText === '' ? '' : ` ${response.statusText}`}`,
     type:
-      STATUS_TYPES[response.status] ?? (response.status >= 500 ? 'internal_error' : 'invalid_request_error'),
+      errorTypeByStatus[response.status] ??
+      (response.status >= 500 ? 'internal_error' : 'invalid_request_error'),
   };
 };
 

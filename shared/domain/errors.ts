@@ -19,6 +19,21 @@ export type ErrorType =
   | 'bad_gateway_error'
   | 'gateway_timeout_error';
 
+/** The `type` each status carries (`API.md`, "Errors"), for clients mapping a status they got. */
+export const errorTypeByStatus: Readonly<Record<number, ErrorType>> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  409: 'already_exists_error',
+  422: 'validation_error',
+  426: 'upgrade_required_error',
+  429: 'rate_limit_error',
+  500: 'internal_error',
+  502: 'bad_gateway_error',
+  504: 'gateway_timeout_error',
+};
+
 /** One entry of a 422's `errors` list: where (`loc`), what (`msg`) and a machine-readable `type`. */
 export interface FieldError {
   readonly loc: readonly (string | number)[];
