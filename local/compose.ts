@@ -4,16 +4,7 @@
  * SDK clients. Either way the handlers, middlewares and use cases are the deployed ones.
  */
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
-import type { AccessStore } from '#ports/access-store';
 import type { AddressResolver } from '#ports/address-resolver';
-import type { Clock, IdGenerator } from '#ports/clock';
-import type { ContainerRuntime } from '#ports/container-runtime';
-import type { EnvFileStore } from '#ports/env-file-store';
-import type { EnvironmentStore } from '#ports/environment-store';
-import type { EventPublisher } from '#ports/event-publisher';
-import type { ExpiryScheduler } from '#ports/expiry-scheduler';
-import type { SecretMetadataStore, SecretValueStore } from '#ports/secret-store';
-import type { TaskRegistry } from '#ports/task-registry';
 import { type AuthorizerHandler, createAuthorizerHandler } from '#shared/handlers/authorizer';
 import { createEnvironmentsCreateHandler } from '#shared/handlers/environments-create';
 import { createEnvironmentsManageHandler } from '#shared/handlers/environments-manage';
@@ -26,21 +17,15 @@ import { createTasksHandler } from '#shared/handlers/tasks';
 import type { ApiHandler } from '#shared/http/http-function';
 import { createLogger, createMetrics } from '#shared/observability';
 import type { HttpFunctionName } from '#shared/routes';
+import type { CreateEnvironmentDeps } from '#use-cases/create-environment';
 import type { ReconcileConfig } from '#use-cases/reconcile';
 
-export interface Adapters {
-  readonly store: EnvironmentStore;
-  readonly tasks: TaskRegistry;
-  readonly access: AccessStore;
-  readonly secretMetadata: SecretMetadataStore;
-  readonly secretValues: SecretValueStore;
-  readonly envFiles: EnvFileStore;
-  readonly runtime: ContainerRuntime;
-  readonly expiry: ExpiryScheduler;
-  readonly publisher: EventPublisher;
+/**
+ * Every port the handlers use: what a provision needs (the widest use case) plus the address
+ * resolver of the event path and the idempotency persistence of POST environments.
+ */
+export interface Adapters extends Omit<CreateEnvironmentDeps, 'onDeferredFailure'> {
   readonly addresses: AddressResolver;
-  readonly clock: Clock;
-  readonly ids: IdGenerator;
   /** Powertools idempotency persistence; null disables `Idempotency-Key`. */
   readonly idempotency: BasePersistenceLayer | null;
 }

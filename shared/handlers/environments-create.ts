@@ -5,28 +5,24 @@ import {
   makeIdempotent,
 } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { CreateEnvironmentRequest, EnvironmentResponse } from '#domain/api-schemas';
 import { AlreadyExistsError, BadGatewayError, GatewayTimeoutError, ValidationError } from '#domain/errors';
 import { toEnvironmentResponse } from '#domain/presenters';
 import type { Principal } from '#domain/principal';
-import { type ApiHandler, httpFunction } from '#shared/http/http-function';
+import { type ApiHandler, type HttpFunctionOptions, httpFunction } from '#shared/http/http-function';
 import {
   type CreatedEnvironment,
   type CreateEnvironmentDeps,
   createEnvironment,
 } from '#use-cases/create-environment';
 
-export interface EnvironmentsCreateOptions {
+/** `metrics` also counts `environmentCreated` and `launchFailed` (the launch-failure alarm reads it). */
+export interface EnvironmentsCreateOptions extends HttpFunctionOptions {
   readonly deps: CreateEnvironmentDeps;
-  readonly logger: Logger;
-  /** `environmentCreated` and `launchFailed` counts (the launch-failure alarm reads the latter). */
-  readonly metrics?: Metrics;
   /** Powertools idempotency persistence (its own table); null disables `Idempotency-Key`. */
   readonly idempotency: BasePersistenceLayer | null;
-  readonly minClientVersion?: string;
-  /** How long a request waits for an identical one in progress before answering 409. */
+  /** How long a request waits for an identical one in progress before answering 504. */
   readonly inProgressWaitMs?: number;
 }
 

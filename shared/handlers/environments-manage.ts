@@ -1,7 +1,5 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { toEnvironmentResponse } from '#domain/presenters';
-import { type ApiHandler, httpFunction } from '#shared/http/http-function';
+import { type ApiHandler, type HttpFunctionOptions, httpFunction } from '#shared/http/http-function';
 import {
   type KeepaliveDeps,
   keepaliveEnvironment,
@@ -10,12 +8,11 @@ import {
 } from '#use-cases/environments';
 
 /** DELETE and keepalive of one environment. */
-export const createEnvironmentsManageHandler = (options: {
-  readonly deps: TeardownDeps & KeepaliveDeps;
-  readonly logger: Logger;
-  readonly metrics?: Metrics;
-  readonly minClientVersion?: string;
-}): ApiHandler => {
+export const createEnvironmentsManageHandler = (
+  options: HttpFunctionOptions & {
+    readonly deps: TeardownDeps & KeepaliveDeps;
+  },
+): ApiHandler => {
   const { logger } = options;
   const deps = {
     ...options.deps,

@@ -1,17 +1,14 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { toEnvironmentResponse, toEnvironmentStatus } from '#domain/presenters';
 import type { EnvironmentStore } from '#ports/environment-store';
-import { type ApiHandler, httpFunction } from '#shared/http/http-function';
+import { type ApiHandler, type HttpFunctionOptions, httpFunction } from '#shared/http/http-function';
 import { getEnvironment, listEnvironments } from '#use-cases/environments';
 
 /** GET environments, one environment, and its status. Read-only: it holds no write right. */
-export const createEnvironmentsReadHandler = (options: {
-  readonly store: EnvironmentStore;
-  readonly logger: Logger;
-  readonly metrics?: Metrics;
-  readonly minClientVersion?: string;
-}): ApiHandler => {
+export const createEnvironmentsReadHandler = (
+  options: HttpFunctionOptions & {
+    readonly store: EnvironmentStore;
+  },
+): ApiHandler => {
   const deps = { store: options.store };
   return httpFunction(
     'environments-read',

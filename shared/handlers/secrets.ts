@@ -1,16 +1,13 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { toSecretResponse } from '#domain/presenters';
-import { type ApiHandler, httpFunction } from '#shared/http/http-function';
+import { type ApiHandler, type HttpFunctionOptions, httpFunction } from '#shared/http/http-function';
 import { deleteSecret, listSecrets, putSecret, type SecretDeps } from '#use-cases/secrets';
 
 /** Workspace secrets: values in, metadata out; a value never leaves through any route. */
-export const createSecretsHandler = (options: {
-  readonly deps: SecretDeps;
-  readonly logger: Logger;
-  readonly metrics?: Metrics;
-  readonly minClientVersion?: string;
-}): ApiHandler => {
+export const createSecretsHandler = (
+  options: HttpFunctionOptions & {
+    readonly deps: SecretDeps;
+  },
+): ApiHandler => {
   const { deps } = options;
   return httpFunction(
     'secrets',

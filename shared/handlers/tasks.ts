@@ -1,18 +1,15 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { ValidationError } from '#domain/errors';
 import { toTaskVersionResponse } from '#domain/presenters';
 import { parseTaskRef } from '#domain/task-ref';
-import { type ApiHandler, httpFunction } from '#shared/http/http-function';
+import { type ApiHandler, type HttpFunctionOptions, httpFunction } from '#shared/http/http-function';
 import { getTask, listTasks, type PublishTaskDeps, publishTask } from '#use-cases/tasks';
 
 /** Publish, list and inspect task versions. */
-export const createTasksHandler = (options: {
-  readonly deps: PublishTaskDeps;
-  readonly logger: Logger;
-  readonly metrics?: Metrics;
-  readonly minClientVersion?: string;
-}): ApiHandler => {
+export const createTasksHandler = (
+  options: HttpFunctionOptions & {
+    readonly deps: PublishTaskDeps;
+  },
+): ApiHandler => {
   const { deps } = options;
   return httpFunction(
     'tasks',
