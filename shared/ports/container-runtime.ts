@@ -73,3 +73,74 @@ export interface ContainerRuntime {
 
 /** `stoppedReason` prefix of every stop taskenv asks for. */
 export const STOP_REASON_PREFIX = 'taskenv:';
+
+/** How to run one command inside a running task's service (`ContainerRuntime.exec`). */
+export interface ExecOptions {
+  /** Killed after this many seconds: exit code 124 and `timedOut`. */
+  readonly timeoutSec: number;
+  /** Extra variables for this command only, on top of the service's own environment. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Absolute path; default: the service's working directory. */
+  readonly workdir?: string;
+  /** Aborting it kills the command (a DELETE of the environment ends its executions). */
+  readonly signal?: AbortSignal;
+}
+
+/** What one command left: its exit code and its output, stdout and stderr interleaved. */
+export interface ExecResult {
+  readonly exitCode: number;
+  /** UTF-8 (invalid bytes replaced), at most {@link MAX_EXEC_OUTPUT_BYTES} bytes. */
+  readonly output: string;
+  /** True when the command wrote more than {@link MAX_EXEC_OUTPUT_BYTES}; the first bytes are kept. */
+  readonly truncated: boolean;
+  readonly timedOut: boolean;
+  readonly durationMs: number;
+}
+
+/** `output` keeps at most this many bytes of what a command wrote (`API.md`, Execute). */
+export const MAX_EXEC_OUTPUT_BYTES = 1024 * 1024;
+
+/** The exit code of a command killed by its timeout, as coreutils' `timeout` reports it. */
+export const TIMED_OUT_EXIT_CODE = 124;
+
+/** The platform could not start the command (agent not running, container gone): a 502. */
+export class ExecUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ExecUnavailableError';
+  }
+}
+
+/**
+ * Runs commands inside running tasks: ECS Exec on AWS, `docker exec` or `sh -c` locally. A
+ * separate port from {@link ContainerRuntime} so the functions that only launch and stop never
+ * carry the exec machinery (cold start, IAM).
+ */
+export interface CommandRunner {
+  /**
+   * Runs `command` as `/bin/sh -c <command>` in `service` (a manifest service = a container) of
+   * the task, streaming its output into one capped buffer.
+   * @throws ExecUnavailableError when the platform cannot run it.
+   */
+  exec(taskArn: string, service: string, command: string, options: ExecOptions): Promise<ExecResult>;
+}
+
+/** One line a service wrote. */
+export interface LogLine {
+  /** ISO 8601. */
+  readonly time: string;
+  readonly message: string;
+}
+
+/** A service's output from the platform's log store (CloudWatch Logs on AWS, the runtime locally). */
+export interface TaskLogs {
+  /**
+   * The last `tail` lines `service` of the task wrote, oldest first; also after the task stopped
+   * (for the log retention). `truncated` when there were more.
+   */
+  read(
+    task: { readonly environmentId: string; readonly taskArn: string },
+    service: string,
+    tail: number,
+  ): Promise<{ lines: LogLine[]; truncated: boolean }>;
+}
