@@ -6,10 +6,11 @@
  * fields pass, only what taskenv reads is required, and timestamps may be ISO strings or epoch
  * numbers. The mapping is pure; the use case `apply-task-event` does the I/O.
  */
-import type { TaskNetwork } from '#ports/address-resolver';
-import { STOP_REASON_PREFIX } from '#ports/container-runtime';
+
 import * as z from '#shared/zod';
 import { type EnvironmentRecord, isFinal } from './environment.ts';
+import { STOP_REASON_PREFIX } from './stop-reason.ts';
+import type { TaskNetwork } from './task-network.ts';
 import { taskNetwork } from './task-network.ts';
 
 export { ENI_ATTACHMENT_TYPES, taskNetwork } from './task-network.ts';

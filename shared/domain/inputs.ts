@@ -4,7 +4,6 @@
  * checks one value against one declaration and a whole `inputs` object against all of them.
  */
 import { type FieldError, ValidationError } from './errors.ts';
-import type { TaskManifest } from './manifest.ts';
 
 /** The value types an input may declare. */
 export const INPUT_TYPES = ['string', 'integer', 'number', 'boolean'] as const;
@@ -27,6 +26,12 @@ export interface InputConstraints {
   readonly enum?: readonly InputValue[] | undefined;
   readonly minimum?: number | undefined;
   readonly maximum?: number | undefined;
+}
+
+/** What {@link validateInputs} reads of one declared input (the manifest's declaration satisfies it). */
+export interface InputDeclarationShape extends InputConstraints {
+  readonly default?: InputValue | undefined;
+  readonly required?: boolean | undefined;
 }
 
 /** Why a value does not satisfy a declaration; `type` is the 422 entry's `type`. */
@@ -99,7 +104,7 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
  * @returns the bound values; a declared input that is neither given nor defaulted is absent.
  */
 export const validateInputs = (
-  declared: TaskManifest['inputs'],
+  declared: Readonly<Record<string, InputDeclarationShape>>,
   given: Readonly<Record<string, unknown>> | null | undefined,
 ): InputValues => {
   const supplied: unknown = given ?? {};

@@ -9,7 +9,17 @@ import { type Context, type Emitter, type FS, Liquid, LiquidError, type Template
 import { type FieldError, ValidationError } from './errors.ts';
 import type { InputValue, InputValues } from './inputs.ts';
 // Types only: manifest.ts imports this module at run time, so this one must not import it back.
-import type { TaskManifest } from './manifest.ts';
+
+/**
+ * What the rendering rules read of a task manifest. Structural rather than `TaskManifest`, so
+ * this module sits below the manifest schema (which calls it while its own type is inferred)
+ * and the two do not import each other.
+ */
+export interface TemplateManifest {
+  readonly instruction: string;
+  readonly inputs: Readonly<Record<string, unknown>>;
+  readonly services: Readonly<Record<string, { readonly ports: readonly number[] }>>;
+}
 
 /** Largest instruction template, in UTF-8 bytes. */
 export const MAX_INSTRUCTION_BYTES = 64 * 1024;
@@ -207,11 +217,7 @@ export interface ServiceEndpoint {
  * instruction's variables, and this keeps every template variable in the same
  * `[a-z_][a-z0-9_]*` shape as input names, a plain identifier in any client language.
  */
-export const serviceEndpoints = (manifest: {
-  // Structural rather than `TaskManifest`, because the manifest schema calls this while its
-  // own type is being inferred.
-  readonly services: Readonly<Record<string, { readonly ports: readonly number[] }>>;
-}): ServiceEndpoint[] =>
+export const serviceEndpoints = (manifest: Pick<TemplateManifest, 'services'>): ServiceEndpoint[] =>
   Object.entries(manifest.services).flatMap(([service, definition]) => {
     const stem = service.replaceAll('-', '_');
     return definition.ports.map((port) => ({
@@ -225,7 +231,7 @@ export const serviceEndpoints = (manifest: {
  * The service variables a manifest offers its instruction: `K_url`, `K_host` and `K_port`
  * for every endpoint key K of {@link serviceEndpoints}.
  */
-export const serviceVariableNames = (manifest: Pick<TaskManifest, 'services'>): string[] =>
+export const serviceVariableNames = (manifest: Pick<TemplateManifest, 'services'>): string[] =>
   serviceEndpoints(manifest).flatMap(({ key }) =>
     SERVICE_VARIABLE_SUFFIXES.map((suffix) => `${key}_${suffix}`),
   );
@@ -237,7 +243,7 @@ export const serviceVariableNames = (manifest: Pick<TaskManifest, 'services'>): 
  * @throws ValidationError at `["body", "instruction"]` when the template does not parse.
  */
 export const unknownTemplateVariables = (
-  manifest: Pick<TaskManifest, 'instruction' | 'inputs' | 'services'>,
+  manifest: Pick<TemplateManifest, 'instruction' | 'inputs' | 'services'>,
 ): string[] => {
   const known = new Set([
     ENVIRONMENT_ID_VARIABLE,
@@ -330,7 +336,7 @@ export const renderInstruction = (
  * `instruction`). `environment_id` counts as available only when `environmentId` is given.
  */
 export const renderableNow = (
-  manifest: Pick<TaskManifest, 'instruction' | 'services'>,
+  manifest: Pick<TemplateManifest, 'instruction' | 'services'>,
   inputs: Readonly<InputValues>,
   environmentId?: string,
 ): string | null => {
@@ -372,7 +378,7 @@ export const serviceVariables = (
  * {@link serviceVariables}) and `environment_id` all available.
  */
 export const renderWhenReady = (
-  manifest: Pick<TaskManifest, 'instruction'>,
+  manifest: Pick<TemplateManifest, 'instruction'>,
   inputs: Readonly<InputValues>,
   environmentId: string,
   serviceVars: Readonly<Record<string, string | number>>,

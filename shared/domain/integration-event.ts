@@ -4,8 +4,21 @@
  * later (the execute token hash, inputs that may carry something private) never reaches an
  * integration by accident.
  */
-import type { EnvironmentStateChange } from '#ports/event-publisher';
-import type { EnvironmentRecord, EnvironmentState } from './environment.ts';
+import type { EnvironmentRecord, EnvironmentState, ServiceUrls } from './environment.ts';
+
+/** Detail of an "Environment State Change" integration event (`docs/events.md`). No secrets. */
+export interface EnvironmentStateChange {
+  readonly environment_id: string;
+  readonly org: string;
+  readonly workspace: string;
+  readonly project_id: string;
+  readonly task_ref: string;
+  readonly state: EnvironmentState;
+  readonly previous_state: EnvironmentState | null;
+  readonly service_urls: ServiceUrls | null;
+  readonly error: string | null;
+  readonly time: string;
+}
 
 /**
  * The detail of the event announcing that `record` is now in its state.

@@ -2,8 +2,9 @@
  * `service_urls` of a ready environment (`API.md`): one entry per exposed (service, port),
  * keyed like the instruction's service variables.
  */
-import type { TaskNetwork } from '#ports/address-resolver';
+
 import type { Endpoint, ServiceUrl, ServiceUrls } from './environment.ts';
+import type { TaskNetwork } from './task-network.ts';
 
 // The instruction variables built from these URLs live with the rest of the template rules.
 export { serviceVariables } from './instruction.ts';

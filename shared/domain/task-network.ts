@@ -3,7 +3,18 @@
  * DescribeTasks `Task` share. Pure and schema-free, so the ECS adapter reads a described task
  * exactly as the event path reads an event, without taking the event schemas into its bundle.
  */
-import type { TaskNetwork } from '#ports/address-resolver';
+/** Network facts of a running task, as an ECS event or DescribeTasks carries them. */
+export interface TaskNetwork {
+  readonly eniId: string | null;
+  readonly privateIp: string | null;
+  /** Host port bindings (local runtimes, bridge mode); empty on Fargate awsvpc. */
+  readonly bindings: readonly {
+    readonly containerName: string;
+    readonly containerPort: number;
+    readonly hostPort: number;
+    readonly bindIp: string;
+  }[];
+}
 
 /** Attachment types that denote the task's elastic network interface (awsvpc). */
 export const ENI_ATTACHMENT_TYPES: readonly string[] = ['eni', 'ElasticNetworkInterface'];

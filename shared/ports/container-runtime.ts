@@ -1,5 +1,7 @@
+import type { TaskNetwork } from '#domain/task-network';
 import type { TaskVersionRecord } from '#domain/task-version';
-import type { TaskNetwork } from '#ports/address-resolver';
+
+export { STOP_REASON_PREFIX } from '#domain/stop-reason';
 
 /** What the runtime needs to start one environment's task. Holds no secret values. */
 export interface LaunchRequest {
@@ -70,9 +72,6 @@ export interface ContainerRuntime {
   /** Every running task taskenv started (group `taskenv:*`), for orphan detection. */
   listRunning(): Promise<RuntimeTask[]>;
 }
-
-/** `stoppedReason` prefix of every stop taskenv asks for. */
-export const STOP_REASON_PREFIX = 'taskenv:';
 
 /** How to run one command inside a running task's service (`ContainerRuntime.exec`). */
 export interface ExecOptions {
