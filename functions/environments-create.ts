@@ -13,6 +13,7 @@ import {
   ecsRuntime,
   envFileConfig,
   eventBus,
+  poolNudge,
   s3EnvFiles,
   schedulerConfig,
   schedulerExpiry,
@@ -39,7 +40,7 @@ const config = parseConfig(
   }),
 );
 const documentClient = createDocumentClient();
-const { store, tasks, access, secretMetadata } = dynamoStores(documentClient, config);
+const { store, tasks, access, secretMetadata, poolStore } = dynamoStores(documentClient, config);
 
 export const handler = createEnvironmentsCreateHandler({
   deps: {
@@ -54,6 +55,7 @@ export const handler = createEnvironmentsCreateHandler({
     publisher: eventBus(eventBridgeClient, config),
     clock: systemClock,
     ids: randomIds,
+    pools: { store: poolStore, keeper: poolNudge(eventBridgeClient, config) },
   },
   logger: createLogger('environments-create'),
   metrics: createMetrics('environments-create'),

@@ -5,6 +5,7 @@ import { s3Client } from '#adapters/aws/clients/s3';
 import { schedulerClient } from '#adapters/aws/clients/scheduler';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { DynamoEnvironmentStore } from '#adapters/aws/dynamodb/environment-store';
+import { DynamoPoolStore } from '#adapters/aws/dynamodb/pool-store';
 import { DynamoTaskRegistry } from '#adapters/aws/dynamodb/task-registry';
 import {
   addressResolver,
@@ -47,6 +48,8 @@ export const handler = createReconcilerHandler({
   deps: {
     store: new DynamoEnvironmentStore(options),
     tasks: new DynamoTaskRegistry(options),
+    // Dead waiting slots are retired; pool tasks without a slot are orphans.
+    pools: new DynamoPoolStore(options),
     runtime: ecsRuntime(ecsClient, config),
     // A lost RUNNING event is repaired with the URLs the event path would have published.
     addresses: addressResolver(ec2Client, config),

@@ -3,6 +3,7 @@ import { eventBridgeClient } from '#adapters/aws/clients/eventbridge';
 import { s3Client } from '#adapters/aws/clients/s3';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { DynamoEnvironmentStore } from '#adapters/aws/dynamodb/environment-store';
+import { DynamoPoolStore } from '#adapters/aws/dynamodb/pool-store';
 import {
   addressResolver,
   busConfig,
@@ -20,10 +21,13 @@ import * as z from '#shared/zod';
 
 const config = parseConfig(z.object({ ...tableConfig, ...busConfig, ...urlModeConfig, ...envFileConfig }));
 
+const options = { client: createDocumentClient(), tableName: config.TABLE_NAME };
+
 export const handler = createTaskEventsHandler({
   deps: {
-    // Only the environment store: the event path reads and writes nothing else in the table.
-    store: new DynamoEnvironmentStore({ client: createDocumentClient(), tableName: config.TABLE_NAME }),
+    // Environments, and the slots of pool tasks: the event path touches nothing else in the table.
+    store: new DynamoEnvironmentStore(options),
+    pools: new DynamoPoolStore(options),
     addresses: addressResolver(ec2Client, config),
     publisher: eventBus(eventBridgeClient, config),
     envFiles: s3EnvFiles(s3Client, config),

@@ -5,11 +5,14 @@
  */
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { AddressResolver } from '#ports/address-resolver';
+import type { PoolKeeperTrigger, PoolStore } from '#ports/pool-store';
+import { createAdminHandler } from '#shared/handlers/admin';
 import { type AuthorizerHandler, createAuthorizerHandler } from '#shared/handlers/authorizer';
 import { createEnvironmentsCreateHandler } from '#shared/handlers/environments-create';
 import { createEnvironmentsManageHandler } from '#shared/handlers/environments-manage';
 import { createEnvironmentsReadHandler } from '#shared/handlers/environments-read';
 import { createMetaHandler, type DocsAssets } from '#shared/handlers/meta';
+import { createPoolKeeperHandler, type PoolKeeperHandler } from '#shared/handlers/pool-keeper';
 import { createReconcilerHandler, type ReconcilerHandler } from '#shared/handlers/reconciler';
 import { createSecretsHandler } from '#shared/handlers/secrets';
 import { createTaskEventsHandler, type TaskEventsHandler } from '#shared/handlers/task-events';
@@ -24,8 +27,11 @@ import type { ReconcileConfig } from '#use-cases/reconcile';
  * Every port the handlers use: what a provision needs (the widest use case) plus the address
  * resolver of the event path and the idempotency persistence of POST environments.
  */
-export interface Adapters extends Omit<CreateEnvironmentDeps, 'onDeferredFailure'> {
+export interface Adapters extends Omit<CreateEnvironmentDeps, 'onDeferredFailure' | 'pools'> {
   readonly addresses: AddressResolver;
+  readonly poolStore: PoolStore;
+  /** Runs the pool keeper soon; absent, creates never claim and pools are never filled. */
+  readonly poolKeeper?: PoolKeeperTrigger;
   /** Powertools idempotency persistence; null disables `Idempotency-Key`. */
   readonly idempotency: BasePersistenceLayer | null;
 }
@@ -42,6 +48,7 @@ export interface Handlers {
   readonly http: Readonly<Record<HttpFunctionName, ApiHandler>>;
   readonly taskEvents: TaskEventsHandler;
   readonly reconciler: ReconcilerHandler;
+  readonly poolKeeper: PoolKeeperHandler;
 }
 
 export const composeHandlers = (adapters: Adapters, options: ComposeOptions): Handlers => {
@@ -52,13 +59,16 @@ export const composeHandlers = (adapters: Adapters, options: ComposeOptions): Ha
     metrics: metrics(name),
     ...(options.minClientVersion === undefined ? {} : { minClientVersion: options.minClientVersion }),
   });
-  const { store, tasks, access, runtime, expiry, envFiles, publisher, clock } = adapters;
+  const { store, tasks, access, runtime, expiry, envFiles, publisher, clock, poolStore } = adapters;
+  const keeper = adapters.poolKeeper;
+  const pools = keeper === undefined ? {} : { pools: { store: poolStore, keeper } };
+  const noNudge: PoolKeeperTrigger = { nudge: async () => undefined };
   return {
     authorizer: createAuthorizerHandler({ access, logger: logger('authorizer') }),
     http: {
       'environments-create': createEnvironmentsCreateHandler({
         ...api('environments-create'),
-        deps: adapters,
+        deps: { ...adapters, ...pools },
         idempotency: adapters.idempotency,
       }),
       'environments-read': createEnvironmentsReadHandler({ ...api('environments-read'), store }),
@@ -71,6 +81,10 @@ export const composeHandlers = (adapters: Adapters, options: ComposeOptions): Ha
         ...api('secrets'),
         deps: { metadata: adapters.secretMetadata, values: adapters.secretValues, clock },
       }),
+      admin: createAdminHandler({
+        ...api('admin'),
+        deps: { pools: poolStore, tasks, access, runtime, keeper: keeper ?? noNudge, clock },
+      }),
       meta: createMetaHandler({
         logger: logger('meta'),
         version: options.version,
@@ -78,7 +92,7 @@ export const composeHandlers = (adapters: Adapters, options: ComposeOptions): Ha
       }),
     },
     taskEvents: createTaskEventsHandler({
-      deps: { store, addresses: adapters.addresses, publisher, envFiles, clock },
+      deps: { store, addresses: adapters.addresses, publisher, envFiles, clock, pools: poolStore },
       logger: logger('task-events'),
       metrics: metrics('task-events'),
     }),
@@ -93,9 +107,15 @@ export const composeHandlers = (adapters: Adapters, options: ComposeOptions): Ha
         publisher,
         clock,
         config: options.reconcile,
+        pools: poolStore,
       },
       logger: logger('reconciler'),
       metrics: metrics('reconciler'),
+    }),
+    poolKeeper: createPoolKeeperHandler({
+      deps: { pools: poolStore, tasks, runtime, clock, ids: adapters.ids },
+      logger: logger('pool-keeper'),
+      metrics: metrics('pool-keeper'),
     }),
   };
 };

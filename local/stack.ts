@@ -52,6 +52,8 @@ export interface LocalStackOptions {
   readonly examplesDir?: string;
   /** @default 30000 */
   readonly reconcileIntervalMs?: number;
+  /** The pool keeper's timer (it also runs when nudged: after a claim, a PUT of a pool). @default 60000 */
+  readonly poolKeeperIntervalMs?: number;
   /** Where request and lifecycle lines go. */
   readonly log?: (line: string) => void;
   /**
@@ -86,6 +88,8 @@ export interface LocalStack {
   readonly publishedTasks: readonly string[];
   /** Runs the reconciler once now. */
   reconcile(): Promise<Record<string, number>>;
+  /** Runs the pool keeper once now (after any run in progress). */
+  keepPools(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -147,8 +151,22 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       log: background,
     });
     cleanups.push(async () => expiry.dispose());
+    // The keeper runs one at a time, as the deployed function (reserved concurrency 1) does: a
+    // nudge during a run asks for one more run after it.
+    const keeper = singleFlight(
+      async () => {
+        if (handlers === null) return;
+        await handlers.poolKeeper({}, lambdaContext('pool-keeper', 60_000));
+      },
+      (error) => log(`pool keeper: ${error instanceof Error ? error.message : String(error)}`),
+    );
     const undecorated: Adapters = {
       ...stores,
+      poolKeeper: {
+        nudge: async () => {
+          void keeper.run();
+        },
+      },
       secretValues: new LocalSecretValueStore({ file: join(dataDir, 'secrets.json') }),
       envFiles: new LocalEnvFileStore({ dir: join(dataDir, 'env') }),
       runtime,
@@ -201,8 +219,16 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
     }, options.reconcileIntervalMs ?? 30_000);
     timer.unref();
     cleanups.push(async () => clearInterval(timer));
+    const keeperTimer = setInterval(() => void keeper.run(), options.poolKeeperIntervalMs ?? 60_000);
+    keeperTimer.unref();
+    cleanups.push(async () => {
+      clearInterval(keeperTimer);
+      keeper.close();
+      await keeper.idle();
+    });
     // Environments left live by a previous run lost their processes with it: settle them now.
     await reconcile().catch(() => undefined);
+    void keeper.run();
 
     return {
       apiUrl,
@@ -215,6 +241,7 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       handlers: composed,
       publishedTasks,
       reconcile,
+      keepPools: () => keeper.run(),
       stop,
     };
   } catch (error) {
@@ -285,7 +312,13 @@ const publishExamples = async (
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 
 /** Functions `taskenv dev invoke` can run, by the names of `functions/`. */
-export const invocableFunctions = [...httpFunctionNames, 'authorizer', 'task-events', 'reconciler'] as const;
+export const invocableFunctions = [
+  ...httpFunctionNames,
+  'authorizer',
+  'task-events',
+  'reconciler',
+  'pool-keeper',
+] as const;
 type Invoker = (fn: string, event: unknown) => Promise<unknown>;
 
 /**
@@ -301,6 +334,7 @@ const localInvoker =
       const context = lambdaContext(fn);
       if (fn === 'task-events') return (await handlers.taskEvents(event, context)) ?? null;
       if (fn === 'reconciler') return handlers.reconciler(event, context);
+      if (fn === 'pool-keeper') return handlers.poolKeeper(event, context);
       if (fn === 'authorizer') return handlers.authorizer(event as Parameters<Handlers['authorizer']>[0]);
       const http = handlers.http[fn as HttpFunctionName];
       if (http === undefined)
@@ -465,4 +499,46 @@ const loadDocsAssets = async () => {
 const packageVersion = (): string => {
   const pkg = require('../package.json') as { version?: unknown };
   return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+};
+
+/**
+ * Runs `task` one at a time. `run()` during a run schedules exactly one more run after it and
+ * resolves when that one is done, so a nudge is never lost and runs never overlap.
+ */
+const singleFlight = (task: () => Promise<void>, onError: (error: unknown) => void) => {
+  let current: Promise<void> | null = null;
+  let next: Promise<void> | null = null;
+  let closed = false;
+  const start = (): Promise<void> => {
+    const running = (async () => {
+      try {
+        if (!closed) await task();
+      } catch (error) {
+        onError(error);
+      }
+    })().finally(() => {
+      if (current === running) current = null;
+    });
+    current = running;
+    return running;
+  };
+  return {
+    run: (): Promise<void> => {
+      if (current === null) return start();
+      if (next === null) {
+        next = current.then(() => {
+          next = null;
+          return start();
+        });
+      }
+      return next;
+    },
+    close: () => {
+      closed = true;
+    },
+    idle: async () => {
+      await next;
+      await current;
+    },
+  };
 };

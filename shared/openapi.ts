@@ -26,6 +26,10 @@ const responseSchemas: { readonly [Op in OperationId]: z.core.$ZodType | null } 
   putSecret: api.secretResponseSchema,
   listSecrets: api.secretListResponseSchema,
   deleteSecret: null,
+  putPool: api.poolResponseSchema,
+  listPools: api.poolListResponseSchema,
+  getPool: api.poolResponseSchema,
+  deletePool: null,
   getOpenApi: null,
   getDocs: null,
   healthz: null,
@@ -35,6 +39,7 @@ const TAGS = {
   environments: 'Provision, inspect, keep alive and tear down task environments (workspace-scoped)',
   tasks: 'Publish and inspect task versions (org-scoped; versions are immutable)',
   secrets: 'Workspace secrets injected into environments as variables; values are never returned',
+  admin: 'Warm pools: started tasks waiting for a matching create (org-scoped)',
   meta: 'Public routes: this document, the reference page and the health probe',
 } as const;
 

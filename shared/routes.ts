@@ -11,12 +11,19 @@ export const httpFunctionNames = [
   'environments-manage',
   'tasks',
   'secrets',
+  'admin',
   'meta',
 ] as const;
 export type HttpFunctionName = (typeof httpFunctionNames)[number];
 
 /** Every Lambda entry in `functions/`. */
-export const functionNames = [...httpFunctionNames, 'authorizer', 'task-events', 'reconciler'] as const;
+export const functionNames = [
+  ...httpFunctionNames,
+  'authorizer',
+  'task-events',
+  'reconciler',
+  'pool-keeper',
+] as const;
 export type FunctionName = (typeof functionNames)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -162,6 +169,47 @@ export const routes = [
     auth: true,
     summary: 'Delete a secret',
     pathSchema: api.secretPathSchema,
+    successStatus: 204,
+  },
+  {
+    operationId: 'putPool',
+    method: 'PUT',
+    path: '/api/v1/org/{org}/pools/{pool}',
+    function: 'admin',
+    auth: true,
+    summary: 'Keep `size` started tasks of one task version waiting (admin)',
+    pathSchema: api.poolPathSchema,
+    bodySchema: api.putPoolRequestSchema,
+    successStatus: 200,
+  },
+  {
+    operationId: 'listPools',
+    method: 'GET',
+    path: '/api/v1/org/{org}/pools',
+    function: 'admin',
+    auth: true,
+    summary: "List the org's warm pools",
+    pathSchema: api.orgPathSchema,
+    successStatus: 200,
+  },
+  {
+    operationId: 'getPool',
+    method: 'GET',
+    path: '/api/v1/org/{org}/pools/{pool}',
+    function: 'admin',
+    auth: true,
+    summary: 'Get one warm pool',
+    pathSchema: api.poolPathSchema,
+    successStatus: 200,
+  },
+  {
+    operationId: 'deletePool',
+    method: 'DELETE',
+    path: '/api/v1/org/{org}/pools/{pool}',
+    function: 'admin',
+    auth: true,
+    summary: 'Stop the waiting tasks of a pool and remove it (admin)',
+    pathSchema: api.poolPathSchema,
     successStatus: 204,
   },
   {

@@ -67,6 +67,11 @@ export interface ServiceFunctionProps {
    * @default none
    */
   readonly bundledFiles?: readonly BundledFile[];
+  /**
+   * Reserved concurrency: 1 makes the function's runs serial (the pool keeper).
+   * @default none (the account's unreserved pool)
+   */
+  readonly reservedConcurrency?: number;
 }
 
 /**
@@ -197,6 +202,9 @@ export class ServiceFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       tracing: props.tracing === true ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
+      ...(props.reservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrency }),
       environment: {
         // Stack traces through the bundled source map instead of minified names.
         NODE_OPTIONS: '--enable-source-maps',

@@ -6,6 +6,7 @@ import { logRetentionOf, type TaskenvConfig } from '../config.ts';
 import { Api } from '../constructs/api.ts';
 import { Lifecycle } from '../constructs/lifecycle.ts';
 import { Observability } from '../constructs/observability.ts';
+import { PoolKeeping } from '../constructs/pool-keeping.ts';
 import { SandboxCluster } from '../constructs/sandbox-cluster.ts';
 import { ServiceFunction, type ServiceFunctionProps } from '../constructs/service-function.ts';
 import type { DataResources } from './data-stack.ts';
@@ -38,6 +39,7 @@ const FUNCTIONS: Readonly<
   },
   tasks: { description: 'taskenv: publish, list and get tasks', timeout: Duration.seconds(20) },
   secrets: { description: 'taskenv: put, list and delete workspace secrets', timeout: Duration.seconds(15) },
+  admin: { description: 'taskenv: warm pools (put, list, get, delete)', timeout: Duration.seconds(20) },
   meta: {
     description: 'taskenv: OpenAPI document, API reference page, health check',
     memorySize: 512,
@@ -55,6 +57,12 @@ const FUNCTIONS: Readonly<
     // Well inside the 5-minute schedule, so runs do not overlap.
     timeout: Duration.minutes(4),
   },
+  'pool-keeper': {
+    description: 'taskenv: keep warm pools at their size (top up, recycle, shrink)',
+    // Inside the one-minute schedule; runs are serial so two never start the same slot twice.
+    timeout: Duration.seconds(55),
+    reservedConcurrency: 1,
+  },
 };
 
 /**
@@ -67,6 +75,7 @@ export class ServiceStack extends Stack {
   readonly cluster: SandboxCluster;
   readonly functions: Readonly<Record<FunctionName, ServiceFunction>>;
   readonly lifecycle: Lifecycle;
+  readonly poolKeeping: PoolKeeping;
   readonly api: Api;
   readonly observability: Observability;
 
@@ -147,6 +156,15 @@ export class ServiceStack extends Stack {
       .bindBucket(envFiles, { access: 'delete' })
       .bindExpiry(expiry)
       .bindBus(bus);
+    fns.admin
+      .bindTable(table, { access: 'readWrite', delete: true })
+      // DELETE of a pool stops its waiting tasks.
+      .bindContainerRuntime(runtime, ['stop'])
+      .bindBus(bus);
+    fns['pool-keeper']
+      .bindTable(table, { access: 'readWrite' })
+      .bindContainerRuntime(runtime, ['run', 'stop']);
+    this.poolKeeping = new PoolKeeping(this, 'PoolKeeping', { keeper: fns['pool-keeper'].function, bus });
     if (config.minClientVersion !== undefined) {
       // Every HTTP entry but meta reads it (`apiConfig`); the public routes serve old clients too.
       for (const name of [
@@ -155,6 +173,7 @@ export class ServiceStack extends Stack {
         'environments-manage',
         'tasks',
         'secrets',
+        'admin',
       ] as const) {
         fns[name].addEnvironment('MIN_CLIENT_VERSION', config.minClientVersion);
       }
@@ -167,6 +186,7 @@ export class ServiceStack extends Stack {
         'environments-manage': fns['environments-manage'].function,
         tasks: fns.tasks.function,
         secrets: fns.secrets.function,
+        admin: fns.admin.function,
         meta: fns.meta.function,
       },
       authorizer: fns.authorizer.function,

@@ -116,6 +116,12 @@ export class SecretNotFoundError extends NotFoundError {
   }
 }
 
+export class PoolNotFoundError extends NotFoundError {
+  constructor(name: string, options: ErrorOptions = {}) {
+    super(`Pool '${name}' not found`, options);
+  }
+}
+
 export class RouteNotFoundError extends NotFoundError {
   constructor(method: string, path: string, options: ErrorOptions = {}) {
     super(`No route for ${method} ${path}`, options);

@@ -7,6 +7,8 @@ export interface OrgRecord {
   readonly maxLifetimeSec: number;
   /** Live environments right now; maintained transactionally with every create and finalisation. */
   readonly runningCount: number;
+  /** Pool tasks the org may keep waiting over all its pools; `DEFAULT_MAX_POOL_TASKS` (`pool.ts`) when absent. */
+  readonly maxPoolTasks?: number;
   readonly createdAt: string;
 }
 

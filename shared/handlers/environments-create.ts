@@ -49,6 +49,18 @@ export const createEnvironmentsCreateHandler = (options: EnvironmentsCreateOptio
     });
     deps.onDeferredFailure?.(step, error);
   };
+  // Read by the pool widget: creates that claimed a warm task, and creates of a pooled version that found none.
+  const pools =
+    deps.pools === undefined
+      ? undefined
+      : {
+          ...deps.pools,
+          observe: (result: 'no_pool' | 'miss' | 'claimed') => {
+            if (result === 'claimed') options.metrics?.addMetric('poolClaimed', MetricUnit.Count, 1);
+            if (result === 'miss') options.metrics?.addMetric('poolMissed', MetricUnit.Count, 1);
+            deps.pools?.observe?.(result);
+          },
+        };
   const provision = async (
     principal: Principal,
     org: string,
@@ -59,7 +71,7 @@ export const createEnvironmentsCreateHandler = (options: EnvironmentsCreateOptio
     try {
       created = await createEnvironment(
         { principal, org, workspace, request: body },
-        { ...deps, onDeferredFailure },
+        { ...deps, onDeferredFailure, ...(pools === undefined ? {} : { pools }) },
       );
     } catch (error) {
       // Read by the launch-failure alarm: the platform refused RunTask.

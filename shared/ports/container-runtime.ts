@@ -5,12 +5,20 @@ export { STOP_REASON_PREFIX } from '#domain/stop-reason';
 
 /** What the runtime needs to start one environment's task. Holds no secret values. */
 export interface LaunchRequest {
+  /**
+   * The task's `startedBy` and idempotency token: the environment id, or `pool/<slot id>` for
+   * a pool task (`#domain/pool`), which no environment owns until a create claims it.
+   */
   readonly environmentId: string;
   readonly org: string;
-  readonly workspace: string;
+  /** Null for a pool task (pools are org-scoped). */
+  readonly workspace: string | null;
   readonly task: TaskVersionRecord;
-  /** Where the environment's variables (secrets, execute token) are, from {@link EnvFileStore}. */
-  readonly envFileRef: string;
+  /**
+   * Where the environment's variables (secrets, execute token) are, from {@link EnvFileStore}.
+   * Null for a pool task: it starts with no env file at all, so it holds no secret and no token.
+   */
+  readonly envFileRef: string | null;
 }
 
 /** A task as the runtime reports it (DescribeTasks shape, trimmed to what taskenv reads). */

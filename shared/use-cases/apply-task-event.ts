@@ -10,6 +10,7 @@ import { type EnvironmentRecord, isFinal, type ServiceUrls } from '#domain/envir
 import { TaskenvError } from '#domain/errors';
 import { renderWhenReady } from '#domain/instruction';
 import { stateChangeEvent } from '#domain/integration-event';
+import { slotIdOf } from '#domain/pool';
 import { buildServiceUrls, serviceVariables } from '#domain/service-urls';
 import type { AddressResolver } from '#ports/address-resolver';
 import type { Clock } from '#ports/clock';
@@ -17,6 +18,8 @@ import type { EnvFileStore } from '#ports/env-file-store';
 import type { EnvironmentPatch, EnvironmentStore, StateChange } from '#ports/environment-store';
 import type { EventPublisher } from '#ports/event-publisher';
 import { type Log, silentLog } from '#ports/log';
+import type { PoolStore } from '#ports/pool-store';
+import { applySlotEvent } from './apply-slot-event.ts';
 
 export interface ApplyTaskEventDeps {
   readonly store: EnvironmentStore;
@@ -25,6 +28,8 @@ export interface ApplyTaskEventDeps {
   readonly envFiles: EnvFileStore;
   readonly clock: Clock;
   readonly logger?: Log;
+  /** Pool slots, for the events of pool tasks; absent where no pools are kept. */
+  readonly pools?: PoolStore;
 }
 
 /** What handling one event did. */
@@ -32,7 +37,11 @@ export interface ApplyTaskEventResult {
   /** The environment the event names (`startedBy`), if any. */
   readonly environmentId: string | null;
   /** What the event asked for; `unknown_environment` when taskenv has no such environment. */
-  readonly decision: TaskEventDecision | { readonly kind: 'ignore'; readonly reason: 'unknown_environment' };
+  readonly decision:
+    | TaskEventDecision
+    | { readonly kind: 'ignore'; readonly reason: 'unknown_environment' }
+    /** The event of a waiting pool task: it moved (or not) the slot, no environment. */
+    | { readonly kind: 'pool_slot' };
   /** Whether this delivery changed the record. */
   readonly applied: boolean;
   /** The record after handling; null when there is none, or when a concurrent write won (not read again). */
@@ -80,8 +89,17 @@ export const applyTaskEvent = async (
   event: Pick<EcsTaskStateChangeEvent, 'detail'>,
   deps: ApplyTaskEventDeps,
 ): Promise<ApplyTaskEventResult> => {
-  const task = snapshotOf(event.detail);
+  let task = snapshotOf(event.detail);
   const log = deps.logger ?? silentLog;
+  const slotId = slotIdOf(task.startedBy);
+  if (slotId !== null && deps.pools !== undefined) {
+    // A pool task belongs to its slot until a create claims it, then to that environment.
+    const outcome = await applySlotEvent(task, slotId, { ...deps, pools: deps.pools });
+    if (outcome.kind === 'slot') {
+      return { environmentId: null, decision: { kind: 'pool_slot' }, applied: outcome.applied, record: null };
+    }
+    task = { ...task, startedBy: outcome.environmentId };
+  }
   const environmentId = task.startedBy ?? null;
   const record = environmentId === null ? null : await deps.store.get(environmentId);
   if (environmentId === null || record === null) {

@@ -26,6 +26,7 @@ import type { ExpiryScheduler } from '#ports/expiry-scheduler';
 import type { SecretMetadataStore, SecretValueStore } from '#ports/secret-store';
 import type { TaskRegistry } from '#ports/task-registry';
 import { assertWorkspaceAccess } from './access.ts';
+import { claimWarmSlot, type WarmPoolDeps } from './claim-warm-slot.ts';
 import { resolveTaskVersion } from './tasks.ts';
 
 /** Lifetime when neither the request nor the task says (`API.md`, `timeout_sec`). */
@@ -43,6 +44,8 @@ export interface CreateEnvironmentDeps {
   readonly publisher: EventPublisher;
   readonly clock: Clock;
   readonly ids: IdGenerator;
+  /** Warm pools; absent where none are kept. A create with secrets never claims (no env file in pool tasks). */
+  readonly pools?: WarmPoolDeps;
   /** Told about steps that failed after the record was made; the reconciler finishes them. */
   readonly onDeferredFailure?: (step: string, error: unknown) => void;
 }
@@ -115,6 +118,12 @@ export const createEnvironment = async (
     stopReason: null,
     launchAttempts: 1,
   };
+
+  if (deps.pools !== undefined && secretIds.length === 0) {
+    const limit = { limit: limits.maxConcurrentEnvironments };
+    const claim = await claimWarmSlot(record, task, limit, { ...deps, pools: deps.pools });
+    if (claim.kind === 'claimed') return { record: claim.record, executeToken };
+  }
 
   const envFileRef = await deps.envFiles.put(id, {
     ...secretVariables,

@@ -1,6 +1,7 @@
 import { stoppedOutcome, taskPhase } from '#domain/ecs-event';
 import { type EnvironmentRecord, isFinal } from '#domain/environment';
 import { stateChangeEvent } from '#domain/integration-event';
+import { slotIdOf } from '#domain/pool';
 import { parseTaskRef } from '#domain/task-ref';
 import type { AddressResolver } from '#ports/address-resolver';
 import type { Clock } from '#ports/clock';
@@ -15,8 +16,10 @@ import type { EnvironmentStore } from '#ports/environment-store';
 import type { EventPublisher } from '#ports/event-publisher';
 import { EXPIRED_STOP_REASON, type ExpiryScheduler } from '#ports/expiry-scheduler';
 import { type Log, silentLog } from '#ports/log';
+import type { PoolStore } from '#ports/pool-store';
 import type { TaskRegistry } from '#ports/task-registry';
 import { applyTaskSnapshot, finalChange } from './apply-task-event.ts';
+import { poolTaskOwned, retireDeadSlots } from './reconcile-pools.ts';
 
 /** The `stoppedReason` of a task the reconciler stops because no live environment owns it. */
 export const ORPHAN_STOP_REASON = `${STOP_REASON_PREFIX} orphan`;
@@ -48,6 +51,8 @@ export interface ReconcileDeps {
   readonly clock: Clock;
   readonly config: ReconcileConfig;
   readonly logger?: Log;
+  /** Warm pools: dead waiting slots are retired, and pool tasks without a slot are orphans. */
+  readonly pools?: PoolStore;
 }
 
 /** What one run did: environment ids per action, task ARNs for orphans. */
@@ -69,6 +74,8 @@ export interface ReconcileSummary {
   readonly promoted: string[];
   /** Task ARNs stopped because no live environment owns them. */
   readonly orphansStopped: string[];
+  /** Pool slots retired because their task stopped or vanished without the event arriving. */
+  readonly slotsRetired: string[];
   /** Environments or tasks an action failed for; the next run tries again. */
   readonly errors: { readonly subject: string; readonly message: string }[];
 }
@@ -82,6 +89,7 @@ export const reconcileActions = [
   'expired',
   'promoted',
   'orphansStopped',
+  'slotsRetired',
 ] as const;
 
 const DEFAULT_GRACE_SEC = 60;
@@ -125,6 +133,7 @@ export const reconcile = async (deps: ReconcileDeps): Promise<ReconcileSummary> 
     expired: [],
     promoted: [],
     orphansStopped: [],
+    slotsRetired: [],
     errors: [],
   };
   // Tasks before environments: every task is launched after its environment is recorded, so
@@ -143,6 +152,16 @@ export const reconcile = async (deps: ReconcileDeps): Promise<ReconcileSummary> 
     } catch (error) {
       owned.set(environment.id, environment.taskArn);
       recordError(summary, log, environment.id, error);
+    }
+  }
+  if (deps.pools !== undefined) {
+    try {
+      const graceSec = deps.config.graceSec ?? DEFAULT_GRACE_SEC;
+      summary.slotsRetired.push(
+        ...(await retireDeadSlots({ ...deps, pools: deps.pools, logger: log }, graceSec)),
+      );
+    } catch (error) {
+      recordError(summary, log, 'pool slots', error);
     }
   }
   for (const task of running) {
@@ -438,7 +457,10 @@ const stopIfOrphan = async (
 ): Promise<void> => {
   if (task.desiredStatus === 'STOPPED') return;
   const owner = task.startedBy;
-  if (owner !== null) {
+  if (slotIdOf(owner) !== null) {
+    const ownerOf = async (id: string) => (owned.has(id) ? owned.get(id) : liveTaskOf(id, deps));
+    if (await poolTaskOwned(task, deps.pools, ownerOf)) return;
+  } else if (owner !== null) {
     const ownerTask = owned.has(owner) ? owned.get(owner) : await liveTaskOf(owner, deps);
     if (ownerTask === null || ownerTask === task.taskArn) return;
   }
@@ -476,5 +498,6 @@ export const counts = (
   expired: summary.expired.length,
   promoted: summary.promoted.length,
   orphansStopped: summary.orphansStopped.length,
+  slotsRetired: summary.slotsRetired.length,
   errors: summary.errors.length,
 });

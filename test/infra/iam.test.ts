@@ -87,6 +87,13 @@ const EXPECTED: Readonly<Record<FunctionName, readonly string[]>> = {
     'secretsmanager:DeleteSecret on workspace-secrets',
     'secretsmanager:TagResource on workspace-secrets',
   ],
+  admin: [
+    ...logs,
+    ...tableReadWrite,
+    'dynamodb:DeleteItem on table',
+    'ecs:StopTask on cluster-tasks',
+    'events:PutEvents on bus',
+  ],
   meta: [...logs],
   'task-events': [
     ...logs,
@@ -108,6 +115,8 @@ const EXPECTED: Readonly<Record<FunctionName, readonly string[]>> = {
     ...expirySchedules,
     'events:PutEvents on bus',
   ],
+  // Pool tasks: RunTask without an env file (no S3, no KMS), StopTask of what a pool no longer needs.
+  'pool-keeper': [...logs, ...tableReadWrite, ...runTask, 'ecs:StopTask on cluster-tasks'],
 };
 
 /** Actions IAM only grants on "*": no resource-level permission exists for them. */

@@ -163,13 +163,29 @@ export class EcsRuntime implements ContainerRuntime {
         `${task.org}/${task.name}@${task.version} has no ECS task definition; publish it again`,
       );
     }
-    const containerOverrides = Object.keys(task.manifest.services).map(
-      (name): ContainerOverride => ({
-        name,
-        environmentFiles: [{ type: 's3', value: envFileRef }],
-        environment: [{ name: ENVIRONMENT_ID_ENV_VAR, value: environmentId }],
-      }),
-    );
+    // A pool task (no env file) gets no overrides at all: it belongs to no environment yet.
+    const containerOverrides =
+      envFileRef === null
+        ? []
+        : Object.keys(task.manifest.services).map(
+            (name): ContainerOverride => ({
+              name,
+              environmentFiles: [{ type: 's3', value: envFileRef }],
+              environment: [{ name: ENVIRONMENT_ID_ENV_VAR, value: environmentId }],
+            }),
+          );
+    const tags =
+      workspace === null
+        ? [
+            { key: 'taskenv:org', value: org },
+            { key: 'taskenv:task', value: `${task.org}/${task.name}@${task.version}` },
+            { key: 'taskenv:pool-slot', value: environmentId },
+          ]
+        : [
+            { key: 'taskenv:org', value: org },
+            { key: 'taskenv:workspace', value: workspace },
+            { key: 'taskenv:environment-id', value: environmentId },
+          ];
     const command = new RunTaskCommand({
       cluster: this.#config.clusterArn,
       taskDefinition: task.taskDefinitionArn,
@@ -179,11 +195,7 @@ export class EcsRuntime implements ContainerRuntime {
       clientToken: environmentId,
       startedBy: environmentId,
       group: `${GROUP_PREFIX}${org}`,
-      tags: [
-        { key: 'taskenv:org', value: org },
-        { key: 'taskenv:workspace', value: workspace },
-        { key: 'taskenv:environment-id', value: environmentId },
-      ],
+      tags,
       networkConfiguration: {
         awsvpcConfiguration: {
           subnets: [...this.#config.subnets],
@@ -191,7 +203,7 @@ export class EcsRuntime implements ContainerRuntime {
           assignPublicIp: this.#config.assignPublicIp ? 'ENABLED' : 'DISABLED',
         },
       },
-      overrides: { containerOverrides },
+      ...(containerOverrides.length === 0 ? {} : { overrides: { containerOverrides } }),
     });
 
     let response: RunTaskCommandOutput;

@@ -13,10 +13,12 @@ import { booleanFlag, commaList } from '#shared/config';
 import * as z from '#shared/zod';
 import { DynamoAccessStore } from './dynamodb/access-store.ts';
 import { DynamoEnvironmentStore } from './dynamodb/environment-store.ts';
+import { DynamoPoolStore } from './dynamodb/pool-store.ts';
 import { DynamoSecretMetadataStore } from './dynamodb/secret-metadata-store.ts';
 import { DynamoTaskRegistry } from './dynamodb/task-registry.ts';
 import { Ec2AddressResolver } from './ec2-address-resolver.ts';
 import { EcsRuntime } from './ecs-runtime.ts';
+import { EventBridgePoolNudge } from './eventbridge-pool-nudge.ts';
 import { EventBridgePublisher } from './eventbridge-publisher.ts';
 import { S3EnvFileStore } from './s3-env-file-store.ts';
 import { SchedulerExpiry } from './scheduler-expiry.ts';
@@ -51,6 +53,7 @@ export const dynamoStores = (client: DynamoDBDocumentClient, c: Out<typeof table
     tasks: new DynamoTaskRegistry(options),
     access: new DynamoAccessStore(options),
     secretMetadata: new DynamoSecretMetadataStore(options),
+    poolStore: new DynamoPoolStore(options),
   };
 };
 
@@ -94,3 +97,6 @@ export const eventBus = (eventBridge: EventBridgeClient, c: Out<typeof busConfig
 
 export const addressResolver = (ec2: EC2Client, c: Out<typeof urlModeConfig>): Ec2AddressResolver =>
   new Ec2AddressResolver({ ec2, mode: c.URL_MODE });
+
+export const poolNudge = (eventBridge: EventBridgeClient, c: Out<typeof busConfig>): EventBridgePoolNudge =>
+  new EventBridgePoolNudge({ eventBridge, busName: c.EVENT_BUS_NAME });

@@ -12,6 +12,7 @@ import { constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServiceDefinition } from '#domain/manifest';
+import { slotIdOf } from '#domain/pool';
 import { taskNetwork } from '#domain/task-network';
 import type { TaskVersionRecord } from '#domain/task-version';
 import { type Clock, systemClock } from '#ports/clock';
@@ -460,12 +461,18 @@ export class ProcessRuntime implements ContainerRuntime {
           'local.command, and the process runtime can only run services that declare one',
       );
     }
-    if (this.#logDir !== null && !ENVIRONMENT_ID_PATTERN.test(environmentId)) {
+    // A pool task's `pool/<slot id>` names the directory `pool-<slot id>`.
+    const logName = slotIdOf(environmentId) === null ? environmentId : environmentId.replace('/', '-');
+    if (this.#logDir !== null && !ENVIRONMENT_ID_PATTERN.test(logName)) {
       throw new LaunchFailedError(`environment id '${environmentId}' cannot name a log directory`);
     }
     let fileVariables: Record<string, string>;
     try {
-      fileVariables = await readEnvFile(request.envFileRef);
+      // A pool task has no env file: no secrets, no token, and no environment yet.
+      fileVariables =
+        request.envFileRef === null
+          ? {}
+          : { ...(await readEnvFile(request.envFileRef)), [ENVIRONMENT_ID_ENV_VAR]: environmentId };
     } catch (error) {
       throw new LaunchFailedError("the environment's env file could not be read", { cause: error });
     }
@@ -486,11 +493,8 @@ export class ProcessRuntime implements ContainerRuntime {
           ),
         })),
       );
-      const processes = serviceProcesses(allocated, {
-        ...fileVariables,
-        [ENVIRONMENT_ID_ENV_VAR]: environmentId,
-      });
-      const stdio = await this.#openLogs(environmentId, processes, logs);
+      const processes = serviceProcesses(allocated, fileVariables);
+      const stdio = await this.#openLogs(logName, processes, logs);
       // Shutdown may have begun while the ports and logs were being prepared.
       this.#assertOpen();
 

@@ -6,6 +6,7 @@
 import * as z from '#shared/zod';
 import { environmentStateSchema } from '../environment.ts';
 import { orgSlug, projectId, secretId, workspaceSlug } from '../names.ts';
+import { MAX_POOL_SIZE } from '../pool.ts';
 import { component } from './component.ts';
 
 // Requests -------------------------------------------------------------------------------
@@ -64,6 +65,11 @@ export const listEnvironmentsQuerySchema = z.strictObject({
 });
 export type ListEnvironmentsQuery = z.infer<typeof listEnvironmentsQuerySchema>;
 
+export const putPoolRequestSchema = component(
+  z.strictObject({ size: z.int().check(z.gte(0), z.lte(MAX_POOL_SIZE)) }),
+  { id: 'PutPoolRequest' },
+);
+
 // Path parameters ----------------------------------------------------------------------------
 
 export const orgPathSchema = z.strictObject({ org: orgSlug });
@@ -72,4 +78,14 @@ export const environmentPathSchema = z.extend(workspacePathSchema, { id: z.uuid(
 export const secretPathSchema = z.extend(workspacePathSchema, { secret_id: secretId });
 export const taskPathSchema = z.extend(orgPathSchema, {
   name: z.string().check(z.minLength(1), z.maxLength(160)),
+});
+
+/** `{name}@{version}` of a pool: one exact version (`latest` is not a version a pool can hold). */
+export const poolPathSchema = z.extend(orgPathSchema, {
+  pool: z
+    .string()
+    .check(
+      z.maxLength(160),
+      z.regex(/^[a-z0-9][a-z0-9-]*@\d+\.\d+\.\d+$/, 'Must be name@version, e.g. web-sqli@1.2.0'),
+    ),
 });

@@ -106,6 +106,23 @@ export const taskListResponseSchema = component(
 );
 export type TaskListResponse = z.infer<typeof taskListResponseSchema>;
 
+export const poolResponseSchema = component(
+  z.object({
+    task_ref: z.string(),
+    size: z.int(),
+    warm: z.int(),
+    starting: z.int(),
+    claimed_total: z.int(),
+    updated_at: dateTime,
+  }),
+  { id: 'PoolResponse' },
+);
+export type PoolResponse = z.infer<typeof poolResponseSchema>;
+
+export const poolListResponseSchema = component(z.object({ pools: z.array(poolResponseSchema) }), {
+  id: 'PoolListResponse',
+});
+
 export const errorEnvelopeSchema = component(
   z.object({
     code: z.int(),

@@ -72,8 +72,12 @@ export class DynamoAccessStore implements AccessStore {
       new GetCommand({ TableName: this.#tableName, Key: orgKey(org), ConsistentRead: true }),
     );
     if (Item === undefined || !('maxConcurrentEnvironments' in Item)) return null;
-    const parsed = orgSchema.parse(Item);
-    return { ...parsed, runningCount: parsed.runningCount ?? 0 };
+    const { maxPoolTasks, ...parsed } = orgSchema.parse(Item);
+    return {
+      ...parsed,
+      runningCount: parsed.runningCount ?? 0,
+      ...(maxPoolTasks === undefined ? {} : { maxPoolTasks }),
+    };
   }
 
   async putOrg(record: Omit<OrgRecord, 'runningCount'>): Promise<void> {
@@ -83,13 +87,15 @@ export class DynamoAccessStore implements AccessStore {
         Key: orgKey(record.org),
         // An update, not a put: the item also holds the quota counter, which must survive.
         UpdateExpression:
-          'SET #org = :org, maxConcurrentEnvironments = :max, maxLifetimeSec = :lifetime, createdAt = if_not_exists(createdAt, :createdAt)',
+          'SET #org = :org, maxConcurrentEnvironments = :max, maxLifetimeSec = :lifetime, createdAt = if_not_exists(createdAt, :createdAt)' +
+          (record.maxPoolTasks === undefined ? '' : ', maxPoolTasks = :pool'),
         ExpressionAttributeNames: { '#org': 'org' },
         ExpressionAttributeValues: {
           ':org': record.org,
           ':max': record.maxConcurrentEnvironments,
           ':lifetime': record.maxLifetimeSec,
           ':createdAt': record.createdAt,
+          ...(record.maxPoolTasks === undefined ? {} : { ':pool': record.maxPoolTasks }),
         },
       }),
     );
@@ -111,5 +117,6 @@ const orgSchema = z.object({
   maxConcurrentEnvironments: z.number(),
   maxLifetimeSec: z.number(),
   runningCount: z.optional(z.number()),
+  maxPoolTasks: z.optional(z.number()),
   createdAt: z.string(),
 });

@@ -560,3 +560,6 @@ const fromItem = (item: Record<string, unknown>): EnvironmentRecord => {
     stopReason: parsed.stopReason ?? null,
   };
 };
+
+/** The stored item of an environment, for another store's transaction that puts one (a pool claim). */
+export const environmentItem = (record: EnvironmentRecord): Record<string, unknown> => toItem(record);

@@ -119,3 +119,34 @@ export const secretKey = (org: string, workspace: string, id: string): PrimaryKe
   pk: workspaceSecretsPk(org, workspace),
   sk: `${SECRET_PREFIX}${id}`,
 });
+
+// Warm pools
+
+export const orgPoolsPk = (org: string): string => `POOL#${org}`;
+
+/** A pool in its org's partition: `POOL#<org>` / `<name>@<version>`. */
+export const poolKey = (org: string, name: string): PrimaryKey => ({ pk: orgPoolsPk(org), sk: name });
+
+/** gsi3 partition of every pool of every org (the keeper's and the reconciler's listing). */
+export const ALL_POOLS_PK = 'POOLS';
+
+export const allPoolsKeys = (org: string, name: string): { gsi3pk: string; gsi3sk: string } => ({
+  gsi3pk: ALL_POOLS_PK,
+  gsi3sk: `${org}#${name}`,
+});
+
+export const SLOT_PREFIX = 'SLOT#';
+
+export const poolSlotsPk = (org: string, name: string): string => `POOL#${org}#${name}`;
+
+/** A slot in its pool's partition: `POOL#<org>#<name>@<version>` / `SLOT#<id>`. */
+export const slotKey = (org: string, name: string, id: string): PrimaryKey => ({
+  pk: poolSlotsPk(org, name),
+  sk: `${SLOT_PREFIX}${id}`,
+});
+
+/** gsi2: a slot by id alone (a pool task's events name only the slot). */
+export const slotIdKeys = (id: string): { gsi2pk: string; gsi2sk: string } => ({
+  gsi2pk: `${SLOT_PREFIX}${id}`,
+  gsi2sk: 'SLOT',
+});

@@ -1,0 +1,379 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { type EnvironmentRecord, endpointSchema, serviceUrlSchema } from '#domain/environment';
+import { AlreadyExistsError, QuotaExceededError } from '#domain/errors';
+import { type PoolRecord, type SlotRecord, slotStates } from '#domain/pool';
+import type { ClaimOutcome, PoolStore, SlotChange, SlotKey } from '#ports/pool-store';
+import * as z from '#shared/zod';
+import { cancellationCodes, queryAll, retryOnConflict } from './client.ts';
+import { environmentItem } from './environment-store.ts';
+import {
+  ALL_POOLS_PK,
+  allPoolsKeys,
+  orgKey,
+  orgPoolsPk,
+  poolKey,
+  poolSlotsPk,
+  SLOT_PREFIX,
+  slotIdKeys,
+  slotKey,
+} from './keys.ts';
+
+/** Claimed and retired slots stay this long (late events of their task still find them), then TTL. */
+const SLOT_RETENTION_SEC = 7 * 24 * 3600;
+
+/**
+ * {@link PoolStore} on the one table. Pools live in their org's partition (and in gsi3 under
+ * `POOLS`, for the keeper); slots in their pool's partition (and in gsi2 by id, for the event
+ * path). Every slot write is conditional on its state, so two writers never both move a slot.
+ */
+export class DynamoPoolStore implements PoolStore {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #tableName: string;
+
+  constructor({ client, tableName }: { client: DynamoDBDocumentClient; tableName: string }) {
+    this.#client = client;
+    this.#tableName = tableName;
+  }
+
+  async putPool(
+    pool: Omit<PoolRecord, 'claimedTotal' | 'createdAt' | 'updatedAt'>,
+    now: Date,
+  ): Promise<PoolRecord> {
+    const { Attributes } = await this.#client.send(
+      new UpdateCommand({
+        TableName: this.#tableName,
+        Key: poolKey(pool.org, pool.name),
+        UpdateExpression:
+          'SET #org = :org, #name = :name, taskRef = :taskRef, #size = :size, updatedAt = :now, ' +
+          'createdAt = if_not_exists(createdAt, :now), claimedTotal = if_not_exists(claimedTotal, :zero), ' +
+          'gsi3pk = :gsi3pk, gsi3sk = :gsi3sk',
+        ExpressionAttributeNames: { '#org': 'org', '#name': 'name', '#size': 'size' },
+        ExpressionAttributeValues: {
+          ':org': pool.org,
+          ':name': pool.name,
+          ':taskRef': pool.taskRef,
+          ':size': pool.size,
+          ':now': now.toISOString(),
+          ':zero': 0,
+          ...Object.fromEntries(
+            Object.entries(allPoolsKeys(pool.org, pool.name)).map(([k, v]) => [`:${k}`, v]),
+          ),
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return poolFromItem(Attributes ?? {});
+  }
+
+  async getPool(org: string, name: string): Promise<PoolRecord | null> {
+    const { Item } = await this.#client.send(
+      new GetCommand({ TableName: this.#tableName, Key: poolKey(org, name), ConsistentRead: true }),
+    );
+    return Item === undefined ? null : poolFromItem(Item);
+  }
+
+  async listPools(org: string): Promise<PoolRecord[]> {
+    const items = await queryAll(this.#client, {
+      TableName: this.#tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': orgPoolsPk(org) },
+      ConsistentRead: true,
+    });
+    return items.map(poolFromItem);
+  }
+
+  async listAllPools(): Promise<PoolRecord[]> {
+    const items = await queryAll(this.#client, {
+      TableName: this.#tableName,
+      IndexName: 'gsi3',
+      KeyConditionExpression: 'gsi3pk = :pk',
+      ExpressionAttributeValues: { ':pk': ALL_POOLS_PK },
+    });
+    return items.map(poolFromItem);
+  }
+
+  async deletePool(org: string, name: string): Promise<void> {
+    await this.#client.send(new DeleteCommand({ TableName: this.#tableName, Key: poolKey(org, name) }));
+  }
+
+  async createSlot(slot: SlotRecord): Promise<void> {
+    await this.#client.send(
+      new PutCommand({
+        TableName: this.#tableName,
+        Item: slotItem(slot),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async listSlots(org: string, pool: string): Promise<SlotRecord[]> {
+    const items = await queryAll(this.#client, {
+      TableName: this.#tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :slot)',
+      ExpressionAttributeValues: { ':pk': poolSlotsPk(org, pool), ':slot': SLOT_PREFIX },
+      ConsistentRead: true,
+    });
+    return items.map(slotFromItem);
+  }
+
+  async findSlot(id: string): Promise<SlotRecord | null> {
+    // The index names the slot's key; the item itself is then read consistently.
+    const [hit] = await queryAll(this.#client, {
+      TableName: this.#tableName,
+      IndexName: 'gsi2',
+      KeyConditionExpression: 'gsi2pk = :pk',
+      ExpressionAttributeValues: { ':pk': slotIdKeys(id).gsi2pk },
+    });
+    if (hit === undefined) return null;
+    const found = slotFromItem(hit);
+    const { Item } = await this.#client.send(
+      new GetCommand({
+        TableName: this.#tableName,
+        Key: slotKey(found.org, found.pool, id),
+        ConsistentRead: true,
+      }),
+    );
+    return Item === undefined ? null : slotFromItem(Item);
+  }
+
+  async moveSlot(key: SlotKey, change: SlotChange): Promise<SlotRecord | null> {
+    const now = new Date();
+    const sets = ['#state = :to', 'updatedAt = :now'];
+    const names: Record<string, string> = { '#state': 'state' };
+    const values: Record<string, unknown> = { ':to': change.to, ':now': now.toISOString() };
+    const removes: string[] = [];
+    const conditions = [
+      'attribute_exists(pk)',
+      `#state IN (${change.from.map((_, i) => `:from${i}`).join(', ')})`,
+    ];
+    change.from.forEach((state, i) => {
+      values[`:from${i}`] = state;
+    });
+    if (change.eventVersion !== undefined) {
+      sets.push('eventVersion = :version');
+      values[':version'] = change.eventVersion;
+      conditions.push('eventVersion < :version');
+    }
+    const set = change.set ?? {};
+    if (set.taskArn !== undefined) {
+      sets.push('taskArn = :taskArn');
+      values[':taskArn'] = set.taskArn;
+    }
+    if (set.serviceUrls === null) removes.push('serviceUrls');
+    else if (set.serviceUrls !== undefined) {
+      sets.push('serviceUrls = :urls');
+      values[':urls'] = set.serviceUrls;
+    }
+    if (set.retiredReason !== undefined) {
+      sets.push('retiredReason = :why');
+      values[':why'] = set.retiredReason;
+    }
+    if (change.to === 'retired' || change.to === 'claimed') {
+      sets.push('#ttl = :ttl');
+      names['#ttl'] = 'ttl';
+      values[':ttl'] = Math.floor(now.getTime() / 1000) + SLOT_RETENTION_SEC;
+    }
+    return this.#conditionalUpdate(key, {
+      UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ConditionExpression: conditions.join(' AND '),
+    });
+  }
+
+  async updateSlot(
+    key: SlotKey,
+    set: { readonly taskArn?: string },
+    options: { readonly eventVersion?: number } = {},
+  ): Promise<SlotRecord | null> {
+    const sets = ['updatedAt = :now'];
+    const values: Record<string, unknown> = {
+      ':now': new Date().toISOString(),
+      ':starting': 'starting',
+      ':warm': 'warm',
+    };
+    const conditions = ['attribute_exists(pk)', '#state IN (:starting, :warm)'];
+    if (set.taskArn !== undefined) {
+      sets.push('taskArn = :taskArn');
+      values[':taskArn'] = set.taskArn;
+    }
+    if (options.eventVersion !== undefined) {
+      sets.push('eventVersion = :version');
+      values[':version'] = options.eventVersion;
+      conditions.push('eventVersion < :version');
+    }
+    return this.#conditionalUpdate(key, {
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: values,
+      ConditionExpression: conditions.join(' AND '),
+    });
+  }
+
+  async claim(
+    slot: SlotRecord,
+    environment: EnvironmentRecord,
+    quota: { readonly limit: number },
+  ): Promise<ClaimOutcome> {
+    const now = new Date();
+    try {
+      await retryOnConflict(() =>
+        this.#client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: this.#tableName,
+                  Key: slotKey(slot.org, slot.pool, slot.id),
+                  UpdateExpression:
+                    'SET #state = :claimed, environmentId = :env, updatedAt = :now, #ttl = :ttl',
+                  // Unchanged since it was read: the environment takes over its version and URLs.
+                  ConditionExpression: '#state = :warm AND eventVersion = :version AND taskArn = :taskArn',
+                  ExpressionAttributeNames: { '#state': 'state', '#ttl': 'ttl' },
+                  ExpressionAttributeValues: {
+                    ':claimed': 'claimed',
+                    ':warm': 'warm',
+                    ':env': environment.id,
+                    ':now': now.toISOString(),
+                    ':ttl': Math.floor(now.getTime() / 1000) + SLOT_RETENTION_SEC,
+                    ':version': slot.eventVersion,
+                    ':taskArn': slot.taskArn,
+                  },
+                },
+              },
+              {
+                Put: {
+                  TableName: this.#tableName,
+                  Item: environmentItem(environment),
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+              {
+                Update: {
+                  TableName: this.#tableName,
+                  Key: orgKey(environment.org),
+                  UpdateExpression: 'SET runningCount = if_not_exists(runningCount, :zero) + :one',
+                  // A missing counter is zero: below any positive limit, but not below a limit of 0.
+                  ConditionExpression:
+                    '(attribute_not_exists(runningCount) AND :zero < :limit) OR runningCount < :limit',
+                  ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':limit': quota.limit },
+                },
+              },
+              {
+                Update: {
+                  TableName: this.#tableName,
+                  Key: poolKey(slot.org, slot.pool),
+                  UpdateExpression: 'SET claimedTotal = if_not_exists(claimedTotal, :zero) + :one',
+                  ConditionExpression: 'attribute_exists(pk)',
+                  ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
+                },
+              },
+            ],
+          }),
+        ),
+      );
+      return 'claimed';
+    } catch (error) {
+      const codes = cancellationCodes(error);
+      if (codes === null) throw error;
+      if (codes[1] === 'ConditionalCheckFailed') {
+        throw new AlreadyExistsError(`Environment '${environment.id}' already exists`, { cause: error });
+      }
+      if (codes[2] === 'ConditionalCheckFailed') {
+        throw new QuotaExceededError(environment.org, quota.limit, { cause: error });
+      }
+      if (codes[0] === 'ConditionalCheckFailed' || codes[3] === 'ConditionalCheckFailed') return 'taken';
+      throw error;
+    }
+  }
+
+  async #conditionalUpdate(
+    key: SlotKey,
+    update: {
+      UpdateExpression: string;
+      ExpressionAttributeNames: Record<string, string>;
+      ExpressionAttributeValues: Record<string, unknown>;
+      ConditionExpression: string;
+    },
+  ): Promise<SlotRecord | null> {
+    try {
+      const { Attributes } = await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: slotKey(key.org, key.pool, key.id),
+          ...update,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes === undefined ? null : slotFromItem(Attributes);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return null;
+      throw error;
+    }
+  }
+}
+
+const poolSchema = z.object({
+  org: z.string(),
+  name: z.string(),
+  taskRef: z.string(),
+  size: z.number(),
+  claimedTotal: z.number(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+const poolFromItem = (item: Record<string, unknown>): PoolRecord => poolSchema.parse(item);
+
+const slotItem = (slot: SlotRecord): Record<string, unknown> => ({
+  ...slotKey(slot.org, slot.pool, slot.id),
+  ...slotIdKeys(slot.id),
+  id: slot.id,
+  org: slot.org,
+  pool: slot.pool,
+  taskRef: slot.taskRef,
+  state: slot.state,
+  taskArn: slot.taskArn ?? undefined,
+  eventVersion: slot.eventVersion,
+  endpoints: slot.endpoints,
+  serviceUrls: slot.serviceUrls ?? undefined,
+  environmentId: slot.environmentId ?? undefined,
+  createdAt: slot.createdAt,
+  updatedAt: slot.updatedAt,
+  retiredReason: slot.retiredReason ?? undefined,
+});
+
+const slotSchema = z.object({
+  id: z.string(),
+  org: z.string(),
+  pool: z.string(),
+  taskRef: z.string(),
+  state: z.enum(slotStates),
+  taskArn: z.nullish(z.string()),
+  eventVersion: z.number(),
+  endpoints: z.array(endpointSchema),
+  serviceUrls: z.nullish(z.record(z.string(), serviceUrlSchema)),
+  environmentId: z.nullish(z.string()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  retiredReason: z.nullish(z.string()),
+});
+
+const slotFromItem = (item: Record<string, unknown>): SlotRecord => {
+  const parsed = slotSchema.parse(item);
+  return {
+    ...parsed,
+    taskArn: parsed.taskArn ?? null,
+    serviceUrls: parsed.serviceUrls ?? null,
+    environmentId: parsed.environmentId ?? null,
+    retiredReason: parsed.retiredReason ?? null,
+  };
+};
