@@ -25,6 +25,7 @@ import { stoppedEvent, taskStatus } from '#test/support/ecs-events';
 import { taskVersionOf } from '#test/support/example-tasks';
 import { uniqueName } from '#test/support/factories';
 import { fixedClock, InMemoryEnvFiles, RecordingPublisher } from '#test/support/lifecycle-fakes';
+import { poolsOfOrg } from '#test/support/pools';
 import { applyTaskEvent } from '#use-cases/apply-task-event';
 import { type CreateEnvironmentDeps, createEnvironment } from '#use-cases/create-environment';
 import { keepPools } from '#use-cases/pool-keeper';
@@ -34,12 +35,7 @@ import { reconcile } from '#use-cases/reconcile';
 const stores = dynamoStores(createDocumentClient(), {
   TABLE_NAME: process.env.TABLE_NAME ?? 'missing TABLE_NAME',
 });
-/** The pool store with the all-pools listing held to this test's org (the table is shared by the file). */
-const scopedPools = () =>
-  Object.assign(bind(stores.poolStore), {
-    listAllPools: async () => (await stores.poolStore.listAllPools()).filter((p) => p.org === org),
-  });
-let pools = stores.poolStore;
+const pools = poolsOfOrg(stores.poolStore, () => org);
 
 /** Every launch starts a task that runs until stopped; describe reports exactly that. */
 class RecordingRuntime implements ContainerRuntime {
@@ -116,7 +112,6 @@ beforeEach(async () => {
   principal = { keyId: 'test', org, role: 'admin', workspaces: ['*'] };
   runtime = new RecordingRuntime();
   nudges = 0;
-  pools = scopedPools();
   await stores.access.putOrg({
     org,
     maxConcurrentEnvironments: 50,
