@@ -9,6 +9,7 @@ import type {
   EnvironmentListResponse,
   EnvironmentResponse,
   EnvironmentStatusResponse,
+  PoolResponse,
   SecretResponse,
   TaskListResponse,
   TaskVersionResponse,
@@ -178,6 +179,18 @@ export class ApiClient {
 
   listSecrets(): Promise<SecretListResponse> {
     return this.#request('GET', `${this.#workspacePath}/secrets`);
+  }
+
+  putPool(ref: string, size: number): Promise<PoolResponse> {
+    return this.#request('PUT', `${this.#orgPath()}/pools/${segment(ref)}`, { body: { size } });
+  }
+
+  listPools(): Promise<{ readonly pools: PoolResponse[] }> {
+    return this.#request('GET', `${this.#orgPath()}/pools`);
+  }
+
+  async deletePool(ref: string): Promise<void> {
+    await this.#request<unknown>('DELETE', `${this.#orgPath()}/pools/${segment(ref)}`);
   }
 
   async deleteSecret(id: string): Promise<void> {

@@ -17,6 +17,7 @@ import {
 } from './command.ts';
 import { adminCommands } from './commands/admin.ts';
 import { envCommands } from './commands/env.ts';
+import { poolCommands } from './commands/pool.ts';
 import { secretCommands } from './commands/secret.ts';
 import { taskCommands } from './commands/task.ts';
 import { formatEnvelope } from './output.ts';
@@ -24,8 +25,14 @@ import { LOCAL_DEFAULTS, loadSettings, type Settings, SettingsError } from './se
 
 export type { CliIo } from './command.ts';
 
-const commands: readonly Command[] = [...envCommands, ...taskCommands, ...secretCommands, ...adminCommands];
-const groups = ['env', 'task', 'secret', 'admin'] as const;
+const commands: readonly Command[] = [
+  ...envCommands,
+  ...taskCommands,
+  ...secretCommands,
+  ...poolCommands,
+  ...adminCommands,
+];
+const groups = ['env', 'task', 'secret', 'pool', 'admin'] as const;
 
 const HELP_OPTION = { type: 'boolean', short: 'h', description: 'show help' } as const;
 
