@@ -224,6 +224,28 @@ export class Observability extends Construct {
         ],
         [
           new cloudwatch.GraphWidget({
+            title: 'Warm pools: claims and misses',
+            left: ['poolClaimed', 'poolMissed'].map((name) =>
+              handlerMetric('environments-create', name, fiveMinutes),
+            ),
+            width: 8,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Warm pools: size and warm, per pool',
+            // Pools are data, not infrastructure: one line per `pool` dimension the keeper emits.
+            left: ['poolSize', 'poolWarm'].map(
+              (name) =>
+                new cloudwatch.MathExpression({
+                  expression: `SEARCH('{${METRICS_NAMESPACE},pool,service} MetricName="${name}"', 'Minimum', 60)`,
+                  label: name,
+                  period: Duration.minutes(1),
+                }),
+            ),
+            width: 16,
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
             title: 'Function errors',
             left: functions.map(([name, fn]) =>
               fn.metricErrors({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM, label: name }),
