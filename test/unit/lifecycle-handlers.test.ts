@@ -193,6 +193,7 @@ describe('reconciler handler', () => {
       expired: 0,
       promoted: 0,
       orphansStopped: 1,
+      slotsRetired: 0,
       errors: 0,
     });
     expect(added.mock.calls.map(([name, , value]) => [name, value])).toEqual(
