@@ -135,7 +135,7 @@ export const deletePool = async (
 
 /**
  * Retires a waiting slot (conditional: a create may claim it first, and then it is the
- * environment's) and stops its task. True when this call retired it.
+ * environment's) and asks for its task to stop. True when this call retired it.
  */
 export const retireSlot = async (
   slot: SlotRecord,
@@ -148,6 +148,10 @@ export const retireSlot = async (
     set: { retiredReason: reason },
   });
   if (retired === null) return false;
-  if (retired.taskArn !== null) await deps.runtime.stop(retired.taskArn, POOL_STOP_REASON);
+  if (retired.taskArn !== null) {
+    // A failed stop is not this caller's failure: a running task of a retired slot is an
+    // orphan, and the reconciler stops it.
+    await deps.runtime.stop(retired.taskArn, POOL_STOP_REASON).catch(() => undefined);
+  }
   return true;
 };

@@ -1,21 +1,26 @@
 import { taskPhase } from '#domain/ecs-event';
 import { isWaiting, slotIdOf } from '#domain/pool';
+import type { AddressResolver } from '#ports/address-resolver';
 import type { Clock } from '#ports/clock';
 import type { ContainerRuntime, RuntimeTask } from '#ports/container-runtime';
 import { type Log, silentLog } from '#ports/log';
 import type { PoolStore } from '#ports/pool-store';
+import { applySlotEvent } from './apply-slot-event.ts';
 
 export interface ReconcilePoolsDeps {
   readonly pools: PoolStore;
   readonly runtime: ContainerRuntime;
+  readonly addresses: AddressResolver;
   readonly clock: Clock;
   readonly logger?: Log;
 }
 
 /**
- * Retires every waiting slot whose task stopped, is stopping or vanished without its event
- * arriving, so no create claims a dead task (a warm slot always has a running task after a
- * run). Young slots are left to their events. Returns the retired slot ids.
+ * Settles waiting slots whose task events were lost: a slot whose task stopped, is stopping or
+ * vanished is retired, so no create claims a dead task (a warm slot always has a running task
+ * after a run); a starting slot whose task runs is made warm by the event path's own write
+ * (keyed on the task's version, so the late event changes nothing). Young slots are left to
+ * their events. Returns the retired slot ids.
  */
 export const retireDeadSlots = async (deps: ReconcilePoolsDeps, graceSec: number): Promise<string[]> => {
   const log = deps.logger ?? silentLog;
@@ -34,6 +39,10 @@ export const retireDeadSlots = async (deps: ReconcilePoolsDeps, graceSec: number
   for (const slot of slots) {
     const task = slot.taskArn === null ? undefined : tasks.get(slot.taskArn);
     const phase = task === undefined ? 'stopped' : taskPhase(task);
+    if (phase === 'running' && slot.state === 'starting' && task?.version != null && task.network !== null) {
+      await applySlotEvent({ ...task, version: task.version, network: task.network }, slot.id, deps);
+      continue;
+    }
     if (phase !== 'stopped' && phase !== 'stopping') continue;
     const moved = await deps.pools.moveSlot(slot, {
       from: ['starting', 'warm'],
@@ -62,7 +71,11 @@ export const poolTaskOwned = async (
   if (slotId === null || pools === undefined) return false;
   const slot = await pools.findSlot(slotId);
   if (slot === null) return false;
-  if (isWaiting(slot)) return slot.taskArn === null || slot.taskArn === task.taskArn;
+  if (isWaiting(slot)) {
+    // A keeper run that read the pool before its DELETE may start a slot after it.
+    if ((await pools.getPool(slot.org, slot.pool)) === null) return false;
+    return slot.taskArn === null || slot.taskArn === task.taskArn;
+  }
   if (slot.state === 'claimed' && slot.environmentId !== null) {
     const owned = await ownerOf(slot.environmentId);
     return owned === null || owned === task.taskArn;

@@ -24,6 +24,7 @@ import {
 } from '#domain/api-schemas';
 import { taskPhase } from '#domain/ecs-event';
 import { type EnvironmentRecord, isFinal, liveStates } from '#domain/environment';
+import { slotIdOf } from '#domain/pool';
 import { type LocalStack, startLocalStack } from '#local/stack';
 import {
   ApiClient,
@@ -56,6 +57,12 @@ const DELETED_LIFETIME_SEC = 600;
 const KEEP_EVERY = 10;
 /** How long a client waits for `ready` before it deletes anyway (a lost RUNNING event). */
 const READY_WAIT_MS = 4000;
+/** chaos-http is pooled: its creates claim warm tasks while the keeper refills under the same faults. */
+const POOL = 'chaos-http@1.0.0';
+const POOL_SIZE = 3;
+/** Share of background rounds that kill one warm pool task (it stops without taskenv asking). */
+const WARM_DEATH_RATE = 0.3;
+const WARM_DEATH_REASON = 'injected: warm task died';
 
 interface Plan {
   readonly index: number;
@@ -143,6 +150,10 @@ describe('chaos: environments under injected faults', () => {
       const published = await api.request('POST', `/api/v1/org/${stack.org}/tasks`, { json: manifest });
       if (published.status !== 201) throw new Error(`Publishing ${manifest.name} failed: ${published.raw}`);
     }
+    const pooled = await api.request('PUT', `/api/v1/org/${stack.org}/pools/${POOL}`, {
+      json: { size: POOL_SIZE },
+    });
+    if (pooled.status !== 200) throw new Error(`PUT pool failed: ${pooled.raw}`);
   });
 
   afterAll(async () => {
@@ -218,9 +229,22 @@ describe('chaos: environments under injected faults', () => {
       // Act: the traffic, with the reconciler running every second as the schedule would, until
       // every short lifetime and every launch deadline is behind us; then the final runs.
       let scheduleOn = true;
+      let warmKilled = 0;
       const schedule = (async () => {
         while (scheduleOn) {
           await reconcileOnce();
+          // The keeper's schedule, racing the claims' nudges; and a warm task that dies on its own.
+          await stack.keepPools();
+          if (faults.dice.chance(WARM_DEATH_RATE)) {
+            const warm = (await stores.poolStore.listSlots(stack.org, POOL)).filter(
+              (s) => s.state === 'warm',
+            );
+            const victim = warm[faults.dice.int(0, Math.max(0, warm.length - 1))];
+            if (victim?.taskArn != null) {
+              warmKilled += 1;
+              await faults.runtime.stop(victim.taskArn, WARM_DEATH_REASON).catch(() => undefined);
+            }
+          }
           await sleep(BACKGROUND_RECONCILE_MS);
         }
       })();
@@ -230,6 +254,7 @@ describe('chaos: environments under injected faults', () => {
       await sleep(Math.max(EXPIRY_SEC.max, RECONCILE.launchDeadlineSec) * 1000 + 1000);
       scheduleOn = false;
       await schedule;
+      await stack.keepPools();
       const settleRuns = await reconcileUntilQuiet();
 
       // Assess: nothing live past its deadline, and every live environment has its running task.
@@ -269,9 +294,37 @@ describe('chaos: environments under injected faults', () => {
         live.filter((e) => e.taskArn !== null && runningByArn.get(e.taskArn)?.lastStatus === 'RUNNING')
           .length,
       );
-      // No orphan: every running task is the task of a live environment, and every process is one of those tasks.
+      // Pools: no slot claimed twice (nor a task shared by two environments), every claimed slot's
+      // task is its environment's, no warm slot without a running task, and no waiting pool task
+      // beyond the size (nothing is in flight once the reconciler is quiet).
+      const slots = await stores.poolStore.listSlots(stack.org, POOL);
+      const claimed = slots.filter((s) => s.state === 'claimed');
+      expect(new Set(claimed.map((s) => s.environmentId)).size).toBe(claimed.length);
+      const liveArns = live.flatMap((e) => (e.taskArn === null ? [] : [e.taskArn]));
+      expect(new Set(liveArns).size).toBe(liveArns.length);
+      for (const slot of claimed) {
+        expect((await stores.store.get(slot.environmentId ?? ''))?.taskArn).toBe(slot.taskArn);
+      }
+      const deadWarm = slots
+        .filter((s) => s.state === 'warm' && runningByArn.get(s.taskArn ?? '')?.lastStatus !== 'RUNNING')
+        .map((s) => `${s.id} ${s.taskArn}`);
+      expect(deadWarm).toEqual([]);
+      const waitingSlotArns = new Set(
+        slots.filter((s) => s.state === 'starting' || s.state === 'warm').map((s) => s.taskArn),
+      );
+      const waitingPoolTasks = running.filter(
+        (t) => slotIdOf(t.startedBy) !== null && !liveArns.includes(t.taskArn),
+      );
+      expect(waitingPoolTasks.length).toBeLessThanOrEqual(POOL_SIZE);
+      // No orphan: every running task is the task of a live environment (its own, or the pool task it
+      // claimed) or of a waiting slot, and every process is one of those tasks.
       const orphans = running
-        .filter((t) => !live.some((e) => e.id === t.startedBy && e.taskArn === t.taskArn))
+        .filter(
+          (t) =>
+            !live.some(
+              (e) => e.taskArn === t.taskArn && (e.id === t.startedBy || slotIdOf(t.startedBy) !== null),
+            ) && !waitingSlotArns.has(t.taskArn),
+        )
         .map((t) => `${t.taskArn} startedBy ${t.startedBy}`);
       expect(orphans).toEqual([]);
       expect(await processesMatching(needles)).toHaveLength(running.length);
@@ -291,7 +344,9 @@ describe('chaos: environments under injected faults', () => {
       ).toEqual([]);
 
       // Act: a client finds what it kept and what it never got an id for (its create died), and
-      // deletes it.
+      // deletes it; an admin deletes the pool.
+      const poolDeleted = await api.request('DELETE', `/api/v1/org/${stack.org}/pools/${POOL}`);
+      expect(poolDeleted.status).toBe(204);
       const leftovers = await listLive(api, base);
       const cleanup = await pool(leftovers, CONCURRENCY, (id) =>
         api.request('DELETE', `${base}/environments/${id}`),
@@ -308,9 +363,20 @@ describe('chaos: environments under injected faults', () => {
       expect(faults.bus.failures).toEqual([]);
 
       console.info(
-        `chaos summary ${JSON.stringify(
-          await summary({ flows, leftovers, trafficMs, settleRuns, rounds, faults, api, base, stackLog }),
-        )}`,
+        `chaos summary ${JSON.stringify({
+          ...(await summary({
+            flows,
+            leftovers,
+            trafficMs,
+            settleRuns,
+            rounds,
+            faults,
+            api,
+            base,
+            stackLog,
+          })),
+          pool: { claimed: claimed.length, slots: slots.length, warmKilled },
+        })}`,
       );
     },
     ENVIRONMENTS * 500 + 90_000,
@@ -324,6 +390,8 @@ const EXPECTED_FAILURE = new RegExp(
     `^Launch failed: no task started after ${RECONCILE.maxLaunchAttempts} attempts$`,
     `^Launch failed: no task started within ${RECONCILE.launchDeadlineSec} s \\(\\d+ attempts\\)$`,
     '^Launch failed: the environment expired before its task started$',
+    // A warm task killed just as a create claimed it: the environment fails like any whose task died.
+    `^Task stopped.*: ${WARM_DEATH_REASON}`,
   ].join('|'),
 );
 
