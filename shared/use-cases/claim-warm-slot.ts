@@ -65,12 +65,14 @@ const claim = async (
   deps: ClaimDeps,
 ): Promise<ClaimResult> => {
   const name = poolName(task);
-  const pool = await deps.pools.store.getPool(draft.org, name);
+  // Both reads at once: a create of a version without a pool pays one round trip for pools.
+  const [pool, slots] = await Promise.all([
+    deps.pools.store.getPool(draft.org, name),
+    deps.pools.store.listSlots(draft.org, name),
+  ]);
   if (pool === null || pool.taskRef !== draft.taskRef || pool.size === 0) return { kind: 'no_pool' };
   const warm = shuffle(
-    (await deps.pools.store.listSlots(draft.org, name)).filter(
-      (s) => s.state === 'warm' && s.taskArn !== null && s.serviceUrls !== null,
-    ),
+    slots.filter((s) => s.state === 'warm' && s.taskArn !== null && s.serviceUrls !== null),
   );
   for (const slot of warm) {
     const record = claimedRecord(draft, slot);

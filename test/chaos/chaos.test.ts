@@ -298,13 +298,22 @@ describe('chaos: environments under injected faults', () => {
       // task is its environment's, no warm slot without a running task, and no waiting pool task
       // beyond the size (nothing is in flight once the reconciler is quiet).
       const slots = await stores.poolStore.listSlots(stack.org, POOL);
-      const claimed = slots.filter((s) => s.state === 'claimed');
-      expect(new Set(claimed.map((s) => s.environmentId)).size).toBe(claimed.length);
+      const slotOfTask = new Map<string, string>();
+      for (const [startedBy, arns] of faults.runtime.tasksByStartedBy()) {
+        const slotId = slotIdOf(startedBy);
+        if (slotId !== null) for (const arn of arns) slotOfTask.set(arn, slotId);
+      }
+      const created = await Promise.all(
+        flows.flatMap((f) => (f.id === null ? [] : [stores.store.get(f.id)])),
+      );
+      const claimed = created.filter((e) => e?.taskArn != null && slotOfTask.has(e.taskArn));
+      expect(new Set(claimed.map((e) => e?.taskArn)).size).toBe(claimed.length);
+      for (const environment of claimed) {
+        const slot = await stores.poolStore.findSlot(slotOfTask.get(environment?.taskArn ?? '') ?? '');
+        expect(slot).toMatchObject({ state: 'claimed', environmentId: environment?.id });
+      }
       const liveArns = live.flatMap((e) => (e.taskArn === null ? [] : [e.taskArn]));
       expect(new Set(liveArns).size).toBe(liveArns.length);
-      for (const slot of claimed) {
-        expect((await stores.store.get(slot.environmentId ?? ''))?.taskArn).toBe(slot.taskArn);
-      }
       const deadWarm = slots
         .filter((s) => s.state === 'warm' && runningByArn.get(s.taskArn ?? '')?.lastStatus !== 'RUNNING')
         .map((s) => `${s.id} ${s.taskArn}`);

@@ -121,8 +121,7 @@ it('stops the surplus task of a shrunk pool with StopTask and its reason, and no
   const summary = await keepPools(deps());
 
   // Assess
-  const slots = await stores.poolStore.listSlots(org, 'web@1.0.0');
-  const retired = slots.find((s) => s.id === summary.retired[0]);
+  const retired = await stores.poolStore.findSlot(summary.retired[0] ?? '');
   expect(ecsMock.commandCalls(StopTaskCommand).map((c) => c.args[0].input)).toEqual([
     { cluster: CLUSTER, task: retired?.taskArn, reason: 'taskenv: pool slot retired' },
   ]);

@@ -255,7 +255,8 @@ describe('the keeper', () => {
 
     // Assess
     expect(summary.retired).toHaveLength(1);
-    expect((await slots())[0]).toMatchObject({
+    expect(await slots()).toEqual([]);
+    expect(await pools.findSlot(summary.retired[0] ?? '')).toMatchObject({
       state: 'retired',
       retiredReason: 'Launch failed: CannotPullContainerError',
     });
@@ -285,7 +286,11 @@ describe('a create of a pooled version', () => {
     });
     expect(runtime.launches.length).toBe(launchesBefore);
     expect(await stores.store.get(record.id)).toEqual(record);
-    expect((await slots())[0]).toMatchObject({ state: 'claimed', environmentId: record.id });
+    expect(await slots()).toEqual([]);
+    expect(await pools.findSlot(slot?.id ?? '')).toMatchObject({
+      state: 'claimed',
+      environmentId: record.id,
+    });
     expect(nudges).toBeGreaterThan(0);
   });
 
@@ -317,7 +322,7 @@ describe('a create of a pooled version', () => {
 
   it('20 concurrent creates against 5 warm: exactly 5 claims, 15 cold launches, no slot twice, exact counters', async () => {
     // Prepare
-    await fill(5);
+    const { started } = await fill(5);
     const launchesBefore = runtime.launches.length;
     const deps = createDeps();
 
@@ -334,9 +339,10 @@ describe('a create of a pooled version', () => {
     expect(ready).toHaveLength(5);
     expect(cold).toHaveLength(15);
     expect(runtime.launches.length - launchesBefore).toBe(15);
-    const claimed = (await slots()).filter((s) => s.state === 'claimed');
+    const claimed = await Promise.all(started.map((id) => pools.findSlot(id)));
+    expect(claimed.map((s) => s?.state)).toEqual(['claimed', 'claimed', 'claimed', 'claimed', 'claimed']);
     expect(claimed).toHaveLength(5);
-    expect(new Set(claimed.map((s) => s.environmentId))).toEqual(new Set(ready.map((c) => c.record.id)));
+    expect(new Set(claimed.map((s) => s?.environmentId))).toEqual(new Set(ready.map((c) => c.record.id)));
     expect(new Set(ready.map((c) => c.record.taskArn)).size).toBe(5);
     expect((await stores.access.getOrg(org))?.runningCount).toBe(20);
     expect((await pools.getPool(org, POOL))?.claimedTotal).toBe(5);
@@ -377,7 +383,8 @@ describe('events and repairs', () => {
 
     // Assess
     expect([first.applied, again.applied]).toEqual([true, false]);
-    expect((await slots())[0]?.state).toBe('retired');
+    expect(await slots()).toEqual([]);
+    expect((await pools.findSlot(slot?.id ?? ''))?.state).toBe('retired');
   });
 
   it('the reconciler retires a warm slot whose task vanished, and stops a pool task with no slot', async () => {
@@ -456,7 +463,7 @@ describe('the pool routes', () => {
 
   it('DELETE stops the waiting tasks and removes the pool', async () => {
     // Prepare
-    await fill(2);
+    const { started } = await fill(2);
     const waiting = (await slots()).map((s) => s.taskArn);
 
     // Act
@@ -465,7 +472,8 @@ describe('the pool routes', () => {
     // Assess
     expect(runtime.stopped.sort()).toEqual(waiting.sort());
     expect(await pools.getPool(org, POOL)).toBeNull();
-    expect((await slots()).map((s) => s.state)).toEqual(['retired', 'retired']);
+    expect(await slots()).toEqual([]);
+    for (const id of started) expect((await pools.findSlot(id))?.state).toBe('retired');
   });
 });
 

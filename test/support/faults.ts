@@ -160,6 +160,11 @@ export class FaultyRuntime implements ContainerRuntime {
       .map(([environmentId, arns]) => ({ environmentId, taskArns: [...arns] }));
   }
 
+  /** Every task the real runtime started, by the `startedBy` it was launched with. */
+  tasksByStartedBy(): ReadonlyMap<string, ReadonlySet<string>> {
+    return this.#tasks;
+  }
+
   /** Environments the real runtime started a task for. */
   launchedEnvironments(): number {
     return this.#tasks.size;

@@ -145,7 +145,13 @@ export const slotKey = (org: string, name: string, id: string): PrimaryKey => ({
   sk: `${SLOT_PREFIX}${id}`,
 });
 
-/** gsi2: a slot by id alone (a pool task's events name only the slot). */
+/**
+ * A slot that stopped waiting (claimed or retired) leaves its pool's partition, which thus holds
+ * only waiting slots however many claims a pool sees, and lives on here, found by id alone.
+ */
+export const endedSlotKey = (id: string): PrimaryKey => ({ pk: `${SLOT_PREFIX}${id}`, sk: 'SLOT' });
+
+/** gsi2: a waiting slot by id alone (a pool task's events name only the slot). */
 export const slotIdKeys = (id: string): { gsi2pk: string; gsi2sk: string } => ({
   gsi2pk: `${SLOT_PREFIX}${id}`,
   gsi2sk: 'SLOT',

@@ -17,6 +17,7 @@ import { environmentItem } from './environment-store.ts';
 import {
   ALL_POOLS_PK,
   allPoolsKeys,
+  endedSlotKey,
   orgKey,
   orgPoolsPk,
   poolKey,
@@ -26,13 +27,19 @@ import {
   slotKey,
 } from './keys.ts';
 
-/** Claimed and retired slots stay this long (late events of their task still find them), then TTL. */
+/**
+ * Claimed and retired slots stay this long (the events of a claimed task find its environment
+ * through them; late events of a retired one find it retired), then TTL. Outside the pool's
+ * partition, so they never slow its listing.
+ */
 const SLOT_RETENTION_SEC = 7 * 24 * 3600;
 
 /**
  * {@link PoolStore} on the one table. Pools live in their org's partition (and in gsi3 under
- * `POOLS`, for the keeper); slots in their pool's partition (and in gsi2 by id, for the event
- * path). Every slot write is conditional on its state, so two writers never both move a slot.
+ * `POOLS`, for the keeper); waiting slots in their pool's partition (and in gsi2 by id, for the
+ * event path); a slot that is claimed or retired moves, in the same transaction, to its own
+ * item `SLOT#<id>`. Every slot write is conditional on its state, so two writers never both
+ * move a slot.
  */
 export class DynamoPoolStore implements PoolStore {
   readonly #client: DynamoDBDocumentClient;
@@ -108,7 +115,7 @@ export class DynamoPoolStore implements PoolStore {
     await this.#client.send(
       new PutCommand({
         TableName: this.#tableName,
-        Item: slotItem(slot),
+        Item: waitingSlotItem(slot),
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
@@ -125,7 +132,9 @@ export class DynamoPoolStore implements PoolStore {
   }
 
   async findSlot(id: string): Promise<SlotRecord | null> {
-    // The index names the slot's key; the item itself is then read consistently.
+    const ended = await this.#getEnded(id);
+    if (ended !== null) return ended;
+    // A waiting slot: the index names its key; the item itself is then read consistently.
     const [hit] = await queryAll(this.#client, {
       TableName: this.#tableName,
       IndexName: 'gsi2',
@@ -141,52 +150,92 @@ export class DynamoPoolStore implements PoolStore {
         ConsistentRead: true,
       }),
     );
-    return Item === undefined ? null : slotFromItem(Item);
+    // Gone since the index was read: it was claimed or retired in between.
+    return Item === undefined ? this.#getEnded(id) : slotFromItem(Item);
   }
 
   async moveSlot(key: SlotKey, change: SlotChange): Promise<SlotRecord | null> {
-    const now = new Date();
-    const sets = ['#state = :to', 'updatedAt = :now'];
-    const names: Record<string, string> = { '#state': 'state' };
-    const values: Record<string, unknown> = { ':to': change.to, ':now': now.toISOString() };
-    const removes: string[] = [];
-    const conditions = [
-      'attribute_exists(pk)',
-      `#state IN (${change.from.map((_, i) => `:from${i}`).join(', ')})`,
-    ];
-    change.from.forEach((state, i) => {
-      values[`:from${i}`] = state;
-    });
-    if (change.eventVersion !== undefined) {
-      sets.push('eventVersion = :version');
-      values[':version'] = change.eventVersion;
-      conditions.push('eventVersion < :version');
-    }
+    const now = new Date().toISOString();
     const set = change.set ?? {};
-    if (set.taskArn !== undefined) {
-      sets.push('taskArn = :taskArn');
-      values[':taskArn'] = set.taskArn;
+    if (change.to === 'starting' || change.to === 'warm') {
+      const sets = ['#state = :to', 'updatedAt = :now'];
+      const values: Record<string, unknown> = { ':to': change.to, ':now': now };
+      const conditions = ['attribute_exists(pk)', stateIn(change.from, values)];
+      if (change.eventVersion !== undefined) {
+        sets.push('eventVersion = :version');
+        values[':version'] = change.eventVersion;
+        conditions.push('eventVersion < :version');
+      }
+      if (set.taskArn !== undefined) {
+        sets.push('taskArn = :taskArn');
+        values[':taskArn'] = set.taskArn;
+      }
+      if (set.serviceUrls !== undefined && set.serviceUrls !== null) {
+        sets.push('serviceUrls = :urls');
+        values[':urls'] = set.serviceUrls;
+      }
+      return this.#conditionalUpdate(key, {
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: values,
+        ConditionExpression: conditions.join(' AND '),
+      });
     }
-    if (set.serviceUrls === null) removes.push('serviceUrls');
-    else if (set.serviceUrls !== undefined) {
-      sets.push('serviceUrls = :urls');
-      values[':urls'] = set.serviceUrls;
+    // Leaving the pool: the waiting item goes, the ended one is put, in one transaction,
+    // conditional on the item being exactly as read (and in an allowed state, the event newer).
+    const { Item } = await this.#client.send(
+      new GetCommand({
+        TableName: this.#tableName,
+        Key: slotKey(key.org, key.pool, key.id),
+        ConsistentRead: true,
+      }),
+    );
+    if (Item === undefined) return null;
+    const current = slotFromItem(Item);
+    if (
+      !change.from.includes(current.state) ||
+      (change.eventVersion !== undefined && current.eventVersion >= change.eventVersion)
+    ) {
+      return null;
     }
-    if (set.retiredReason !== undefined) {
-      sets.push('retiredReason = :why');
-      values[':why'] = set.retiredReason;
+    const ended: SlotRecord = {
+      ...current,
+      state: change.to,
+      updatedAt: now,
+      eventVersion: change.eventVersion ?? current.eventVersion,
+      ...(set.taskArn === undefined ? {} : { taskArn: set.taskArn }),
+      ...(set.serviceUrls === undefined ? {} : { serviceUrls: set.serviceUrls }),
+      ...(set.retiredReason === undefined ? {} : { retiredReason: set.retiredReason }),
+    };
+    try {
+      await retryOnConflict(() =>
+        this.#client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Delete: {
+                  TableName: this.#tableName,
+                  Key: slotKey(key.org, key.pool, key.id),
+                  ConditionExpression: 'updatedAt = :read AND eventVersion = :version',
+                  ExpressionAttributeValues: { ':read': current.updatedAt, ':version': current.eventVersion },
+                },
+              },
+              {
+                Put: {
+                  TableName: this.#tableName,
+                  Item: endedSlotItem(ended),
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+            ],
+          }),
+        ),
+      );
+      return ended;
+    } catch (error) {
+      if (cancellationCodes(error)?.includes('ConditionalCheckFailed')) return null;
+      throw error;
     }
-    if (change.to === 'retired' || change.to === 'claimed') {
-      sets.push('#ttl = :ttl');
-      names['#ttl'] = 'ttl';
-      values[':ttl'] = Math.floor(now.getTime() / 1000) + SLOT_RETENTION_SEC;
-    }
-    return this.#conditionalUpdate(key, {
-      UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-      ConditionExpression: conditions.join(' AND '),
-    });
   }
 
   async updateSlot(
@@ -195,12 +244,8 @@ export class DynamoPoolStore implements PoolStore {
     options: { readonly eventVersion?: number } = {},
   ): Promise<SlotRecord | null> {
     const sets = ['updatedAt = :now'];
-    const values: Record<string, unknown> = {
-      ':now': new Date().toISOString(),
-      ':starting': 'starting',
-      ':warm': 'warm',
-    };
-    const conditions = ['attribute_exists(pk)', '#state IN (:starting, :warm)'];
+    const values: Record<string, unknown> = { ':now': new Date().toISOString() };
+    const conditions = ['attribute_exists(pk)'];
     if (set.taskArn !== undefined) {
       sets.push('taskArn = :taskArn');
       values[':taskArn'] = set.taskArn;
@@ -212,7 +257,6 @@ export class DynamoPoolStore implements PoolStore {
     }
     return this.#conditionalUpdate(key, {
       UpdateExpression: `SET ${sets.join(', ')}`,
-      ExpressionAttributeNames: { '#state': 'state' },
       ExpressionAttributeValues: values,
       ConditionExpression: conditions.join(' AND '),
     });
@@ -223,30 +267,33 @@ export class DynamoPoolStore implements PoolStore {
     environment: EnvironmentRecord,
     quota: { readonly limit: number },
   ): Promise<ClaimOutcome> {
-    const now = new Date();
+    const now = new Date().toISOString();
+    const claimed: SlotRecord = { ...slot, state: 'claimed', environmentId: environment.id, updatedAt: now };
     try {
       await retryOnConflict(() =>
         this.#client.send(
           new TransactWriteCommand({
             TransactItems: [
               {
-                Update: {
+                Delete: {
                   TableName: this.#tableName,
                   Key: slotKey(slot.org, slot.pool, slot.id),
-                  UpdateExpression:
-                    'SET #state = :claimed, environmentId = :env, updatedAt = :now, #ttl = :ttl',
-                  // Unchanged since it was read: the environment takes over its version and URLs.
+                  // Still warm and unchanged since it was read: the environment takes over its
+                  // task, version and URLs.
                   ConditionExpression: '#state = :warm AND eventVersion = :version AND taskArn = :taskArn',
-                  ExpressionAttributeNames: { '#state': 'state', '#ttl': 'ttl' },
+                  ExpressionAttributeNames: { '#state': 'state' },
                   ExpressionAttributeValues: {
-                    ':claimed': 'claimed',
                     ':warm': 'warm',
-                    ':env': environment.id,
-                    ':now': now.toISOString(),
-                    ':ttl': Math.floor(now.getTime() / 1000) + SLOT_RETENTION_SEC,
                     ':version': slot.eventVersion,
                     ':taskArn': slot.taskArn,
                   },
+                },
+              },
+              {
+                Put: {
+                  TableName: this.#tableName,
+                  Item: endedSlotItem(claimed),
+                  ConditionExpression: 'attribute_not_exists(pk)',
                 },
               },
               {
@@ -284,22 +331,29 @@ export class DynamoPoolStore implements PoolStore {
     } catch (error) {
       const codes = cancellationCodes(error);
       if (codes === null) throw error;
-      if (codes[1] === 'ConditionalCheckFailed') {
+      if (codes[2] === 'ConditionalCheckFailed') {
         throw new AlreadyExistsError(`Environment '${environment.id}' already exists`, { cause: error });
       }
-      if (codes[2] === 'ConditionalCheckFailed') {
+      if (codes[3] === 'ConditionalCheckFailed') {
         throw new QuotaExceededError(environment.org, quota.limit, { cause: error });
       }
-      if (codes[0] === 'ConditionalCheckFailed' || codes[3] === 'ConditionalCheckFailed') return 'taken';
+      if (codes.includes('ConditionalCheckFailed')) return 'taken';
       throw error;
     }
+  }
+
+  async #getEnded(id: string): Promise<SlotRecord | null> {
+    const { Item } = await this.#client.send(
+      new GetCommand({ TableName: this.#tableName, Key: endedSlotKey(id), ConsistentRead: true }),
+    );
+    return Item === undefined ? null : slotFromItem(Item);
   }
 
   async #conditionalUpdate(
     key: SlotKey,
     update: {
       UpdateExpression: string;
-      ExpressionAttributeNames: Record<string, string>;
+      ExpressionAttributeNames?: Record<string, string>;
       ExpressionAttributeValues: Record<string, unknown>;
       ConditionExpression: string;
     },
@@ -321,6 +375,14 @@ export class DynamoPoolStore implements PoolStore {
   }
 }
 
+/** `#state IN (:from0, …)`, its values added to `values`. */
+const stateIn = (states: readonly string[], values: Record<string, unknown>): string => {
+  states.forEach((state, i) => {
+    values[`:from${i}`] = state;
+  });
+  return `#state IN (${states.map((_, i) => `:from${i}`).join(', ')})`;
+};
+
 const poolSchema = z.object({
   org: z.string(),
   name: z.string(),
@@ -333,9 +395,7 @@ const poolSchema = z.object({
 
 const poolFromItem = (item: Record<string, unknown>): PoolRecord => poolSchema.parse(item);
 
-const slotItem = (slot: SlotRecord): Record<string, unknown> => ({
-  ...slotKey(slot.org, slot.pool, slot.id),
-  ...slotIdKeys(slot.id),
+const slotFields = (slot: SlotRecord): Record<string, unknown> => ({
   id: slot.id,
   org: slot.org,
   pool: slot.pool,
@@ -349,6 +409,18 @@ const slotItem = (slot: SlotRecord): Record<string, unknown> => ({
   createdAt: slot.createdAt,
   updatedAt: slot.updatedAt,
   retiredReason: slot.retiredReason ?? undefined,
+});
+
+const waitingSlotItem = (slot: SlotRecord): Record<string, unknown> => ({
+  ...slotKey(slot.org, slot.pool, slot.id),
+  ...slotIdKeys(slot.id),
+  ...slotFields(slot),
+});
+
+const endedSlotItem = (slot: SlotRecord): Record<string, unknown> => ({
+  ...endedSlotKey(slot.id),
+  ...slotFields(slot),
+  ttl: Math.floor(Date.parse(slot.updatedAt) / 1000) + SLOT_RETENTION_SEC,
 });
 
 const slotSchema = z.object({
