@@ -4,7 +4,7 @@
  * not fatal: the exit code is non-zero only when a figure could not be measured at all.
  *
  * Options: `--quick` (small samples, for trying the harness: printed, not written, not for
- * quoting), `--only cold,control,events,ready`.
+ * quoting), `--only cold,control,events,ready,pooled`.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { type ColdStartRow, measureColdStart } from './cold-start.ts';
 import { type ControlPlaneResult, measureControlPlane } from './control-plane.ts';
 import { type EventPathResult, measureEventPath } from './event-path.ts';
+import { measurePooledReady, type PooledReadyResult } from './pooled-ready.ts';
 import { describeMachine, kib, ms, renderTable, type TableRow, times } from './report.ts';
 import { round } from './stats.ts';
 import { measureTimeToReady } from './time-to-ready.ts';
@@ -30,9 +31,10 @@ const FLOORS = {
   controlPlaneRatio: 1.5,
   eventPathCalls: '1 conditional write + 1 PutEvents per event (+1 EC2 call on RUNNING)',
   timeToReadyMs: 1000,
+  pooledRatio: 1.2,
 } as const;
 
-const FIGURES = ['cold', 'control', 'events', 'ready'] as const;
+const FIGURES = ['cold', 'control', 'events', 'ready', 'pooled'] as const;
 type Figure = (typeof FIGURES)[number];
 
 const { values } = parseArgs({
@@ -56,6 +58,8 @@ const settings = values.quick
       concurrency: 8,
       readyEnvironments: 8,
       readyWarmup: 1,
+      pooledCreates: 40,
+      coldPooledEnvironments: 2,
     }
   : {
       coldRuns: 15,
@@ -66,6 +70,8 @@ const settings = values.quick
       concurrency: 8,
       readyEnvironments: 50,
       readyWarmup: 2,
+      pooledCreates: 200,
+      coldPooledEnvironments: 5,
     };
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -106,8 +112,10 @@ const coldStart = await attempt('cold', async () => {
 
 let controlPlane: ControlPlaneResult | null = null;
 let eventPath: EventPathResult | null = null;
-if (selected('control') || selected('events')) {
-  const world = await attempt(selected('control') ? 'control' : 'events', () => startWorld(projectRoot));
+let pooledReady: PooledReadyResult | null = null;
+if (selected('control') || selected('events') || selected('pooled')) {
+  const first = FIGURES.find((f) => f !== 'cold' && f !== 'ready' && selected(f)) ?? 'control';
+  const world = await attempt(first, () => startWorld(projectRoot));
   if (world !== null) {
     try {
       controlPlane = await attempt('control', () =>
@@ -117,6 +125,14 @@ if (selected('control') || selected('events')) {
         measureEventPath(world, {
           environments: settings.eventEnvironments,
           concurrency: settings.concurrency,
+          progress,
+        }),
+      );
+      pooledReady = await attempt('pooled', () =>
+        measurePooledReady(world, {
+          iterations: settings.pooledCreates,
+          warmup: settings.warmup,
+          coldEnvironments: settings.coldPooledEnvironments,
           progress,
         }),
       );
@@ -201,6 +217,25 @@ if (timeToReady !== null) {
       verdict: verdict(value < FLOORS.timeToReadyMs),
     });
   }
+}
+if (pooledReady !== null) {
+  const pr = pooledReady;
+  rows.push({
+    figure: 'pooled time to ready: claim vs plain create, p50',
+    measured: ms(pr.pooled.p50Ms),
+    baseline: `${ms(pr.plain.p50Ms)} (plain create)`,
+    ratio: times(pr.ratio),
+    floor: `≤ ${times(FLOORS.pooledRatio)}`,
+    verdict: verdict(pr.ratio <= FLOORS.pooledRatio),
+  });
+  rows.push({
+    figure: `pooled time to ready: cold (${pr.cold.simulatedStartMs / 1000} s platform) vs pooled, p50`,
+    measured: ms(pr.cold.p50Ms),
+    baseline: `${ms(pr.pooled.p50Ms)} (pooled, ready in the 201)`,
+    ratio: times(pr.coldOverPooled),
+    floor: 'none (reported)',
+    verdict: 'info',
+  });
 }
 for (const { figure } of errors) {
   rows.push({ figure, measured: 'not measured', baseline: '—', ratio: '—', floor: '—', verdict: 'ERROR' });
@@ -309,6 +344,10 @@ const results = {
       eventPath === null
         ? null
         : { floor: FLOORS.eventPathCalls, pass: eventPath.meetsCallBudget, ...eventPath },
+    pooledReady:
+      pooledReady === null
+        ? null
+        : { floor: FLOORS.pooledRatio, pass: pooledReady.ratio <= FLOORS.pooledRatio, ...pooledReady },
     timeToReady:
       timeToReady === null
         ? null
