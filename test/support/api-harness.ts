@@ -36,6 +36,7 @@ import {
   dynamoStores,
   ecsRuntime,
   eventBus,
+  poolNudge,
   s3EnvFiles,
   schedulerExpiry,
   secretValues,
@@ -167,7 +168,8 @@ export const createApiHarness = () => {
   const values = secretValues(new SecretsManagerClient({ region: AWS.region }), {
     SECRETS_PREFIX: AWS.secretsPrefix,
   });
-  const publisher = eventBus(new EventBridgeClient({ region: AWS.region }), { EVENT_BUS_NAME: AWS.busName });
+  const eventBridge = new EventBridgeClient({ region: AWS.region });
+  const publisher = eventBus(eventBridge, { EVENT_BUS_NAME: AWS.busName });
   const handlers = composeHandlers(
     {
       ...stores,
@@ -176,6 +178,7 @@ export const createApiHarness = () => {
       runtime,
       expiry,
       publisher,
+      poolKeeper: poolNudge(eventBridge, { EVENT_BUS_NAME: AWS.busName }),
       addresses: addressResolver(new EC2Client({ region: AWS.region }), { URL_MODE: 'public' }),
       clock: systemClock,
       ids: randomIds,
