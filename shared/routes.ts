@@ -21,20 +21,30 @@ export type FunctionName = (typeof functionNames)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
-export interface RouteDefinition {
+/**
+ * Who may call a route (`API.md`, "API keys and roles"): `admin` keys only, any key of the org
+ * (`member` or `admin`; a member only in its workspaces), or anyone (`public`: no key). The one
+ * HTTP chain enforces it, with the path's org and workspace, before anything else a request does.
+ */
+export type RouteRole = 'admin' | 'member' | 'public';
+
+/** `auth` and `role` agree by type: a public route has no key, every other route needs one. */
+export type RouteAccess =
+  | { readonly auth: true; readonly role: 'admin' | 'member' }
+  | { readonly auth: false; readonly role: 'public' };
+
+export type RouteDefinition = RouteAccess & {
   readonly operationId: string;
   readonly method: HttpMethod;
-  /** API Gateway resource path, `{param}` placeholders. */
+  /** API Gateway resource path, `{param}` placeholders. Authenticated routes live under `/api/v1/org/{org}`. */
   readonly path: string;
   readonly function: HttpFunctionName;
-  /** False only for the public documentation and health routes. */
-  readonly auth: boolean;
   readonly summary: string;
   readonly pathSchema?: z.core.$ZodType;
   readonly querySchema?: z.core.$ZodType;
   readonly bodySchema?: z.core.$ZodType;
   readonly successStatus: number;
-}
+};
 
 const ws = '/api/v1/org/{org}/ws/{workspace}';
 
@@ -45,6 +55,7 @@ export const routes = [
     path: `${ws}/environments`,
     function: 'environments-create',
     auth: true,
+    role: 'member',
     summary: 'Provision a task environment',
     pathSchema: api.workspacePathSchema,
     bodySchema: api.createEnvironmentRequestSchema,
@@ -56,6 +67,7 @@ export const routes = [
     path: `${ws}/environments`,
     function: 'environments-read',
     auth: true,
+    role: 'member',
     summary: 'List environments, newest first',
     pathSchema: api.workspacePathSchema,
     querySchema: api.listEnvironmentsQuerySchema,
@@ -67,6 +79,7 @@ export const routes = [
     path: `${ws}/environments/{id}`,
     function: 'environments-read',
     auth: true,
+    role: 'member',
     summary: 'Get an environment',
     pathSchema: api.environmentPathSchema,
     successStatus: 200,
@@ -77,6 +90,7 @@ export const routes = [
     path: `${ws}/environments/{id}/status`,
     function: 'environments-read',
     auth: true,
+    role: 'member',
     summary: 'Cheap status snapshot for polling',
     pathSchema: api.environmentPathSchema,
     successStatus: 200,
@@ -87,6 +101,7 @@ export const routes = [
     path: `${ws}/environments/{id}`,
     function: 'environments-manage',
     auth: true,
+    role: 'member',
     summary: 'Tear an environment down (idempotent)',
     pathSchema: api.environmentPathSchema,
     successStatus: 200,
@@ -97,6 +112,7 @@ export const routes = [
     path: `${ws}/environments/{id}/keepalive`,
     function: 'environments-manage',
     auth: true,
+    role: 'member',
     summary: 'Extend the lifetime of an environment',
     pathSchema: api.environmentPathSchema,
     bodySchema: api.keepaliveRequestSchema,
@@ -108,6 +124,7 @@ export const routes = [
     path: '/api/v1/org/{org}/tasks',
     function: 'tasks',
     auth: true,
+    role: 'admin',
     summary: 'Publish a task version (the manifest as JSON)',
     pathSchema: api.orgPathSchema,
     // The manifest is validated by the use case (it also checks template variables).
@@ -119,6 +136,7 @@ export const routes = [
     path: '/api/v1/org/{org}/tasks',
     function: 'tasks',
     auth: true,
+    role: 'member',
     summary: "List the org's tasks and the public tasks",
     pathSchema: api.orgPathSchema,
     successStatus: 200,
@@ -129,6 +147,7 @@ export const routes = [
     path: '/api/v1/org/{org}/tasks/{name}',
     function: 'tasks',
     auth: true,
+    role: 'member',
     summary: 'Latest visible version of a task, or `{name}@{version}` for one version',
     pathSchema: api.taskPathSchema,
     successStatus: 200,
@@ -139,6 +158,7 @@ export const routes = [
     path: `${ws}/secrets/{secret_id}`,
     function: 'secrets',
     auth: true,
+    role: 'member',
     summary: 'Create or replace a secret (the value is never returned)',
     pathSchema: api.secretPathSchema,
     bodySchema: api.putSecretRequestSchema,
@@ -150,6 +170,7 @@ export const routes = [
     path: `${ws}/secrets`,
     function: 'secrets',
     auth: true,
+    role: 'member',
     summary: "List the workspace's secrets (never their values)",
     pathSchema: api.workspacePathSchema,
     successStatus: 200,
@@ -160,6 +181,7 @@ export const routes = [
     path: `${ws}/secrets/{secret_id}`,
     function: 'secrets',
     auth: true,
+    role: 'member',
     summary: 'Delete a secret',
     pathSchema: api.secretPathSchema,
     successStatus: 204,
@@ -170,6 +192,7 @@ export const routes = [
     path: '/api/v1/openapi.json',
     function: 'meta',
     auth: false,
+    role: 'public',
     summary: 'This OpenAPI document',
     successStatus: 200,
   },
@@ -179,6 +202,7 @@ export const routes = [
     path: '/docs',
     function: 'meta',
     auth: false,
+    role: 'public',
     summary: 'API reference page',
     successStatus: 200,
   },
@@ -188,6 +212,7 @@ export const routes = [
     path: '/healthz',
     function: 'meta',
     auth: false,
+    role: 'public',
     summary: 'Liveness probe',
     successStatus: 200,
   },

@@ -39,5 +39,9 @@ export const generateApiKey = (): { key: string; keyId: string; keyHash: string 
   return { key, keyId, keyHash: hashApiKey(key) };
 };
 
+/** `admin`: every workspace of its org; `member`: the workspaces its key lists (`['*']`: all). */
 export const canUseWorkspace = (principal: Principal, org: string, workspace: string): boolean =>
-  principal.org === org && (principal.workspaces.includes('*') || principal.workspaces.includes(workspace));
+  principal.org === org &&
+  (principal.role === 'admin' ||
+    principal.workspaces.includes('*') ||
+    principal.workspaces.includes(workspace));
