@@ -17,6 +17,7 @@ import { dynamoStores } from '#adapters/aws/wiring';
 import { type DynamoDbLocal, ensureTables, startDynamoDbLocal } from '#adapters/local/dynamodb-local';
 import { InProcessPublisher } from '#adapters/local/in-process-publisher';
 import { LocalEnvFileStore } from '#adapters/local/local-env-file-store';
+import { LocalExecuteTokens } from '#adapters/local/local-execute-tokens';
 import { LocalExpiryScheduler } from '#adapters/local/local-expiry-scheduler';
 import { LocalSecretValueStore } from '#adapters/local/local-secret-store';
 import { LoopbackAddressResolver } from '#adapters/local/loopback-address-resolver';
@@ -162,6 +163,7 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       addresses: new LoopbackAddressResolver(),
       clock: systemClock,
       ids: randomIds,
+      executeTokens: new LocalExecuteTokens({ file: join(dataDir, 'execute-token.key') }),
       idempotency: new DynamoDBPersistenceLayer({
         tableName: LOCAL_IDEMPOTENCY_TABLE,
         awsSdkV3Client: new DynamoDBClient({}),

@@ -108,7 +108,7 @@ export class ServiceStack extends Stack {
       reconciler: fns.reconciler.function,
     });
 
-    const { table, idempotencyTable, envFiles } = data;
+    const { table, idempotencyTable, envFiles, executeTokenKey } = data;
     const runtime = this.cluster;
     const { bus } = this.lifecycle;
     const expiry = this.lifecycle;
@@ -121,6 +121,7 @@ export class ServiceStack extends Stack {
       .bindBucket(envFiles, { access: 'write' })
       .bindExpiry(expiry)
       .bindSecrets(config.secretsPrefix, { access: 'read' })
+      .bindExecuteTokens(executeTokenKey, ['issue'])
       .bindBus(bus);
     fns['environments-read'].bindTable(table, { access: 'read' });
     fns['environments-manage']

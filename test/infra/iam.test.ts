@@ -54,6 +54,7 @@ const EXPECTED: Readonly<Record<FunctionName, readonly string[]>> = {
     'kms:GenerateDataKey on env-file-key',
     ...expirySchedules,
     'secretsmanager:GetSecretValue on workspace-secrets',
+    'kms:GenerateMac on execute-token-key',
     'events:PutEvents on bus',
   ],
   'environments-read': [

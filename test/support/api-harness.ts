@@ -4,7 +4,7 @@
  * DynamoDB adapters on DynamoDB Local and the real AWS adapters over SDK clients mocked with
  * aws-sdk-client-mock (so tests assert the exact requests taskenv sends).
  */
-
+import { createHmac } from 'node:crypto';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -15,6 +15,7 @@ import {
   StopTaskCommand,
 } from '@aws-sdk/client-ecs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GenerateMacCommand, KMSClient, KMSInvalidMacException, VerifyMacCommand } from '@aws-sdk/client-kms';
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   CreateScheduleCommand,
@@ -36,6 +37,7 @@ import {
   dynamoStores,
   ecsRuntime,
   eventBus,
+  kmsExecuteTokens,
   s3EnvFiles,
   schedulerExpiry,
   secretValues,
@@ -56,6 +58,7 @@ export const AWS = {
   logGroupName: '/taskenv/tasks',
   bucket: 'taskenv-env-files',
   kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/abc',
+  executeTokenKeyId: 'arn:aws:kms:us-east-1:123456789012:key/hmac',
   schedulerGroup: 'taskenv',
   schedulerRoleArn: 'arn:aws:iam::123456789012:role/taskenv-scheduler',
   busName: 'taskenv',
@@ -73,7 +76,14 @@ export const createAwsMocks = () => {
     secretsManager: mockClient(SecretsManagerClient),
     eventBridge: mockClient(EventBridgeClient),
     ec2: mockClient(EC2Client),
+    kms: mockClient(KMSClient),
   };
+  // KMS's HMAC, computed with a key only this mock knows; VerifyMac fails as KMS does.
+  const hmacKey = Buffer.alloc(32, 7);
+  const mac = (message: Uint8Array | undefined) =>
+    createHmac('sha256', hmacKey)
+      .update(message ?? new Uint8Array())
+      .digest();
   const secrets = new Map<string, string>();
   let taskCounter = 0;
   const reset = () => {
@@ -114,6 +124,16 @@ export const createAwsMocks = () => {
       SecretString: secrets.get(input.SecretId),
     }));
     mocks.secretsManager.on(DeleteSecretCommand).resolves({});
+    mocks.kms.on(GenerateMacCommand).callsFake((input: { Message?: Uint8Array }) => ({
+      Mac: new Uint8Array(mac(input.Message)),
+      MacAlgorithm: 'HMAC_SHA_256',
+    }));
+    mocks.kms.on(VerifyMacCommand).callsFake((input: { Message?: Uint8Array; Mac?: Uint8Array }) => {
+      if (!mac(input.Message).equals(Buffer.from(input.Mac ?? new Uint8Array()))) {
+        throw new KMSInvalidMacException({ message: 'Invalid MAC', $metadata: {} });
+      }
+      return { MacValid: true, MacAlgorithm: 'HMAC_SHA_256' };
+    });
   };
   reset();
   return { ...mocks, reset };
@@ -179,6 +199,9 @@ export const createApiHarness = () => {
       addresses: addressResolver(new EC2Client({ region: AWS.region }), { URL_MODE: 'public' }),
       clock: systemClock,
       ids: randomIds,
+      executeTokens: kmsExecuteTokens(new KMSClient({ region: AWS.region }), {
+        EXECUTE_TOKEN_KEY_ID: AWS.executeTokenKeyId,
+      }),
       idempotency: new DynamoDBPersistenceLayer({
         tableName: idempotencyTableName,
         awsSdkV3Client: new DynamoDBClient({}),

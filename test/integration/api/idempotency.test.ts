@@ -3,6 +3,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { RunTaskCommand } from '@aws-sdk/client-ecs';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeEach, expect, it } from 'vitest';
 import { createApiHarness, createAwsMocks, expectError, manifest } from '#test/support/api-harness';
 
@@ -22,7 +23,7 @@ const seedWithTask = async () => {
   return seeded;
 };
 
-it('replays the first response for the same key and body, without a second launch or the token', async () => {
+it('replays the first response for the same key and body, execute token included, without a second launch', async () => {
   // Prepare
   const { org, adminKey } = await seedWithTask();
   const key = randomUUID();
@@ -43,7 +44,11 @@ it('replays the first response for the same key and body, without a second launc
   expect(first.headers['idempotent-replayed']).toBeUndefined();
   expect(second.status, second.raw).toBe(201);
   expect(second.headers['idempotent-replayed']).toBe('true');
-  expect(second.body).toEqual({ ...first.body, execute_token: null });
+  expect(second.body).toEqual(first.body);
+  // The token is derived, not stored: it is the one the sandbox was given, and no record holds it.
+  const envFile = aws.s3.commandCalls(PutObjectCommand)[0]?.args[0].input.Body;
+  expect(String(envFile)).toContain(`TASKENV_EXECUTE_TOKEN=${first.body.execute_token}`);
+  expect(JSON.stringify(await api.stores.store.get(first.body.id))).not.toContain(first.body.execute_token);
   expect(aws.ecs.commandCalls(RunTaskCommand)).toHaveLength(1);
   const list = await api.call('GET', environments(org), { key: adminKey });
   expect(list.body.total).toBe(1);
@@ -91,8 +96,12 @@ it('gives 25 concurrent identical requests one environment and one launch', asyn
   // Assess
   expect(replies.map((r) => r.status)).toEqual(Array(25).fill(201));
   expect(new Set(replies.map((r) => r.body.id)).size).toBe(1);
-  // The token is shown once: to the request that created the environment.
-  expect(replies.filter((r) => r.body.execute_token !== null)).toHaveLength(1);
+  // Every reply, the first 201 and each replay, carries the one token of that environment.
+  expect(new Set(replies.map((r) => r.body.execute_token))).toEqual(
+    new Set([replies[0]?.body.execute_token]),
+  );
+  expect(replies[0]?.body.execute_token).toEqual(expect.any(String));
+  expect(replies.filter((r) => r.headers['idempotent-replayed'] === undefined)).toHaveLength(1);
   expect(aws.ecs.commandCalls(RunTaskCommand)).toHaveLength(1);
   const list = await api.call('GET', environments(org), { key: adminKey });
   expect(list.body.total).toBe(1);
