@@ -17,6 +17,7 @@ import {
 } from './command.ts';
 import { adminCommands } from './commands/admin.ts';
 import { envCommands } from './commands/env.ts';
+import { keyCommands } from './commands/key.ts';
 import { secretCommands } from './commands/secret.ts';
 import { taskCommands } from './commands/task.ts';
 import { formatEnvelope } from './output.ts';
@@ -24,7 +25,13 @@ import { LOCAL_DEFAULTS, loadSettings, type Settings, SettingsError } from './se
 
 export type { CliIo } from './command.ts';
 
-const commands: readonly Command[] = [...envCommands, ...taskCommands, ...secretCommands, ...adminCommands];
+const commands: readonly Command[] = [
+  ...envCommands,
+  ...taskCommands,
+  ...secretCommands,
+  ...keyCommands,
+  ...adminCommands,
+];
 const groups = ['env', 'task', 'secret', 'admin'] as const;
 
 const HELP_OPTION = { type: 'boolean', short: 'h', description: 'show help' } as const;

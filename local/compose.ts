@@ -5,6 +5,7 @@
  */
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { AddressResolver } from '#ports/address-resolver';
+import { createAdminHandler } from '#shared/handlers/admin';
 import { type AuthorizerHandler, createAuthorizerHandler } from '#shared/handlers/authorizer';
 import { createEnvironmentsCreateHandler } from '#shared/handlers/environments-create';
 import { createEnvironmentsManageHandler } from '#shared/handlers/environments-manage';
@@ -71,6 +72,7 @@ export const composeHandlers = (adapters: Adapters, options: ComposeOptions): Ha
         ...api('secrets'),
         deps: { metadata: adapters.secretMetadata, values: adapters.secretValues, clock },
       }),
+      admin: createAdminHandler({ ...api('admin'), deps: { access, clock } }),
       meta: createMetaHandler({
         logger: logger('meta'),
         version: options.version,

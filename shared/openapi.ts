@@ -26,6 +26,9 @@ const responseSchemas: { readonly [Op in OperationId]: z.core.$ZodType | null } 
   putSecret: api.secretResponseSchema,
   listSecrets: api.secretListResponseSchema,
   deleteSecret: null,
+  createKey: api.createdKeyResponseSchema,
+  listKeys: api.keyListResponseSchema,
+  revokeKey: null,
   getOpenApi: null,
   getDocs: null,
   healthz: null,
@@ -35,6 +38,7 @@ const TAGS = {
   environments: 'Provision, inspect, keep alive and tear down task environments (workspace-scoped)',
   tasks: 'Publish and inspect task versions (org-scoped; versions are immutable)',
   secrets: 'Workspace secrets injected into environments as variables; values are never returned',
+  admin: 'API keys of the org (admin keys only); a key is shown once, only its SHA-256 is stored',
   meta: 'Public routes: this document, the reference page and the health probe',
 } as const;
 

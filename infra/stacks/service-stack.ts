@@ -38,6 +38,7 @@ const FUNCTIONS: Readonly<
   },
   tasks: { description: 'taskenv: publish, list and get tasks', timeout: Duration.seconds(20) },
   secrets: { description: 'taskenv: put, list and delete workspace secrets', timeout: Duration.seconds(15) },
+  admin: { description: 'taskenv: API keys of an org (admin only)', timeout: Duration.seconds(15) },
   meta: {
     description: 'taskenv: OpenAPI document, API reference page, health check',
     memorySize: 512,
@@ -134,6 +135,7 @@ export class ServiceStack extends Stack {
     fns.secrets
       .bindTable(table, { access: 'readWrite', delete: true })
       .bindSecrets(config.secretsPrefix, { access: 'manage' });
+    fns.admin.bindTable(table, { access: 'readWrite' });
     fns.meta.addEnvironment('TASKENV_VERSION', props.version);
     fns['task-events']
       .bindTable(table, { access: 'readWrite' })
@@ -156,6 +158,7 @@ export class ServiceStack extends Stack {
         'environments-manage',
         'tasks',
         'secrets',
+        'admin',
       ] as const) {
         fns[name].addEnvironment('MIN_CLIENT_VERSION', config.minClientVersion);
       }
@@ -168,6 +171,7 @@ export class ServiceStack extends Stack {
         'environments-manage': fns['environments-manage'].function,
         tasks: fns.tasks.function,
         secrets: fns.secrets.function,
+        admin: fns.admin.function,
         meta: fns.meta.function,
       },
       authorizer: fns.authorizer.function,

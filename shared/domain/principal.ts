@@ -16,6 +16,8 @@ export type Principal = z.infer<typeof principalSchema>;
 
 export interface ApiKeyRecord extends Principal {
   readonly keyHash: string;
+  /** What the key is for (`taskenv key create --name`); keys made before names existed have none. */
+  readonly name?: string;
   readonly createdAt: string;
   readonly revoked: boolean;
 }

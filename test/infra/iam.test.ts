@@ -88,6 +88,7 @@ const EXPECTED: Readonly<Record<FunctionName, readonly string[]>> = {
     'secretsmanager:DeleteSecret on workspace-secrets',
     'secretsmanager:TagResource on workspace-secrets',
   ],
+  admin: [...logs, ...tableReadWrite],
   meta: [...logs],
   'task-events': [
     ...logs,
