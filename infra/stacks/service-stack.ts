@@ -136,7 +136,8 @@ export class ServiceStack extends Stack {
       .bindTable(table, { access: 'readWrite', delete: true })
       .bindSecrets(config.secretsPrefix, { access: 'manage' });
     fns.admin.bindTable(table, { access: 'readWrite' });
-    fns.meta.addEnvironment('TASKENV_VERSION', props.version);
+    // `/healthz` reads one item to report whether DynamoDB answers.
+    fns.meta.bindTable(table, { access: 'lookup' }).addEnvironment('TASKENV_VERSION', props.version);
     fns['task-events']
       .bindTable(table, { access: 'readWrite' })
       .bindAddressResolver(config.urlMode)

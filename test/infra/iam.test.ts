@@ -89,7 +89,7 @@ const EXPECTED: Readonly<Record<FunctionName, readonly string[]>> = {
     'secretsmanager:TagResource on workspace-secrets',
   ],
   admin: [...logs, ...tableReadWrite],
-  meta: [...logs],
+  meta: [...logs, 'dynamodb:GetItem on table'],
   'task-events': [
     ...logs,
     ...tableReadWrite,

@@ -28,6 +28,8 @@ class MemoryAccessStore implements AccessStore {
     if (record !== undefined) this.keys.set(keyHash, { ...record, revoked: true });
   }
 
+  async ping(): Promise<void> {}
+
   async getOrg(org: string): Promise<OrgRecord | null> {
     const record = this.orgs.get(org);
     return record === undefined ? null : { ...record, runningCount: 0 };

@@ -103,6 +103,13 @@ export class DynamoAccessStore implements AccessStore {
     return { ...parsed, runningCount: parsed.runningCount ?? 0 };
   }
 
+  async ping(): Promise<void> {
+    // A key that is never written: one cheap GetItem that exercises the table and the credentials.
+    await this.#client.send(
+      new GetCommand({ TableName: this.#tableName, Key: { pk: 'HEALTH', sk: 'HEALTH' } }),
+    );
+  }
+
   async putOrg(record: Omit<OrgRecord, 'runningCount'>): Promise<void> {
     await this.#client.send(
       new UpdateCommand({
