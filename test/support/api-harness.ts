@@ -44,9 +44,10 @@ import {
 } from '#adapters/aws/wiring';
 import { defaultOrgLimits } from '#domain/org';
 import { generateApiKey, type Role } from '#domain/principal';
-import { composeHandlers } from '#local/compose';
+import { type Adapters, composeHandlers } from '#local/compose';
 import { createGateway, type GatewayResponse } from '#local/gateway';
 import { randomIds, systemClock } from '#ports/clock';
+import type { ReconcileConfig } from '#use-cases/reconcile';
 
 export const AWS = {
   region: 'us-east-1',
@@ -158,8 +159,14 @@ export interface ApiReply {
   readonly raw: string;
 }
 
+export interface ApiHarnessOptions {
+  /** Wraps the adapters before the handlers are built (a test's fault injection). */
+  readonly decorate?: (adapters: Adapters) => Adapters;
+  readonly reconcile?: ReconcileConfig;
+}
+
 /** Builds the gateway with every handler wired to DynamoDB Local and the mocked AWS clients. */
-export const createApiHarness = () => {
+export const createApiHarness = (options: ApiHarnessOptions = {}) => {
   const tableName = process.env.TABLE_NAME ?? 'taskenv-test';
   const idempotencyTableName = process.env.IDEMPOTENCY_TABLE_NAME ?? 'taskenv-test-idempotency';
   const documentClient = createDocumentClient();
@@ -188,32 +195,30 @@ export const createApiHarness = () => {
     SECRETS_PREFIX: AWS.secretsPrefix,
   });
   const publisher = eventBus(new EventBridgeClient({ region: AWS.region }), { EVENT_BUS_NAME: AWS.busName });
-  const handlers = composeHandlers(
-    {
-      ...stores,
-      secretValues: values,
-      envFiles,
-      runtime,
-      expiry,
-      publisher,
-      addresses: addressResolver(new EC2Client({ region: AWS.region }), { URL_MODE: 'public' }),
-      clock: systemClock,
-      ids: randomIds,
-      executeTokens: kmsExecuteTokens(new KMSClient({ region: AWS.region }), {
-        EXECUTE_TOKEN_KEY_ID: AWS.executeTokenKeyId,
-      }),
-      idempotency: new DynamoDBPersistenceLayer({
-        tableName: idempotencyTableName,
-        awsSdkV3Client: new DynamoDBClient({}),
-      }),
-    },
-    {
-      version: '0.0.0-test',
-      minClientVersion: MIN_CLIENT_VERSION,
-      docsAssets: async () => ({ script: 'window.SwaggerUIBundle = () => ({});', stylesheet: '' }),
-      reconcile: { launchDeadlineSec: 600, maxLaunchAttempts: 3 },
-    },
-  );
+  const adapters: Adapters = {
+    ...stores,
+    secretValues: values,
+    envFiles,
+    runtime,
+    expiry,
+    publisher,
+    addresses: addressResolver(new EC2Client({ region: AWS.region }), { URL_MODE: 'public' }),
+    clock: systemClock,
+    ids: randomIds,
+    executeTokens: kmsExecuteTokens(new KMSClient({ region: AWS.region }), {
+      EXECUTE_TOKEN_KEY_ID: AWS.executeTokenKeyId,
+    }),
+    idempotency: new DynamoDBPersistenceLayer({
+      tableName: idempotencyTableName,
+      awsSdkV3Client: new DynamoDBClient({}),
+    }),
+  };
+  const handlers = composeHandlers(options.decorate?.(adapters) ?? adapters, {
+    version: '0.0.0-test',
+    minClientVersion: MIN_CLIENT_VERSION,
+    docsAssets: async () => ({ script: 'window.SwaggerUIBundle = () => ({});', stylesheet: '' }),
+    reconcile: options.reconcile ?? { launchDeadlineSec: 600, maxLaunchAttempts: 3 },
+  });
   const gateway = createGateway({ authorizer: handlers.authorizer, handlers: handlers.http });
 
   const call = async (method: string, path: string, options: ApiCall = {}): Promise<ApiReply> => {
