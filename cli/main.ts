@@ -32,7 +32,7 @@ const commands: readonly Command[] = [
   ...keyCommands,
   ...adminCommands,
 ];
-const groups = ['env', 'task', 'secret', 'admin'] as const;
+const groups = ['env', 'task', 'secret', 'key', 'admin'] as const;
 
 const HELP_OPTION = { type: 'boolean', short: 'h', description: 'show help' } as const;
 
