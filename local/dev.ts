@@ -126,6 +126,8 @@ taskenv is running locally.
   Docs           ${stack.apiUrl}/docs
   DynamoDB Local ${stack.dynamodbEndpoint}  table ${stack.tableName}
                  (e.g. aws dynamodb scan --table-name ${stack.tableName} --endpoint-url ${stack.dynamodbEndpoint})
+                 WARNING: DynamoDB Local cannot bind one address: it listens on every interface
+                 and accepts any credentials. Keep port ${new URL(stack.dynamodbEndpoint).port} unreachable from other hosts.
   Tasks          ${stack.publishedTasks.length > 0 ? stack.publishedTasks.join(', ') : 'examples already published'}
   Host commands  ${
     stack.allowHostCommands
