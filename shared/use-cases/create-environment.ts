@@ -232,7 +232,8 @@ const loadSecrets = async (
  * The environment an idempotency key already recorded in this workspace, or null. A record of
  * another org or workspace under the same id (not reachable from a SHA-256 derivation, but
  * checked all the same) is never returned: it is a 409 like any reused key. So is one recorded
- * longer ago than the idempotency window: the key is spent.
+ * longer ago than the idempotency window: the key is spent. One whose launch the platform
+ * refused answers the same 502 as its create did.
  */
 const recordedUnderKey = async (
   id: string,
@@ -245,6 +246,11 @@ const recordedUnderKey = async (
   const age = deps.clock.now().getTime() - new Date(recorded.createdAt).getTime();
   if (recorded.org !== org || recorded.workspace !== workspace || age > IDEMPOTENCY_WINDOW_SEC * 1000) {
     throw new AlreadyExistsError('This Idempotency-Key was already used');
+  }
+  // The first answer was the platform's refusal (an error, so no idempotency record kept it): again.
+  const refused = recorded.state === 'failed' ? /^Launch failed: (.*)$/s.exec(recorded.error ?? '') : null;
+  if (refused !== null) {
+    throw new BadGatewayError(`The container platform refused the launch: ${refused[1] ?? ''}`);
   }
   return recorded;
 };

@@ -142,3 +142,28 @@ it('answers 422 for a key of 256 characters and accepts one of 255', async () =>
   expect(longest.status, longest.raw).toBe(201);
   expect(aws.ecs.commandCalls(RunTaskCommand)).toHaveLength(1);
 });
+
+it('answers a retry of a create the platform refused with the same 502, and launches nothing new', async () => {
+  // Prepare
+  const { org, adminKey } = await seedWithTask();
+  aws.ecs.on(RunTaskCommand).resolves({ tasks: [], failures: [{ reason: 'CannotPullContainerError' }] });
+  const key = randomUUID();
+  const send = () =>
+    api.call('POST', environments(org), {
+      key: adminKey,
+      body: { task_ref: 'web-sqli' },
+      headers: { 'Idempotency-Key': key },
+    });
+
+  // Act
+  const first = await send();
+  const retry = await send();
+
+  // Assess
+  expectError(first, 502, 'bad_gateway_error');
+  expect(retry.body).toEqual(first.body);
+  expect(aws.ecs.commandCalls(RunTaskCommand)).toHaveLength(1);
+  const list = await api.call('GET', environments(org), { key: adminKey });
+  expect(list.body.total).toBe(1);
+  expect(list.body.environments[0].state).toBe('failed');
+});
