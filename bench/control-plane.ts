@@ -4,9 +4,10 @@
  * its middy chain, zod validation and the use case) on the real DynamoDB adapters, against the
  * very DynamoDB calls that provision made, sent raw with the SDK's document client.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LocalExecuteTokens } from '#adapters/local/local-execute-tokens';
 import { LoopbackAddressResolver } from '#adapters/local/loopback-address-resolver';
 import { type Adapters, composeHandlers } from '#local/compose';
 import { createGateway, type Gateway } from '#local/gateway';
@@ -86,6 +87,7 @@ export const measureControlPlane = async (
     addresses: new LoopbackAddressResolver(),
     clock: systemClock,
     ids: randomIds,
+    executeTokens: new LocalExecuteTokens({ key: randomBytes(32) }),
     // Configured as deployed; the requests send no Idempotency-Key, so it makes no calls.
     idempotency: new DynamoDBPersistenceLayer({
       tableName: world.idempotencyTableName,

@@ -4,9 +4,10 @@
  * DynamoEnvironmentStore), against one raw conditional UpdateItem per event, both at the same
  * concurrency. Also counts what each event costs in calls, which DESIGN.md bounds.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { environmentKey } from '#adapters/aws/dynamodb/keys';
+import { LocalExecuteTokens } from '#adapters/local/local-execute-tokens';
 import { LoopbackAddressResolver } from '#adapters/local/loopback-address-resolver';
 import type { EnvironmentState } from '#domain/environment';
 import type { Principal } from '#domain/principal';
@@ -164,6 +165,7 @@ export const measureEventPath = async (
     publisher,
     clock: systemClock,
     ids: randomIds,
+    executeTokens: new LocalExecuteTokens({ key: randomBytes(32) }),
   };
   const principal: Principal = { keyId: 'bench', org: BENCH_ORG, role: 'admin', workspaces: ['*'] };
   const provision = async (clock = systemClock) =>

@@ -9,8 +9,10 @@
  *   ({@link SlowStartRuntime}, bench only), from the POST to the `ready` write its RUNNING event
  *   makes, reported as the ratio cold / pooled.
  */
+import { randomBytes } from 'node:crypto';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LocalExecuteTokens } from '#adapters/local/local-execute-tokens';
 import { LoopbackAddressResolver } from '#adapters/local/loopback-address-resolver';
 import type { EnvironmentState } from '#domain/environment';
 import { serviceEndpoints } from '#domain/instruction';
@@ -104,6 +106,7 @@ export const measurePooledReady = async (
     addresses: new LoopbackAddressResolver(),
     clock: systemClock,
     ids: randomIds,
+    executeTokens: new LocalExecuteTokens({ key: randomBytes(32) }),
     // The nudge is one PutEvents on AWS, faked at zero cost like the publisher.
     poolKeeper: { nudge: async () => undefined },
     idempotency: new DynamoDBPersistenceLayer({

@@ -9,6 +9,7 @@ import type {
   EnvironmentListResponse,
   EnvironmentResponse,
   EnvironmentStatusResponse,
+  KeyResponse,
   PoolResponse,
   SecretResponse,
   TaskListResponse,
@@ -66,6 +67,21 @@ export class InterruptedError extends Error {
 export interface KeepaliveResponse {
   readonly id: string;
   readonly expires_at: string;
+}
+
+export interface CreateKeyBody {
+  readonly name: string;
+  readonly role: 'admin' | 'member';
+  readonly workspaces: readonly string[];
+}
+
+export interface CreatedKeyResponse extends KeyResponse {
+  /** Shown only in this response. */
+  readonly key: string;
+}
+
+export interface KeyListResponse {
+  readonly keys: KeyResponse[];
 }
 
 export interface SecretListResponse {
@@ -195,6 +211,18 @@ export class ApiClient {
 
   async deleteSecret(id: string): Promise<void> {
     await this.#request<unknown>('DELETE', `${this.#workspacePath}/secrets/${segment(id)}`);
+  }
+
+  createKey(body: CreateKeyBody): Promise<CreatedKeyResponse> {
+    return this.#request('POST', `${this.#orgPath()}/keys`, { body });
+  }
+
+  listKeys(): Promise<KeyListResponse> {
+    return this.#request('GET', `${this.#orgPath()}/keys`);
+  }
+
+  async revokeKey(id: string): Promise<void> {
+    await this.#request<unknown>('DELETE', `${this.#orgPath()}/keys/${segment(id)}`);
   }
 
   async #request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {

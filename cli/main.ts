@@ -17,6 +17,7 @@ import {
 } from './command.ts';
 import { adminCommands } from './commands/admin.ts';
 import { envCommands } from './commands/env.ts';
+import { keyCommands } from './commands/key.ts';
 import { poolCommands } from './commands/pool.ts';
 import { secretCommands } from './commands/secret.ts';
 import { taskCommands } from './commands/task.ts';
@@ -30,9 +31,10 @@ const commands: readonly Command[] = [
   ...taskCommands,
   ...secretCommands,
   ...poolCommands,
+  ...keyCommands,
   ...adminCommands,
 ];
-const groups = ['env', 'task', 'secret', 'pool', 'admin'] as const;
+const groups = ['env', 'task', 'secret', 'pool', 'key', 'admin'] as const;
 
 const HELP_OPTION = { type: 'boolean', short: 'h', description: 'show help' } as const;
 

@@ -1,6 +1,7 @@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { ecsClient } from '#adapters/aws/clients/ecs';
 import { eventBridgeClient } from '#adapters/aws/clients/eventbridge';
+import { kmsClient } from '#adapters/aws/clients/kms';
 import { s3Client } from '#adapters/aws/clients/s3';
 import { schedulerClient } from '#adapters/aws/clients/scheduler';
 import { secretsManagerClient } from '#adapters/aws/clients/secrets-manager';
@@ -13,6 +14,8 @@ import {
   ecsRuntime,
   envFileConfig,
   eventBus,
+  executeTokenConfig,
+  kmsExecuteTokens,
   poolNudge,
   s3EnvFiles,
   schedulerConfig,
@@ -36,6 +39,7 @@ const config = parseConfig(
     ...schedulerConfig,
     ...secretsConfig,
     ...busConfig,
+    ...executeTokenConfig,
     IDEMPOTENCY_TABLE_NAME: z.string().check(z.minLength(1)),
   }),
 );
@@ -56,6 +60,7 @@ export const handler = createEnvironmentsCreateHandler({
     clock: systemClock,
     ids: randomIds,
     pools: { store: poolStore, keeper: poolNudge(eventBridgeClient, config) },
+    executeTokens: kmsExecuteTokens(kmsClient, config),
   },
   logger: createLogger('environments-create'),
   metrics: createMetrics('environments-create'),

@@ -89,6 +89,7 @@ export const composeHandlers = (adapters: Adapters, options: ComposeOptions): Ha
         logger: logger('meta'),
         version: options.version,
         docsAssets: options.docsAssets,
+        probeDatabase: () => access.ping(),
       }),
     },
     taskEvents: createTaskEventsHandler({

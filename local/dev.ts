@@ -12,8 +12,11 @@ import { DEFAULT_PORT, invocableFunctions, type LocalStack, startLocalStack } fr
 export const DEFAULT_DATA_DIR = '.taskenv';
 
 const USAGE = `Usage:
-  taskenv dev [--port 8787] [--data-dir .taskenv] [--dynamodb-port N] [--quiet]
+  taskenv dev [--port 8787] [--data-dir .taskenv] [--dynamodb-port N] [--allow-host-commands] [--quiet]
   taskenv dev invoke <function> --event <file.json> [--data-dir .taskenv]
+
+  --allow-host-commands  run every task's local.command on this host, not only the tasks an
+                         admin key of org 'local' published (see docs/security.md)
 
 Functions: ${invocableFunctions.join(', ')}`;
 
@@ -26,6 +29,7 @@ export const runDev = async (argv: string[]): Promise<number> => {
     port?: string;
     'data-dir'?: string;
     'dynamodb-port'?: string;
+    'allow-host-commands'?: boolean;
     quiet?: boolean;
     help?: boolean;
   };
@@ -36,6 +40,7 @@ export const runDev = async (argv: string[]): Promise<number> => {
         port: { type: 'string' },
         'data-dir': { type: 'string' },
         'dynamodb-port': { type: 'string' },
+        'allow-host-commands': { type: 'boolean' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -66,6 +71,7 @@ export const runDev = async (argv: string[]): Promise<number> => {
       dataDir,
       port,
       ...(dynamodbPort === undefined ? {} : { dynamodbPort }),
+      allowHostCommands: values['allow-host-commands'] === true,
       log: (line) => {
         if (!quiet) process.stdout.write(`${line}\n`);
       },
@@ -120,7 +126,14 @@ taskenv is running locally.
   Docs           ${stack.apiUrl}/docs
   DynamoDB Local ${stack.dynamodbEndpoint}  table ${stack.tableName}
                  (e.g. aws dynamodb scan --table-name ${stack.tableName} --endpoint-url ${stack.dynamodbEndpoint})
+                 WARNING: DynamoDB Local cannot bind one address: it listens on every interface
+                 and accepts any credentials. Keep port ${new URL(stack.dynamodbEndpoint).port} unreachable from other hosts.
   Tasks          ${stack.publishedTasks.length > 0 ? stack.publishedTasks.join(', ') : 'examples already published'}
+  Host commands  ${
+    stack.allowHostCommands
+      ? "EVERY task's local.command runs on this host as you (--allow-host-commands)"
+      : "only tasks published by an admin key of org 'local' run on this host"
+  }
 
 Try it:
 

@@ -8,11 +8,12 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import {
   AuthenticationError,
+  InternalError,
   InvalidRequestError,
   RouteNotFoundError,
   toErrorResponse,
 } from '#domain/errors';
-import type { AuthorizerHandler } from '#shared/handlers/authorizer';
+import { type AuthorizerHandler, UNAUTHORIZED } from '#shared/handlers/authorizer';
 import type { ApiHandler } from '#shared/http/http-function';
 import { type HttpFunctionName, matchRoute } from '#shared/routes';
 
@@ -76,8 +77,12 @@ export const createGateway = (options: GatewayOptions): Gateway => {
       if (ttl > 0) cache.set(authorization, { context, expires: Date.now() + ttl });
       return context;
     } catch (error) {
-      // The authorizer denies by throwing "Unauthorized", exactly as API Gateway expects.
-      throw new AuthenticationError({ cause: error });
+      // The authorizer denies by throwing "Unauthorized", exactly as API Gateway expects; any
+      // other failure (the key store unreachable) is API Gateway's AUTHORIZER_FAILURE, a 500:
+      // never a 401 that would tell a client its valid key is wrong.
+      if (error instanceof Error && error.message === UNAUTHORIZED)
+        throw new AuthenticationError({ cause: error });
+      throw new InternalError('The authorizer failed', { cause: error });
     }
   };
 

@@ -15,18 +15,21 @@ import { parse as parseYaml } from 'yaml';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { dynamoStores } from '#adapters/aws/wiring';
 import { type DynamoDbLocal, ensureTables, startDynamoDbLocal } from '#adapters/local/dynamodb-local';
+import { gateHostCommands } from '#adapters/local/host-command-gate';
 import { InProcessPublisher } from '#adapters/local/in-process-publisher';
 import { LocalEnvFileStore } from '#adapters/local/local-env-file-store';
+import { LocalExecuteTokens } from '#adapters/local/local-execute-tokens';
 import { LocalExpiryScheduler } from '#adapters/local/local-expiry-scheduler';
 import { LocalSecretValueStore } from '#adapters/local/local-secret-store';
 import { LoopbackAddressResolver } from '#adapters/local/loopback-address-resolver';
 import { ProcessRuntime, type TaskEventListener } from '#adapters/local/process-runtime';
-import { AlreadyExistsError } from '#domain/errors';
+import { AlreadyExistsError, AuthenticationError } from '#domain/errors';
 import { defaultOrgLimits } from '#domain/org';
-import { generateApiKey, hashApiKey } from '#domain/principal';
+import { generateApiKey, hashApiKey, type Principal } from '#domain/principal';
 import { randomIds, systemClock } from '#ports/clock';
 import type { Log } from '#ports/log';
 import { type HttpFunctionName, httpFunctionNames } from '#shared/routes';
+import { authenticate } from '#use-cases/authenticate';
 import type { ReconcileConfig } from '#use-cases/reconcile';
 import { publishTask } from '#use-cases/tasks';
 import { type Adapters, composeHandlers, type Handlers } from './compose.ts';
@@ -57,6 +60,12 @@ export interface LocalStackOptions {
   /** Where request and lifecycle lines go. */
   readonly log?: (line: string) => void;
   /**
+   * Run the `local.command` of every task as a host process, whoever published it. Off: only
+   * tasks published by an admin key of org `local` run on the host (`docs/security.md`).
+   * @default false
+   */
+  readonly allowHostCommands?: boolean;
+  /**
    * When the reconciler gives up on a launch and leaves young environments alone.
    * @default { launchDeadlineSec: 120, maxLaunchAttempts: 3, graceSec: 10 }
    */
@@ -86,6 +95,8 @@ export interface LocalStack {
   readonly dataDir: string;
   readonly handlers: Handlers;
   readonly publishedTasks: readonly string[];
+  /** Whether every task's `local.command` runs on the host (`--allow-host-commands`). */
+  readonly allowHostCommands: boolean;
   /** Runs the reconciler once now. */
   reconcile(): Promise<Record<string, number>>;
   /** Runs the pool keeper once now (after any run in progress). */
@@ -137,14 +148,19 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       if (handlers === null) return;
       await handlers.taskEvents(event, lambdaContext('task-events'));
     };
-    const runtime = new ProcessRuntime({
+    const processes = new ProcessRuntime({
       onEvent: options.decorate?.taskEvents?.(deliver) ?? deliver,
       logDir: join(dataDir, 'logs'),
       // Example commands are relative to the repo root, wherever `taskenv dev` was started.
       cwd: repoRoot,
       log: background,
     });
-    cleanups.push(() => runtime.stopAll());
+    cleanups.push(() => processes.stopAll());
+    // The trust boundary: host processes only for the stack's own admins' tasks (or when allowed).
+    const runtime = gateHostCommands(processes, {
+      trustedOrg: LOCAL_ORG,
+      allowHostCommands: options.allowHostCommands === true,
+    });
     // Expiry stops go through the (possibly decorated) runtime port, as every other stop does.
     const expiry = new LocalExpiryScheduler({
       stop: (arn, reason) => adapters.runtime.stop(arn, reason),
@@ -180,6 +196,7 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       addresses: new LoopbackAddressResolver(),
       clock: systemClock,
       ids: randomIds,
+      executeTokens: new LocalExecuteTokens({ file: join(dataDir, 'execute-token.key') }),
       idempotency: new DynamoDBPersistenceLayer({
         tableName: LOCAL_IDEMPOTENCY_TABLE,
         awsSdkV3Client: new DynamoDBClient({}),
@@ -202,7 +219,7 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
     );
 
     const gateway = createGateway({ authorizer: composed.authorizer, handlers: composed.http });
-    const invoke = localInvoker(composed, apiKey);
+    const invoke = localInvoker(composed, adapters.access);
     const server = createServer((req, res) => {
       void serve(gateway, invoke, req, res, log);
     });
@@ -240,6 +257,7 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       dataDir,
       handlers: composed,
       publishedTasks,
+      allowHostCommands: options.allowHostCommands === true,
       reconcile,
       keepPools: () => keeper.run(),
       stop,
@@ -321,17 +339,52 @@ export const invocableFunctions = [
 ] as const;
 type Invoker = (fn: string, event: unknown) => Promise<unknown>;
 
+/** The refusal of an invocation: status and envelope. */
+class InvokeRefused extends Error {
+  constructor(
+    readonly status: 401 | 403,
+    readonly type: 'authentication_error' | 'permission_error',
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
 /**
  * Runs one handler inside the running stack with a given event (`taskenv dev invoke`), so it
  * shares the stack's runtime, tables and timers, as `sam local invoke` runs a function with the
- * deployed configuration.
+ * deployed configuration. Every call authenticates its key against the access store (a revoked
+ * key is a 401) and needs an admin key. An HTTP function runs as the caller: whatever principal
+ * the event claims is replaced by the caller's, so it never acts for another org. The system
+ * functions (task events, the reconciler) act on every org's environments: only an admin key of
+ * the stack's own org may run them.
  */
 const localInvoker =
-  (handlers: Handlers, apiKey: string) =>
-  (authorization: string | undefined): Invoker | null => {
-    if (authorization !== `Bearer ${apiKey}`) return null;
+  (handlers: Handlers, access: Adapters['access']) =>
+  async (authorization: string | undefined): Promise<Invoker> => {
+    let principal: Principal;
+    try {
+      principal = await authenticate(authorization, { access });
+    } catch (error) {
+      // Only a refused key is a 401; a store that cannot be reached is the caller's 500.
+      if (error instanceof AuthenticationError) {
+        throw new InvokeRefused(401, 'authentication_error', 'Authentication failed');
+      }
+      throw error;
+    }
+    if (principal.role !== 'admin') {
+      throw new InvokeRefused(403, 'permission_error', 'dev invoke needs an admin API key');
+    }
     return async (fn, event) => {
       const context = lambdaContext(fn);
+      const system = fn === 'task-events' || fn === 'reconciler';
+      if (system && principal.org !== LOCAL_ORG) {
+        throw new InvokeRefused(
+          403,
+          'permission_error',
+          `${fn} acts on every org: it needs an admin key of org '${LOCAL_ORG}'`,
+        );
+      }
       if (fn === 'task-events') return (await handlers.taskEvents(event, context)) ?? null;
       if (fn === 'reconciler') return handlers.reconciler(event, context);
       if (fn === 'pool-keeper') return handlers.poolKeeper(event, context);
@@ -339,9 +392,30 @@ const localInvoker =
       const http = handlers.http[fn as HttpFunctionName];
       if (http === undefined)
         throw new Error(`Unknown function '${fn}'; one of: ${invocableFunctions.join(', ')}`);
-      return http(event as Parameters<typeof http>[0], context);
+      return http(asCaller(event, principal) as Parameters<typeof http>[0], context);
     };
   };
+
+/** The proxy event with the caller as its authorizer context, as the deployed authorizer sets it. */
+const asCaller = (event: unknown, principal: Principal): unknown => {
+  const proxy = typeof event === 'object' && event !== null ? (event as Record<string, unknown>) : {};
+  const requestContext =
+    typeof proxy.requestContext === 'object' && proxy.requestContext !== null
+      ? (proxy.requestContext as Record<string, unknown>)
+      : {};
+  return {
+    ...proxy,
+    requestContext: {
+      ...requestContext,
+      authorizer: {
+        keyId: principal.keyId,
+        org: principal.org,
+        role: principal.role,
+        workspaces: JSON.stringify(principal.workspaces),
+      },
+    },
+  };
+};
 
 const INVOKE_PATH = /^\/_local\/invoke\/([a-z-]+)$/;
 
@@ -367,7 +441,7 @@ const serve = async (
     }
     const invokeMatch = req.method === 'POST' ? INVOKE_PATH.exec(url.pathname) : null;
     if (invokeMatch?.[1] !== undefined) {
-      status = await serveInvoke(invoker(req.headers.authorization), invokeMatch[1], body, res);
+      status = await serveInvoke(() => invoker(req.headers.authorization), invokeMatch[1], body, res);
       return;
     }
     const response = await gateway.handle({
@@ -409,7 +483,7 @@ const targetUrl = (target: string | undefined): URL | null => {
 };
 
 const serveInvoke = async (
-  invoke: Invoker | null,
+  authorize: () => Promise<Invoker>,
   fn: string,
   body: Buffer | null,
   res: ServerResponse,
@@ -419,8 +493,18 @@ const serveInvoke = async (
     res.end(JSON.stringify(payload));
     return status;
   };
-  if (invoke === null)
-    return reply(401, { code: 401, detail: 'Authentication failed', type: 'authentication_error' });
+  const refused = (error: unknown) => {
+    if (error instanceof InvokeRefused) {
+      return reply(error.status, { code: error.status, detail: error.message, type: error.type });
+    }
+    return reply(500, { code: 500, detail: 'Internal server error', type: 'internal_error' });
+  };
+  let invoke: Invoker;
+  try {
+    invoke = await authorize();
+  } catch (error) {
+    return refused(error);
+  }
   let event: unknown;
   try {
     event = JSON.parse(body?.toString('utf8') ?? 'null');
@@ -430,6 +514,7 @@ const serveInvoke = async (
   try {
     return reply(200, { result: (await invoke(fn, event)) ?? null });
   } catch (error) {
+    if (error instanceof InvokeRefused) return refused(error);
     // Like `sam local invoke`: a failed invocation reports its error, it is not a server fault.
     return reply(200, {
       error: {

@@ -30,6 +30,9 @@ const responseSchemas: { readonly [Op in OperationId]: z.core.$ZodType | null } 
   listPools: api.poolListResponseSchema,
   getPool: api.poolResponseSchema,
   deletePool: null,
+  createKey: api.createdKeyResponseSchema,
+  listKeys: api.keyListResponseSchema,
+  revokeKey: null,
   getOpenApi: null,
   getDocs: null,
   healthz: null,
@@ -39,7 +42,8 @@ const TAGS = {
   environments: 'Provision, inspect, keep alive and tear down task environments (workspace-scoped)',
   tasks: 'Publish and inspect task versions (org-scoped; versions are immutable)',
   secrets: 'Workspace secrets injected into environments as variables; values are never returned',
-  admin: 'Warm pools: started tasks waiting for a matching create (org-scoped)',
+  admin:
+    'API keys of the org (admin keys only; a key is shown once, only its SHA-256 is stored) and warm pools (started tasks waiting for a matching create)',
   meta: 'Public routes: this document, the reference page and the health probe',
 } as const;
 

@@ -28,20 +28,30 @@ export type FunctionName = (typeof functionNames)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
-export interface RouteDefinition {
+/**
+ * Who may call a route (`API.md`, "API keys and roles"): `admin` keys only, any key of the org
+ * (`member` or `admin`; a member only in its workspaces), or anyone (`public`: no key). The one
+ * HTTP chain enforces it, with the path's org and workspace, before anything else a request does.
+ */
+export type RouteRole = 'admin' | 'member' | 'public';
+
+/** `auth` and `role` agree by type: a public route has no key, every other route needs one. */
+export type RouteAccess =
+  | { readonly auth: true; readonly role: 'admin' | 'member' }
+  | { readonly auth: false; readonly role: 'public' };
+
+export type RouteDefinition = RouteAccess & {
   readonly operationId: string;
   readonly method: HttpMethod;
-  /** API Gateway resource path, `{param}` placeholders. */
+  /** API Gateway resource path, `{param}` placeholders. Authenticated routes live under `/api/v1/org/{org}`. */
   readonly path: string;
   readonly function: HttpFunctionName;
-  /** False only for the public documentation and health routes. */
-  readonly auth: boolean;
   readonly summary: string;
   readonly pathSchema?: z.core.$ZodType;
   readonly querySchema?: z.core.$ZodType;
   readonly bodySchema?: z.core.$ZodType;
   readonly successStatus: number;
-}
+};
 
 const ws = '/api/v1/org/{org}/ws/{workspace}';
 
@@ -52,6 +62,7 @@ export const routes = [
     path: `${ws}/environments`,
     function: 'environments-create',
     auth: true,
+    role: 'member',
     summary: 'Provision a task environment',
     pathSchema: api.workspacePathSchema,
     bodySchema: api.createEnvironmentRequestSchema,
@@ -63,6 +74,7 @@ export const routes = [
     path: `${ws}/environments`,
     function: 'environments-read',
     auth: true,
+    role: 'member',
     summary: 'List environments, newest first',
     pathSchema: api.workspacePathSchema,
     querySchema: api.listEnvironmentsQuerySchema,
@@ -74,6 +86,7 @@ export const routes = [
     path: `${ws}/environments/{id}`,
     function: 'environments-read',
     auth: true,
+    role: 'member',
     summary: 'Get an environment',
     pathSchema: api.environmentPathSchema,
     successStatus: 200,
@@ -84,6 +97,7 @@ export const routes = [
     path: `${ws}/environments/{id}/status`,
     function: 'environments-read',
     auth: true,
+    role: 'member',
     summary: 'Cheap status snapshot for polling',
     pathSchema: api.environmentPathSchema,
     successStatus: 200,
@@ -94,6 +108,7 @@ export const routes = [
     path: `${ws}/environments/{id}`,
     function: 'environments-manage',
     auth: true,
+    role: 'member',
     summary: 'Tear an environment down (idempotent)',
     pathSchema: api.environmentPathSchema,
     successStatus: 200,
@@ -104,6 +119,7 @@ export const routes = [
     path: `${ws}/environments/{id}/keepalive`,
     function: 'environments-manage',
     auth: true,
+    role: 'member',
     summary: 'Extend the lifetime of an environment',
     pathSchema: api.environmentPathSchema,
     bodySchema: api.keepaliveRequestSchema,
@@ -115,6 +131,7 @@ export const routes = [
     path: '/api/v1/org/{org}/tasks',
     function: 'tasks',
     auth: true,
+    role: 'admin',
     summary: 'Publish a task version (the manifest as JSON)',
     pathSchema: api.orgPathSchema,
     // The manifest is validated by the use case (it also checks template variables).
@@ -126,6 +143,7 @@ export const routes = [
     path: '/api/v1/org/{org}/tasks',
     function: 'tasks',
     auth: true,
+    role: 'member',
     summary: "List the org's tasks and the public tasks",
     pathSchema: api.orgPathSchema,
     successStatus: 200,
@@ -136,6 +154,7 @@ export const routes = [
     path: '/api/v1/org/{org}/tasks/{name}',
     function: 'tasks',
     auth: true,
+    role: 'member',
     summary: 'Latest visible version of a task, or `{name}@{version}` for one version',
     pathSchema: api.taskPathSchema,
     successStatus: 200,
@@ -146,6 +165,7 @@ export const routes = [
     path: `${ws}/secrets/{secret_id}`,
     function: 'secrets',
     auth: true,
+    role: 'member',
     summary: 'Create or replace a secret (the value is never returned)',
     pathSchema: api.secretPathSchema,
     bodySchema: api.putSecretRequestSchema,
@@ -157,6 +177,7 @@ export const routes = [
     path: `${ws}/secrets`,
     function: 'secrets',
     auth: true,
+    role: 'member',
     summary: "List the workspace's secrets (never their values)",
     pathSchema: api.workspacePathSchema,
     successStatus: 200,
@@ -167,8 +188,43 @@ export const routes = [
     path: `${ws}/secrets/{secret_id}`,
     function: 'secrets',
     auth: true,
+    role: 'member',
     summary: 'Delete a secret',
     pathSchema: api.secretPathSchema,
+    successStatus: 204,
+  },
+  {
+    operationId: 'createKey',
+    method: 'POST',
+    path: '/api/v1/org/{org}/keys',
+    function: 'admin',
+    auth: true,
+    role: 'admin',
+    summary: 'Issue an API key (the key is shown only in this response)',
+    pathSchema: api.orgPathSchema,
+    bodySchema: api.createKeyRequestSchema,
+    successStatus: 201,
+  },
+  {
+    operationId: 'listKeys',
+    method: 'GET',
+    path: '/api/v1/org/{org}/keys',
+    function: 'admin',
+    auth: true,
+    role: 'admin',
+    summary: "List the org's API keys (never the keys themselves)",
+    pathSchema: api.orgPathSchema,
+    successStatus: 200,
+  },
+  {
+    operationId: 'revokeKey',
+    method: 'DELETE',
+    path: '/api/v1/org/{org}/keys/{key_id}',
+    function: 'admin',
+    auth: true,
+    role: 'admin',
+    summary: 'Revoke an API key: it fails from the next request on',
+    pathSchema: api.keyPathSchema,
     successStatus: 204,
   },
   {
@@ -177,7 +233,8 @@ export const routes = [
     path: '/api/v1/org/{org}/pools/{pool}',
     function: 'admin',
     auth: true,
-    summary: 'Keep `size` started tasks of one task version waiting (admin)',
+    role: 'admin',
+    summary: 'Keep `size` started tasks of one task version waiting',
     pathSchema: api.poolPathSchema,
     bodySchema: api.putPoolRequestSchema,
     successStatus: 200,
@@ -188,6 +245,7 @@ export const routes = [
     path: '/api/v1/org/{org}/pools',
     function: 'admin',
     auth: true,
+    role: 'member',
     summary: "List the org's warm pools",
     pathSchema: api.orgPathSchema,
     successStatus: 200,
@@ -198,6 +256,7 @@ export const routes = [
     path: '/api/v1/org/{org}/pools/{pool}',
     function: 'admin',
     auth: true,
+    role: 'member',
     summary: 'Get one warm pool',
     pathSchema: api.poolPathSchema,
     successStatus: 200,
@@ -208,7 +267,8 @@ export const routes = [
     path: '/api/v1/org/{org}/pools/{pool}',
     function: 'admin',
     auth: true,
-    summary: 'Stop the waiting tasks of a pool and remove it (admin)',
+    role: 'admin',
+    summary: 'Stop the waiting tasks of a pool and remove it',
     pathSchema: api.poolPathSchema,
     successStatus: 204,
   },
@@ -218,6 +278,7 @@ export const routes = [
     path: '/api/v1/openapi.json',
     function: 'meta',
     auth: false,
+    role: 'public',
     summary: 'This OpenAPI document',
     successStatus: 200,
   },
@@ -227,6 +288,7 @@ export const routes = [
     path: '/docs',
     function: 'meta',
     auth: false,
+    role: 'public',
     summary: 'API reference page',
     successStatus: 200,
   },
@@ -236,6 +298,7 @@ export const routes = [
     path: '/healthz',
     function: 'meta',
     auth: false,
+    role: 'public',
     summary: 'Liveness probe',
     successStatus: 200,
   },

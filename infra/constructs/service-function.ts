@@ -115,6 +115,12 @@ export interface EnvFileBucket {
   readonly prefix: string;
 }
 
+/** The KMS HMAC key of the execute tokens. */
+export type ExecuteTokenKeyRef = Pick<kms.IKey, 'keyArn'>;
+
+/** `issue`: GenerateMac (the create function); `verify`: VerifyMac (the functions that check a token). */
+export type ExecuteTokenOperation = 'issue' | 'verify';
+
 export interface BindBucketOptions {
   /** `delete`: DeleteObject only. `write`: PutObject (SSE-KMS with the bucket's key) and DeleteObject. */
   readonly access: 'delete' | 'write';
@@ -310,6 +316,15 @@ export class ServiceFunction extends Construct {
     }
     this.addEnvironment('ENV_FILE_BUCKET', envFiles.bucket.bucketName);
     return this.addEnvironment('ENV_FILE_KMS_KEY_ID', envFiles.key.keyArn);
+  }
+
+  /** Grants GenerateMac and/or VerifyMac on the execute-token key, and sets `EXECUTE_TOKEN_KEY_ID`. */
+  bindExecuteTokens(key: ExecuteTokenKeyRef, operations: readonly ExecuteTokenOperation[]): this {
+    const actions = { issue: 'kms:GenerateMac', verify: 'kms:VerifyMac' } as const;
+    this.addToPolicy(
+      new iam.PolicyStatement({ actions: operations.map((o) => actions[o]), resources: [key.keyArn] }),
+    );
+    return this.addEnvironment('EXECUTE_TOKEN_KEY_ID', key.keyArn);
   }
 
   /** Grants PutEvents on `bus` and sets `EVENT_BUS_NAME`. */

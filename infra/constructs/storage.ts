@@ -51,6 +51,11 @@ export class Storage extends Construct {
   readonly accessLogBucket: s3.Bucket;
   /** The bucket, key and prefix as the functions and the execution role bind them. */
   readonly envFiles: EnvFileBucket;
+  /**
+   * The HMAC key execute tokens are derived with (`HMAC(key, environment id)`, `DESIGN.md`):
+   * GenerateMac/VerifyMac only, it never leaves KMS.
+   */
+  readonly executeTokenKey: kms.Key;
 
   constructor(scope: Construct, id: string, props: StorageProps = {}) {
     super(scope, id);
@@ -88,6 +93,15 @@ export class Storage extends Construct {
     this.key = new kms.Key(this, 'EnvFileKey', {
       description: 'taskenv: encrypts the per-environment env files (secrets, execute tokens)',
       enableKeyRotation: true,
+      removalPolicy,
+    });
+
+    this.executeTokenKey = new kms.Key(this, 'ExecuteTokenKey', {
+      description: 'taskenv: derives the execute token of each environment (HMAC of its id)',
+      keySpec: kms.KeySpec.HMAC_256,
+      keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
+      // KMS rotates symmetric encryption keys only; a new HMAC key would void every live token.
+      enableKeyRotation: false,
       removalPolicy,
     });
 

@@ -1,7 +1,7 @@
 import { CfnOutput, type RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import type { EnvFileBucket, TableRef } from '../constructs/service-function.ts';
+import type { EnvFileBucket, ExecuteTokenKeyRef, TableRef } from '../constructs/service-function.ts';
 import { Storage } from '../constructs/storage.ts';
 
 export interface DataStackProps extends StackProps {
@@ -22,6 +22,7 @@ export interface DataResources {
   readonly table: TableRef;
   readonly idempotencyTable: TableRef;
   readonly envFiles: EnvFileBucket;
+  readonly executeTokenKey: ExecuteTokenKeyRef;
 }
 
 /**
@@ -42,6 +43,7 @@ export class DataStack extends Stack {
       table: this.storage.table,
       idempotencyTable: this.storage.idempotencyTable,
       envFiles: this.storage.envFiles,
+      executeTokenKey: this.storage.executeTokenKey,
     };
 
     new CfnOutput(this, 'TableName', {

@@ -39,7 +39,7 @@ const FUNCTIONS: Readonly<
   },
   tasks: { description: 'taskenv: publish, list and get tasks', timeout: Duration.seconds(20) },
   secrets: { description: 'taskenv: put, list and delete workspace secrets', timeout: Duration.seconds(15) },
-  admin: { description: 'taskenv: warm pools (put, list, get, delete)', timeout: Duration.seconds(20) },
+  admin: { description: 'taskenv: API keys and warm pools of an org', timeout: Duration.seconds(20) },
   meta: {
     description: 'taskenv: OpenAPI document, API reference page, health check',
     memorySize: 512,
@@ -117,7 +117,7 @@ export class ServiceStack extends Stack {
       reconciler: fns.reconciler.function,
     });
 
-    const { table, idempotencyTable, envFiles } = data;
+    const { table, idempotencyTable, envFiles, executeTokenKey } = data;
     const runtime = this.cluster;
     const { bus } = this.lifecycle;
     const expiry = this.lifecycle;
@@ -130,6 +130,7 @@ export class ServiceStack extends Stack {
       .bindBucket(envFiles, { access: 'write' })
       .bindExpiry(expiry)
       .bindSecrets(config.secretsPrefix, { access: 'read' })
+      .bindExecuteTokens(executeTokenKey, ['issue'])
       .bindBus(bus);
     fns['environments-read'].bindTable(table, { access: 'read' });
     fns['environments-manage']
@@ -142,7 +143,9 @@ export class ServiceStack extends Stack {
     fns.secrets
       .bindTable(table, { access: 'readWrite', delete: true })
       .bindSecrets(config.secretsPrefix, { access: 'manage' });
-    fns.meta.addEnvironment('TASKENV_VERSION', props.version);
+    fns.admin.bindTable(table, { access: 'readWrite' });
+    // `/healthz` reads one item to report whether DynamoDB answers.
+    fns.meta.bindTable(table, { access: 'lookup' }).addEnvironment('TASKENV_VERSION', props.version);
     fns['task-events']
       .bindTable(table, { access: 'readWrite' })
       .bindAddressResolver(config.urlMode)

@@ -83,7 +83,6 @@ export interface EnvironmentRecord {
   readonly instructionTemplate: string | null;
   readonly instruction: string | null;
   readonly serviceUrls: ServiceUrls | null;
-  readonly executeTokenHash: string;
   readonly taskVerification: Record<string, unknown> | null;
   readonly error: string | null;
   /** Set when taskenv asked the runtime to stop the task. */

@@ -2,10 +2,12 @@
 import type {
   EnvironmentResponse,
   EnvironmentStatusResponse,
+  KeyResponse,
   SecretResponse,
   TaskVersionResponse,
 } from './api-schemas.ts';
 import type { EnvironmentRecord } from './environment.ts';
+import type { ApiKeyRecord } from './principal.ts';
 import type { SecretMetadata } from './secret.ts';
 import type { TaskVersionRecord } from './task-version.ts';
 
@@ -33,6 +35,15 @@ export const toEnvironmentStatus = (record: EnvironmentRecord): EnvironmentStatu
   expires_at: record.expiresAt,
   error: record.error,
   service_urls: record.serviceUrls,
+});
+
+/** An API key as the keys API shows it: never the key, never its hash. */
+export const toKeyResponse = (key: ApiKeyRecord): KeyResponse => ({
+  id: key.keyId,
+  name: key.name ?? '',
+  role: key.role,
+  workspaces: [...key.workspaces],
+  created_at: key.createdAt,
 });
 
 export const toSecretResponse = (secret: SecretMetadata): SecretResponse => ({

@@ -16,6 +16,8 @@ export type Principal = z.infer<typeof principalSchema>;
 
 export interface ApiKeyRecord extends Principal {
   readonly keyHash: string;
+  /** What the key is for (`taskenv key create --name`); keys made before names existed have none. */
+  readonly name?: string;
   readonly createdAt: string;
   readonly revoked: boolean;
 }
@@ -39,5 +41,9 @@ export const generateApiKey = (): { key: string; keyId: string; keyHash: string 
   return { key, keyId, keyHash: hashApiKey(key) };
 };
 
+/** `admin`: every workspace of its org; `member`: the workspaces its key lists (`['*']`: all). */
 export const canUseWorkspace = (principal: Principal, org: string, workspace: string): boolean =>
-  principal.org === org && (principal.workspaces.includes('*') || principal.workspaces.includes(workspace));
+  principal.org === org &&
+  (principal.role === 'admin' ||
+    principal.workspaces.includes('*') ||
+    principal.workspaces.includes(workspace));

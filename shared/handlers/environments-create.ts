@@ -15,6 +15,7 @@ import {
   type CreatedEnvironment,
   type CreateEnvironmentDeps,
   createEnvironment,
+  IDEMPOTENCY_WINDOW_SEC,
 } from '#use-cases/create-environment';
 
 /** `metrics` also counts `environmentCreated` and `launchFailed` (the launch-failure alarm reads it). */
@@ -33,12 +34,12 @@ interface IdempotentPayload {
   readonly body: CreateEnvironmentRequest;
 }
 
-const IDEMPOTENCY_WINDOW_SEC = 24 * 3600;
-
 /**
- * POST environments. With `Idempotency-Key`, the first response is stored for 24 h and
- * replayed for the same body; another body under the same key is a 409. The execute token is
- * never stored in the idempotency record, so a replay answers `execute_token: null`.
+ * POST environments. The chain has authorized the caller for the workspace before this runs,
+ * so a replay only ever reaches a caller who may create there. With `Idempotency-Key`, the
+ * first response is stored for 24 h and replayed for the same body (another body under the same
+ * key is a 409); the execute token is never stored, in the idempotency record or anywhere: a
+ * replay derives it again from the environment id.
  */
 export const createEnvironmentsCreateHandler = (options: EnvironmentsCreateOptions): ApiHandler => {
   const { deps, logger } = options;
@@ -66,11 +67,18 @@ export const createEnvironmentsCreateHandler = (options: EnvironmentsCreateOptio
     org: string,
     workspace: string,
     body: CreateEnvironmentRequest,
+    idempotencyKey?: string,
   ) => {
     let created: CreatedEnvironment;
     try {
       created = await createEnvironment(
-        { principal, org, workspace, request: body },
+        {
+          principal,
+          org,
+          workspace,
+          request: body,
+          ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+        },
         { ...deps, onDeferredFailure, ...(pools === undefined ? {} : { pools }) },
       );
     } catch (error) {
@@ -92,9 +100,15 @@ export const createEnvironmentsCreateHandler = (options: EnvironmentsCreateOptio
     options.idempotency === null
       ? null
       : makeIdempotent(
-          async (payload: IdempotentPayload, principal: Principal, giveToken: (token: string) => void) => {
-            const created = await provision(principal, payload.org, payload.workspace, payload.body);
-            giveToken(created.executeToken);
+          async (payload: IdempotentPayload, principal: Principal, ran: (token: string) => void) => {
+            const created = await provision(
+              principal,
+              payload.org,
+              payload.workspace,
+              payload.body,
+              payload.key,
+            );
+            ran(created.executeToken);
             return toEnvironmentResponse(created.record);
           },
           {
@@ -120,17 +134,19 @@ export const createEnvironmentsCreateHandler = (options: EnvironmentsCreateOptio
         // An in-progress record then expires with this invocation, so a crash mid-create does
         // not block the key for the whole window.
         idempotencyConfig.registerLambdaContext(context);
-        let token: string | null = null;
+        let issued: string | null = null;
         const response = await runIdempotent(
           () =>
-            idempotent({ org: path.org, workspace: path.workspace, key, body }, principal, (t) => {
-              token = t;
+            idempotent({ org: path.org, workspace: path.workspace, key, body }, principal, (token) => {
+              issued = token;
             }) as Promise<EnvironmentResponse>,
           options.inProgressWaitMs ?? 15_000,
         );
+        // A replay answers the same token as the first 201: derived again from the id, never stored.
+        const token = issued ?? (await deps.executeTokens.issue(response.id));
         return {
           body: { ...response, execute_token: token },
-          headers: token === null ? { 'idempotent-replayed': 'true' } : {},
+          headers: issued === null ? { 'idempotent-replayed': 'true' } : {},
         };
       },
     },

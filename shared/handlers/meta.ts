@@ -13,6 +13,8 @@ export interface MetaOptions {
   readonly version: string;
   /** Loaded on first use: only `/docs` needs them. */
   readonly docsAssets: () => Promise<DocsAssets>;
+  /** Resolves when DynamoDB answers (one cheap read); `/healthz` answers 503 when it rejects. */
+  readonly probeDatabase: () => Promise<void>;
 }
 
 /** `GET /api/v1/openapi.json`, `GET /docs`, `GET /healthz`: the public, unauthenticated routes. */
@@ -24,7 +26,21 @@ export const createMetaHandler = (options: MetaOptions): ApiHandler => {
       getOpenApi: async ({ headers, basePath }) => ({
         body: openApiDocument(`${serverUrl(headers)}${basePath}`, options.version),
       }),
-      healthz: async () => ({ body: { status: 'ok', version: options.version } }),
+      healthz: async () => {
+        try {
+          await options.probeDatabase();
+          return { body: { status: 'ok', version: options.version, dynamodb: 'ok' } };
+        } catch (error) {
+          options.logger.error(
+            'Health check: DynamoDB is unreachable',
+            error instanceof Error ? error : String(error),
+          );
+          return {
+            statusCode: 503,
+            body: { status: 'unavailable', version: options.version, dynamodb: 'unreachable' },
+          };
+        }
+      },
       getDocs: async () => {
         html ??= options.docsAssets().then(docsPage);
         return {

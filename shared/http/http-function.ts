@@ -1,7 +1,8 @@
 /**
  * The middy chain every HTTP function shares: logger context, the error envelope, header
- * normalisation, the client-version gate, body parsing, path/query/body validation and dispatch
- * by route. Handlers receive typed, validated requests and return plain results.
+ * normalisation, the client-version gate, authorization (the route's role, the path's org and
+ * workspace), body parsing, path/query/body validation and dispatch by route. Handlers receive
+ * typed, validated, authorized requests and return plain results.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -12,12 +13,13 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import {
   AuthenticationError,
   InvalidRequestError,
+  PermissionError,
   RouteNotFoundError,
   TaskenvError,
   toErrorResponse,
   UpgradeRequiredError,
 } from '#domain/errors';
-import { type Principal, principalSchema } from '#domain/principal';
+import { canUseWorkspace, type Principal, principalSchema } from '#domain/principal';
 import { parseOrThrow } from '#domain/validation';
 import { type HttpFunctionName, type OperationId, type Route, routesOf } from '#shared/routes';
 import type * as z from '#shared/zod';
@@ -86,7 +88,9 @@ export const httpFunction = <F extends HttpFunctionName>(
     if (route === undefined) throw new RouteNotFoundError(event.httpMethod, event.path);
     // One count per operation: the dashboard's traffic by route, and never an empty flush.
     options.metrics?.addMetric(route.operationId, MetricUnit.Count, 1);
-    const request = parseRequest(route, event, context);
+    // Before the body is read, validated or replayed: a refused caller learns nothing else.
+    const principal = authorize(route, event);
+    const request = parseRequest(route, event, context, principal);
     // The mapped type guarantees a handler per served operation; indexing it by a runtime id
     // needs the widening.
     const handler = (handlers as unknown as Record<string, RouteHandler<OperationId>>)[route.operationId];
@@ -106,7 +110,39 @@ export const httpFunction = <F extends HttpFunctionName>(
     .handler(dispatch);
 };
 
-const parseRequest = (route: Route, event: APIGatewayProxyEvent, context: Context): HttpRequest => {
+/**
+ * The caller, allowed to call `route` on the path's org and workspace, or a 401/403. Reads the
+ * raw path parameters: a value that would fail validation names no org or workspace the key
+ * holds, so it is a 403 here, never a 422 that tells the caller more.
+ */
+export const authorize = (route: Route, event: APIGatewayProxyEvent): Principal => {
+  if (!route.auth) return anonymous;
+  const principal = principalOf(event);
+  const params = event.pathParameters ?? {};
+  const org = params.org;
+  // Fails closed: an authenticated route outside `/org/{org}` authorizes no one.
+  if (org === undefined || principal.org !== org) {
+    throw new PermissionError(`This API key is not valid for org '${org ?? ''}'`);
+  }
+  const workspace = params.workspace;
+  if (
+    route.path.includes('{workspace}') &&
+    (workspace === undefined || !canUseWorkspace(principal, org, workspace))
+  ) {
+    throw new PermissionError(`This API key is not valid for workspace '${workspace ?? ''}'`);
+  }
+  if (route.role === 'admin' && principal.role !== 'admin') {
+    throw new PermissionError('This operation needs an admin API key');
+  }
+  return principal;
+};
+
+const parseRequest = (
+  route: Route,
+  event: APIGatewayProxyEvent,
+  context: Context,
+  principal: Principal,
+): HttpRequest => {
   const headers = event.headers as Record<string, string>;
   const path =
     'pathSchema' in route ? parseOrThrow(route.pathSchema, event.pathParameters ?? {}, 'path') : undefined;
@@ -119,7 +155,7 @@ const parseRequest = (route: Route, event: APIGatewayProxyEvent, context: Contex
     query,
     body,
     headers,
-    principal: route.auth ? principalOf(event) : anonymous,
+    principal,
     requestId: event.requestContext?.requestId ?? 'local',
     basePath: basePathOf(event),
     context,

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { EnvironmentRecord } from '#domain/environment';
-import { TaskenvError } from '#domain/errors';
+import { AlreadyExistsError, TaskenvError } from '#domain/errors';
 import { renderWhenReady, serviceVariables } from '#domain/instruction';
 import { stateChangeEvent } from '#domain/integration-event';
 import { poolName, type SlotRecord } from '#domain/pool';
@@ -77,7 +77,16 @@ const claim = async (
   for (const slot of warm) {
     const record = claimedRecord(draft, slot);
     if (record === null) break;
-    if ((await deps.pools.store.claim(slot, record, quota)) === 'taken') continue;
+    let outcome: Awaited<ReturnType<PoolStore['claim']>>;
+    try {
+      outcome = await deps.pools.store.claim(slot, record, quota);
+    } catch (error) {
+      // Recorded already (a concurrent retry under the same Idempotency-Key): the create's own
+      // path answers with that environment; this slot stays warm.
+      if (error instanceof AlreadyExistsError) return { kind: 'miss' };
+      throw error;
+    }
+    if (outcome === 'taken') continue;
     await afterClaim(record, deps);
     await nudge(deps, draft.org, name);
     return { kind: 'claimed', record, slotId: slot.id };

@@ -1,7 +1,13 @@
-import { createHash, randomBytes } from 'node:crypto';
 import type { CreateEnvironmentRequest } from '#domain/api-schemas';
 import type { EnvironmentRecord } from '#domain/environment';
-import { BadGatewayError, SecretNotFoundError, ValidationError } from '#domain/errors';
+import { environmentIdForKey } from '#domain/environment-id';
+import {
+  AlreadyExistsError,
+  BadGatewayError,
+  QuotaExceededError,
+  SecretNotFoundError,
+  ValidationError,
+} from '#domain/errors';
 import { validateInputs } from '#domain/inputs';
 import {
   ENVIRONMENT_ID_VARIABLE,
@@ -22,6 +28,7 @@ import { type ContainerRuntime, LaunchFailedError } from '#ports/container-runti
 import type { EnvFileStore } from '#ports/env-file-store';
 import type { EnvironmentStore } from '#ports/environment-store';
 import type { EventPublisher } from '#ports/event-publisher';
+import type { ExecuteTokens } from '#ports/execute-tokens';
 import type { ExpiryScheduler } from '#ports/expiry-scheduler';
 import type { SecretMetadataStore, SecretValueStore } from '#ports/secret-store';
 import type { TaskRegistry } from '#ports/task-registry';
@@ -31,6 +38,9 @@ import { resolveTaskVersion } from './tasks.ts';
 
 /** Lifetime when neither the request nor the task says (`API.md`, `timeout_sec`). */
 export const DEFAULT_TIMEOUT_SEC = 900;
+
+/** How long an `Idempotency-Key` names its environment (`API.md`: 24 h). */
+export const IDEMPOTENCY_WINDOW_SEC = 24 * 3600;
 
 export interface CreateEnvironmentDeps {
   readonly store: EnvironmentStore;
@@ -46,6 +56,8 @@ export interface CreateEnvironmentDeps {
   readonly ids: IdGenerator;
   /** Warm pools; absent where none are kept. A create with secrets never claims (no env file in pool tasks). */
   readonly pools?: WarmPoolDeps;
+  /** Derives the execute token from the environment id; nothing stores it. */
+  readonly executeTokens: ExecuteTokens;
   /** Told about steps that failed after the record was made; the reconciler finishes them. */
   readonly onDeferredFailure?: (step: string, error: unknown) => void;
 }
@@ -55,11 +67,13 @@ export interface CreateEnvironmentInput {
   readonly org: string;
   readonly workspace: string;
   readonly request: CreateEnvironmentRequest;
+  /** The request's `Idempotency-Key`: the environment id is then derived from it. */
+  readonly idempotencyKey?: string;
 }
 
 export interface CreatedEnvironment {
   readonly record: EnvironmentRecord;
-  /** Shown once, in the 201; only its hash is stored. */
+  /** HMAC(server key, id): in the 201 and again in its idempotent replay; never stored. */
   readonly executeToken: string;
 }
 
@@ -68,17 +82,28 @@ export interface CreatedEnvironment {
  * secrets, render what can be rendered, write the env file, record the environment with its
  * quota unit (one transaction), launch, schedule the expiry.
  *
+ * With an idempotency key the id is derived from (org, workspace, key), and an environment
+ * already recorded under it is the answer: a retry after a crash finds it instead of making a
+ * second one.
+ *
  * The env file is written before the record, so the reconciler can relaunch any recorded
  * environment without the secrets (which it never sees) and with the same client token.
- * A refused launch marks the environment failed and throws {@link BadGatewayError}; any other
- * launch error leaves it `building` for the reconciler, which relaunches or fails it.
+ * Once the record is committed the answer is that environment, whatever fails next (the
+ * reconciler finishes the launch), except a refused launch: that marks the environment failed
+ * and throws {@link BadGatewayError}.
  */
 export const createEnvironment = async (
   input: CreateEnvironmentInput,
   deps: CreateEnvironmentDeps,
 ): Promise<CreatedEnvironment> => {
-  const { principal, org, workspace, request } = input;
+  const { principal, org, workspace, request, idempotencyKey } = input;
   assertWorkspaceAccess(principal, org, workspace);
+  const id =
+    idempotencyKey === undefined ? deps.ids.next() : environmentIdForKey(org, workspace, idempotencyKey);
+  if (idempotencyKey !== undefined) {
+    const recorded = await recordedUnderKey(id, org, workspace, deps);
+    if (recorded !== null) return { record: recorded, executeToken: await deps.executeTokens.issue(id) };
+  }
 
   const task = await resolveTaskVersion(principal.org, parseTaskRef(request.task_ref), deps.tasks);
   const inputs = validateInputs(task.manifest.inputs, request.inputs);
@@ -89,9 +114,8 @@ export const createEnvironment = async (
   const secretIds = [...new Set(request.secret_ids ?? [])];
   const secretVariables = await loadSecrets(org, workspace, secretIds, deps);
 
-  const id = deps.ids.next();
   const now = deps.clock.now();
-  const executeToken = randomBytes(32).toString('base64url');
+  const executeToken = await deps.executeTokens.issue(id);
   const instruction = renderableNow(task.manifest, inputs, id);
   const record: EnvironmentRecord = {
     id,
@@ -112,7 +136,6 @@ export const createEnvironment = async (
     instructionTemplate: instruction === null ? task.manifest.instruction : null,
     instruction,
     serviceUrls: null,
-    executeTokenHash: createHash('sha256').update(executeToken).digest('hex'),
     taskVerification: redactVerification(task.manifest.verification ?? null),
     error: null,
     stopReason: null,
@@ -133,8 +156,11 @@ export const createEnvironment = async (
   try {
     await deps.store.create(record, { limit: limits.maxConcurrentEnvironments });
   } catch (error) {
-    await deleteEnvFileUnlessRecorded(id, deps);
-    throw error;
+    const recorded = await recordedDespite(error, record, idempotencyKey !== undefined, deps);
+    if (recorded === null) throw error;
+    // Committed after all (a timeout, a concurrent retry): that environment is the answer.
+    deps.onDeferredFailure?.('record', error);
+    return { record: recorded, executeToken };
   }
   await publishQuietly(deps, [stateChangeEvent(record, null, now)]);
 
@@ -150,7 +176,13 @@ export const createEnvironment = async (
     throw new BadGatewayError(`The container platform refused the launch: ${error.reason}`, { cause: error });
   }
 
-  const launched = (await deps.store.update(id, { taskArn })) ?? { ...record, taskArn };
+  let launched: EnvironmentRecord = { ...record, taskArn };
+  try {
+    launched = (await deps.store.update(id, { taskArn })) ?? launched;
+  } catch (error) {
+    // The task runs; the reconciler adopts it (by its environment id) into the record.
+    deps.onDeferredFailure?.('record-task', error);
+  }
   try {
     await deps.expiry.schedule(id, taskArn, new Date(record.expiresAt ?? now));
   } catch (error) {
@@ -206,21 +238,58 @@ const loadSecrets = async (
 };
 
 /**
- * After a failed `store.create`: the env file goes only when the environment is surely not
- * recorded. A create can fail after its transaction committed (a timeout, a dying request); the
- * record it left is the reconciler's to launch, and a relaunch needs this file. When even the
- * read fails the file stays, to be removed with the environment or by the bucket's lifecycle rule.
+ * The environment an idempotency key already recorded in this workspace, or null. A record of
+ * another org or workspace under the same id (not reachable from a SHA-256 derivation, but
+ * checked all the same) is never returned: it is a 409 like any reused key. So is one recorded
+ * longer ago than the idempotency window: the key is spent. One whose launch the platform
+ * refused answers the same 502 as its create did.
  */
-const deleteEnvFileUnlessRecorded = async (
+const recordedUnderKey = async (
   id: string,
+  org: string,
+  workspace: string,
+  deps: Pick<CreateEnvironmentDeps, 'store' | 'clock'>,
+): Promise<EnvironmentRecord | null> => {
+  const recorded = await deps.store.get(id);
+  if (recorded === null) return null;
+  const age = deps.clock.now().getTime() - new Date(recorded.createdAt).getTime();
+  if (recorded.org !== org || recorded.workspace !== workspace || age > IDEMPOTENCY_WINDOW_SEC * 1000) {
+    throw new AlreadyExistsError('This Idempotency-Key was already used');
+  }
+  // The first answer was the platform's refusal (an error, so no idempotency record kept it): again.
+  const refused = recorded.state === 'failed' ? /^Launch failed: (.*)$/s.exec(recorded.error ?? '') : null;
+  if (refused !== null) {
+    throw new BadGatewayError(`The container platform refused the launch: ${refused[1] ?? ''}`);
+  }
+  return recorded;
+};
+
+/**
+ * After a failed `store.create`: the environment, when it was recorded all the same (a
+ * transaction that committed before a timeout, or a concurrent retry with the same idempotency
+ * key), else null. The env file goes only when the environment is surely not recorded: the
+ * record is the reconciler's to launch, and a relaunch needs this file. When even the read
+ * fails the file stays, to be removed with the environment or by the bucket's lifecycle rule.
+ */
+const recordedDespite = async (
+  error: unknown,
+  record: EnvironmentRecord,
+  keyed: boolean,
   deps: Pick<CreateEnvironmentDeps, 'store' | 'envFiles' | 'onDeferredFailure'>,
-): Promise<void> => {
+): Promise<EnvironmentRecord | null> => {
+  // A random id that exists is not ours; a quota refusal recorded nothing.
+  const surelyNotOurs =
+    (error instanceof AlreadyExistsError && !keyed) || error instanceof QuotaExceededError;
   try {
-    if ((await deps.store.get(id)) !== null) return;
-    await deps.envFiles.delete(id);
+    const recorded = surelyNotOurs ? null : await deps.store.get(record.id);
+    if (recorded !== null && recorded.org === record.org && recorded.workspace === record.workspace) {
+      return recorded;
+    }
+    if (recorded === null) await deps.envFiles.delete(record.id);
   } catch (cleanup) {
     deps.onDeferredFailure?.('env-file-cleanup', cleanup);
   }
+  return null;
 };
 
 const failLaunch = async (

@@ -55,6 +55,7 @@ export const publishTask = async (
     description: manifest.description ?? null,
     manifest,
     createdAt: deps.clock.now().toISOString(),
+    publishedBy: { org: input.principal.org, role: input.principal.role, keyId: input.principal.keyId },
   };
   const { taskDefinitionArn } = await deps.runtime.register(base);
   const record: TaskVersionRecord = { ...base, taskDefinitionArn };

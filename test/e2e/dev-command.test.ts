@@ -184,6 +184,11 @@ describe('taskenv dev (npm start)', () => {
     expect(banner.dynamodbEndpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(await connectError(banner.dynamodbEndpoint)).toBeNull();
     expect(banner.tableName).toBe('taskenv');
+    // The trust boundary and what the emulator exposes are said where the user looks.
+    expect(bannerText).toContain("only tasks published by an admin key of org 'local' run on this host");
+    expect(bannerText).toContain(
+      `listens on every interface\n                 and accepts any credentials. Keep port ${new URL(banner.dynamodbEndpoint).port} unreachable`,
+    );
     expect(banner.curl).toContain(`--url ${banner.apiUrl}/api/v1/org/local/ws/default/environments`);
     expect(banner.curl).toContain(`--header 'Authorization: Bearer ${savedKey}'`);
     expect(banner.curl).toContain('"task_ref": "hello-http"');

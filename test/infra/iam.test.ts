@@ -54,6 +54,7 @@ const EXPECTED: Readonly<Record<FunctionName, readonly string[]>> = {
     'kms:GenerateDataKey on env-file-key',
     ...expirySchedules,
     'secretsmanager:GetSecretValue on workspace-secrets',
+    'kms:GenerateMac on execute-token-key',
     'events:PutEvents on bus',
   ],
   'environments-read': [
@@ -94,7 +95,7 @@ const EXPECTED: Readonly<Record<FunctionName, readonly string[]>> = {
     'ecs:StopTask on cluster-tasks',
     'events:PutEvents on bus',
   ],
-  meta: [...logs],
+  meta: [...logs, 'dynamodb:GetItem on table'],
   'task-events': [
     ...logs,
     ...tableReadWrite,

@@ -66,6 +66,21 @@ describe('storage (default config: retain)', () => {
     });
   });
 
+  it('creates the execute-token key as a KMS HMAC_256 key for GenerateMac/VerifyMac, retained, that only the create function may use', () => {
+    const key = resourceAt(app.dataTemplate, 'TaskenvData/Storage/ExecuteTokenKey/Resource');
+    expect(key.DeletionPolicy).toBe('Retain');
+    expect(key.Properties).toMatchObject({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
+    const keyId = logicalIdAt(app.dataTemplate, 'TaskenvData/Storage/ExecuteTokenKey/Resource');
+    // The key policy grants the account root only (IAM decides); the service stack's roles name it.
+    const policy = key.Properties?.KeyPolicy as { Statement: { Principal?: unknown }[] } | undefined;
+    const statements = policy?.Statement ?? [];
+    expect(statements.map((st) => JSON.stringify(st.Principal))).toEqual([expect.stringContaining(':root')]);
+    const users = resourcesOf(app.serviceTemplate, 'AWS::IAM::Policy').filter(([, policy]) =>
+      JSON.stringify(policy.Properties?.PolicyDocument).includes(keyId),
+    );
+    expect(users.map(([id]) => id)).toEqual([expect.stringMatching(/^environmentscreateRole/)]);
+  });
+
   it('encrypts env files with a rotating customer key, blocks public access and expires them after a day', () => {
     const keyId = logicalIdAt(app.dataTemplate, 'TaskenvData/Storage/EnvFileKey/Resource');
     app.dataTemplate.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });

@@ -80,6 +80,7 @@ const LABELS: readonly [RegExp, string][] = [
   [/StorageEnvFileBucket\w*.*\/env\/\*$/, 'env-files'],
   [/StorageEnvFileBucket/, 'env-file-bucket'],
   [/StorageEnvFileKey/, 'env-file-key'],
+  [/StorageExecuteTokenKey/, 'execute-token-key'],
   [/:task\/<SandboxCluster\w+>\/\*$/, 'cluster-tasks'],
   [/:task-definition\/taskenv-\*:\*$/, 'taskenv-task-definitions'],
   [/:repository\/\*$/, 'account-ecr-repositories'],

@@ -5,9 +5,12 @@
  * the secrets and the execute token). Found by the chaos run (`test/chaos`): a create that died
  * after its transaction committed deleted the file, and the relaunch then failed the environment.
  */
+
+import { randomBytes } from 'node:crypto';
 import { beforeEach, expect, it } from 'vitest';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { dynamoStores } from '#adapters/aws/wiring';
+import { LocalExecuteTokens } from '#adapters/local/local-execute-tokens';
 import { QuotaExceededError } from '#domain/errors';
 import { parseManifest } from '#domain/manifest';
 import type { Principal } from '#domain/principal';
@@ -18,7 +21,7 @@ import type { ExpiryScheduler } from '#ports/expiry-scheduler';
 import type { SecretValueStore } from '#ports/secret-store';
 import { taskVersionOf } from '#test/support/example-tasks';
 import { uniqueName } from '#test/support/factories';
-import { CrashAfterRecordStore, Dice, InjectedCrashError } from '#test/support/faults';
+import { CrashAfterRecordStore, Dice } from '#test/support/faults';
 import { fixedClock, InMemoryEnvFiles, RecordingPublisher } from '#test/support/lifecycle-fakes';
 import { type CreateEnvironmentDeps, createEnvironment } from '#use-cases/create-environment';
 import { reconcile } from '#use-cases/reconcile';
@@ -102,17 +105,19 @@ const deps = (store: EnvironmentStore): CreateEnvironmentDeps => ({
   publisher: new RecordingPublisher(),
   clock,
   ids: randomIds,
+  executeTokens: new LocalExecuteTokens({ key: randomBytes(32) }),
 });
 
 const create = (store: EnvironmentStore) =>
   createEnvironment({ principal, org, workspace: 'default', request: { task_ref: 'web' } }, deps(store));
 
-it('keeps the env file of an environment recorded by a create that then died, and the reconciler launches it', async () => {
+it('answers with the environment whose record committed before the write failed, keeps its env file, and the reconciler launches it', async () => {
   // Prepare
   const crashing = new CrashAfterRecordStore(stores.store, 1, new Dice(1));
 
   // Act
-  await expect(create(crashing)).rejects.toBeInstanceOf(InjectedCrashError);
+  const created = await create(crashing);
+  expect(runtime.launches).toEqual([]);
   const summary = await reconcile({
     store: {
       ...bind(stores.store),
@@ -131,6 +136,8 @@ it('keeps the env file of an environment recorded by a create that then died, an
   // Assess
   const [id = 'none'] = crashing.crashed;
   expect(crashing.crashed.size).toBe(1);
+  expect(created.record.id).toBe(id);
+  expect(created.record.state).toBe('building');
   expect(envFiles.deleted).toEqual([]);
   expect(envFiles.files.get(id)).toMatchObject({ TASKENV_ENVIRONMENT_ID: id });
   expect(summary.relaunched).toEqual([id]);

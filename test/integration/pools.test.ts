@@ -4,9 +4,11 @@
  * the runtime is a recording double at the port (its SDK calls are tested in
  * `test/unit/aws/ecs-runtime-pool.test.ts`).
  */
+import { randomBytes } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { dynamoStores } from '#adapters/aws/wiring';
+import { LocalExecuteTokens } from '#adapters/local/local-execute-tokens';
 import { ValidationError } from '#domain/errors';
 import { parseManifest } from '#domain/manifest';
 import { poolStartedBy, type SlotRecord } from '#domain/pool';
@@ -143,6 +145,7 @@ const createDeps = (): CreateEnvironmentDeps => ({
   publisher: new RecordingPublisher(),
   clock,
   ids: randomIds,
+  executeTokens: new LocalExecuteTokens({ key: randomBytes(32) }),
   pools: { store: pools, keeper },
 });
 

@@ -4,7 +4,7 @@
  * DynamoDB adapters on DynamoDB Local and the real AWS adapters over SDK clients mocked with
  * aws-sdk-client-mock (so tests assert the exact requests taskenv sends).
  */
-
+import { createHmac } from 'node:crypto';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
@@ -15,6 +15,7 @@ import {
   StopTaskCommand,
 } from '@aws-sdk/client-ecs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GenerateMacCommand, KMSClient, KMSInvalidMacException, VerifyMacCommand } from '@aws-sdk/client-kms';
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   CreateScheduleCommand,
@@ -36,6 +37,7 @@ import {
   dynamoStores,
   ecsRuntime,
   eventBus,
+  kmsExecuteTokens,
   poolNudge,
   s3EnvFiles,
   schedulerExpiry,
@@ -43,9 +45,10 @@ import {
 } from '#adapters/aws/wiring';
 import { defaultOrgLimits } from '#domain/org';
 import { generateApiKey, type Role } from '#domain/principal';
-import { composeHandlers } from '#local/compose';
+import { type Adapters, composeHandlers } from '#local/compose';
 import { createGateway, type GatewayResponse } from '#local/gateway';
 import { randomIds, systemClock } from '#ports/clock';
+import type { ReconcileConfig } from '#use-cases/reconcile';
 
 export const AWS = {
   region: 'us-east-1',
@@ -57,6 +60,7 @@ export const AWS = {
   logGroupName: '/taskenv/tasks',
   bucket: 'taskenv-env-files',
   kmsKeyId: 'arn:aws:kms:us-east-1:123456789012:key/abc',
+  executeTokenKeyId: 'arn:aws:kms:us-east-1:123456789012:key/hmac',
   schedulerGroup: 'taskenv',
   schedulerRoleArn: 'arn:aws:iam::123456789012:role/taskenv-scheduler',
   busName: 'taskenv',
@@ -74,7 +78,14 @@ export const createAwsMocks = () => {
     secretsManager: mockClient(SecretsManagerClient),
     eventBridge: mockClient(EventBridgeClient),
     ec2: mockClient(EC2Client),
+    kms: mockClient(KMSClient),
   };
+  // KMS's HMAC, computed with a key only this mock knows; VerifyMac fails as KMS does.
+  const hmacKey = Buffer.alloc(32, 7);
+  const mac = (message: Uint8Array | undefined) =>
+    createHmac('sha256', hmacKey)
+      .update(message ?? new Uint8Array())
+      .digest();
   const secrets = new Map<string, string>();
   let taskCounter = 0;
   const reset = () => {
@@ -115,6 +126,16 @@ export const createAwsMocks = () => {
       SecretString: secrets.get(input.SecretId),
     }));
     mocks.secretsManager.on(DeleteSecretCommand).resolves({});
+    mocks.kms.on(GenerateMacCommand).callsFake((input: { Message?: Uint8Array }) => ({
+      Mac: new Uint8Array(mac(input.Message)),
+      MacAlgorithm: 'HMAC_SHA_256',
+    }));
+    mocks.kms.on(VerifyMacCommand).callsFake((input: { Message?: Uint8Array; Mac?: Uint8Array }) => {
+      if (!mac(input.Message).equals(Buffer.from(input.Mac ?? new Uint8Array()))) {
+        throw new KMSInvalidMacException({ message: 'Invalid MAC', $metadata: {} });
+      }
+      return { MacValid: true, MacAlgorithm: 'HMAC_SHA_256' };
+    });
   };
   reset();
   return { ...mocks, reset };
@@ -139,8 +160,14 @@ export interface ApiReply {
   readonly raw: string;
 }
 
+export interface ApiHarnessOptions {
+  /** Wraps the adapters before the handlers are built (a test's fault injection). */
+  readonly decorate?: (adapters: Adapters) => Adapters;
+  readonly reconcile?: ReconcileConfig;
+}
+
 /** Builds the gateway with every handler wired to DynamoDB Local and the mocked AWS clients. */
-export const createApiHarness = () => {
+export const createApiHarness = (options: ApiHarnessOptions = {}) => {
   const tableName = process.env.TABLE_NAME ?? 'taskenv-test';
   const idempotencyTableName = process.env.IDEMPOTENCY_TABLE_NAME ?? 'taskenv-test-idempotency';
   const documentClient = createDocumentClient();
@@ -170,30 +197,31 @@ export const createApiHarness = () => {
   });
   const eventBridge = new EventBridgeClient({ region: AWS.region });
   const publisher = eventBus(eventBridge, { EVENT_BUS_NAME: AWS.busName });
-  const handlers = composeHandlers(
-    {
-      ...stores,
-      secretValues: values,
-      envFiles,
-      runtime,
-      expiry,
-      publisher,
-      poolKeeper: poolNudge(eventBridge, { EVENT_BUS_NAME: AWS.busName }),
-      addresses: addressResolver(new EC2Client({ region: AWS.region }), { URL_MODE: 'public' }),
-      clock: systemClock,
-      ids: randomIds,
-      idempotency: new DynamoDBPersistenceLayer({
-        tableName: idempotencyTableName,
-        awsSdkV3Client: new DynamoDBClient({}),
-      }),
-    },
-    {
-      version: '0.0.0-test',
-      minClientVersion: MIN_CLIENT_VERSION,
-      docsAssets: async () => ({ script: 'window.SwaggerUIBundle = () => ({});', stylesheet: '' }),
-      reconcile: { launchDeadlineSec: 600, maxLaunchAttempts: 3 },
-    },
-  );
+  const adapters: Adapters = {
+    ...stores,
+    secretValues: values,
+    envFiles,
+    runtime,
+    expiry,
+    publisher,
+    poolKeeper: poolNudge(eventBridge, { EVENT_BUS_NAME: AWS.busName }),
+    addresses: addressResolver(new EC2Client({ region: AWS.region }), { URL_MODE: 'public' }),
+    clock: systemClock,
+    ids: randomIds,
+    executeTokens: kmsExecuteTokens(new KMSClient({ region: AWS.region }), {
+      EXECUTE_TOKEN_KEY_ID: AWS.executeTokenKeyId,
+    }),
+    idempotency: new DynamoDBPersistenceLayer({
+      tableName: idempotencyTableName,
+      awsSdkV3Client: new DynamoDBClient({}),
+    }),
+  };
+  const handlers = composeHandlers(options.decorate?.(adapters) ?? adapters, {
+    version: '0.0.0-test',
+    minClientVersion: MIN_CLIENT_VERSION,
+    docsAssets: async () => ({ script: 'window.SwaggerUIBundle = () => ({});', stylesheet: '' }),
+    reconcile: options.reconcile ?? { launchDeadlineSec: 600, maxLaunchAttempts: 3 },
+  });
   const gateway = createGateway({ authorizer: handlers.authorizer, handlers: handlers.http });
 
   const call = async (method: string, path: string, options: ApiCall = {}): Promise<ApiReply> => {

@@ -29,7 +29,6 @@ export const makeEnvironment = (overrides: Partial<EnvironmentRecord> = {}): Env
     instructionTemplate: 'Log in to {{ web_url }}/login as {{ user }}.',
     instruction: null,
     serviceUrls: null,
-    executeTokenHash: 'a'.repeat(64),
     taskVerification: { method: 'flag', path: '/tmp/flag.txt' },
     error: null,
     stopReason: null,

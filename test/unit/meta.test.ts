@@ -8,6 +8,7 @@ const handler = createMetaHandler({
   logger: createLogger('meta-test'),
   version: '1.2.3',
   docsAssets: async () => ({ script: '', stylesheet: '' }),
+  probeDatabase: async () => undefined,
 });
 
 /** A REST API proxy event as API Gateway sends it for `GET <stage>/api/v1/openapi.json`. */

@@ -5,6 +5,7 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -20,6 +21,7 @@ import { Ec2AddressResolver } from './ec2-address-resolver.ts';
 import { EcsRuntime } from './ecs-runtime.ts';
 import { EventBridgePoolNudge } from './eventbridge-pool-nudge.ts';
 import { EventBridgePublisher } from './eventbridge-publisher.ts';
+import { KmsExecuteTokens } from './kms-execute-tokens.ts';
 import { S3EnvFileStore } from './s3-env-file-store.ts';
 import { SchedulerExpiry } from './scheduler-expiry.ts';
 import { SecretsManagerValueStore } from './secrets-manager-store.ts';
@@ -42,6 +44,8 @@ export const envFileConfig = { ENV_FILE_BUCKET: name(), ENV_FILE_KMS_KEY_ID: nam
 export const schedulerConfig = { CLUSTER_ARN: name(), SCHEDULER_GROUP: name(), SCHEDULER_ROLE_ARN: name() };
 export const secretsConfig = { SECRETS_PREFIX: name(), SECRETS_KMS_KEY_ID: z.optional(name()) };
 export const busConfig = { EVENT_BUS_NAME: name() };
+/** The KMS HMAC key (`HMAC_256`) execute tokens are derived with. */
+export const executeTokenConfig = { EXECUTE_TOKEN_KEY_ID: name() };
 export const urlModeConfig = { URL_MODE: z.enum(['public', 'private']) };
 
 type Out<T extends Record<string, z.core.$ZodType>> = z.output<z.ZodMiniObject<T>>;
@@ -100,3 +104,5 @@ export const addressResolver = (ec2: EC2Client, c: Out<typeof urlModeConfig>): E
 
 export const poolNudge = (eventBridge: EventBridgeClient, c: Out<typeof busConfig>): EventBridgePoolNudge =>
   new EventBridgePoolNudge({ eventBridge, busName: c.EVENT_BUS_NAME });
+export const kmsExecuteTokens = (kms: KMSClient, c: Out<typeof executeTokenConfig>): KmsExecuteTokens =>
+  new KmsExecuteTokens({ kms, keyId: c.EXECUTE_TOKEN_KEY_ID });

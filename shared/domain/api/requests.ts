@@ -7,6 +7,7 @@ import * as z from '#shared/zod';
 import { environmentStateSchema } from '../environment.ts';
 import { orgSlug, projectId, secretId, workspaceSlug } from '../names.ts';
 import { MAX_POOL_SIZE } from '../pool.ts';
+import { roleSchema } from '../principal.ts';
 import { component } from './component.ts';
 
 // Requests -------------------------------------------------------------------------------
@@ -42,6 +43,21 @@ export const putSecretRequestSchema = component(
   { id: 'PutSecretRequest' },
 );
 
+export const createKeyRequestSchema = component(
+  z.strictObject({
+    name: z.string().check(z.minLength(1), z.maxLength(100)),
+    role: roleSchema,
+    /** `["*"]`: every workspace of the org (an admin key always has every workspace). */
+    workspaces: z.array(z.union([z.literal('*'), workspaceSlug])).check(
+      z.minLength(1),
+      z.maxLength(100),
+      z.refine((list) => !list.includes('*') || list.length === 1, 'Use ["*"] alone or a list of workspaces'),
+    ),
+  }),
+  { id: 'CreateKeyRequest' },
+);
+export type CreateKeyRequest = z.infer<typeof createKeyRequestSchema>;
+
 /** classic zod's `z.preprocess(fn, schema)`: a pipe from a transform into `schema`. */
 const preprocess = <S extends z.core.$ZodType>(fn: (value: unknown) => unknown, schema: S) =>
   z.pipe(z.transform(fn), schema);
@@ -76,6 +92,10 @@ export const orgPathSchema = z.strictObject({ org: orgSlug });
 export const workspacePathSchema = z.strictObject({ org: orgSlug, workspace: workspaceSlug });
 export const environmentPathSchema = z.extend(workspacePathSchema, { id: z.uuid() });
 export const secretPathSchema = z.extend(workspacePathSchema, { secret_id: secretId });
+/** Key ids are the `<id>` of `tk_<id>_<secret>`. */
+export const keyPathSchema = z.extend(orgPathSchema, {
+  key_id: z.string().check(z.regex(/^[a-z0-9]{12}$/, 'Must be a key id (12 lowercase letters or digits)')),
+});
 export const taskPathSchema = z.extend(orgPathSchema, {
   name: z.string().check(z.minLength(1), z.maxLength(160)),
 });

@@ -58,6 +58,28 @@ export const keepaliveResponseSchema = component(z.object({ id: z.uuid(), expire
   id: 'KeepaliveResponse',
 });
 
+export const keyResponseSchema = component(
+  z.object({
+    id: z.string(),
+    name: z.string(),
+    role: z.enum(['admin', 'member']),
+    workspaces: z.array(z.string()),
+    created_at: dateTime,
+  }),
+  { id: 'KeyResponse' },
+);
+export type KeyResponse = z.infer<typeof keyResponseSchema>;
+
+export const createdKeyResponseSchema = component(
+  // `key` is shown only in this response.
+  z.extend(keyResponseSchema, { key: z.string() }),
+  { id: 'CreatedKeyResponse' },
+);
+
+export const keyListResponseSchema = component(z.object({ keys: z.array(keyResponseSchema) }), {
+  id: 'KeyListResponse',
+});
+
 export const secretResponseSchema = component(
   z.object({
     id: z.string(),

@@ -3,6 +3,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { RunTaskCommand } from '@aws-sdk/client-ecs';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeEach, expect, it } from 'vitest';
 import { createApiHarness, createAwsMocks, expectError, manifest } from '#test/support/api-harness';
 
@@ -22,7 +23,7 @@ const seedWithTask = async () => {
   return seeded;
 };
 
-it('replays the first response for the same key and body, without a second launch or the token', async () => {
+it('replays the first response for the same key and body, execute token included, without a second launch', async () => {
   // Prepare
   const { org, adminKey } = await seedWithTask();
   const key = randomUUID();
@@ -43,7 +44,11 @@ it('replays the first response for the same key and body, without a second launc
   expect(first.headers['idempotent-replayed']).toBeUndefined();
   expect(second.status, second.raw).toBe(201);
   expect(second.headers['idempotent-replayed']).toBe('true');
-  expect(second.body).toEqual({ ...first.body, execute_token: null });
+  expect(second.body).toEqual(first.body);
+  // The token is derived, not stored: it is the one the sandbox was given, and no record holds it.
+  const envFile = aws.s3.commandCalls(PutObjectCommand)[0]?.args[0].input.Body;
+  expect(String(envFile)).toContain(`TASKENV_EXECUTE_TOKEN=${first.body.execute_token}`);
+  expect(JSON.stringify(await api.stores.store.get(first.body.id))).not.toContain(first.body.execute_token);
   expect(aws.ecs.commandCalls(RunTaskCommand)).toHaveLength(1);
   const list = await api.call('GET', environments(org), { key: adminKey });
   expect(list.body.total).toBe(1);
@@ -91,8 +96,12 @@ it('gives 25 concurrent identical requests one environment and one launch', asyn
   // Assess
   expect(replies.map((r) => r.status)).toEqual(Array(25).fill(201));
   expect(new Set(replies.map((r) => r.body.id)).size).toBe(1);
-  // The token is shown once: to the request that created the environment.
-  expect(replies.filter((r) => r.body.execute_token !== null)).toHaveLength(1);
+  // Every reply, the first 201 and each replay, carries the one token of that environment.
+  expect(new Set(replies.map((r) => r.body.execute_token))).toEqual(
+    new Set([replies[0]?.body.execute_token]),
+  );
+  expect(replies[0]?.body.execute_token).toEqual(expect.any(String));
+  expect(replies.filter((r) => r.headers['idempotent-replayed'] === undefined)).toHaveLength(1);
   expect(aws.ecs.commandCalls(RunTaskCommand)).toHaveLength(1);
   const list = await api.call('GET', environments(org), { key: adminKey });
   expect(list.body.total).toBe(1);
@@ -132,4 +141,29 @@ it('answers 422 for a key of 256 characters and accepts one of 255', async () =>
   expect(tooLong.body.errors.map((e: { loc: unknown }) => e.loc)).toEqual([['header', 'idempotency-key']]);
   expect(longest.status, longest.raw).toBe(201);
   expect(aws.ecs.commandCalls(RunTaskCommand)).toHaveLength(1);
+});
+
+it('answers a retry of a create the platform refused with the same 502, and launches nothing new', async () => {
+  // Prepare
+  const { org, adminKey } = await seedWithTask();
+  aws.ecs.on(RunTaskCommand).resolves({ tasks: [], failures: [{ reason: 'CannotPullContainerError' }] });
+  const key = randomUUID();
+  const send = () =>
+    api.call('POST', environments(org), {
+      key: adminKey,
+      body: { task_ref: 'web-sqli' },
+      headers: { 'Idempotency-Key': key },
+    });
+
+  // Act
+  const first = await send();
+  const retry = await send();
+
+  // Assess
+  expectError(first, 502, 'bad_gateway_error');
+  expect(retry.body).toEqual(first.body);
+  expect(aws.ecs.commandCalls(RunTaskCommand)).toHaveLength(1);
+  const list = await api.call('GET', environments(org), { key: adminKey });
+  expect(list.body.total).toBe(1);
+  expect(list.body.environments[0].state).toBe('failed');
 });

@@ -362,7 +362,7 @@ describe('gateway and public routes', () => {
     const reply = await api.call('GET', '/healthz');
 
     expect(reply.status, reply.raw).toBe(200);
-    expect(reply.body).toEqual({ status: 'ok', version: '0.0.0-test' });
+    expect(reply.body).toEqual({ status: 'ok', version: '0.0.0-test', dynamodb: 'ok' });
   });
 
   it('serves the OpenAPI document without auth', async () => {

@@ -19,10 +19,16 @@ class MemoryAccessStore implements AccessStore {
     this.keys.set(record.keyHash, record);
   }
 
+  async listApiKeys(org: string): Promise<ApiKeyRecord[]> {
+    return [...this.keys.values()].filter((k) => k.org === org);
+  }
+
   async revokeApiKey(keyHash: string): Promise<void> {
     const record = this.keys.get(keyHash);
     if (record !== undefined) this.keys.set(keyHash, { ...record, revoked: true });
   }
+
+  async ping(): Promise<void> {}
 
   async getOrg(org: string): Promise<OrgRecord | null> {
     const record = this.orgs.get(org);

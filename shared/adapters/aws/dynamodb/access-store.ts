@@ -1,10 +1,16 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { OrgRecord } from '#domain/org';
 import { type ApiKeyRecord, roleSchema } from '#domain/principal';
 import type { AccessStore } from '#ports/access-store';
 import * as z from '#shared/zod';
-import { apiKeyKey, orgKey } from './keys.ts';
+import { apiKeyKey, orgKey, orgKeyListKeys, orgKeysPk } from './keys.ts';
 
 /**
  * {@link AccessStore} on the one DynamoDB table. The org item is shared with the environment
@@ -24,7 +30,7 @@ export class DynamoAccessStore implements AccessStore {
     const { Item } = await this.#client.send(
       new GetCommand({ TableName: this.#tableName, Key: apiKeyKey(keyHash), ConsistentRead: true }),
     );
-    return Item === undefined ? null : apiKeySchema.parse(Item);
+    return Item === undefined ? null : fromApiKeyItem(Item);
   }
 
   async putApiKey(record: ApiKeyRecord): Promise<void> {
@@ -33,7 +39,9 @@ export class DynamoAccessStore implements AccessStore {
         TableName: this.#tableName,
         Item: {
           ...apiKeyKey(record.keyHash),
+          ...orgKeyListKeys(record),
           keyHash: record.keyHash,
+          name: record.name,
           keyId: record.keyId,
           org: record.org,
           role: record.role,
@@ -43,6 +51,25 @@ export class DynamoAccessStore implements AccessStore {
         },
       }),
     );
+  }
+
+  async listApiKeys(org: string): Promise<ApiKeyRecord[]> {
+    const keys: ApiKeyRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#tableName,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ExpressionAttributeValues: { ':pk': orgKeysPk(org) },
+          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+        }),
+      );
+      for (const item of page.Items ?? []) keys.push(fromApiKeyItem(item));
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return keys;
   }
 
   async revokeApiKey(keyHash: string): Promise<void> {
@@ -80,6 +107,13 @@ export class DynamoAccessStore implements AccessStore {
     };
   }
 
+  async ping(): Promise<void> {
+    // A key that is never written: one cheap GetItem that exercises the table and the credentials.
+    await this.#client.send(
+      new GetCommand({ TableName: this.#tableName, Key: { pk: 'HEALTH', sk: 'HEALTH' } }),
+    );
+  }
+
   async putOrg(record: Omit<OrgRecord, 'runningCount'>): Promise<void> {
     await this.#client.send(
       new UpdateCommand({
@@ -104,6 +138,7 @@ export class DynamoAccessStore implements AccessStore {
 
 const apiKeySchema = z.object({
   keyHash: z.string(),
+  name: z.optional(z.string()),
   keyId: z.string(),
   org: z.string(),
   role: roleSchema,
@@ -111,6 +146,11 @@ const apiKeySchema = z.object({
   createdAt: z.string(),
   revoked: z.boolean(),
 });
+
+const fromApiKeyItem = (item: Record<string, unknown>): ApiKeyRecord => {
+  const { name, ...rest } = apiKeySchema.parse(item);
+  return name === undefined ? rest : { ...rest, name };
+};
 
 const orgSchema = z.object({
   org: z.string(),

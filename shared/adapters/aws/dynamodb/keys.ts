@@ -106,6 +106,18 @@ export const publicTaskKeys = (
 
 export const apiKeyKey = (keyHash: string): PrimaryKey => ({ pk: `KEY#${keyHash}`, sk: 'KEY' });
 
+export const orgKeysPk = (org: string): string => `KEYS#${org}`;
+
+/** gsi1: the keys of an org, oldest first (`<created_at>#<key id>`). */
+export const orgKeyListKeys = (key: {
+  readonly org: string;
+  readonly createdAt: string;
+  readonly keyId: string;
+}): { gsi1pk: string; gsi1sk: string } => ({
+  gsi1pk: orgKeysPk(key.org),
+  gsi1sk: `${key.createdAt}#${key.keyId}`,
+});
+
 export const orgKey = (org: string): PrimaryKey => ({ pk: `ORG#${org}`, sk: 'ORG' });
 
 // Secrets

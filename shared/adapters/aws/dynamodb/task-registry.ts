@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { AlreadyExistsError } from '#domain/errors';
 import { taskManifestSchema } from '#domain/manifest';
+import { roleSchema } from '#domain/principal';
 import { padSemver } from '#domain/semver';
 import type { TaskCandidate } from '#domain/task-resolution';
 import type { TaskVersionRecord } from '#domain/task-version';
@@ -139,6 +140,7 @@ const toItem = (record: TaskVersionRecord): Record<string, unknown> => ({
   manifest: record.manifest,
   taskDefinitionArn: record.taskDefinitionArn ?? undefined,
   createdAt: record.createdAt,
+  publishedBy: record.publishedBy,
 });
 
 const candidateSchema = z.object({
@@ -155,13 +157,15 @@ const itemSchema = z.extend(candidateSchema, {
   manifest: taskManifestSchema,
   taskDefinitionArn: z.nullish(z.string()),
   createdAt: z.string(),
+  publishedBy: z.optional(z.object({ org: z.string(), role: roleSchema, keyId: z.string() })),
 });
 
 const fromItem = (item: Record<string, unknown>): TaskVersionRecord => {
-  const parsed = itemSchema.parse(item);
+  const { publishedBy, ...parsed } = itemSchema.parse(item);
   return {
     ...parsed,
     description: parsed.description ?? null,
     taskDefinitionArn: parsed.taskDefinitionArn ?? null,
+    ...(publishedBy === undefined ? {} : { publishedBy }),
   };
 };
