@@ -4,7 +4,7 @@
  * on 127.0.0.1; the others join it, so services reach each other on 127.0.0.1:<port> as they
  * do in an awsvpc task on Fargate.
  */
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import Docker from 'dockerode';
 import * as z from 'zod';
@@ -18,6 +18,7 @@ import {
 } from '#ports/container-runtime';
 import { demultiplexed, frameDecoder, timestampedLines } from './docker-streams.ts';
 import { CappedOutput } from './exec-output.ts';
+import { descendants } from './host-processes.ts';
 import type {
   PortBinding,
   RuntimeDriver,
@@ -84,27 +85,6 @@ export const dockerAnswers = async (docker: Docker = new Docker(), timeoutMs = 2
     ),
     timeout,
   ]);
-};
-
-/** The processes below `pid` (from /proc), deepest last; empty where /proc cannot tell. */
-const descendants = async (pid: number): Promise<number[]> => {
-  const children = new Map<number, number[]>();
-  for (const entry of await readdir('/proc').catch(() => [])) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => null);
-    if (stat === null) continue;
-    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
-  }
-  const found: number[] = [];
-  const visit = (p: number) => {
-    for (const child of children.get(p) ?? []) {
-      found.push(child);
-      visit(child);
-    }
-  };
-  visit(pid);
-  return found;
 };
 
 const killQuietly = (pid: number): void => {

@@ -3,7 +3,7 @@
  * leads its own process group, with its output appended to a log file in the data dir.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { type FileHandle, mkdir, open, readFile, stat } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, stat } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,6 +17,7 @@ import {
   TIMED_OUT_EXIT_CODE,
 } from '#ports/container-runtime';
 import { CappedOutput } from './exec-output.ts';
+import { processEnvironment, processStartTime } from './host-processes.ts';
 import type {
   PortBinding,
   RuntimeDriver,
@@ -96,29 +97,6 @@ const trackGroup = (pgid: number): void => {
     });
   }
   liveGroups.add(pgid);
-};
-
-/** Field 22 of `/proc/<pid>/stat` (start time in clock ticks since boot), or null. */
-const processStartTime = async (pid: number): Promise<string | null> => {
-  const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
-  if (text === null) return null;
-  // The command name (field 2) may hold spaces and parentheses: count from its closing one.
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  // A zombie has ended; it only waits for its parent (init, for an adopted one) to reap it.
-  if (fields[0] === 'Z') return null;
-  return fields[19] ?? null;
-};
-
-/** The environment a process was started with (`/proc/<pid>/environ`), or null. */
-const processEnvironment = async (pid: number): Promise<Record<string, string> | null> => {
-  const text = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => null);
-  if (text === null) return null;
-  return Object.fromEntries(
-    text
-      .split('\0')
-      .filter((entry) => entry.includes('='))
-      .map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
-  );
 };
 
 /**
