@@ -7,16 +7,27 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { JavaMissingError } from '#adapters/local/dynamodb-local';
-import { DEFAULT_PORT, invocableFunctions, type LocalStack, startLocalStack } from './stack.ts';
+import {
+  DEFAULT_PORT,
+  invocableFunctions,
+  type LocalStack,
+  type RuntimeChoice,
+  runtimeChoices,
+  startLocalStack,
+} from './stack.ts';
 
 export const DEFAULT_DATA_DIR = '.taskenv';
 
 const USAGE = `Usage:
-  taskenv dev [--port 8787] [--data-dir .taskenv] [--dynamodb-port N] [--allow-host-commands] [--quiet]
+  taskenv dev [--port 8787] [--data-dir .taskenv] [--dynamodb-port N] [--runtime auto|docker|process]
+              [--allow-host-commands] [--quiet]
   taskenv dev invoke <function> --event <file.json> [--data-dir .taskenv]
 
   --allow-host-commands  run every task's local.command on this host, not only the tasks an
                          admin key of org 'local' published (see docs/security.md)
+
+--runtime (or TASKENV_RUNTIME): auto (default) runs tasks in Docker containers when a Docker
+engine answers, else as host processes (each service's local.command).
 
 Functions: ${invocableFunctions.join(', ')}`;
 
@@ -30,6 +41,7 @@ export const runDev = async (argv: string[]): Promise<number> => {
     'data-dir'?: string;
     'dynamodb-port'?: string;
     'allow-host-commands'?: boolean;
+    runtime?: string;
     quiet?: boolean;
     help?: boolean;
   };
@@ -41,6 +53,7 @@ export const runDev = async (argv: string[]): Promise<number> => {
         'data-dir': { type: 'string' },
         'dynamodb-port': { type: 'string' },
         'allow-host-commands': { type: 'boolean' },
+        runtime: { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -61,15 +74,21 @@ export const runDev = async (argv: string[]): Promise<number> => {
     process.stderr.write(`--port and --dynamodb-port take a port number (0-65535)\n${USAGE}\n`);
     return 2;
   }
+  const runtime = values.runtime ?? process.env.TASKENV_RUNTIME ?? 'auto';
+  if (!isRuntimeChoice(runtime)) {
+    process.stderr.write(`--runtime takes one of ${runtimeChoices.join(', ')}; got '${runtime}'\n${USAGE}\n`);
+    return 2;
+  }
   const dataDir = resolve(values['data-dir'] ?? process.env.TASKENV_DATA_DIR ?? DEFAULT_DATA_DIR);
   const quiet = values.quiet === true;
 
-  process.stderr.write('Starting taskenv (DynamoDB Local, API, process runtime)…\n');
+  process.stderr.write(`Starting taskenv (DynamoDB Local, API, runtime ${runtime})…\n`);
   let stack: LocalStack;
   try {
     stack = await startLocalStack({
       dataDir,
       port,
+      runtime,
       ...(dynamodbPort === undefined ? {} : { dynamodbPort }),
       allowHostCommands: values['allow-host-commands'] === true,
       log: (line) => {
@@ -87,18 +106,35 @@ export const runDev = async (argv: string[]): Promise<number> => {
   return new Promise<number>((resolveExit) => {
     let stopping = false;
     const shutdown = (signal: string) => {
+      // A Ctrl-C reaches every process of the terminal's group: under `npm start` this one
+      // gets it from the terminal and again from its parents. Only the first one counts; the
+      // others must not end the process (Node's default) halfway through the shutdown.
       if (stopping) return;
       stopping = true;
       process.stderr.write(`\n${signal}: stopping environments, the API and DynamoDB Local…\n`);
       void stack
         .stop()
+        .catch((error: unknown) =>
+          process.stderr.write(
+            `error while stopping: ${error instanceof Error ? error.message : String(error)}\n`,
+          ),
+        )
         .then(() => rm(stackFile, { force: true }))
-        .then(() => resolveExit(0));
+        .then(() => {
+          process.removeListener('SIGINT', onSigint);
+          process.removeListener('SIGTERM', onSigterm);
+          resolveExit(0);
+        });
     };
-    process.once('SIGINT', () => shutdown('SIGINT'));
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    const onSigint = () => shutdown('SIGINT');
+    const onSigterm = () => shutdown('SIGTERM');
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigterm);
   });
 };
+
+const isRuntimeChoice = (value: string): value is RuntimeChoice =>
+  (runtimeChoices as readonly string[]).includes(value);
 
 const portOption = (value: string | undefined, fallback: number): number | null => {
   if (value === undefined) return fallback;
@@ -120,6 +156,7 @@ const banner = (stack: LocalStack): string => {
 taskenv is running locally.
 
   API            ${stack.apiUrl}
+  Runtime        ${runtimeLine(stack)}
   API key        ${stack.apiKey}
                  (also in ${join(stack.dataDir, 'api-key')})
   Org/workspace  ${stack.org} / ${stack.workspace}
@@ -149,6 +186,11 @@ Try it:
 Ctrl-C stops everything.
 `;
 };
+
+const runtimeLine = (stack: LocalStack): string =>
+  stack.runtime === 'docker'
+    ? 'docker (one container per service, ports on 127.0.0.1; --runtime process for host processes)'
+    : "process (each service's local.command as a host process; --runtime docker for containers)";
 
 const runInvoke = async (argv: string[]): Promise<number> => {
   let parsed: { values: { event?: string; 'data-dir'?: string; help?: boolean }; positionals: string[] };

@@ -1,8 +1,9 @@
 /**
  * The whole service on one machine: DynamoDB Local, the deployed handlers behind a local API
- * gateway, the process runtime feeding ECS-shaped events into the task-events handler, a timer
+ * gateway, a local runtime (Docker or processes) feeding ECS-shaped events into the task-events handler, a timer
  * scheduler for expiry, and the reconciler on an interval.
  */
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
@@ -14,15 +15,19 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { parse as parseYaml } from 'yaml';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { dynamoStores } from '#adapters/aws/wiring';
+import { dockerAnswers } from '#adapters/local/docker-driver';
+import { DockerRuntime } from '#adapters/local/docker-runtime';
 import { type DynamoDbLocal, ensureTables, startDynamoDbLocal } from '#adapters/local/dynamodb-local';
+import type { TaskEventListener } from '#adapters/local/ecs-task-events';
 import { gateHostCommands } from '#adapters/local/host-command-gate';
 import { InProcessPublisher } from '#adapters/local/in-process-publisher';
 import { LocalEnvFileStore } from '#adapters/local/local-env-file-store';
 import { LocalExecuteTokens } from '#adapters/local/local-execute-tokens';
 import { LocalExpiryScheduler } from '#adapters/local/local-expiry-scheduler';
+import type { LocalRuntime } from '#adapters/local/local-runtime';
 import { LocalSecretValueStore } from '#adapters/local/local-secret-store';
 import { LoopbackAddressResolver } from '#adapters/local/loopback-address-resolver';
-import { ProcessRuntime, type TaskEventListener } from '#adapters/local/process-runtime';
+import { ProcessRuntime } from '#adapters/local/process-runtime';
 import { AlreadyExistsError, AuthenticationError } from '#domain/errors';
 import { defaultOrgLimits } from '#domain/org';
 import { generateApiKey, hashApiKey, type Principal } from '#domain/principal';
@@ -44,9 +49,18 @@ export const LOCAL_TABLE = 'taskenv';
 export const LOCAL_IDEMPOTENCY_TABLE = 'taskenv-idempotency';
 export const DEFAULT_PORT = 8787;
 
+/** `--runtime`: `auto` is Docker when an engine answers, else the process runtime. */
+export const runtimeChoices = ['auto', 'docker', 'process'] as const;
+export type RuntimeChoice = (typeof runtimeChoices)[number];
+
 export interface LocalStackOptions {
   /** State that survives restarts: the DynamoDB files, the API key, secrets, env files, logs. */
   readonly dataDir: string;
+  /**
+   * Which local runtime runs the tasks. `taskenv dev` defaults to `auto`; here the default is
+   * the process runtime, which needs nothing but Node. @default 'process'
+   */
+  readonly runtime?: RuntimeChoice;
   /** API port; 0 picks a free one. @default 8787 */
   readonly port?: number;
   /** DynamoDB Local port; a free one when absent. */
@@ -93,6 +107,10 @@ export interface LocalStack {
   readonly dynamodbEndpoint: string;
   readonly tableName: string;
   readonly dataDir: string;
+  /** The runtime the stack picked: `docker` or `process`. */
+  readonly runtime: 'docker' | 'process';
+  /** What it found of a previous run on this data dir: tasks adopted, tasks ended. */
+  readonly recovered: { readonly adopted: number; readonly ended: number };
   readonly handlers: Handlers;
   readonly publishedTasks: readonly string[];
   /** Whether every task's `local.command` runs on the host (`--allow-host-commands`). */
@@ -130,6 +148,7 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
     const ddb: DynamoDbLocal = await startDynamoDbLocal({
       dataDir: join(dataDir, 'dynamodb'),
+      pidFile: join(dataDir, 'dynamodb.pid'),
       ...(options.dynamodbPort === undefined ? {} : { port: options.dynamodbPort }),
     });
     cleanups.push(() => ddb.stop());
@@ -148,19 +167,32 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       if (handlers === null) return;
       await handlers.taskEvents(event, lambdaContext('task-events'));
     };
-    const processes = new ProcessRuntime({
+    const runtimeName = await pickRuntime(options.runtime ?? 'process');
+    const runtimeOptions = {
       onEvent: options.decorate?.taskEvents?.(deliver) ?? deliver,
       logDir: join(dataDir, 'logs'),
-      // Example commands are relative to the repo root, wherever `taskenv dev` was started.
-      cwd: repoRoot,
+      // What the runtime started, so a restart after a crash adopts it or ends it.
+      ledgerDir: join(dataDir, 'runtime'),
       log: background,
-    });
-    cleanups.push(() => processes.stopAll());
-    // The trust boundary: host processes only for the stack's own admins' tasks (or when allowed).
-    const runtime = gateHostCommands(processes, {
-      trustedOrg: LOCAL_ORG,
-      allowHostCommands: options.allowHostCommands === true,
-    });
+    };
+    const local: LocalRuntime<unknown> =
+      runtimeName === 'docker'
+        ? new DockerRuntime({ ...runtimeOptions, stack: await stackId(dataDir) })
+        : new ProcessRuntime({
+            ...runtimeOptions,
+            // Example commands are relative to the repo root, wherever `taskenv dev` was started.
+            cwd: repoRoot,
+          });
+    cleanups.push(() => local.stopAll());
+    // The trust boundary: host processes only for the stack's own admins' tasks (or when allowed);
+    // a container runs nothing on the host.
+    const runtime =
+      runtimeName === 'process'
+        ? gateHostCommands(local, {
+            trustedOrg: LOCAL_ORG,
+            allowHostCommands: options.allowHostCommands === true,
+          })
+        : local;
     // Expiry stops go through the (possibly decorated) runtime port, as every other stop does.
     const expiry = new LocalExpiryScheduler({
       stop: (arn, reason) => adapters.runtime.stop(arn, reason),
@@ -210,6 +242,13 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       reconcile: options.reconcile ?? { launchDeadlineSec: 120, maxLaunchAttempts: 3, graceSec: 10 },
     });
     handlers = composed;
+    // Before anything launches: adopt what a crashed run left running, end the rest.
+    const recovered = await local.recover();
+    if (recovered.adopted + recovered.ended > 0) {
+      log(
+        `runtime: adopted ${recovered.adopted} running task(s) of the previous run, ended ${recovered.ended}`,
+      );
+    }
 
     const apiKey = await ensureAdminKey(dataDir, stores.access);
     const publishedTasks = await publishExamples(
@@ -255,6 +294,8 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       dynamodbEndpoint: ddb.endpoint,
       tableName: LOCAL_TABLE,
       dataDir,
+      runtime: runtimeName,
+      recovered,
       handlers: composed,
       publishedTasks,
       allowHostCommands: options.allowHostCommands === true,
@@ -266,6 +307,28 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
     await stop();
     throw error;
   }
+};
+
+/** The runtime `choice` names; `docker` fails when no engine answers. */
+const pickRuntime = async (choice: RuntimeChoice): Promise<'docker' | 'process'> => {
+  if (choice === 'process') return 'process';
+  const engine = await dockerAnswers();
+  if (choice === 'docker' && !engine) {
+    throw new Error(
+      '--runtime docker: no Docker engine answers (DOCKER_HOST or /var/run/docker.sock); start dockerd or use --runtime process',
+    );
+  }
+  return engine ? 'docker' : 'process';
+};
+
+/** This data dir's id (`<dataDir>/stack-id`), the `taskenv.stack` label of its containers. */
+const stackId = async (dataDir: string): Promise<string> => {
+  const file = join(dataDir, 'stack-id');
+  const existing = (await readFile(file, 'utf8').catch(() => '')).trim();
+  if (/^[0-9a-f]{16}$/.test(existing)) return existing;
+  const id = randomBytes(8).toString('hex');
+  await writeFile(file, `${id}\n`, { mode: 0o600 });
+  return id;
 };
 
 /** Reuses the key in `<dataDir>/api-key` while it is still valid; else issues and writes a new one. */

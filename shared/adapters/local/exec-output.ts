@@ -1,0 +1,58 @@
+import { MAX_EXEC_OUTPUT_BYTES } from '#ports/container-runtime';
+
+/**
+ * The output of one command, stdout and stderr in the order their chunks arrived, keeping the
+ * first `limit` bytes. Both local runtimes write into one of these, so `output`, `truncated`
+ * and the decoding are the same whichever ran the command.
+ */
+export class CappedOutput {
+  readonly #limit: number;
+  readonly #chunks: Buffer[] = [];
+  #size = 0;
+  #truncated = false;
+
+  constructor(limit: number = MAX_EXEC_OUTPUT_BYTES) {
+    this.#limit = limit;
+  }
+
+  /** Appends a chunk; what goes past the limit is dropped and marks the output truncated. */
+  write(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    const room = this.#limit - this.#size;
+    if (room <= 0) {
+      this.#truncated = true;
+      return;
+    }
+    const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    if (kept.length < chunk.length) this.#truncated = true;
+    // A copy: stream chunks may be pooled buffers that are reused after the callback.
+    this.#chunks.push(Buffer.from(kept));
+    this.#size += kept.length;
+  }
+
+  get truncated(): boolean {
+    return this.#truncated;
+  }
+
+  /**
+   * The kept bytes as UTF-8, invalid sequences replaced by U+FFFD. A character cut by the limit
+   * is dropped rather than replaced, so a truncated output ends on whole characters.
+   */
+  text(): string {
+    const bytes = Buffer.concat(this.#chunks, this.#size);
+    const end = this.#truncated ? wholeCharacterEnd(bytes) : bytes.length;
+    return new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, end));
+  }
+}
+
+/** The length of `bytes` without a trailing, incomplete UTF-8 sequence. */
+const wholeCharacterEnd = (bytes: Buffer): number => {
+  // A UTF-8 sequence is at most 4 bytes: look back at most 3 for its lead byte.
+  for (let back = 1; back <= Math.min(3, bytes.length); back += 1) {
+    const byte = bytes[bytes.length - back] ?? 0;
+    if ((byte & 0xc0) === 0x80) continue; // continuation byte
+    const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return length > back ? bytes.length - back : bytes.length;
+  }
+  return bytes.length;
+};
