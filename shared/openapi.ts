@@ -148,6 +148,7 @@ export const openApiDocument = (serverUrl: string, version: string): JsonSchema 
     const operation: JsonSchema = {
       operationId: route.operationId,
       summary: route.summary,
+      ...(route.role === 'admin' ? { description: 'Needs an admin API key; a member key gets 403.' } : {}),
       tags: [tagOf(route)],
       parameters: parametersOf(route, components),
       responses,
