@@ -89,4 +89,6 @@ export interface EnvironmentRecord {
   readonly stopReason: StopReason | null;
   /** Launch attempts so far; the reconciler gives up after a few. */
   readonly launchAttempts: number;
+  /** The latest `verify` result; absent or null until the first one (written by the execution store). */
+  readonly verification?: { readonly passed: boolean; readonly verifiedAt: string } | null;
 }

@@ -12,6 +12,7 @@ export type ErrorType =
   | 'permission_error'
   | 'not_found_error'
   | 'already_exists_error'
+  | 'conflict_error'
   | 'validation_error'
   | 'upgrade_required_error'
   | 'rate_limit_error'
@@ -122,6 +123,12 @@ export class PoolNotFoundError extends NotFoundError {
   }
 }
 
+export class ExecutionNotFoundError extends NotFoundError {
+  constructor(id: string, options: ErrorOptions = {}) {
+    super(`Execution '${id}' not found`, options);
+  }
+}
+
 export class RouteNotFoundError extends NotFoundError {
   constructor(method: string, path: string, options: ErrorOptions = {}) {
     super(`No route for ${method} ${path}`, options);
@@ -131,6 +138,12 @@ export class RouteNotFoundError extends NotFoundError {
 export class AlreadyExistsError extends TaskenvError {
   readonly status = 409;
   readonly type = 'already_exists_error' as const;
+}
+
+/** The environment's state does not allow the operation (execute or verify when not `ready`). */
+export class ConflictError extends TaskenvError {
+  readonly status = 409;
+  readonly type = 'conflict_error' as const;
 }
 
 export class ValidationError extends TaskenvError {
@@ -168,6 +181,13 @@ export class RateLimitError extends TaskenvError {
 export class QuotaExceededError extends RateLimitError {
   constructor(org: string, limit: number, options: ErrorOptions = {}) {
     super(`Org '${org}' has reached its limit of ${limit} concurrent environments`, 30, options);
+  }
+}
+
+/** An environment already runs as many executions as it may at once. */
+export class TooManyExecutionsError extends RateLimitError {
+  constructor(limit: number, options: ErrorOptions = {}) {
+    super(`The environment already runs ${limit} executions; wait for one to finish`, 5, options);
   }
 }
 

@@ -20,6 +20,18 @@ export interface EnvironmentStateChange {
   readonly time: string;
 }
 
+/** Detail of an "Environment Verified" integration event (`docs/events.md`). Never the answer. */
+export interface EnvironmentVerified {
+  readonly environment_id: string;
+  readonly org: string;
+  readonly workspace: string;
+  readonly project_id: string;
+  readonly task_ref: string;
+  readonly passed: boolean;
+  readonly method: string;
+  readonly time: string;
+}
+
 /**
  * The detail of the event announcing that `record` is now in its state.
  *
@@ -42,4 +54,19 @@ export const stateChangeEvent = (
   service_urls: record.serviceUrls,
   error: record.error,
   time: time.toISOString(),
+});
+
+/** The detail of the event announcing a `verify` result. Carries no answer, flag or output. */
+export const verifiedEvent = (
+  record: EnvironmentRecord,
+  result: { readonly passed: boolean; readonly method: string; readonly verifiedAt: string },
+): EnvironmentVerified => ({
+  environment_id: record.id,
+  org: record.org,
+  workspace: record.workspace,
+  project_id: record.projectId,
+  task_ref: record.taskRef,
+  passed: result.passed,
+  method: result.method,
+  time: result.verifiedAt,
 });

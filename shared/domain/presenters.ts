@@ -1,12 +1,17 @@
 /** Maps stored records to the wire shapes of `API.md`. Nothing secret survives this mapping. */
+
 import type {
   EnvironmentResponse,
   EnvironmentStatusResponse,
+  ExecuteResponse,
+  ExecutionAcceptedResponse,
+  ExecutionResponse,
   KeyResponse,
   SecretResponse,
   TaskVersionResponse,
 } from './api-schemas.ts';
 import type { EnvironmentRecord } from './environment.ts';
+import type { ExecutionRecord } from './execution.ts';
 import type { ApiKeyRecord } from './principal.ts';
 import type { SecretMetadata } from './secret.ts';
 import type { TaskVersionRecord } from './task-version.ts';
@@ -27,6 +32,10 @@ export const toEnvironmentResponse = (
   execute_token: executeToken,
   task_verification: record.taskVerification,
   error: record.error,
+  verification:
+    record.verification === undefined || record.verification === null
+      ? null
+      : { passed: record.verification.passed, verified_at: record.verification.verifiedAt },
 });
 
 export const toEnvironmentStatus = (record: EnvironmentRecord): EnvironmentStatusResponse => ({
@@ -67,4 +76,33 @@ export const toTaskVersionResponse = (task: TaskVersionRecord): TaskVersionRespo
     ...task.manifest,
     verification: task.manifest.verification === undefined ? undefined : '[redacted]',
   },
+});
+
+/** The 200 of POST execute: a completed execution's result. */
+export const toExecuteResponse = (execution: ExecutionRecord): ExecuteResponse => ({
+  id: execution.id,
+  exit_code: execution.exitCode ?? 0,
+  output: execution.output ?? '',
+  truncated: execution.truncated ?? false,
+  timed_out: execution.timedOut ?? false,
+  duration_ms: execution.durationMs ?? 0,
+});
+
+/** The 202 of POST execute: the command goes on. */
+export const toExecutionAccepted = (execution: ExecutionRecord): ExecutionAcceptedResponse => ({
+  id: execution.id,
+  state: 'running',
+  started_at: execution.startedAt,
+});
+
+export const toExecutionResponse = (execution: ExecutionRecord): ExecutionResponse => ({
+  id: execution.id,
+  state: execution.state,
+  started_at: execution.startedAt,
+  finished_at: execution.finishedAt,
+  exit_code: execution.exitCode,
+  output: execution.output,
+  truncated: execution.truncated,
+  timed_out: execution.timedOut,
+  duration_ms: execution.durationMs,
 });

@@ -146,7 +146,12 @@ export interface TaskLogs {
    * (for the log retention). `truncated` when there were more.
    */
   read(
-    task: { readonly environmentId: string; readonly taskArn: string },
+    task: {
+      readonly environmentId: string;
+      readonly taskArn: string;
+      /** `org/name@version`; where the platform's log names carry the task (awslogs stream prefix). */
+      readonly taskRef?: string;
+    },
     service: string,
     tail: number,
   ): Promise<{ lines: LogLine[]; truncated: boolean }>;

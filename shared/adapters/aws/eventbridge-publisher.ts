@@ -3,13 +3,19 @@ import {
   PutEventsCommand,
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
-import type { EnvironmentStateChange, EventPublisher } from '#ports/event-publisher';
+import type {
+  EnvironmentStateChange,
+  EnvironmentVerified,
+  EventPublisher,
+  VerifiedEventPublisher,
+} from '#ports/event-publisher';
 
 /** PutEvents takes at most 10 entries per call. */
 const BATCH_SIZE = 10;
 
 export const EVENT_SOURCE = 'taskenv';
 export const ENVIRONMENT_STATE_CHANGE = 'Environment State Change';
+export const ENVIRONMENT_VERIFIED = 'Environment Verified';
 
 /** Some entries of a PutEvents call were not accepted; the whole publish must be retried. */
 export class PublishFailedError extends Error {
@@ -23,7 +29,7 @@ export class PublishFailedError extends Error {
  * {@link EventPublisher} on an EventBridge bus. A partly failed PutEvents throws so the
  * consuming Lambda is retried; integrations therefore see events at least once.
  */
-export class EventBridgePublisher implements EventPublisher {
+export class EventBridgePublisher implements EventPublisher, VerifiedEventPublisher {
   readonly #eventBridge: EventBridgeClient;
   readonly #busName: string;
 
@@ -33,12 +39,20 @@ export class EventBridgePublisher implements EventPublisher {
   }
 
   async publish(events: readonly EnvironmentStateChange[]): Promise<void> {
+    await this.#put(events.map((event) => ({ detailType: ENVIRONMENT_STATE_CHANGE, detail: event })));
+  }
+
+  async publishVerified(event: EnvironmentVerified): Promise<void> {
+    await this.#put([{ detailType: ENVIRONMENT_VERIFIED, detail: event }]);
+  }
+
+  async #put(events: readonly { detailType: string; detail: object }[]): Promise<void> {
     const entries = events.map(
       (event): PutEventsRequestEntry => ({
         EventBusName: this.#busName,
         Source: EVENT_SOURCE,
-        DetailType: ENVIRONMENT_STATE_CHANGE,
-        Detail: JSON.stringify(event),
+        DetailType: event.detailType,
+        Detail: JSON.stringify(event.detail),
         Resources: [],
       }),
     );

@@ -1,4 +1,9 @@
-import type { EnvironmentStateChange, EventPublisher } from '#ports/event-publisher';
+import type {
+  EnvironmentStateChange,
+  EnvironmentVerified,
+  EventPublisher,
+  VerifiedEventPublisher,
+} from '#ports/event-publisher';
 import type { Log } from '#ports/log';
 
 /** Receives each published integration event, in publish order. */
@@ -13,8 +18,9 @@ export const RECENT_EVENTS_CAPACITY = 1000;
  * listeners. A listener that fails is logged and skipped: on AWS an integration's failure never
  * reaches the publisher either.
  */
-export class InProcessPublisher implements EventPublisher {
+export class InProcessPublisher implements EventPublisher, VerifiedEventPublisher {
   readonly #events: EnvironmentStateChange[] = [];
+  readonly #verified: EnvironmentVerified[] = [];
   readonly #listeners = new Set<EnvironmentEventListener>();
   readonly #capacity: number;
   readonly #log: Log | undefined;
@@ -51,6 +57,16 @@ export class InProcessPublisher implements EventPublisher {
         }
       }
     }
+  }
+
+  async publishVerified(event: EnvironmentVerified): Promise<void> {
+    this.#verified.push(event);
+    if (this.#verified.length > this.#capacity) this.#verified.shift();
+  }
+
+  /** The most recent "Environment Verified" events, oldest first. */
+  recentVerified(): EnvironmentVerified[] {
+    return [...this.#verified];
   }
 
   /** Adds a listener; call the returned function to remove it. */

@@ -58,6 +58,34 @@ export const createKeyRequestSchema = component(
 );
 export type CreateKeyRequest = z.infer<typeof createKeyRequestSchema>;
 
+const envVarName = z.string().check(
+  z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'Must be an environment variable name ([A-Za-z_][A-Za-z0-9_]*)'),
+  z.maxLength(128),
+  z.refine((v) => !v.startsWith('TASKENV_'), 'Names starting with TASKENV_ are reserved'),
+);
+
+export const executeRequestSchema = component(
+  z.strictObject({
+    command: z.string().check(z.minLength(1), z.maxLength(16384)),
+    timeout_sec: z._default(z.int().check(z.gte(1), z.lte(600)), 30),
+    service: z.nullish(z.string().check(z.minLength(1), z.maxLength(64))),
+    env: z.nullish(z.record(envVarName, z.string().check(z.maxLength(32 * 1024)))),
+    workdir: z.nullish(
+      z.string().check(
+        z.maxLength(4096),
+        z.refine((v) => v.startsWith('/'), 'Must be an absolute path'),
+      ),
+    ),
+  }),
+  { id: 'ExecuteRequest' },
+);
+export type ExecuteRequest = z.infer<typeof executeRequestSchema>;
+
+export const verifyRequestSchema = component(
+  z.optional(z.strictObject({ answer: z.optional(z.string().check(z.maxLength(64 * 1024))) })),
+  { id: 'VerifyRequest' },
+);
+
 /** classic zod's `z.preprocess(fn, schema)`: a pipe from a transform into `schema`. */
 const preprocess = <S extends z.core.$ZodType>(fn: (value: unknown) => unknown, schema: S) =>
   z.pipe(z.transform(fn), schema);
@@ -86,11 +114,18 @@ export const putPoolRequestSchema = component(
   { id: 'PutPoolRequest' },
 );
 
+export const logsQuerySchema = z.strictObject({
+  service: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+  tail: queryInt(1, 10_000, 200),
+});
+export type LogsQuery = z.infer<typeof logsQuerySchema>;
+
 // Path parameters ----------------------------------------------------------------------------
 
 export const orgPathSchema = z.strictObject({ org: orgSlug });
 export const workspacePathSchema = z.strictObject({ org: orgSlug, workspace: workspaceSlug });
 export const environmentPathSchema = z.extend(workspacePathSchema, { id: z.uuid() });
+export const executionPathSchema = z.extend(environmentPathSchema, { execution_id: z.uuid() });
 export const secretPathSchema = z.extend(workspacePathSchema, { secret_id: secretId });
 /** Key ids are the `<id>` of `tk_<id>_<secret>`. */
 export const keyPathSchema = z.extend(orgPathSchema, {

@@ -23,6 +23,7 @@ export const environmentResponseSchema = component(
     execute_token: z.nullable(z.string()),
     task_verification: z.nullable(z.record(z.string(), z.unknown())),
     error: z.nullable(z.string()),
+    verification: z.nullable(z.object({ passed: z.boolean(), verified_at: dateTime })),
   }),
   { id: 'EnvironmentResponse' },
 );
@@ -79,6 +80,64 @@ export const createdKeyResponseSchema = component(
 export const keyListResponseSchema = component(z.object({ keys: z.array(keyResponseSchema) }), {
   id: 'KeyListResponse',
 });
+
+export const executeResponseSchema = component(
+  z.object({
+    id: z.uuid(),
+    exit_code: z.int(),
+    output: z.string(),
+    truncated: z.boolean(),
+    timed_out: z.boolean(),
+    duration_ms: z.int(),
+  }),
+  { id: 'ExecuteResponse', description: 'The command finished within the wait.' },
+);
+export type ExecuteResponse = z.infer<typeof executeResponseSchema>;
+
+export const executionResponseSchema = component(
+  z.object({
+    id: z.uuid(),
+    state: z.enum(['running', 'completed']),
+    started_at: dateTime,
+    finished_at: z.nullable(dateTime),
+    exit_code: z.nullable(z.int()),
+    output: z.nullable(z.string()),
+    truncated: z.nullable(z.boolean()),
+    timed_out: z.nullable(z.boolean()),
+    duration_ms: z.nullable(z.int()),
+  }),
+  { id: 'ExecutionResponse', description: 'One execution; result fields are null while it runs.' },
+);
+export type ExecutionResponse = z.infer<typeof executionResponseSchema>;
+
+/** The 202 of POST execute: the command outlived the wait and goes on. */
+export const executionAcceptedResponseSchema = component(
+  z.object({ id: z.uuid(), state: z.literal('running'), started_at: dateTime }),
+  { id: 'ExecutionAcceptedResponse' },
+);
+export type ExecutionAcceptedResponse = z.infer<typeof executionAcceptedResponseSchema>;
+
+export const verifyResponseSchema = component(
+  z.object({
+    passed: z.boolean(),
+    method: z.string(),
+    verified_at: dateTime,
+    exit_code: z.nullable(z.int()),
+    output: z.nullable(z.string()),
+  }),
+  { id: 'VerifyResponse' },
+);
+export type VerifyResponse = z.infer<typeof verifyResponseSchema>;
+
+export const logsResponseSchema = component(
+  z.object({
+    service: z.string(),
+    lines: z.array(z.object({ time: dateTime, message: z.string() })),
+    truncated: z.boolean(),
+  }),
+  { id: 'LogsResponse' },
+);
+export type LogsResponse = z.infer<typeof logsResponseSchema>;
 
 export const secretResponseSchema = component(
   z.object({
@@ -155,6 +214,7 @@ export const errorEnvelopeSchema = component(
       'permission_error',
       'not_found_error',
       'already_exists_error',
+      'conflict_error',
       'validation_error',
       'upgrade_required_error',
       'rate_limit_error',

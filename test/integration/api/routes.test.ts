@@ -53,6 +53,7 @@ describe('environments', () => {
       execute_token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       task_verification: { method: 'flag', path: '/tmp/flag.txt', value: sha256('FLAG{demo}') },
       error: null,
+      verification: null,
     });
     expect(secondsBetween(created.body.created_at, created.body.expires_at)).toBe(900);
     expect(read.status, read.raw).toBe(200);

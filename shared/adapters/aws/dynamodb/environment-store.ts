@@ -542,6 +542,7 @@ const itemSchema = z.object({
   error: z.nullish(z.string()),
   stopReason: z.nullish(z.enum(stopReasons)),
   launchAttempts: z.number(),
+  verification: z.nullish(z.object({ passed: z.boolean(), verifiedAt: z.string() })),
 });
 
 const fromItem = (item: Record<string, unknown>): EnvironmentRecord => {
@@ -556,6 +557,7 @@ const fromItem = (item: Record<string, unknown>): EnvironmentRecord => {
     taskVerification: parsed.taskVerification ?? null,
     error: parsed.error ?? null,
     stopReason: parsed.stopReason ?? null,
+    verification: parsed.verification ?? null,
   };
 };
 

@@ -59,6 +59,21 @@ export const liveKeys = (id: string, expiresAt: string | null): { gsi3pk: string
   gsi3sk: liveSortKey(id, expiresAt),
 });
 
+// Executions (in their environment's partition)
+
+export const EXECUTION_PREFIX = 'EXEC#';
+
+export const executionKey = (environmentId: string, executionId: string): PrimaryKey => ({
+  pk: `ENV#${environmentId}`,
+  sk: `${EXECUTION_PREFIX}${executionId}`,
+});
+
+/** The item holding the environment's execution slots (one entry per running execution). */
+export const executionSlotsKey = (environmentId: string): PrimaryKey => ({
+  pk: `ENV#${environmentId}`,
+  sk: 'EXECSLOTS',
+});
+
 // Task versions
 
 export const TASK_VERSION_PREFIX = 'V#';

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { chunkUtf8 } from '#adapters/aws/dynamodb/execution-store';
+import { capUtf8, MAX_VERIFY_OUTPUT_BYTES, outcomeFor, sha256Hex } from '#domain/execution';
+import { redactVerification } from '#domain/manifest';
+import { matchesDigest, shellQuote, verificationPlan } from '#domain/verification';
+
+describe('output pieces', () => {
+  it('cuts UTF-8 text into pieces of at most n bytes, never inside a character, and joins back', () => {
+    const text = `a${'€'.repeat(1000)}b`;
+    const pieces = chunkUtf8(text, 100);
+    for (const piece of pieces) expect(Buffer.byteLength(piece, 'utf8')).toBeLessThanOrEqual(100);
+    expect(pieces.join('')).toBe(text);
+    expect(pieces.some((p) => p.includes('\ufffd'))).toBe(false);
+  });
+
+  it('caps at a character boundary', () => {
+    expect(capUtf8('éé', 3)).toEqual({ text: 'é', truncated: true });
+    expect(capUtf8('ab', 3)).toEqual({ text: 'ab', truncated: false });
+  });
+});
+
+describe('verification', () => {
+  it('plans a flag by answer, by path and a script from the redacted config', () => {
+    const digest = sha256Hex('FLAG{x}');
+    expect(verificationPlan(redactVerification({ method: 'flag', value: 'FLAG{x}' }) ?? {})).toEqual({
+      method: 'flag',
+      kind: 'answer',
+      digest,
+    });
+    expect(
+      verificationPlan(redactVerification({ method: 'flag', path: '/f', value: 'FLAG{x}' }) ?? {}),
+    ).toEqual({
+      method: 'flag',
+      kind: 'path',
+      digest,
+      path: '/f',
+      service: null,
+    });
+    expect(verificationPlan({ method: 'script', script: 'true' })).toEqual({
+      method: 'script',
+      script: 'true',
+      timeoutSec: 30,
+      service: null,
+    });
+    expect(verificationPlan({ method: 'regex', pattern: '.*' })).toBeNull();
+  });
+
+  it('compares trimmed answers by digest', () => {
+    expect(matchesDigest(' FLAG{x}\n', sha256Hex('FLAG{x}'))).toBe(true);
+    expect(matchesDigest('FLAG{y}', sha256Hex('FLAG{x}'))).toBe(false);
+  });
+
+  it('keeps only the digest of a flag file and caps script output at 64 KiB', () => {
+    const base = { exitCode: 0, truncated: false, timedOut: false, durationMs: 1, error: null };
+    expect(outcomeFor('digest', { ...base, output: 'FLAG{x}\n' }).output).toBe(sha256Hex('FLAG{x}'));
+    const long = outcomeFor('verify-script', { ...base, output: 'x'.repeat(MAX_VERIFY_OUTPUT_BYTES + 10) });
+    expect(long.output).toHaveLength(MAX_VERIFY_OUTPUT_BYTES);
+    expect(long.truncated).toBe(true);
+  });
+
+  it('quotes a path as one shell word', () => {
+    expect(shellQuote("/tmp/a b'c")).toBe(`'/tmp/a b'\\''c'`);
+  });
+});
