@@ -10,8 +10,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LocalExecuteTokens } from '#adapters/local/local-execute-tokens';
 import { LoopbackAddressResolver } from '#adapters/local/loopback-address-resolver';
 import { type Adapters, composeHandlers } from '#local/compose';
+import { localDataPlane } from '#local/data-plane';
 import { createGateway, type Gateway } from '#local/gateway';
 import { randomIds, systemClock } from '#ports/clock';
+import { ExecUnavailableError } from '#ports/container-runtime';
 import { countByCommand, type RecordedCall, replay, waves } from './dynamodb-recorder.ts';
 import { CountingPublisher, InstantRuntime, NullEnvFiles, NullExpiry, NullSecretValues } from './fakes.ts';
 import { median, percentile } from './stats.ts';
@@ -77,13 +79,28 @@ export const measureControlPlane = async (
     readonly progress: (line: string) => void;
   },
 ): Promise<ControlPlaneResult> => {
+  const publisher = new CountingPublisher();
   const adapters: Adapters = {
     ...world.stores,
+    dataPlane: localDataPlane({
+      client: world.client,
+      tableName: world.tableName,
+      // The control-plane run never executes a command.
+      runtime: {
+        exec: async () => {
+          throw new ExecUnavailableError('the control-plane bench runs no commands');
+        },
+        read: async () => ({ lines: [], truncated: false }),
+      },
+      verifiedEvents: { publishVerified: async () => undefined },
+      clock: systemClock,
+      onError: () => undefined,
+    }),
     secretValues: new NullSecretValues(),
     envFiles: new NullEnvFiles(),
     runtime: new InstantRuntime(),
     expiry: new NullExpiry(),
-    publisher: new CountingPublisher(),
+    publisher,
     addresses: new LoopbackAddressResolver(),
     clock: systemClock,
     ids: randomIds,

@@ -6,9 +6,14 @@
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { AddressResolver } from '#ports/address-resolver';
 import type { PoolKeeperTrigger, PoolStore } from '#ports/pool-store';
+
+import type { TaskLogs } from '#ports/container-runtime';
+import type { VerifiedEventPublisher } from '#ports/event-publisher';
+import type { ExecutionDispatcher, ExecutionStore, ExecutionTerminator } from '#ports/execution-store';
 import { createAdminHandler } from '#shared/handlers/admin';
 import { type AuthorizerHandler, createAuthorizerHandler } from '#shared/handlers/authorizer';
 import { createEnvironmentsCreateHandler } from '#shared/handlers/environments-create';
+import { createEnvironmentsExecHandler } from '#shared/handlers/environments-exec';
 import { createEnvironmentsManageHandler } from '#shared/handlers/environments-manage';
 import { createEnvironmentsReadHandler } from '#shared/handlers/environments-read';
 import { createMetaHandler, type DocsAssets } from '#shared/handlers/meta';
@@ -34,6 +39,19 @@ export interface Adapters extends Omit<CreateEnvironmentDeps, 'onDeferredFailure
   readonly poolKeeper?: PoolKeeperTrigger;
   /** Powertools idempotency persistence; null disables `Idempotency-Key`. */
   readonly idempotency: BasePersistenceLayer | null;
+  readonly dataPlane: DataPlaneAdapters;
+}
+
+/** What execute, executions, verify and logs use besides the stores. */
+export interface DataPlaneAdapters {
+  readonly executions: ExecutionStore;
+  readonly dispatcher: ExecutionDispatcher;
+  /** Ends running executions on DELETE where stopping the task does not (the in-process runner). */
+  readonly terminator?: ExecutionTerminator;
+  readonly logs: TaskLogs;
+  readonly verifiedEvents: VerifiedEventPublisher;
+  /** @default 20 s */
+  readonly syncWindowMs?: number;
 }
 
 export interface ComposeOptions {
@@ -74,7 +92,29 @@ export const composeHandlers = (adapters: Adapters, options: ComposeOptions): Ha
       'environments-read': createEnvironmentsReadHandler({ ...api('environments-read'), store }),
       'environments-manage': createEnvironmentsManageHandler({
         ...api('environments-manage'),
-        deps: { store, access, runtime, expiry, envFiles, publisher, clock },
+        deps: {
+          store,
+          access,
+          runtime,
+          expiry,
+          envFiles,
+          publisher,
+          clock,
+          ...(adapters.dataPlane.terminator === undefined
+            ? {}
+            : { executions: adapters.dataPlane.terminator }),
+        },
+      }),
+      'environments-exec': createEnvironmentsExecHandler({
+        ...api('environments-exec'),
+        deps: {
+          store,
+          tasks,
+          clock,
+          ids: adapters.ids,
+          tokens: adapters.executeTokens,
+          ...adapters.dataPlane,
+        },
       }),
       tasks: createTasksHandler({ ...api('tasks'), deps: { tasks, runtime, clock } }),
       secrets: createSecretsHandler({

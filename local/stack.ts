@@ -32,12 +32,14 @@ import { AlreadyExistsError, AuthenticationError } from '#domain/errors';
 import { defaultOrgLimits } from '#domain/org';
 import { generateApiKey, hashApiKey, type Principal } from '#domain/principal';
 import { randomIds, systemClock } from '#ports/clock';
+import type { CommandRunner } from '#ports/container-runtime';
 import type { Log } from '#ports/log';
 import { type HttpFunctionName, httpFunctionNames } from '#shared/routes';
 import { authenticate } from '#use-cases/authenticate';
 import type { ReconcileConfig } from '#use-cases/reconcile';
 import { publishTask } from '#use-cases/tasks';
 import { type Adapters, composeHandlers, type Handlers } from './compose.ts';
+import { localDataPlane } from './data-plane.ts';
 import { createGateway, lambdaContext } from './gateway.ts';
 
 const require = createRequire(import.meta.url);
@@ -84,6 +86,8 @@ export interface LocalStackOptions {
    * @default { launchDeadlineSec: 120, maxLaunchAttempts: 3, graceSec: 10 }
    */
   readonly reconcile?: ReconcileConfig;
+  /** How long POST execute waits before answering 202. @default 20000 */
+  readonly syncWindowMs?: number;
   /**
    * Decorators applied before the handlers are built, so a test can put faults between the
    * deployed handlers and the ports (the chaos run) without a branch in production code.
@@ -112,6 +116,8 @@ export interface LocalStack {
   /** What it found of a previous run on this data dir: tasks adopted, tasks ended. */
   readonly recovered: { readonly adopted: number; readonly ended: number };
   readonly handlers: Handlers;
+  /** The runtime's own exec, under the data plane (the execute benchmark's baseline). */
+  readonly commands: CommandRunner;
   readonly publishedTasks: readonly string[];
   /** Whether every task's `local.command` runs on the host (`--allow-host-commands`). */
   readonly allowHostCommands: boolean;
@@ -155,7 +161,8 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
     Object.assign(process.env, lambdaEnvironment(ddb.endpoint));
     await ensureTables(ddb.endpoint, { table: LOCAL_TABLE, idempotencyTable: LOCAL_IDEMPOTENCY_TABLE });
 
-    const stores = dynamoStores(createDocumentClient(), { TABLE_NAME: LOCAL_TABLE });
+    const documentClient = createDocumentClient();
+    const stores = dynamoStores(documentClient, { TABLE_NAME: LOCAL_TABLE });
     const background: Log = {
       debug: () => undefined,
       info: () => undefined,
@@ -208,6 +215,24 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       },
       (error) => log(`pool keeper: ${error instanceof Error ? error.message : String(error)}`),
     );
+
+    const publisher = new InProcessPublisher({
+      onEvent: (e) =>
+        log(
+          `event  ${e.environment_id} ${e.previous_state ?? '-'} → ${e.state}${e.error ? ` (${e.error})` : ''}`,
+        ),
+    });
+    const dataPlane = localDataPlane({
+      client: documentClient,
+      tableName: LOCAL_TABLE,
+      // The runtime itself: the gate decides what launches, and only a launched task can be run in.
+      runtime: local,
+      verifiedEvents: publisher,
+      clock: systemClock,
+      ...(options.syncWindowMs === undefined ? {} : { syncWindowMs: options.syncWindowMs }),
+      onError: (error) => background.error('Execution failed', { error: String(error) }),
+    });
+    cleanups.push(() => dataPlane.dispatcher.endAll());
     const undecorated: Adapters = {
       ...stores,
       poolKeeper: {
@@ -219,12 +244,8 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       envFiles: new LocalEnvFileStore({ dir: join(dataDir, 'env') }),
       runtime,
       expiry,
-      publisher: new InProcessPublisher({
-        onEvent: (e) =>
-          log(
-            `event  ${e.environment_id} ${e.previous_state ?? '-'} → ${e.state}${e.error ? ` (${e.error})` : ''}`,
-          ),
-      }),
+      publisher,
+      dataPlane,
       addresses: new LoopbackAddressResolver(),
       clock: systemClock,
       ids: randomIds,
@@ -297,6 +318,7 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       runtime: runtimeName,
       recovered,
       handlers: composed,
+      commands: local,
       publishedTasks,
       allowHostCommands: options.allowHostCommands === true,
       reconcile,

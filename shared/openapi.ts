@@ -20,6 +20,10 @@ const responseSchemas: { readonly [Op in OperationId]: z.core.$ZodType | null } 
   getEnvironmentStatus: api.environmentStatusResponseSchema,
   deleteEnvironment: api.environmentResponseSchema,
   keepaliveEnvironment: api.keepaliveResponseSchema,
+  executeCommand: api.executeResponseSchema,
+  getExecution: api.executionResponseSchema,
+  verifyEnvironment: api.verifyResponseSchema,
+  getEnvironmentLogs: api.logsResponseSchema,
   publishTask: api.taskVersionResponseSchema,
   listTasks: api.taskListResponseSchema,
   getTask: api.taskVersionResponseSchema,
@@ -52,6 +56,7 @@ const tagOf = (route: Route): keyof typeof TAGS => {
     case 'environments-create':
     case 'environments-read':
     case 'environments-manage':
+    case 'environments-exec':
       return 'environments';
     default:
       return route.function;
@@ -63,7 +68,7 @@ const ERROR_STATUSES: Record<string, string> = {
   '401': 'Authentication failed',
   '403': 'Access forbidden',
   '404': 'Not found',
-  '409': 'Already exists',
+  '409': 'Already exists, or the environment state does not allow it',
   '422': 'Validation error',
   '426': 'Upgrade required',
   '429': 'Rate limited',
@@ -178,6 +183,27 @@ export const openApiDocument = (serverUrl: string, version: string): JsonSchema 
           description: 'Same key and body within 24 h returns the first response',
         },
       ];
+    }
+    if (route.operationId === 'executeCommand') {
+      operation.parameters = [
+        ...(operation.parameters as JsonSchema[]),
+        {
+          name: 'X-Environment-Token',
+          in: 'header',
+          required: true,
+          schema: { type: 'string' },
+          description: "The environment's execute_token (from the 201 of POST environments)",
+        },
+      ];
+      responses['202'] = {
+        description: 'The command outlived the wait and goes on; poll the Location',
+        headers: { Location: { description: 'The execution', schema: { type: 'string' } } },
+        content: {
+          'application/json': {
+            schema: toSchema(api.executionAcceptedResponseSchema, 'output', components),
+          },
+        },
+      };
     }
     paths[route.path] ??= {};
     const forPath = paths[route.path];

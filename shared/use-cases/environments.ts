@@ -11,6 +11,7 @@ import { type ContainerRuntime, STOP_REASON_PREFIX } from '#ports/container-runt
 import type { EnvFileStore } from '#ports/env-file-store';
 import type { EnvironmentStore } from '#ports/environment-store';
 import type { EventPublisher } from '#ports/event-publisher';
+import type { ExecutionTerminator } from '#ports/execution-store';
 import type { ExpiryScheduler } from '#ports/expiry-scheduler';
 import { assertWorkspaceAccess } from './access.ts';
 import { finalChange } from './apply-task-event.ts';
@@ -76,6 +77,8 @@ export interface TeardownDeps {
   readonly envFiles: EnvFileStore;
   readonly publisher: EventPublisher;
   readonly clock: Clock;
+  /** Ends the environment's running executions where stopping the task alone does not (locally). */
+  readonly executions?: ExecutionTerminator;
   readonly onDeferredFailure?: (step: string, error: unknown) => void;
 }
 
@@ -108,6 +111,7 @@ export const teardownEnvironment = async (
       ? undefined
       : deps.runtime.stop(torn.taskArn, DELETED_STOP_REASON).catch(deferred('stop')),
     deps.expiry.cancel(torn.id).catch(deferred('cancel-expiry')),
+    deps.executions?.endRunning(torn.id).catch(deferred('end-executions')),
     deps.envFiles.delete(torn.id).catch(deferred('env-file-cleanup')),
     deps.publisher
       .publish([stateChangeEvent(torn, current.state, deps.clock.now())])

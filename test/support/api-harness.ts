@@ -46,8 +46,10 @@ import {
 import { defaultOrgLimits } from '#domain/org';
 import { generateApiKey, type Role } from '#domain/principal';
 import { type Adapters, composeHandlers } from '#local/compose';
+import { localDataPlane } from '#local/data-plane';
 import { createGateway, type GatewayResponse } from '#local/gateway';
 import { randomIds, systemClock } from '#ports/clock';
+import { type CommandRunner, ExecUnavailableError, type TaskLogs } from '#ports/container-runtime';
 import type { ReconcileConfig } from '#use-cases/reconcile';
 
 export const AWS = {
@@ -197,8 +199,28 @@ export const createApiHarness = (options: ApiHarnessOptions = {}) => {
   });
   const eventBridge = new EventBridgeClient({ region: AWS.region });
   const publisher = eventBus(eventBridge, { EVENT_BUS_NAME: AWS.busName });
+  // Commands run in whatever the test puts here: an in-test CommandRunner and TaskLogs (the ports).
+  const commands: { runner: CommandRunner | null; logs: TaskLogs | null } = { runner: null, logs: null };
+  const harnessRuntime: CommandRunner & TaskLogs = {
+    exec: (taskArn, service, command, options) => {
+      if (commands.runner === null) throw new ExecUnavailableError('no runner in this test');
+      return commands.runner.exec(taskArn, service, command, options);
+    },
+    read: async (task, service, tail) =>
+      commands.logs === null ? { lines: [], truncated: false } : commands.logs.read(task, service, tail),
+  };
+  const dataPlane = localDataPlane({
+    client: documentClient,
+    tableName,
+    runtime: harnessRuntime,
+    verifiedEvents: publisher,
+    clock: systemClock,
+    syncWindowMs: 1_000,
+    onError: () => undefined,
+  });
   const adapters: Adapters = {
     ...stores,
+    dataPlane,
     secretValues: values,
     envFiles,
     runtime,
@@ -275,7 +297,7 @@ export const createApiHarness = (options: ApiHarnessOptions = {}) => {
     return { org, adminKey: admin.key, adminKeyHash: admin.keyHash, memberKey: member.key };
   };
 
-  return { call, seedOrg, stores, tableName, documentClient, handlers };
+  return { call, seedOrg, stores, tableName, documentClient, handlers, commands, dataPlane };
 };
 
 export type ApiHarness = ReturnType<typeof createApiHarness>;

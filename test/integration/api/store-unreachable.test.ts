@@ -45,6 +45,12 @@ beforeAll(async () => {
       },
       expiry: { schedule: unused, cancel: unused },
       publisher: { publish: unused },
+      dataPlane: {
+        executions: { start: unused, finish: unused, get: unused, recordVerification: unused },
+        dispatcher: { dispatch: unused },
+        logs: { read: unused },
+        verifiedEvents: { publishVerified: unused },
+      },
       addresses: new LoopbackAddressResolver(),
       clock: systemClock,
       ids: randomIds,
