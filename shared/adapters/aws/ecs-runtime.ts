@@ -195,6 +195,8 @@ export class EcsRuntime implements ContainerRuntime {
       clientToken: environmentId,
       startedBy: environmentId,
       group: `${GROUP_PREFIX}${org}`,
+      // ECS Exec (execute, verify): the SSM agent starts in the task, on the task role's channels.
+      enableExecuteCommand: true,
       tags,
       networkConfiguration: {
         awsvpcConfiguration: {

@@ -46,6 +46,16 @@ export const secretsConfig = { SECRETS_PREFIX: name(), SECRETS_KMS_KEY_ID: z.opt
 export const busConfig = { EVENT_BUS_NAME: name() };
 /** The KMS HMAC key (`HMAC_256`) execute tokens are derived with. */
 export const executeTokenConfig = { EXECUTE_TOKEN_KEY_ID: name() };
+
+export const execConfig = {
+  EXEC_WORKER_FUNCTION_NAME: name(),
+  /** How long POST execute waits before answering 202, in ms. */
+  EXEC_SYNC_WINDOW_MS: z.pipe(
+    z.optional(z.string().check(z.regex(/^\d+$/))),
+    z.transform((v) => (v === undefined ? 20_000 : Number(v))),
+  ),
+  LOG_GROUP_NAME: name(),
+};
 export const urlModeConfig = { URL_MODE: z.enum(['public', 'private']) };
 
 type Out<T extends Record<string, z.core.$ZodType>> = z.output<z.ZodMiniObject<T>>;

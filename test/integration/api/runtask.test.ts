@@ -68,6 +68,7 @@ it('sends RunTask exactly: token, startedBy, group, tags, network and the env fi
     clientToken: id,
     startedBy: id,
     group: `taskenv:${org}`,
+    enableExecuteCommand: true,
     tags: [
       { key: 'taskenv:org', value: org },
       { key: 'taskenv:workspace', value: 'team-a' },

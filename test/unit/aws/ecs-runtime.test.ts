@@ -209,6 +209,7 @@ describe('EcsRuntime.launch', () => {
       clientToken: ENV_ID,
       startedBy: ENV_ID,
       group: 'taskenv:acme',
+      enableExecuteCommand: true,
       tags: [
         { key: 'taskenv:org', value: 'acme' },
         { key: 'taskenv:workspace', value: 'research' },
