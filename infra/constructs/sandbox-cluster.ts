@@ -140,8 +140,26 @@ export class SandboxCluster extends Construct implements ContainerRuntimeBinding
     });
     this.taskRole = new iam.Role(this, 'TaskRole', {
       assumedBy: assumedByTasks,
-      description: 'taskenv sandbox tasks: no permissions',
+      description: 'taskenv sandbox tasks: only the SSM channels of ECS Exec',
     });
+    // ECS Exec: the agent in the task opens its control and data channels, nothing more.
+    this.taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'ssmmessages:CreateControlChannel',
+          'ssmmessages:CreateDataChannel',
+          'ssmmessages:OpenControlChannel',
+          'ssmmessages:OpenDataChannel',
+        ],
+        // The ssmmessages channel actions have no resource-level permission: IAM only accepts "*".
+        resources: ['*'],
+      }),
+    );
+    acknowledgeWildcard(
+      this.taskRole,
+      '*',
+      'ssmmessages channel actions (ECS Exec) have no resource-level permission; IAM only accepts "*".',
+    );
     this.executionRole = new iam.Role(this, 'ExecutionRole', {
       assumedBy: assumedByTasks,
       description: 'taskenv sandbox tasks: pull images, write logs, read the env file',

@@ -439,6 +439,51 @@ export class ServiceFunction extends Construct {
   }
 
   /**
+   * Grants ECS Exec (`ecs:ExecuteCommand`) on the sandbox cluster's tasks only and sets
+   * `CLUSTER_ARN` (the exec-worker's ECS command runner).
+   */
+  bindCommandRunner(runtime: Pick<ContainerRuntimeBinding, 'clusterArn' | 'clusterName'>): this {
+    const tasks = Stack.of(this).formatArn({
+      service: 'ecs',
+      resource: 'task',
+      resourceName: `${runtime.clusterName}/*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    this.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['ecs:ExecuteCommand'],
+        resources: [runtime.clusterArn, tasks],
+        conditions: { ArnEquals: { 'ecs:cluster': runtime.clusterArn } },
+      }),
+      'Tasks of our own cluster only (task ids are random), also held to it by the ecs:cluster condition.',
+    );
+    return this.addEnvironment('CLUSTER_ARN', runtime.clusterArn);
+  }
+
+  /** Grants reading the task log group's streams (`GET …/logs`) and sets `LOG_GROUP_NAME`. */
+  bindTaskLogs(logGroup: Pick<logs.ILogGroup, 'logGroupName'>): this {
+    const streams = Stack.of(this).formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: `${logGroup.logGroupName}:log-stream:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.addToPolicy(
+      new iam.PolicyStatement({ actions: ['logs:GetLogEvents'], resources: [streams] }),
+      'The streams of the task log group only: one stream per container of each task.',
+    );
+    return this.addEnvironment('LOG_GROUP_NAME', logGroup.logGroupName);
+  }
+
+  /** Grants invoking `worker` (asynchronously) and sets its name in `envVar`. */
+  bindInvoke(worker: Pick<lambda.IFunction, 'functionArn' | 'functionName'>, envVar: string): this {
+    this.addToPolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [worker.functionArn] }),
+    );
+    return this.addEnvironment(envVar, worker.functionName);
+  }
+
+  /**
    * Grants creating, moving and deleting the expiry schedules of our group (and passing their
    * role to Scheduler) and sets `SCHEDULER_GROUP`, `SCHEDULER_ROLE_ARN` and `CLUSTER_ARN`.
    */

@@ -37,6 +37,16 @@ const FUNCTIONS: Readonly<
     description: 'taskenv: DELETE environment, keepalive',
     timeout: Duration.seconds(20),
   },
+  'environments-exec': {
+    description: 'taskenv: execute, executions, verify, logs',
+    // The 20 s sync window, a verify script's timeout, within API Gateway's 29 s.
+    timeout: Duration.seconds(28),
+  },
+  'exec-worker': {
+    description: 'taskenv: runs one execution over ECS Exec (invoked asynchronously)',
+    // The longest command (600 s) plus the SSM handshake and the result write.
+    timeout: Duration.minutes(11),
+  },
   tasks: { description: 'taskenv: publish, list and get tasks', timeout: Duration.seconds(20) },
   secrets: { description: 'taskenv: put, list and delete workspace secrets', timeout: Duration.seconds(15) },
   admin: { description: 'taskenv: API keys and warm pools of an org', timeout: Duration.seconds(20) },
@@ -139,6 +149,13 @@ export class ServiceStack extends Stack {
       .bindBucket(envFiles, { access: 'delete' })
       .bindExpiry(expiry)
       .bindBus(bus);
+    fns['exec-worker'].bindTable(table, { access: 'readWrite' }).bindCommandRunner(runtime);
+    fns['environments-exec']
+      .bindTable(table, { access: 'readWrite' })
+      .bindInvoke(fns['exec-worker'].function, 'EXEC_WORKER_FUNCTION_NAME')
+      .bindTaskLogs(runtime.taskLogGroup)
+      .bindExecuteTokens(executeTokenKey, ['verify'])
+      .bindBus(bus);
     fns.tasks.bindTable(table, { access: 'readWrite' }).bindContainerRuntime(runtime, ['register']);
     fns.secrets
       .bindTable(table, { access: 'readWrite', delete: true })
@@ -174,6 +191,7 @@ export class ServiceStack extends Stack {
         'environments-create',
         'environments-read',
         'environments-manage',
+        'environments-exec',
         'tasks',
         'secrets',
         'admin',
@@ -187,6 +205,7 @@ export class ServiceStack extends Stack {
         'environments-create': fns['environments-create'].function,
         'environments-read': fns['environments-read'].function,
         'environments-manage': fns['environments-manage'].function,
+        'environments-exec': fns['environments-exec'].function,
         tasks: fns.tasks.function,
         secrets: fns.secrets.function,
         admin: fns.admin.function,

@@ -71,6 +71,20 @@ const EXPECTED: Readonly<Record<FunctionName, readonly string[]>> = {
     ...expirySchedules,
     'events:PutEvents on bus',
   ],
+  'environments-exec': [
+    ...logs,
+    ...tableReadWrite,
+    'lambda:InvokeFunction on exec-worker-function',
+    'logs:GetLogEvents on task-log-streams',
+    'kms:VerifyMac on execute-token-key',
+    'events:PutEvents on bus',
+  ],
+  'exec-worker': [
+    ...logs,
+    ...tableReadWrite,
+    'ecs:ExecuteCommand on cluster',
+    'ecs:ExecuteCommand on cluster-tasks',
+  ],
   tasks: [
     ...logs,
     ...tableReadWrite,
@@ -169,7 +183,13 @@ describe('function IAM (default config: public URL mode)', () => {
         const actions = asArray(statement.Action);
         if (
           actions.some((a) =>
-            ['ecs:RunTask', 'ecs:StopTask', 'ecs:DescribeTasks', 'ecs:ListTasks'].includes(a),
+            [
+              'ecs:RunTask',
+              'ecs:StopTask',
+              'ecs:DescribeTasks',
+              'ecs:ListTasks',
+              'ecs:ExecuteCommand',
+            ].includes(a),
           )
         ) {
           expect(statement.Condition).toEqual({
@@ -215,9 +235,16 @@ describe('function IAM (default config: public URL mode)', () => {
     );
   });
 
-  it('gives the sandbox task role no permissions and no managed policies anywhere but API Gateway logging', () => {
+  it('gives the sandbox task role only the four ssmmessages channel actions (ECS Exec), and no managed policies anywhere but API Gateway logging', () => {
     const taskRoleId = logicalIdAt(app.serviceTemplate, 'TaskenvService/SandboxCluster/TaskRole/Resource');
-    expect(statementsOfRole(app.serviceTemplate, taskRoleId)).toEqual([]);
+    expect(grantsOf(statementsOfRole(app.serviceTemplate, taskRoleId))).toEqual(
+      [
+        'ssmmessages:CreateControlChannel on *',
+        'ssmmessages:CreateDataChannel on *',
+        'ssmmessages:OpenControlChannel on *',
+        'ssmmessages:OpenDataChannel on *',
+      ].sort(),
+    );
     const managed = resourcesOf(app.serviceTemplate, 'AWS::IAM::Role').flatMap(([, role]) =>
       asArray(role.Properties?.ManagedPolicyArns as unknown[]).map((arn) => labelOfManaged(arn)),
     );

@@ -66,7 +66,7 @@ describe('storage (default config: retain)', () => {
     });
   });
 
-  it('creates the execute-token key as a KMS HMAC_256 key for GenerateMac/VerifyMac, retained, that only the create function may use', () => {
+  it('creates the execute-token key as a KMS HMAC_256 key for GenerateMac/VerifyMac, retained, that only create (GenerateMac) and exec (VerifyMac) may use', () => {
     const key = resourceAt(app.dataTemplate, 'TaskenvData/Storage/ExecuteTokenKey/Resource');
     expect(key.DeletionPolicy).toBe('Retain');
     expect(key.Properties).toMatchObject({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
@@ -78,7 +78,13 @@ describe('storage (default config: retain)', () => {
     const users = resourcesOf(app.serviceTemplate, 'AWS::IAM::Policy').filter(([, policy]) =>
       JSON.stringify(policy.Properties?.PolicyDocument).includes(keyId),
     );
-    expect(users.map(([id]) => id)).toEqual([expect.stringMatching(/^environmentscreateRole/)]);
+    expect(users.map(([id]) => id).sort()).toEqual([
+      expect.stringMatching(/^environmentscreateRole/),
+      expect.stringMatching(/^environmentsexecRole/),
+    ]);
+    const execPolicy = JSON.stringify(users.find(([id]) => id.startsWith('environmentsexecRole'))?.[1]);
+    expect(execPolicy).toContain('kms:VerifyMac');
+    expect(execPolicy).not.toContain('kms:GenerateMac');
   });
 
   it('encrypts env files with a rotating customer key, blocks public access and expires them after a day', () => {
