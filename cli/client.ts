@@ -9,11 +9,17 @@ import type {
   EnvironmentListResponse,
   EnvironmentResponse,
   EnvironmentStatusResponse,
+  ExecuteResponse,
+  ExecutionAcceptedResponse,
+  ExecutionResponse,
   KeyResponse,
   PoolResponse,
+
+  LogsResponse,
   SecretResponse,
   TaskListResponse,
   TaskVersionResponse,
+  VerifyResponse,
 } from '#domain/api-schemas';
 import { errorTypeByStatus } from '#domain/errors';
 import packageJson from '../package.json' with { type: 'json' };
@@ -106,6 +112,17 @@ interface RequestOptions {
   readonly body?: unknown;
   readonly query?: Query;
   readonly idempotencyKey?: string | undefined;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Told the status of a successful answer (POST execute tells 200 from 202 by it). */
+  readonly onStatus?: (status: number) => void;
+}
+
+/** The body of POST execute as the CLI sends it (`API.md`, Execute). */
+export interface ExecuteRequestBody {
+  readonly command: string;
+  readonly timeout_sec?: number;
+  readonly service?: string;
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface ApiClientOptions {
@@ -167,6 +184,44 @@ export class ApiClient {
     return this.#request('POST', `${this.#workspacePath}/environments/${segment(id)}/keepalive`, {
       body: { extend_seconds: extendSeconds },
     });
+  }
+
+  /** POST execute: 200 with the result, or 202 with a running execution to poll. */
+  async execute(
+    id: string,
+    body: ExecuteRequestBody,
+    token: string,
+  ): Promise<{ status: number; body: ExecuteResponse | ExecutionAcceptedResponse }> {
+    let status = 0;
+    const answer = await this.#request<ExecuteResponse | ExecutionAcceptedResponse>(
+      'POST',
+      `${this.#workspacePath}/environments/${segment(id)}/execute`,
+      { body, headers: { 'X-Environment-Token': token }, onStatus: (s) => (status = s) },
+    );
+    return { status, body: answer };
+  }
+
+  getExecution(id: string, executionId: string): Promise<ExecutionResponse> {
+    return this.#request(
+      'GET',
+      `${this.#workspacePath}/environments/${segment(id)}/executions/${segment(executionId)}`,
+    );
+  }
+
+  verify(id: string, answer: string | undefined): Promise<VerifyResponse> {
+    return this.#request('POST', `${this.#workspacePath}/environments/${segment(id)}/verify`, {
+      body: answer === undefined ? {} : { answer },
+    });
+  }
+
+  logs(
+    id: string,
+    options: { service?: string | undefined; tail?: number | undefined } = {},
+  ): Promise<LogsResponse> {
+    const query: [string, string][] = [];
+    if (options.service !== undefined) query.push(['service', options.service]);
+    if (options.tail !== undefined) query.push(['tail', String(options.tail)]);
+    return this.#request('GET', `${this.#workspacePath}/environments/${segment(id)}/logs`, { query });
   }
 
   publishTask(manifest: unknown): Promise<TaskVersionResponse> {
@@ -236,6 +291,7 @@ export class ApiClient {
     if (this.#settings.apiKey !== null) headers.Authorization = `Bearer ${this.#settings.apiKey}`;
     if (options.body !== undefined) headers['Content-Type'] = 'application/json';
     if (options.idempotencyKey !== undefined) headers['Idempotency-Key'] = options.idempotencyKey;
+    Object.assign(headers, options.headers);
 
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     const signal = this.#signal === undefined ? timeout : AbortSignal.any([this.#signal, timeout]);
@@ -255,6 +311,7 @@ export class ApiClient {
       throw this.#connectionError(error, timeout.aborted);
     }
 
+    options.onStatus?.(response.status);
     const json = parseJson(text);
     if (!response.ok) throw new ApiError(response.status, toEnvelope(response, json));
     if (json === undefined && text.trim() !== '') {

@@ -36,6 +36,8 @@ export interface CommandContext {
   readonly io: CliIo;
   /** Positionals after the command words, checked against {@link Command.args}. */
   readonly args: readonly string[];
+  /** Everything after `--`, for commands with {@link Command.rest}. */
+  readonly rest: readonly string[];
   readonly options: OptionValues;
   readonly json: boolean;
   readonly signal: AbortSignal | undefined;
@@ -48,6 +50,8 @@ export interface Command {
   readonly name: string;
   /** Required positionals, e.g. `['ref']`. */
   readonly args: readonly string[];
+  /** Name of the words after `--` (`command…`), required when set; absent: `--` is not taken. */
+  readonly rest?: string;
   readonly summary: string;
   readonly options: OptionSpecs;
   /** Extra help text after the options (examples, notes). */

@@ -17,6 +17,7 @@ import {
 } from './command.ts';
 import { adminCommands } from './commands/admin.ts';
 import { envCommands } from './commands/env.ts';
+import { envDataCommands } from './commands/env-data.ts';
 import { keyCommands } from './commands/key.ts';
 import { poolCommands } from './commands/pool.ts';
 import { secretCommands } from './commands/secret.ts';
@@ -28,6 +29,7 @@ export type { CliIo } from './command.ts';
 
 const commands: readonly Command[] = [
   ...envCommands,
+  ...envDataCommands,
   ...taskCommands,
   ...secretCommands,
   ...poolCommands,
@@ -91,7 +93,7 @@ const optionLines = (specs: OptionSpecs): string[] => {
 const usageOf = (command: Command): string =>
   `taskenv ${command.name}${command.args.map((arg) => ` <${arg}>`).join('')}${
     Object.keys(command.options).length > 0 ? ' [options]' : ''
-  }`;
+  }${command.rest === undefined ? '' : ` -- <${command.rest}…>`}`;
 
 const commandHelp = (command: Command): string =>
   [
@@ -330,10 +332,17 @@ const resolveCommand = (argv: string[], io: CliIo): Resolved | number => {
 
 const runCommand = async (argv: string[], io: CliIo, { command, wordCount }: Resolved): Promise<number> => {
   const helpHint = `Run 'taskenv ${command.name} --help' for usage.`;
+  // A command that takes a command line keeps everything after `--` as it is.
+  const dash = command.rest === undefined ? -1 : argv.indexOf('--');
+  const own = dash === -1 ? argv : argv.slice(0, dash);
+  const rest = dash === -1 ? [] : argv.slice(dash + 1);
+  if (command.rest !== undefined && rest.length === 0) {
+    return usageFailure(io, new UsageError(`missing -- <${command.rest}…>`, helpHint));
+  }
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: own,
       options: toParseArgsOptions({ ...GLOBAL_OPTIONS, ...command.options }),
       strict: true,
       allowPositionals: true,
@@ -367,6 +376,7 @@ const runCommand = async (argv: string[], io: CliIo, { command, wordCount }: Res
     const context: CommandContext = {
       io,
       args,
+      rest,
       options: values,
       json,
       signal,

@@ -13,6 +13,7 @@ import {
   writeJson,
 } from '../command.ts';
 import { formatEnvironment, formatEnvironmentList } from '../output.ts';
+import { forgetToken, saveToken } from '../tokens.ts';
 import { createProgress, type WaitOutcome, waitForEnvironment } from '../wait.ts';
 
 const DEFAULT_WAIT_TIMEOUT_SEC = 300;
@@ -153,6 +154,8 @@ export const envCommands: readonly Command[] = [
       };
       const client = await context.client();
       const created = await client.createEnvironment(body, stringOption(options, 'idempotency-key'));
+      // Only this answer carries the token: keep it so `env exec` works next.
+      if (created.execute_token !== null) await saveToken(io.env, created.id, created.execute_token);
       if (!wait) {
         show(context, created);
         return Exit.ok;
@@ -234,6 +237,7 @@ export const envCommands: readonly Command[] = [
     options: {},
     async run(context) {
       const env = await (await context.client()).deleteEnvironment(requireId(context));
+      await forgetToken(context.io.env, env.id);
       if (context.json) writeJson(context.io, env);
       else context.io.stdout.write(`${env.id} ${env.state}\n`);
       return Exit.ok;

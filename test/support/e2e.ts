@@ -220,15 +220,27 @@ export interface CliRun {
 }
 
 /**
+ * The CLI's config dir of the test run (its kept execute tokens land there), never the user's.
+ */
+export const CLI_CONFIG_HOME = join(tmpdir(), `taskenv-e2e-config-${process.pid}`);
+
+/**
  * Runs `node bin/taskenv.js <args>` from the repository root, pointed at `stack` through the
  * `TASKENV_*` variables (which win over any config file of the machine running the tests).
  */
-export const runCli = (args: readonly string[], stack: ApiTarget, timeoutMs = 30_000): Promise<CliRun> =>
+export const runCli = (
+  args: readonly string[],
+  stack: ApiTarget,
+  timeoutMs = 30_000,
+  env: Readonly<Record<string, string>> = {},
+): Promise<CliRun> =>
   new Promise((resolveRun, reject) => {
     const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'taskenv.js'), ...args], {
       cwd: REPO_ROOT,
       env: {
         ...process.env,
+        XDG_CONFIG_HOME: CLI_CONFIG_HOME,
+        ...env,
         TASKENV_API_URL: stack.apiUrl,
         TASKENV_API_KEY: stack.apiKey,
         TASKENV_ORG: stack.org,
