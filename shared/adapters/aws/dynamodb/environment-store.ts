@@ -546,7 +546,7 @@ const itemSchema = z.object({
 });
 
 const fromItem = (item: Record<string, unknown>): EnvironmentRecord => {
-  const parsed = itemSchema.parse(item);
+  const { verification, ...parsed } = itemSchema.parse(item);
   return {
     ...parsed,
     taskArn: parsed.taskArn ?? null,
@@ -557,7 +557,8 @@ const fromItem = (item: Record<string, unknown>): EnvironmentRecord => {
     taskVerification: parsed.taskVerification ?? null,
     error: parsed.error ?? null,
     stopReason: parsed.stopReason ?? null,
-    verification: parsed.verification ?? null,
+    // Absent until the first verify, so a record reads back as it was stored.
+    ...(verification === undefined || verification === null ? {} : { verification }),
   };
 };
 
