@@ -23,6 +23,9 @@ const SDK_CLIENT_CLASSES: Readonly<Record<string, string>> = {
   '@aws-sdk/client-s3': 'S3Client',
   '@aws-sdk/client-scheduler': 'SchedulerClient',
   '@aws-sdk/client-secrets-manager': 'SecretsManagerClient',
+  '@aws-sdk/client-kms': 'KMSClient',
+  '@aws-sdk/client-lambda': 'LambdaClient',
+  '@aws-sdk/client-cloudwatch-logs': 'CloudWatchLogsClient',
 };
 const DOCUMENT_CLIENT_PACKAGE = '@aws-sdk/lib-dynamodb';
 
@@ -56,6 +59,8 @@ const lambdaEnvironment = (fn: string): Record<string, string> => ({
   SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/taskenv-scheduler',
   SECRETS_PREFIX: 'taskenv',
   EVENT_BUS_NAME: 'taskenv',
+  EXECUTE_TOKEN_KEY_ID: 'arn:aws:kms:us-east-1:123456789012:key/hmac',
+  EXEC_WORKER_FUNCTION_NAME: 'taskenv-exec-worker',
   URL_MODE: 'public',
   TASKENV_VERSION: '0.0.0-bench',
   POWERTOOLS_METRICS_DISABLED: 'true',
