@@ -10,12 +10,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LocalExecuteTokens } from '#adapters/local/local-execute-tokens';
 import { LoopbackAddressResolver } from '#adapters/local/loopback-address-resolver';
 import { type Adapters, composeHandlers } from '#local/compose';
-import { localDataPlane } from '#local/data-plane';
 import { createGateway, type Gateway } from '#local/gateway';
 import { randomIds, systemClock } from '#ports/clock';
-import { ExecUnavailableError } from '#ports/container-runtime';
 import { countByCommand, type RecordedCall, replay, waves } from './dynamodb-recorder.ts';
 import { CountingPublisher, InstantRuntime, NullEnvFiles, NullExpiry, NullSecretValues } from './fakes.ts';
+import { idleDataPlane } from './idle-data-plane.ts';
 import { median, percentile } from './stats.ts';
 import { BENCH_ORG, BENCH_TASK, BENCH_WORKSPACE, type World } from './world.ts';
 
@@ -82,20 +81,7 @@ export const measureControlPlane = async (
   const publisher = new CountingPublisher();
   const adapters: Adapters = {
     ...world.stores,
-    dataPlane: localDataPlane({
-      client: world.client,
-      tableName: world.tableName,
-      // The control-plane run never executes a command.
-      runtime: {
-        exec: async () => {
-          throw new ExecUnavailableError('the control-plane bench runs no commands');
-        },
-        read: async () => ({ lines: [], truncated: false }),
-      },
-      verifiedEvents: { publishVerified: async () => undefined },
-      clock: systemClock,
-      onError: () => undefined,
-    }),
+    dataPlane: idleDataPlane(world),
     secretValues: new NullSecretValues(),
     envFiles: new NullEnvFiles(),
     runtime: new InstantRuntime(),

@@ -24,6 +24,7 @@ import { randomIds, systemClock } from '#ports/clock';
 import type { EnvironmentStateChange, EventPublisher } from '#ports/event-publisher';
 import { publishTask } from '#use-cases/tasks';
 import { InstantRuntime, NullEnvFiles, NullExpiry, NullSecretValues } from './fakes.ts';
+import { idleDataPlane } from './idle-data-plane.ts';
 import { SlowStartRuntime } from './slow-start-runtime.ts';
 import { median, percentile } from './stats.ts';
 import { BENCH_ORG, BENCH_TASK, BENCH_WORKSPACE, type World } from './world.ts';
@@ -98,6 +99,7 @@ export const measurePooledReady = async (
   });
   const adapters = (runtime: Adapters['runtime']): Adapters => ({
     ...world.stores,
+    dataPlane: idleDataPlane(world),
     secretValues: new NullSecretValues(),
     envFiles: new NullEnvFiles(),
     runtime,
