@@ -13,9 +13,8 @@ import type {
   ExecutionAcceptedResponse,
   ExecutionResponse,
   KeyResponse,
-  PoolResponse,
-
   LogsResponse,
+  PoolResponse,
   SecretResponse,
   TaskListResponse,
   TaskVersionResponse,

@@ -5,11 +5,10 @@
  */
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { AddressResolver } from '#ports/address-resolver';
-import type { PoolKeeperTrigger, PoolStore } from '#ports/pool-store';
-
 import type { TaskLogs } from '#ports/container-runtime';
 import type { VerifiedEventPublisher } from '#ports/event-publisher';
 import type { ExecutionDispatcher, ExecutionStore, ExecutionTerminator } from '#ports/execution-store';
+import type { PoolKeeperTrigger, PoolStore } from '#ports/pool-store';
 import { createAdminHandler } from '#shared/handlers/admin';
 import { type AuthorizerHandler, createAuthorizerHandler } from '#shared/handlers/authorizer';
 import { createEnvironmentsCreateHandler } from '#shared/handlers/environments-create';
