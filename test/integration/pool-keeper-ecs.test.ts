@@ -92,6 +92,8 @@ it('starts each pool task with RunTask: pool/<slot> as startedBy and token, org 
       clientToken: `pool/${id}`,
       startedBy: `pool/${id}`,
       group: `taskenv:${org}`,
+      // A claimed environment runs commands like any other (ECS Exec).
+      enableExecuteCommand: true,
       tags: [
         { key: 'taskenv:org', value: org },
         { key: 'taskenv:task', value: `${org}/web@1.0.0` },
