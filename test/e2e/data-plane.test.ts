@@ -340,6 +340,31 @@ describe.each(runtimes)('data plane on the %s runtime', (runtime) => {
     expect(reply.body.lines.map((l: { message: string }) => l.message)).toContain('about to crash');
   });
 
+  it('runs a command in an environment claimed from a warm pool, with its derived token', async () => {
+    // Prepare: a pool of one warm exec-box task (started before any token existed).
+    const pool = `${stack.apiUrl}/api/v1/org/${stack.org}/pools/exec-box@1.0.0`;
+    const put = await call('PUT', pool, { size: 1 });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    for (let i = 0; i < 300 && (await call('GET', pool)).body.warm !== 1; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+
+    // Act
+    const created = await call('POST', environmentsUrl(stack), { task_ref: 'exec-box' });
+    const reply = await call(
+      'POST',
+      `${environmentsUrl(stack)}/${created.body.id}/execute`,
+      { command: 'echo claimed' },
+      { 'X-Environment-Token': created.body.execute_token },
+    );
+    await call('PUT', pool, { size: 0 });
+
+    // Assess
+    expect(created.body.state).toBe('ready');
+    expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+    expect(reply.body).toMatchObject({ exit_code: 0, output: 'claimed\n' });
+  }, 30_000);
+
   it('leaves the flag in no stack log line and no environment or execution item', async () => {
     const client = createDocumentClient({ endpoint: stack.dynamodbEndpoint, region: 'us-east-1' });
     const { Items = [] } = await client.send(new ScanCommand({ TableName: stack.tableName }));
