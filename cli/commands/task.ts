@@ -1,11 +1,15 @@
 /** `taskenv task …`: publish, list, inspect and check task manifests (`task.yaml`). */
 import { stat } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { ValidationError } from '#domain/errors';
-import { InputError, readUserFile } from '../args.ts';
-import { type Command, Exit, writeJson } from '../command.ts';
+import type { TaskSource } from '#domain/task-source';
+import { InputError, readUserFile, UsageError } from '../args.ts';
+import { type ApiClient, ApiError } from '../client.ts';
+import { type Command, type CommandContext, Exit, stringOption, writeJson } from '../command.ts';
 import { indent, keyValues, table } from '../output.ts';
+import { isLoopbackUrl } from '../settings.ts';
+import { createProgress } from '../wait.ts';
 
 const MANIFEST_FILE = 'task.yaml';
 
@@ -54,17 +58,133 @@ const splitRef = (ref: string): { org?: string; name: string; version?: string }
   };
 };
 
+interface Problem {
+  readonly loc: readonly (string | number)[];
+  readonly msg: string;
+}
+
+const problemLines = (problems: readonly Problem[]): string =>
+  problems.map(({ loc, msg }) => `  ${loc.join('.') || '(root)'}: ${msg}\n`).join('');
+
+type Checked =
+  | { readonly valid: true; readonly source: TaskSource }
+  | { readonly valid: false; readonly errors: Problem[] };
+
+/**
+ * The API's rules plus the task directory's own (`build` services: one of image and build,
+ * contexts that exist and hold their Dockerfile), problems located within the file.
+ */
+const checkSource = async (path: string, manifest: unknown): Promise<Checked> => {
+  // Loaded here only: it brings the template engine, which no other command needs.
+  const { parseTaskSource } = await import('#domain/task-source');
+  let source: TaskSource;
+  try {
+    source = parseTaskSource(manifest);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    // The schema locates problems in a request body; in a file, the body is the whole file.
+    const errors = error.errors.map(({ loc, msg }) => ({ loc: loc[0] === 'body' ? loc.slice(1) : loc, msg }));
+    return { valid: false, errors };
+  }
+  const { checkBuildContexts } = await import('../task-images.ts');
+  const errors = await checkBuildContexts(dirname(path), source.builds);
+  return errors.length === 0 ? { valid: true, source } : { valid: false, errors };
+};
+
+/**
+ * Builds the task's `build` services and returns the manifest to publish, with their image
+ * references. Checked first, so a mistake costs no build; a version the API already has is
+ * refused before building too (versions are immutable).
+ */
+const buildAndPush = async (context: CommandContext, path: string, manifest: unknown): Promise<unknown> => {
+  const { io } = context;
+  const checked = await checkSource(path, manifest);
+  if (!checked.valid) {
+    throw new InputError(
+      `${displayPath(path, io.cwd)} is not a valid task manifest:\n${problemLines(checked.errors).trimEnd()}`,
+    );
+  }
+  const { source } = checked;
+  const settings = await context.settings();
+  const repository = stringOption(context.options, 'repository') ?? nonEmpty(io.env.TASKENV_IMAGE_REPOSITORY);
+  if (repository === undefined && !isLoopbackUrl(settings.apiUrl)) {
+    throw new UsageError(
+      `the API at ${settings.apiUrl} runs its tasks from a registry: pass --repository <ImageRepositoryUri> (an output of the TaskenvData stack)`,
+      "Run 'taskenv task push --help' for usage.",
+    );
+  }
+  const client = await context.client();
+  if (await isPublished(client, source)) {
+    throw new InputError(
+      `${settings.org}/${source.name}@${source.version} is already published and versions are immutable: raise version in ${displayPath(path, io.cwd)}`,
+    );
+  }
+
+  const { buildTaskImages, defaultTaskImagesDeps } = await import('../task-images.ts');
+  const { withBuiltImages } = await import('#domain/task-source');
+  const progress = context.json ? null : createProgress(io.stderr);
+  let images: Map<string, string>;
+  try {
+    images = await buildTaskImages(
+      {
+        dir: dirname(path),
+        org: settings.org,
+        name: source.name,
+        version: source.version,
+        builds: source.builds,
+        target: repository === undefined ? { kind: 'local' } : { kind: 'repository', repository },
+      },
+      { ...defaultTaskImagesDeps(), onProgress: (state) => progress?.update(state), signal: context.signal },
+    );
+  } finally {
+    progress?.stop();
+  }
+  if (!context.json) {
+    for (const [service, image] of images) io.stderr.write(`built ${service}: ${image}\n`);
+  }
+  return withBuiltImages(manifest, images);
+};
+
+const nonEmpty = (value: string | undefined): string | undefined =>
+  value === undefined || value.trim() === '' ? undefined : value.trim();
+
+const isPublished = async (client: ApiClient, source: TaskSource): Promise<boolean> => {
+  try {
+    await client.getTask(source.name, { version: source.version });
+    return true;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return false;
+    throw error;
+  }
+};
+
 export const taskCommands: readonly Command[] = [
   {
     name: 'task push',
     args: ['dir'],
-    summary: `publish the task in <dir>/${MANIFEST_FILE} (versions are immutable)`,
-    options: {},
+    summary: `build the task's images and publish <dir>/${MANIFEST_FILE} (versions are immutable)`,
+    options: {
+      repository: {
+        type: 'string',
+        value: 'URI',
+        description:
+          'push built images to this ECR repository (TaskenvData output ImageRepositoryUri; env TASKENV_IMAGE_REPOSITORY)',
+      },
+    },
+    details: [
+      'A service with `build: {context, dockerfile}` instead of `image` is built with the Docker',
+      'engine and published with the built image: the local image for a local API, or, with',
+      '--repository, <repository>@sha256:<digest> after pushing it there.',
+    ].join('\n'),
     async run(context) {
-      const { manifest } = await readManifest(context.args[0] ?? '.', context.io.cwd);
-      const published = await (await context.client()).publishTask(manifest);
-      if (context.json) writeJson(context.io, published);
-      else context.io.stdout.write(`published ${published.task_ref}\n`);
+      const { io } = context;
+      const { path, manifest } = await readManifest(context.args[0] ?? '.', io.cwd);
+      const { servicesWithBuild } = await import('#domain/manifest');
+      const toPublish =
+        servicesWithBuild(manifest).length === 0 ? manifest : await buildAndPush(context, path, manifest);
+      const published = await (await context.client()).publishTask(toPublish);
+      if (context.json) writeJson(io, published);
+      else io.stdout.write(`published ${published.task_ref}\n`);
       return Exit.ok;
     },
   },
@@ -128,28 +248,20 @@ export const taskCommands: readonly Command[] = [
       const { io } = context;
       const { path, manifest } = await readManifest(context.args[0] ?? '.', io.cwd);
       const shown = displayPath(path, io.cwd);
-      // Loaded here only: it brings the template engine, which no other command needs.
-      const { parseManifest } = await import('#domain/manifest');
-      try {
-        const valid = parseManifest(manifest);
-        if (context.json) writeJson(io, { valid: true, name: valid.name, version: valid.version });
-        else io.stdout.write(`${shown}: valid (${valid.name}@${valid.version})\n`);
+      const checked = await checkSource(path, manifest);
+      if (checked.valid) {
+        const { name, version } = checked.source;
+        if (context.json) writeJson(io, { valid: true, name, version });
+        else io.stdout.write(`${shown}: valid (${name}@${version})\n`);
         return Exit.ok;
-      } catch (error) {
-        if (!(error instanceof ValidationError)) throw error;
-        // The schema locates problems in a request body; in a file, the body is the whole file.
-        const errors = error.errors.map(({ loc, msg }) => ({
-          loc: loc[0] === 'body' ? loc.slice(1) : loc,
-          msg,
-        }));
-        if (context.json) {
-          writeJson(io, { valid: false, errors });
-        } else {
-          io.stderr.write(`error: ${shown} is not a valid task manifest\n`);
-          for (const { loc, msg } of errors) io.stderr.write(`  ${loc.join('.') || '(root)'}: ${msg}\n`);
-        }
-        return Exit.failed;
       }
+      if (context.json) {
+        writeJson(io, { valid: false, errors: checked.errors });
+      } else {
+        io.stderr.write(`error: ${shown} is not a valid task manifest\n`);
+        io.stderr.write(problemLines(checked.errors));
+      }
+      return Exit.failed;
     },
   },
 ];

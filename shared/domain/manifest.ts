@@ -162,6 +162,46 @@ export const serviceSchema = z
     }),
   );
 
+/**
+ * A path inside the task directory: relative, and never climbing out of it, so a task directory
+ * builds the same wherever it is checked out.
+ */
+const taskDirectoryPath = z.string().check(
+  z.minLength(1),
+  z.refine((path) => !/^([/\\]|[A-Za-z]:)/.test(path) && !path.split(/[/\\]/).includes('..'), {
+    message: 'Must be a relative path inside the task directory',
+  }),
+);
+
+/**
+ * Instead of `image`: the service's image is built from the task directory by `taskenv task
+ * push`, which publishes the manifest with the built image's reference. `context` is relative
+ * to the directory holding `task.yaml`, `dockerfile` to the context (default `Dockerfile`).
+ * Never part of a published manifest (see {@link parseManifest}).
+ */
+export const serviceBuildSchema = z.strictObject({
+  context: taskDirectoryPath,
+  dockerfile: z.optional(taskDirectoryPath),
+});
+
+export type ServiceBuild = z.output<typeof serviceBuildSchema>;
+
+/** Why the API refuses a `build` service: only the CLI has the directory to build from. */
+export const BUILD_NOT_PUBLISHABLE =
+  'A service with build is published by `taskenv task push <dir>`, which builds its image and publishes the manifest with the image reference; the API takes only image';
+
+/** The names of the services of a raw manifest that carry a `build` key. */
+export const servicesWithBuild = (json: unknown): string[] => {
+  const services = isRecord(json) ? json.services : undefined;
+  if (!isRecord(services)) return [];
+  return Object.entries(services)
+    .filter(([, service]) => isRecord(service) && Object.hasOwn(service, 'build'))
+    .map(([name]) => name);
+};
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
 const serviceName = z
   .string()
   .check(z.maxLength(32), z.regex(/^[a-z][a-z0-9-]*$/, 'Must match [a-z][a-z0-9-]*'));
@@ -295,9 +335,24 @@ export type Verification = z.output<typeof verificationSchema>;
  * instruction template must parse and may only use declared inputs, service variables and
  * `environment_id`; an unknown variable is a 422 naming it at `["body", "instruction"]`.
  *
+ * A service with `build` is refused (422 at its `build` key, naming `taskenv task push`): the
+ * CLI builds it and publishes the image reference instead.
+ *
  * @throws ValidationError (422) with every problem located under `body`.
  */
 export const parseManifest = (json: unknown): TaskManifest => {
+  const builds = servicesWithBuild(json);
+  if (builds.length > 0) {
+    throw new ValidationError(
+      builds.map(
+        (service): FieldError => ({
+          loc: ['body', 'services', service, 'build'],
+          msg: BUILD_NOT_PUBLISHABLE,
+          type: 'build_not_publishable',
+        }),
+      ),
+    );
+  }
   const manifest = parseOrThrow(taskManifestSchema, json, 'body');
   const unknown = unknownTemplateVariables(manifest);
   if (unknown.length > 0) {
