@@ -43,7 +43,7 @@ export const buildApp = (app: App = new App()): TaskenvApp => {
 
   const data = new DataStack(app, 'TaskenvData', {
     env,
-    description: 'taskenv: table, idempotency table, env-file bucket and key (stateful)',
+    description: 'taskenv: table, idempotency table, env-file bucket and key, image repository (stateful)',
     removalPolicy: config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     logRetention: logRetentionOf(config),
   });

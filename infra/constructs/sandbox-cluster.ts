@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { PortRange, UrlMode } from '../config.ts';
+import { PULL_ACTIONS } from './image-repository.ts';
 import { acknowledgeWildcard } from './nag.ts';
 import type { ContainerRuntimeBinding, EnvFileBucket } from './service-function.ts';
 import { asIVpc } from './widen.ts';
@@ -31,6 +32,11 @@ export interface SandboxClusterProps {
   readonly taskPorts?: readonly PortRange[];
   /** Env files the tasks' execution role may read (ECS `environmentFiles`). */
   readonly envFiles: EnvFileBucket;
+  /**
+   * The one private ECR repository the tasks' execution role may pull from: where `taskenv
+   * task push` puts task images. Images of public registries need no IAM.
+   */
+  readonly imageRepository: { readonly repositoryArn: string };
   /**
    * Retention of the tasks' container logs and of the VPC flow logs.
    * @default logs.RetentionDays.ONE_MONTH
@@ -164,7 +170,7 @@ export class SandboxCluster extends Construct implements ContainerRuntimeBinding
       assumedBy: assumedByTasks,
       description: 'taskenv sandbox tasks: pull images, write logs, read the env file',
     });
-    this.grantExecution(props.envFiles);
+    this.grantExecution(props.envFiles, props.imageRepository.repositoryArn);
 
     this.clusterArn = this.cluster.clusterArn;
     this.clusterName = this.cluster.clusterName;
@@ -198,9 +204,10 @@ export class SandboxCluster extends Construct implements ContainerRuntimeBinding
 
   /**
    * The execution role's rights, written out instead of AmazonECSTaskExecutionRolePolicy, which
-   * lets any task write to every log group and pull from every repository of the account.
+   * lets any task write to every log group and pull from every repository of the account: here
+   * the task log group and the deployment's image repository only.
    */
-  private grantExecution(envFiles: EnvFileBucket): void {
+  private grantExecution(envFiles: EnvFileBucket, repositoryArn: string): void {
     const stack = Stack.of(this);
     const role = this.executionRole;
     role.addToPrincipalPolicy(
@@ -215,17 +222,8 @@ export class SandboxCluster extends Construct implements ContainerRuntimeBinding
       '*',
       'ecr:GetAuthorizationToken has no resource-level permission; IAM only accepts "*".',
     );
-    const repositories = stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' });
     role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
-        resources: [repositories],
-      }),
-    );
-    acknowledgeWildcard(
-      role,
-      repositories,
-      'Tasks may pull images from any private ECR repository of this account (public registries need no IAM).',
+      new iam.PolicyStatement({ actions: [...PULL_ACTIONS], resources: [repositoryArn] }),
     );
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({

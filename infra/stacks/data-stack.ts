@@ -1,6 +1,7 @@
 import { CfnOutput, type RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { ImageRepository } from '../constructs/image-repository.ts';
 import type { EnvFileBucket, ExecuteTokenKeyRef, TableRef } from '../constructs/service-function.ts';
 import { Storage } from '../constructs/storage.ts';
 
@@ -23,6 +24,8 @@ export interface DataResources {
   readonly idempotencyTable: TableRef;
   readonly envFiles: EnvFileBucket;
   readonly executeTokenKey: ExecuteTokenKeyRef;
+  /** Where `taskenv task push` pushes task images; the sandboxes' execution role pulls from it. */
+  readonly imageRepository: { readonly repositoryArn: string };
 }
 
 /**
@@ -31,6 +34,7 @@ export interface DataResources {
  */
 export class DataStack extends Stack {
   readonly storage: Storage;
+  readonly images: ImageRepository;
   readonly resources: DataResources;
 
   constructor(scope: Construct, id: string, props: DataStackProps = {}) {
@@ -39,11 +43,15 @@ export class DataStack extends Stack {
       ...(props.removalPolicy === undefined ? {} : { removalPolicy: props.removalPolicy }),
       ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
     });
+    this.images = new ImageRepository(this, 'Images', {
+      ...(props.removalPolicy === undefined ? {} : { removalPolicy: props.removalPolicy }),
+    });
     this.resources = {
       table: this.storage.table,
       idempotencyTable: this.storage.idempotencyTable,
       envFiles: this.storage.envFiles,
       executeTokenKey: this.storage.executeTokenKey,
+      imageRepository: this.images.repository,
     };
 
     new CfnOutput(this, 'TableName', {
@@ -52,5 +60,9 @@ export class DataStack extends Stack {
     });
     new CfnOutput(this, 'IdempotencyTableName', { value: this.storage.idempotencyTable.tableName });
     new CfnOutput(this, 'EnvFileBucketName', { value: this.storage.envFileBucket.bucketName });
+    new CfnOutput(this, 'ImageRepositoryUri', {
+      value: this.images.repositoryUri,
+      description: 'Where task images are pushed (taskenv task push --repository)',
+    });
   }
 }

@@ -103,6 +103,7 @@ export class ServiceStack extends Stack {
       ...(config.allowedCidrs.length === 0 ? {} : { allowedCidrs: config.allowedCidrs }),
       taskPorts: config.taskPorts,
       envFiles: data.envFiles,
+      imageRepository: data.imageRepository,
       logRetention,
       logRemovalPolicy,
     });

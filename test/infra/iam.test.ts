@@ -223,9 +223,9 @@ describe('function IAM (default config: public URL mode)', () => {
     expect(grantsOf(statementsOfRole(app.serviceTemplate, roleId))).toEqual(
       [
         'ecr:GetAuthorizationToken on *',
-        'ecr:BatchCheckLayerAvailability on account-ecr-repositories',
-        'ecr:GetDownloadUrlForLayer on account-ecr-repositories',
-        'ecr:BatchGetImage on account-ecr-repositories',
+        'ecr:BatchCheckLayerAvailability on image-repository',
+        'ecr:GetDownloadUrlForLayer on image-repository',
+        'ecr:BatchGetImage on image-repository',
         'logs:CreateLogStream on task-log-group',
         'logs:PutLogEvents on task-log-group',
         's3:GetObject on env-files',

@@ -86,7 +86,7 @@ const LABELS: readonly [RegExp, string][] = [
   [/:log-group:<SandboxClusterTaskLogGroup\w+>:log-stream:\*$/, 'task-log-streams'],
   [/^<execworkerFunction\w+\.Arn>$/, 'exec-worker-function'],
   [/:task-definition\/taskenv-\*:\*$/, 'taskenv-task-definitions'],
-  [/:repository\/\*$/, 'account-ecr-repositories'],
+  [/ImagesRepository/, 'image-repository'],
   [/SandboxClusterExecutionRole/, 'execution-role'],
   [/SandboxClusterTaskRole/, 'task-role'],
   [/SandboxClusterTaskLogGroup/, 'task-log-group'],
