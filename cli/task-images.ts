@@ -12,6 +12,7 @@ import { z } from 'zod';
 import type { ServiceBuild } from '#domain/manifest';
 import { builtImageTag } from '#domain/task-source';
 import { InputError } from './args.ts';
+import { InterruptedError } from './client.ts';
 
 /** Where the built images go: the local engine only, or a registry the deployment pulls from. */
 export type ImageTarget =
@@ -231,6 +232,7 @@ export const ecrCredentials = async (ecr: ECRClient): Promise<Docker.AuthConfig>
  * pushes each to it. Resolves to the image reference to publish, by service.
  *
  * @throws ImageBuildError when the engine is missing, a build fails, or a push is refused.
+ * @throws InterruptedError when `signal` fires (Ctrl-C); what was built so far stays in the engine.
  */
 export const buildTaskImages = async (
   request: TaskImagesRequest,
@@ -263,6 +265,7 @@ export const buildTaskImages = async (
       images.set(service, `${target.repository}@${digest}`);
     }
   } catch (error) {
+    if (deps.signal?.aborted === true) throw new InterruptedError();
     if (error instanceof ImageBuildError) throw error;
     const unavailable = engineUnavailable(error);
     if (unavailable !== null) throw unavailable;

@@ -11,6 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { InterruptedError } from '#cli/client';
 import {
   buildTaskImages,
   checkBuildContexts,
@@ -176,6 +177,60 @@ describe('building and pushing task images', () => {
     // Assess
     await expect(building).rejects.toThrow(ImageBuildError);
     await expect(building).rejects.toThrow(/no-such-file/);
+  });
+});
+
+describe('without a Docker engine', () => {
+  it('says that no engine answers and how to point at one', async () => {
+    // Prepare
+    const dir = await mkdtemp(join(tmpdir(), 'taskenv-no-engine-'));
+    await writeBusyboxTask(dir, { name: 'no-engine', version: '1.0.0', baked: 'x' });
+    const nowhere = new Docker({ socketPath: join(dir, 'no-docker.sock') });
+
+    // Act
+    const building = buildTaskImages(
+      {
+        dir,
+        org: ORG,
+        name: 'no-engine',
+        version: '1.0.0',
+        builds: new Map([['web', { context: 'image' }]]),
+        target: { kind: 'local' },
+      },
+      { docker: nowhere, ecr: () => ecr, onProgress: () => {} },
+    );
+
+    // Assess
+    await expect(building).rejects.toThrow(ImageBuildError);
+    await expect(building).rejects.toThrow(
+      /^no Docker engine answers \(ENOENT\): start one, or point DOCKER_HOST at it/,
+    );
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('stops at Ctrl-C with InterruptedError', async () => {
+    // Prepare
+    const dir = await mkdtemp(join(tmpdir(), 'taskenv-interrupt-'));
+    await writeBusyboxTask(dir, { name: 'interrupted', version: '1.0.0', baked: 'x' });
+    const controller = new AbortController();
+    controller.abort();
+
+    // Act
+    const building = buildTaskImages(
+      {
+        dir,
+        org: ORG,
+        name: 'interrupted',
+        version: '1.0.0',
+        builds: new Map([['web', { context: 'image' }]]),
+        target: { kind: 'local' },
+      },
+      { docker, ecr: () => ecr, onProgress: () => {}, signal: controller.signal },
+    );
+
+    // Assess
+    await expect(building).rejects.toThrow(InterruptedError);
+    await rm(dir, { recursive: true, force: true });
   });
 });
 
