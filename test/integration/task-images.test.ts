@@ -3,7 +3,7 @@
  * (`docker-registry` with basic auth) standing in for ECR; only ECR's token call is mocked, at
  * the SDK boundary. Images are built `FROM scratch` with the static busybox.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
@@ -149,6 +149,39 @@ describe('building and pushing task images', () => {
     ]);
     expect(progress).toContain('pushing web: authenticating');
     expect(progress.at(-1)).toMatch(/^pushing web: (\d+)\/\1 layers$/);
+  });
+
+  it('builds and pushes every build service, asking ECR for a token once', async () => {
+    // Prepare: two services built from the same context with different Dockerfiles
+    const task = await busyboxTask('two services\n');
+    await writeFile(
+      join(dir, 'image', 'api.Dockerfile'),
+      'FROM scratch\nCOPY busybox /bin/busybox\nCOPY www /srv\n',
+    );
+    const builds = new Map([...task.builds, ['api', { context: 'image', dockerfile: 'api.Dockerfile' }]]);
+    ecrMock.on(GetAuthorizationTokenCommand).resolves(tokenAnswer(registry));
+    const repository = `${registry.host}/${REPOSITORY_NAME}`;
+
+    // Act
+    const images = await build({ ...task, builds }, { kind: 'repository', repository });
+
+    // Assess: one reference per service, each the digest of its own pushed tag
+    const digests = await Promise.all(
+      ['web', 'api'].map((service) =>
+        registry.digestOf(
+          REPOSITORY_NAME,
+          repositoryTag({ org: ORG, name: task.name, version: '1.0.0', service }),
+        ),
+      ),
+    );
+    expect(images).toEqual(
+      new Map([
+        ['web', `${repository}@${digests[0]}`],
+        ['api', `${repository}@${digests[1]}`],
+      ]),
+    );
+    expect(digests[0]).not.toBe(digests[1]);
+    expect(ecrMock.commandCalls(GetAuthorizationTokenCommand)).toHaveLength(1);
   });
 
   it('fails readably when the registry refuses the token', async () => {
