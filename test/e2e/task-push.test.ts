@@ -62,12 +62,12 @@ const publishedTask = async (name: string) => {
 };
 
 /** `main` in this process (so the ECR mock applies), pointed at the stack, output captured. */
-const runInProcess = async (args: string[], env: Record<string, string> = {}) => {
+const runInProcess = async (args: string[], env: Record<string, string> = {}, isTTY = false) => {
   const stack = runningStack();
   const out = { stdout: '', stderr: '' };
   const io: CliIo = {
     stdout: { write: (chunk: string) => (out.stdout += chunk) },
-    stderr: { write: (chunk: string) => (out.stderr += chunk), isTTY: false },
+    stderr: { write: (chunk: string) => (out.stderr += chunk), isTTY },
     env: {
       PATH: process.env.PATH,
       HOME: dir,
@@ -124,6 +124,27 @@ describe('taskenv task push against the local stack', () => {
       expect(again.code).toBe(1);
       expect(again.stderr).toContain(`${runningStack().org}/${name}@1.0.0 is already published`);
       expect(again.stderr).not.toContain('building');
+    },
+    PUSH_TIMEOUT_MS,
+  );
+
+  it(
+    'shows the build on one live line on a terminal, cleared before the result',
+    async () => {
+      // Prepare
+      const name = await newTask('on a terminal\n');
+      const clear = '\r\u001b[2K';
+
+      // Act
+      const push = await runInProcess(['task', 'push', '.'], {}, true);
+
+      // Assess: redrawn in place (no newline while it runs), then the line is cleared
+      expect(push.code, push.stderr).toBe(0);
+      const result = `built web: taskenv/${runningStack().org}/${name}:1.0.0-web\n`;
+      expect(push.stderr.endsWith(`${clear}${result}`)).toBe(true);
+      const live = push.stderr.slice(0, -result.length);
+      expect(live).toContain(`${clear}⠙ building web: Step 1/`);
+      expect(live).not.toContain('\n');
     },
     PUSH_TIMEOUT_MS,
   );
