@@ -114,7 +114,7 @@ const buildAndPush = async (context: CommandContext, path: string, manifest: unk
     );
   }
   const client = await context.client();
-  if (await isPublished(client, source)) {
+  if (await isPublished(client, settings.org, source)) {
     throw new InputError(
       `${settings.org}/${source.name}@${source.version} is already published and versions are immutable: raise version in ${displayPath(path, io.cwd)}`,
     );
@@ -148,10 +148,11 @@ const buildAndPush = async (context: CommandContext, path: string, manifest: unk
 const nonEmpty = (value: string | undefined): string | undefined =>
   value === undefined || value.trim() === '' ? undefined : value.trim();
 
-const isPublished = async (client: ApiClient, source: TaskSource): Promise<boolean> => {
+/** Whether the org has this version already; a public task of another org by that name does not count. */
+const isPublished = async (client: ApiClient, org: string, source: TaskSource): Promise<boolean> => {
   try {
-    await client.getTask(source.name, { version: source.version });
-    return true;
+    const task = await client.getTask(source.name, { version: source.version });
+    return task.org === org;
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) return false;
     throw error;
