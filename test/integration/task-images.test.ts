@@ -21,10 +21,12 @@ import {
   repositoryTag,
 } from '#cli/task-images';
 import { parseTaskSource } from '#domain/task-source';
+import { dockerEngine } from '#test/support/docker';
 import { type LocalRegistry, startLocalRegistry } from '#test/support/registry';
 import { removeTaskImages, uniqueTaskName, writeBusyboxTask } from '#test/support/task-dirs';
 
 const docker = new Docker();
+const engine = await dockerEngine('test/integration/task-images.test.ts');
 const ecr = new ECRClient({ region: 'eu-west-1' });
 const ecrMock = mockClient(ecr);
 
@@ -63,7 +65,7 @@ const catInImage = async (image: string, path: string): Promise<string> => {
   }
 };
 
-describe('building and pushing task images', () => {
+describe.runIf(engine)('building and pushing task images', () => {
   let registry: LocalRegistry;
   let dir: string;
   const taskRefs: string[] = [];
@@ -213,7 +215,7 @@ describe('building and pushing task images', () => {
   });
 });
 
-describe('without a Docker engine', () => {
+describe.runIf(engine)('without a Docker engine, or interrupted', () => {
   it('says that no engine answers and how to point at one', async () => {
     // Prepare
     const dir = await mkdtemp(join(tmpdir(), 'taskenv-no-engine-'));
