@@ -318,6 +318,15 @@ export const parseManifest = (json: unknown): TaskManifest => {
 // the template code; re-exported here because they are a fact about the manifest.
 export { type ServiceEndpoint, serviceEndpoints } from './instruction.ts';
 
+/** Every variable name a manifest sets in any service, on ECS (`env`) or locally (`local.env`). */
+export const manifestEnvNames = (manifest: Pick<TaskManifest, 'services'>): Set<string> =>
+  new Set(
+    Object.values(manifest.services).flatMap((service) => [
+      ...Object.keys(service.env ?? {}),
+      ...Object.keys(service.local?.env ?? {}),
+    ]),
+  );
+
 /** Keys of a verification config that hold the answer; compared case-insensitively. */
 const ANSWER_KEYS: ReadonlySet<string> = new Set(['value', 'answer', 'flag', 'expected']);
 

@@ -1,4 +1,5 @@
 import type { CreateEnvironmentRequest } from '#domain/api-schemas';
+import { redactPlatformMessage } from '#domain/env-var';
 import type { EnvironmentRecord } from '#domain/environment';
 import { environmentIdForKey } from '#domain/environment-id';
 import {
@@ -17,9 +18,10 @@ import {
   templateVariables,
 } from '#domain/instruction';
 import { stateChangeEvent } from '#domain/integration-event';
-import { redactVerification } from '#domain/manifest';
+import { manifestEnvNames, redactVerification } from '#domain/manifest';
 import { defaultOrgLimits } from '#domain/org';
 import type { Principal } from '#domain/principal';
+import { chosenSecretProblems } from '#domain/secret';
 import { parseTaskRef } from '#domain/task-ref';
 import type { TaskVersionRecord } from '#domain/task-version';
 import type { AccessStore } from '#ports/access-store';
@@ -112,7 +114,7 @@ export const createEnvironment = async (
   const limits = orgRecord ?? { ...defaultOrgLimits };
   const timeoutSec = clampTimeout(request.timeout_sec ?? undefined, task, limits.maxLifetimeSec);
   const secretIds = [...new Set(request.secret_ids ?? [])];
-  const secretVariables = await loadSecrets(org, workspace, secretIds, deps);
+  const secretVariables = await loadSecrets(org, workspace, secretIds, task, deps);
 
   const now = deps.clock.now();
   const executeToken = await deps.executeTokens.issue(id);
@@ -172,8 +174,10 @@ export const createEnvironment = async (
       deps.onDeferredFailure?.('launch', error);
       return { record, executeToken };
     }
-    await failLaunch(record, error, deps);
-    throw new BadGatewayError(`The container platform refused the launch: ${error.reason}`, { cause: error });
+    // The platform may quote the variable it refused; no value of the env file may travel on.
+    const reason = redactPlatformMessage(error.reason, [...Object.values(secretVariables), executeToken]);
+    await failLaunch(record, reason, deps);
+    throw new BadGatewayError(`The container platform refused the launch: ${reason}`);
   }
 
   let launched: EnvironmentRecord = { ...record, taskArn };
@@ -222,11 +226,15 @@ const assertTemplateInputsBound = (task: TaskVersionRecord, inputs: Record<strin
   }
 };
 
-/** Secret values keyed by their env var; an id unknown in this workspace is a 404 naming it. */
+/**
+ * Secret values keyed by their env var; an id unknown in this workspace is a 404 naming it, and
+ * secrets that cannot all be variables of this task ({@link chosenSecretProblems}) a 422.
+ */
 const loadSecrets = async (
   org: string,
   workspace: string,
   ids: readonly string[],
+  task: TaskVersionRecord,
   deps: Pick<CreateEnvironmentDeps, 'secretMetadata' | 'secretValues'>,
 ): Promise<Record<string, string>> => {
   const metadata = await Promise.all(ids.map((id) => deps.secretMetadata.get(org, workspace, id)));
@@ -234,7 +242,10 @@ const loadSecrets = async (
   if (missing.length > 0) throw new SecretNotFoundError(missing.join("', '"));
   const found = metadata.filter((m) => m !== null);
   const values = await Promise.all(found.map((m) => deps.secretValues.get(m.valueRef)));
-  return Object.fromEntries(found.map((m, i) => [m.envVar, values[i] ?? '']));
+  const chosen = found.map((m, i) => ({ id: m.id, envVar: m.envVar, value: values[i] ?? '' }));
+  const problems = chosenSecretProblems(chosen, manifestEnvNames(task.manifest));
+  if (problems.length > 0) throw new ValidationError(problems);
+  return Object.fromEntries(chosen.map((secret) => [secret.envVar, secret.value]));
 };
 
 /**
@@ -292,14 +303,10 @@ const recordedDespite = async (
   return null;
 };
 
-const failLaunch = async (
-  record: EnvironmentRecord,
-  error: LaunchFailedError,
-  deps: CreateEnvironmentDeps,
-) => {
+const failLaunch = async (record: EnvironmentRecord, reason: string, deps: CreateEnvironmentDeps) => {
   const failed = await deps.store.transition(
     record.id,
-    { to: 'failed', set: { error: `Launch failed: ${error.reason}` } },
+    { to: 'failed', set: { error: `Launch failed: ${reason}` } },
     { expected: record },
   );
   await deps.envFiles
