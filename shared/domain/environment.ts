@@ -89,4 +89,9 @@ export interface EnvironmentRecord {
   readonly stopReason: StopReason | null;
   /** Launch attempts so far; the reconciler gives up after a few. */
   readonly launchAttempts: number;
+  /**
+   * The task's `timeout.max_sec` when the environment was created: keepalive never moves
+   * `expires_at` past `created_at` + this. Absent when the task sets none (and on older records).
+   */
+  readonly maxLifetimeSec?: number;
 }

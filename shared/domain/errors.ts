@@ -12,6 +12,7 @@ export type ErrorType =
   | 'permission_error'
   | 'not_found_error'
   | 'already_exists_error'
+  | 'conflict_error'
   | 'validation_error'
   | 'upgrade_required_error'
   | 'rate_limit_error'
@@ -131,6 +132,12 @@ export class RouteNotFoundError extends NotFoundError {
 export class AlreadyExistsError extends TaskenvError {
   readonly status = 409;
   readonly type = 'already_exists_error' as const;
+}
+
+/** The environment's state does not allow the operation (`API.md`, 409 `conflict_error`). */
+export class ConflictError extends TaskenvError {
+  readonly status = 409;
+  readonly type = 'conflict_error' as const;
 }
 
 export class ValidationError extends TaskenvError {

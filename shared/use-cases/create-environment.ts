@@ -142,6 +142,7 @@ export const createEnvironment = async (
     error: null,
     stopReason: null,
     launchAttempts: 1,
+    ...maxLifetimeOf(task),
   };
 
   if (deps.pools !== undefined && secretIds.length === 0) {
@@ -204,6 +205,12 @@ export const clampTimeout = (
 ): number => {
   const wanted = requested ?? task.manifest.timeout?.default_sec ?? DEFAULT_TIMEOUT_SEC;
   return Math.min(wanted, task.manifest.timeout?.max_sec ?? Number.POSITIVE_INFINITY, orgMaxSec);
+};
+
+/** The task's `timeout.max_sec`, which keepalive may not go past, when the task sets one. */
+const maxLifetimeOf = (task: TaskVersionRecord): Pick<EnvironmentRecord, 'maxLifetimeSec'> => {
+  const max = task.manifest.timeout?.max_sec;
+  return max === undefined ? {} : { maxLifetimeSec: max };
 };
 
 /**

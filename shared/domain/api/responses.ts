@@ -155,6 +155,7 @@ export const errorEnvelopeSchema = component(
       'permission_error',
       'not_found_error',
       'already_exists_error',
+      'conflict_error',
       'validation_error',
       'upgrade_required_error',
       'rate_limit_error',

@@ -517,6 +517,7 @@ const toItem = (record: EnvironmentRecord): Record<string, unknown> => ({
   error: record.error ?? undefined,
   stopReason: record.stopReason ?? undefined,
   launchAttempts: record.launchAttempts,
+  maxLifetimeSec: record.maxLifetimeSec,
 });
 
 const itemSchema = z.object({
@@ -542,12 +543,14 @@ const itemSchema = z.object({
   error: z.nullish(z.string()),
   stopReason: z.nullish(z.enum(stopReasons)),
   launchAttempts: z.number(),
+  maxLifetimeSec: z.optional(z.number()),
 });
 
 const fromItem = (item: Record<string, unknown>): EnvironmentRecord => {
-  const parsed = itemSchema.parse(item);
+  const { maxLifetimeSec, ...parsed } = itemSchema.parse(item);
   return {
     ...parsed,
+    ...(maxLifetimeSec === undefined ? {} : { maxLifetimeSec }),
     taskArn: parsed.taskArn ?? null,
     expiresAt: parsed.expiresAt ?? null,
     instructionTemplate: parsed.instructionTemplate ?? null,
