@@ -6,6 +6,7 @@
 import * as z from '#shared/zod';
 import { envVarProblem, secretValueProblem } from '../env-var.ts';
 import { environmentStateSchema, environmentStates } from '../environment.ts';
+import { objectKeyProblem } from '../json-shape.ts';
 import { orgSlug, projectId, secretId, workspaceSlug } from '../names.ts';
 import { MAX_POOL_SIZE } from '../pool.ts';
 import { roleSchema } from '../principal.ts';
@@ -13,10 +14,18 @@ import { component } from './component.ts';
 
 // Requests -------------------------------------------------------------------------------
 
+/** An input name as a record key: checked here, because the record would drop `__proto__`. */
+const inputKey = z.string().check(
+  z.superRefine((key, ctx) => {
+    const problem = objectKeyProblem(key);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+);
+
 export const createEnvironmentRequestSchema = component(
   z.strictObject({
     task_ref: z.string().check(z.minLength(1), z.maxLength(256)),
-    inputs: z.nullish(z.record(z.string(), z.unknown())),
+    inputs: z.nullish(z.record(inputKey, z.unknown())),
     project_id: z.nullish(projectId),
     secret_ids: z.nullish(z.array(secretId).check(z.maxLength(50))),
     timeout_sec: z.nullish(z.int().check(z.positive())),
