@@ -139,16 +139,21 @@ describe('create', () => {
     },
   );
 
-  it('refuses an integer input beyond 2^53', async () => {
-    const { org, adminKey } = await seedWithTask();
+  it('refuses an integer input beyond 2^53 (DynamoDB cannot store 1e300)', async () => {
+    const { org, adminKey } = await api.seedOrg();
+    const published = await api.call('POST', tasks(org), {
+      key: adminKey,
+      body: manifest({ inputs: { count: { type: 'integer' } }, instruction: 'Go to {{ web_url }}.' }),
+    });
+    expect(published.status, published.raw).toBe(201);
 
     const reply = await api.call('POST', environments(org), {
       key: adminKey,
-      rawBody: '{"task_ref":"web-sqli","inputs":{"level":1e300}}',
+      rawBody: '{"task_ref":"web-sqli","inputs":{"count":1e300}}',
       headers: { 'Content-Type': 'application/json' },
     });
 
     expectError(reply, 422, 'validation_error');
-    expect(locs(reply)).toEqual([['body', 'inputs', 'level']]);
+    expect(locs(reply)).toEqual([['body', 'inputs', 'count']]);
   });
 });
