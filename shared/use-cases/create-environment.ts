@@ -1,6 +1,6 @@
 import type { CreateEnvironmentRequest } from '#domain/api-schemas';
 import { redactPlatformMessage } from '#domain/env-var';
-import type { EnvironmentRecord } from '#domain/environment';
+import { type EnvironmentRecord, MAX_RECORD_BYTES, recordBytesWhenReady } from '#domain/environment';
 import { environmentIdForKey } from '#domain/environment-id';
 import {
   AlreadyExistsError,
@@ -12,6 +12,7 @@ import {
 import { validateInputs } from '#domain/inputs';
 import {
   ENVIRONMENT_ID_VARIABLE,
+  MAX_RENDERED_INSTRUCTION_BYTES,
   renderableNow,
   serviceEndpoints,
   serviceVariableNames,
@@ -145,6 +146,7 @@ export const createEnvironment = async (
     ...maxLifetimeOf(task),
   };
 
+  assertRecordFits(record);
   if (deps.pools !== undefined && secretIds.length === 0) {
     const limit = { limit: limits.maxConcurrentEnvironments };
     const claim = await claimWarmSlot(record, task, limit, { ...deps, pools: deps.pools });
@@ -205,6 +207,22 @@ export const clampTimeout = (
 ): number => {
   const wanted = requested ?? task.manifest.timeout?.default_sec ?? DEFAULT_TIMEOUT_SEC;
   return Math.min(wanted, task.manifest.timeout?.max_sec ?? Number.POSITIVE_INFINITY, orgMaxSec);
+};
+
+/**
+ * An environment whose record would not fit a DynamoDB item, now or once its instruction is
+ * rendered at `ready`, is a 422 here: later it could only fail to be written.
+ */
+const assertRecordFits = (record: EnvironmentRecord): void => {
+  const bytes = recordBytesWhenReady(record, MAX_RENDERED_INSTRUCTION_BYTES);
+  if (bytes <= MAX_RECORD_BYTES) return;
+  throw new ValidationError([
+    {
+      loc: ['body', 'inputs'],
+      msg: `The environment would take ${bytes} bytes to store (inputs, instruction and template, with room for the instruction rendered at ready); the limit is ${MAX_RECORD_BYTES}`,
+      type: 'too_big',
+    },
+  ]);
 };
 
 /** The task's `timeout.max_sec`, which keepalive may not go past, when the task sets one. */

@@ -156,4 +156,27 @@ describe('create', () => {
     expectError(reply, 422, 'validation_error');
     expect(locs(reply)).toEqual([['body', 'inputs', 'count']]);
   });
+
+  it('refuses inputs whose record could not be stored once the instruction renders at ready', async () => {
+    // Prepare: the instruction prints `user` next to `web_url`, so it renders at ready, into the
+    // same record as the inputs and the template.
+    const { org, adminKey } = await seedWithTask();
+
+    // Act
+    const big = await api.call('POST', environments(org), {
+      key: adminKey,
+      body: { task_ref: 'web-sqli', inputs: { user: 'u'.repeat(200 * 1024) } },
+    });
+    const fine = await api.call('POST', environments(org), {
+      key: adminKey,
+      body: { task_ref: 'web-sqli', inputs: { user: 'u'.repeat(10 * 1024) } },
+    });
+
+    // Assess
+    expectError(big, 422, 'validation_error');
+    expect(big.body.errors[0]).toMatchObject({ loc: ['body', 'inputs'], type: 'too_big' });
+    expect(fine.status, fine.raw).toBe(201);
+    const list = await api.call('GET', environments(org), { key: adminKey });
+    expect(list.body.total).toBe(1);
+  });
 });
