@@ -13,6 +13,7 @@ import {
   MAX_INSTRUCTION_BYTES,
   SERVICE_VARIABLE_SUFFIXES,
   serviceEndpoints,
+  trialRenderProblems,
   unknownTemplateVariables,
 } from './instruction.ts';
 import { DYNAMODB_MAX_DEPTH, jsonShapeProblems } from './json-shape.ts';
@@ -320,7 +321,9 @@ export type Verification = z.output<typeof verificationSchema>;
  * storable ({@link jsonShapeProblems}: no reserved or empty keys, numbers within ±2^53, at most
  * {@link MAX_MANIFEST_DEPTH} levels). Beyond the schema, the
  * instruction template must parse and may only use declared inputs, service variables and
- * `environment_id`; an unknown variable is a 422 naming it at `["body", "instruction"]`.
+ * `environment_id`; an unknown variable is a 422 naming it at `["body", "instruction"]`. Last,
+ * the instruction is rendered once with sample values and refused when that exceeds the
+ * render budget ({@link trialRenderProblems}).
  *
  * @throws ValidationError (422) with every problem located under `body`.
  */
@@ -341,6 +344,8 @@ export const parseManifest = (json: unknown): TaskManifest => {
       ),
     );
   }
+  const budget = trialRenderProblems(manifest);
+  if (budget.length > 0) throw new ValidationError(budget);
   return manifest;
 };
 
