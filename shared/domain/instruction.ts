@@ -7,7 +7,7 @@
 import { Buffer } from 'node:buffer';
 import { type Context, type Emitter, type FS, Liquid, LiquidError, type Template, toValue } from 'liquidjs';
 import { type FieldError, ValidationError } from './errors.ts';
-import type { InputValue, InputValues } from './inputs.ts';
+import type { InputConstraints, InputValue, InputValues } from './inputs.ts';
 // Types only: manifest.ts imports this module at run time, so this one must not import it back.
 
 /**
@@ -402,8 +402,11 @@ export const renderFailureCause = (error: Error): string =>
     ? error.errors.map((entry) => entry.msg).join('; ')
     : error.message;
 
+/** What a trial render reads of an input declaration. */
+type SampleDeclaration = InputConstraints & { readonly default?: InputValue | undefined };
+
 /** A value of the declared type for a trial render: the default, else the first enum value, else a sample. */
-const sampleValue = (declaration: TaskManifest['inputs'][string]): InputValue => {
+const sampleValue = (declaration: SampleDeclaration): InputValue => {
   if (declaration.default !== undefined) return declaration.default;
   const [first] = declaration.enum ?? [];
   if (first !== undefined) return first;
@@ -430,7 +433,9 @@ const BUDGET_ERRORS: ReadonlySet<string> = new Set(['too_big', 'render_timeout']
  * request path. Problems that depend on the values (a missing optional input) are left to create.
  */
 export const trialRenderProblems = (
-  manifest: Pick<TaskManifest, 'instruction' | 'inputs' | 'services'>,
+  manifest: Pick<TemplateManifest, 'instruction' | 'services'> & {
+    readonly inputs: Readonly<Record<string, SampleDeclaration>>;
+  },
 ): FieldError[] => {
   const samples: Record<string, InputValue> = {};
   for (const [name, declaration] of Object.entries(manifest.inputs)) samples[name] = sampleValue(declaration);
