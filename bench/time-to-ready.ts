@@ -62,6 +62,8 @@ export const measureTimeToReady = async (options: {
   };
 
   const stack = await startLocalStack({
+    // A benchmark of the stack, not of the per-key rate limit.
+    throttle: null,
     dataDir,
     port: 0,
     examplesDir: join(options.projectRoot, 'examples', 'tasks'),

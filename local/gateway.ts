@@ -10,6 +10,7 @@ import {
   AuthenticationError,
   InternalError,
   InvalidRequestError,
+  RateLimitError,
   RouteNotFoundError,
   toErrorResponse,
 } from '#domain/errors';
@@ -40,7 +41,46 @@ export interface GatewayOptions {
   /** Authorizer cache TTL (API Gateway default 300 s); 0 disables caching. */
   readonly authorizerCacheTtlMs?: number;
   readonly stage?: string;
+  /** Per-key request rate; absent: no throttling. */
+  readonly throttle?: Throttle;
 }
+
+/** A token bucket: `rateLimit` requests per second on average, `burstLimit` at once. */
+export interface Throttle {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
+/**
+ * The deployed stage's defaults (`infra/config.ts`, `throttleRateLimit` / `throttleBurstLimit`).
+ * API Gateway applies them to the whole stage; the local gateway applies them to each API key, so
+ * one client stalling the local API (a slow instruction, a loop) gets a 429 as it would there.
+ */
+export const STAGE_THROTTLE: Throttle = { rateLimit: 100, burstLimit: 200 };
+
+/** Buckets kept at most; the oldest go first (a client sending random keys cannot grow the map). */
+const MAX_BUCKETS = 10_000;
+
+/** Seconds until `key` may send again, or 0 when this request may pass (and is counted). */
+const tokenBuckets = (throttle: Throttle, now: () => number = Date.now) => {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  return (key: string): number => {
+    const time = now();
+    const bucket = buckets.get(key) ?? { tokens: throttle.burstLimit, at: time };
+    buckets.delete(key);
+    const tokens = Math.min(
+      throttle.burstLimit,
+      bucket.tokens + ((time - bucket.at) / 1000) * throttle.rateLimit,
+    );
+    const passes = tokens >= 1;
+    buckets.set(key, { tokens: passes ? tokens - 1 : tokens, at: time });
+    if (buckets.size > MAX_BUCKETS) {
+      const oldest = buckets.keys().next().value;
+      if (oldest !== undefined) buckets.delete(oldest);
+    }
+    return passes ? 0 : Math.max(1, Math.ceil((1 - tokens) / throttle.rateLimit));
+  };
+};
 
 export interface Gateway {
   handle(request: GatewayRequest): Promise<GatewayResponse>;
@@ -52,6 +92,7 @@ export const createGateway = (options: GatewayOptions): Gateway => {
   const cache = new Map<string, { context: AuthorizerContext; expires: number }>();
   const ttl = options.authorizerCacheTtlMs ?? 0;
   const stage = options.stage ?? 'local';
+  const throttled = options.throttle === undefined ? null : tokenBuckets(options.throttle);
 
   const authorize = async (headers: Record<string, string>, event: APIGatewayProxyEvent) => {
     const authorization = headers.authorization;
@@ -90,6 +131,8 @@ export const createGateway = (options: GatewayOptions): Gateway => {
     handle: async (request) => {
       try {
         const headers = lowerCase(request.headers ?? {});
+        const wait = throttled?.(headers.authorization ?? '') ?? 0;
+        if (wait > 0) throw new RateLimitError('Too many requests', wait);
         const body = request.body ?? null;
         if (body !== null && Buffer.byteLength(body) > (options.maxBodyBytes ?? 10 * 1024 * 1024)) {
           throw new InvalidRequestError('Request body is too large');

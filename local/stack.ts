@@ -34,13 +34,14 @@ import { generateApiKey, hashApiKey, type Principal } from '#domain/principal';
 import { randomIds, systemClock } from '#ports/clock';
 import type { CommandRunner } from '#ports/container-runtime';
 import type { Log } from '#ports/log';
+import { MAX_BODY_BYTES } from '#shared/http/http-function';
 import { type HttpFunctionName, httpFunctionNames } from '#shared/routes';
 import { authenticate } from '#use-cases/authenticate';
 import type { ReconcileConfig } from '#use-cases/reconcile';
 import { publishTask } from '#use-cases/tasks';
 import { type Adapters, composeHandlers, type Handlers } from './compose.ts';
 import { localDataPlane } from './data-plane.ts';
-import { createGateway, lambdaContext } from './gateway.ts';
+import { createGateway, lambdaContext, STAGE_THROTTLE, type Throttle } from './gateway.ts';
 
 const require = createRequire(import.meta.url);
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -94,6 +95,8 @@ export interface LocalStackOptions {
    * Absent in normal use.
    */
   readonly decorate?: LocalStackDecorators;
+  /** Per-key request rate of the gateway; default the deployed stage's, null for none. */
+  readonly throttle?: Throttle | null;
 }
 
 export interface LocalStackDecorators {
@@ -278,7 +281,11 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       log,
     );
 
-    const gateway = createGateway({ authorizer: composed.authorizer, handlers: composed.http });
+    const gateway = createGateway({
+      authorizer: composed.authorizer,
+      handlers: composed.http,
+      ...(options.throttle === null ? {} : { throttle: options.throttle ?? STAGE_THROTTLE }),
+    });
     const invoke = localInvoker(composed, adapters.access);
     const server = createServer((req, res) => {
       void serve(gateway, invoke, req, res, log);
@@ -412,7 +419,12 @@ const publishExamples = async (
   return published;
 };
 
-const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+/**
+ * What the server reads of a body before it gives up: the API's limit plus room for the
+ * handler to answer a body just over it with its own 400. Anything larger is dropped unread,
+ * before authentication, rather than buffered.
+ */
+const MAX_REQUEST_BYTES = MAX_BODY_BYTES + 16 * 1024;
 
 /** Functions `taskenv dev invoke` can run, by the names of `functions/`. */
 export const invocableFunctions = [

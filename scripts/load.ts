@@ -39,6 +39,8 @@ process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 const dataDir = await mkdtemp(join(tmpdir(), 'taskenv-load-'));
 const stackWarnings: string[] = [];
 const stack = await startLocalStack({
+  // The load measures the stack itself, so no per-key rate limit caps it.
+  throttle: null,
   dataDir,
   port: 0,
   examplesDir: join(dataDir, 'no-examples'),

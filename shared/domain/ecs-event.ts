@@ -8,6 +8,7 @@
  */
 
 import * as z from '#shared/zod';
+import { redactPlatformMessage } from './env-var.ts';
 import { type EnvironmentRecord, isFinal } from './environment.ts';
 import { STOP_REASON_PREFIX } from './stop-reason.ts';
 import type { TaskNetwork } from './task-network.ts';
@@ -226,7 +227,7 @@ export const stopErrorMessage = (stop: TaskStop): string => {
         ? `; container ${container.name} exited with code ${container.exitCode}${why}`
         : `; container ${container.name}${why}`;
   }
-  return `Task stopped${code}${reason}${detail}`;
+  return redactPlatformMessage(`Task stopped${code}${reason}${detail}`);
 };
 
 /**

@@ -91,4 +91,25 @@ export interface EnvironmentRecord {
   readonly launchAttempts: number;
   /** The latest `verify` result; absent or null until the first one (written by the execution store). */
   readonly verification?: { readonly passed: boolean; readonly verifiedAt: string } | null;
+  /**
+   * The task's `timeout.max_sec` when the environment was created: keepalive never moves
+   * `expires_at` past `created_at` + this. Absent when the task sets none (and on older records).
+   */
+  readonly maxLifetimeSec?: number;
 }
+
+/**
+ * Largest environment record taskenv writes, in bytes of its JSON. DynamoDB refuses items over
+ * 400 KB (names and values, the index keys included); the rest is left to those.
+ */
+export const MAX_RECORD_BYTES = 350 * 1024;
+
+/**
+ * Bytes of `record` once its instruction is rendered: as it is when the instruction is already
+ * rendered, else with room for the largest rendered instruction (`renderedMaxBytes`), which the
+ * record takes on at `ready` next to its template.
+ */
+export const recordBytesWhenReady = (record: EnvironmentRecord, renderedMaxBytes: number): number => {
+  const now = new TextEncoder().encode(JSON.stringify(record)).length;
+  return record.instruction === null && record.instructionTemplate !== null ? now + renderedMaxBytes : now;
+};

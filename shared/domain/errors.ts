@@ -140,7 +140,7 @@ export class AlreadyExistsError extends TaskenvError {
   readonly type = 'already_exists_error' as const;
 }
 
-/** The environment's state does not allow the operation (execute or verify when not `ready`). */
+/** The environment's state does not allow the operation (409 `conflict_error`): execute or verify when not `ready`, keepalive of a final environment. */
 export class ConflictError extends TaskenvError {
   readonly status = 409;
   readonly type = 'conflict_error' as const;

@@ -69,6 +69,10 @@ const check = (constraints: InputConstraints, value: unknown): Checked => {
     return { ok: false, problem: { msg, type: 'invalid_value' } };
   }
   if (typeof value === 'number') {
+    // Beyond 2^53 a JSON number has lost digits already, and DynamoDB cannot store all of them.
+    if (Math.abs(value) > Number.MAX_SAFE_INTEGER) {
+      return { ok: false, problem: { msg: 'Must be within ±2^53 (9007199254740991)', type: 'too_big' } };
+    }
     if (constraints.minimum !== undefined && value < constraints.minimum) {
       return { ok: false, problem: { msg: `Must be at least ${constraints.minimum}`, type: 'too_small' } };
     }

@@ -7,7 +7,7 @@
 import { Buffer } from 'node:buffer';
 import { type Context, type Emitter, type FS, Liquid, LiquidError, type Template, toValue } from 'liquidjs';
 import { type FieldError, ValidationError } from './errors.ts';
-import type { InputValue, InputValues } from './inputs.ts';
+import type { InputConstraints, InputValue, InputValues } from './inputs.ts';
 // Types only: manifest.ts imports this module at run time, so this one must not import it back.
 
 /**
@@ -33,8 +33,12 @@ export const SERVICE_VARIABLE_SUFFIXES = ['url', 'host', 'port'] as const;
 /** Largest rendered instruction, in UTF-8 bytes. */
 export const MAX_RENDERED_INSTRUCTION_BYTES = 256 * 1024;
 
-/** Wall-clock budget of one render. */
-export const RENDER_TIME_LIMIT_MS = 500;
+/**
+ * Wall-clock budget of one render. Renders run on the request path (create) and in the event
+ * handler (ready), and the local stack serves every request from one thread, so this is kept
+ * short; a template that needs more is refused when it is published ({@link trialRenderProblems}).
+ */
+export const RENDER_TIME_LIMIT_MS = 100;
 
 /**
  * Allocation budget of one render, in liquidjs units (roughly characters or array items).
@@ -388,3 +392,66 @@ export const renderWhenReady = (
     ...inputs,
     [ENVIRONMENT_ID_VARIABLE]: environmentId,
   });
+
+/**
+ * Why an error from {@link renderInstruction} failed the render, in words for an environment's
+ * `error`: the entries of a 422 (which carry the cause), else the message.
+ */
+export const renderFailureCause = (error: Error): string =>
+  error instanceof ValidationError && error.errors.length > 0
+    ? error.errors.map((entry) => entry.msg).join('; ')
+    : error.message;
+
+/** What a trial render reads of an input declaration. */
+type SampleDeclaration = InputConstraints & { readonly default?: InputValue | undefined };
+
+/** A value of the declared type for a trial render: the default, else the first enum value, else a sample. */
+const sampleValue = (declaration: SampleDeclaration): InputValue => {
+  if (declaration.default !== undefined) return declaration.default;
+  const [first] = declaration.enum ?? [];
+  if (first !== undefined) return first;
+  switch (declaration.type) {
+    case 'string':
+      return 'sample';
+    case 'boolean':
+      return true;
+    default: {
+      const low = declaration.minimum ?? 1;
+      const value = declaration.type === 'integer' ? Math.ceil(low) : low;
+      return declaration.maximum === undefined ? value : Math.min(value, declaration.maximum);
+    }
+  }
+};
+
+/** Errors of a render that are about its budget (time, allocation, output) rather than its data. */
+const BUDGET_ERRORS: ReadonlySet<string> = new Set(['too_big', 'render_timeout']);
+
+/**
+ * Renders a manifest's instruction once with sample values (each input's default or a value of its
+ * type, plausible service variables, an environment id) and returns the budget problems: a
+ * template that runs out of time, memory or output here would do so at every create, in the
+ * request path. Problems that depend on the values (a missing optional input) are left to create.
+ */
+export const trialRenderProblems = (
+  manifest: Pick<TemplateManifest, 'instruction' | 'services'> & {
+    readonly inputs: Readonly<Record<string, SampleDeclaration>>;
+  },
+): FieldError[] => {
+  const samples: Record<string, InputValue> = {};
+  for (const [name, declaration] of Object.entries(manifest.inputs)) samples[name] = sampleValue(declaration);
+  const addresses = Object.fromEntries(
+    serviceEndpoints(manifest).map(({ key, port }) => [
+      key,
+      { url: `http://203.0.113.10:${port}`, host: '203.0.113.10', port },
+    ]),
+  );
+  try {
+    renderWhenReady(manifest, samples, '00000000-0000-4000-8000-000000000000', serviceVariables(addresses));
+  } catch (error) {
+    if (error instanceof ValidationError) {
+      return error.errors.filter((entry) => BUDGET_ERRORS.has(entry.type));
+    }
+    throw error;
+  }
+  return [];
+};

@@ -13,12 +13,27 @@ import {
   MAX_INSTRUCTION_BYTES,
   SERVICE_VARIABLE_SUFFIXES,
   serviceEndpoints,
+  trialRenderProblems,
   unknownTemplateVariables,
 } from './instruction.ts';
+import { DYNAMODB_MAX_DEPTH, jsonShapeProblems } from './json-shape.ts';
+import { semverSchema } from './semver.ts';
 import { parseOrThrow } from './validation.ts';
 
 /** ECS allows at most 10 containers in one task definition; each service is a container. */
 export const MAX_SERVICES = 10;
+
+/**
+ * Ports one service may expose. Each becomes an ECS port mapping and a `service_urls` entry;
+ * the ECS quota tables name no per-container limit, so this one is taskenv's, kept small.
+ */
+export const MAX_PORTS_PER_SERVICE = 16;
+
+/**
+ * How deep a manifest may nest: it is stored as one attribute of the task version's item, one
+ * level below DynamoDB's limit of {@link DYNAMODB_MAX_DEPTH}.
+ */
+export const MAX_MANIFEST_DEPTH = DYNAMODB_MAX_DEPTH - 1;
 
 /** Environment variable names with this prefix are set by taskenv itself (`TASKENV_EXECUTE_TOKEN`). */
 export const RESERVED_ENV_PREFIX = 'TASKENV_';
@@ -132,7 +147,7 @@ const inputName = z
 export const serviceSchema = z
   .strictObject({
     image: z.string().check(z.minLength(1)),
-    ports: z._default(z.array(port), []),
+    ports: z._default(z.array(port).check(z.maxLength(MAX_PORTS_PER_SERVICE)), []),
     command: z.optional(commandSchema),
     env: z.optional(envSchema),
     health: z.optional(
@@ -254,11 +269,7 @@ const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 export const taskManifestSchema = z
   .strictObject({
     name: z.string().check(z.maxLength(64), z.regex(/^[a-z0-9][a-z0-9-]*$/, 'Must match [a-z0-9][a-z0-9-]*')),
-    version: z
-      .string()
-      .check(
-        z.regex(/^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/, 'Must be a semantic version MAJOR.MINOR.PATCH'),
-      ),
+    version: semverSchema,
     description: z.optional(z.string().check(z.maxLength(2048))),
     public: z._default(z.boolean(), false),
     instruction: z.string().check(
@@ -289,6 +300,21 @@ export const taskManifestSchema = z
           message: 'At least one service must be essential',
           path: ['services'],
         });
+      }
+      // awsvpc gives all containers of a task one network namespace: a port can be bound once.
+      const portOwners = new Map<number, string>();
+      for (const [name, service] of services) {
+        for (const [index, p] of service.ports.entries()) {
+          const owner = portOwners.get(p);
+          if (owner !== undefined && owner !== name) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `Port ${p} is also exposed by service '${owner}'; the services of a task share one network`,
+              path: ['services', name, 'ports', index],
+            });
+          }
+          portOwners.set(p, owner ?? name);
+        }
       }
       const owners = new Map<string, string>();
       for (const endpoint of serviceEndpoints(manifest)) {
@@ -331,9 +357,13 @@ export type ServiceDefinition = z.output<typeof serviceSchema>;
 export type Verification = z.output<typeof verificationSchema>;
 
 /**
- * Parses a published manifest (the request body of `POST /tasks`). Beyond the schema, the
+ * Parses a published manifest (the request body of `POST /tasks`). First its JSON must be
+ * storable ({@link jsonShapeProblems}: no reserved or empty keys, numbers within ±2^53, at most
+ * {@link MAX_MANIFEST_DEPTH} levels). Beyond the schema, the
  * instruction template must parse and may only use declared inputs, service variables and
- * `environment_id`; an unknown variable is a 422 naming it at `["body", "instruction"]`.
+ * `environment_id`; an unknown variable is a 422 naming it at `["body", "instruction"]`. Last,
+ * the instruction is rendered once with sample values and refused when that exceeds the
+ * render budget ({@link trialRenderProblems}).
  *
  * A service with `build` is refused (422 at its `build` key, naming `taskenv task push`): the
  * CLI builds it and publishes the image reference instead.
@@ -341,6 +371,9 @@ export type Verification = z.output<typeof verificationSchema>;
  * @throws ValidationError (422) with every problem located under `body`.
  */
 export const parseManifest = (json: unknown): TaskManifest => {
+  // Before the schema: its records would silently drop a `__proto__` key.
+  const shape = jsonShapeProblems(json, ['body'], MAX_MANIFEST_DEPTH);
+  if (shape.length > 0) throw new ValidationError(shape);
   const builds = servicesWithBuild(json);
   if (builds.length > 0) {
     throw new ValidationError(
@@ -366,12 +399,23 @@ export const parseManifest = (json: unknown): TaskManifest => {
       ),
     );
   }
+  const budget = trialRenderProblems(manifest);
+  if (budget.length > 0) throw new ValidationError(budget);
   return manifest;
 };
 
 // The endpoint keys are the stems of the instruction's variables, so they are computed next to
 // the template code; re-exported here because they are a fact about the manifest.
 export { type ServiceEndpoint, serviceEndpoints } from './instruction.ts';
+
+/** Every variable name a manifest sets in any service, on ECS (`env`) or locally (`local.env`). */
+export const manifestEnvNames = (manifest: Pick<TaskManifest, 'services'>): Set<string> =>
+  new Set(
+    Object.values(manifest.services).flatMap((service) => [
+      ...Object.keys(service.env ?? {}),
+      ...Object.keys(service.local?.env ?? {}),
+    ]),
+  );
 
 /** Keys of a verification config that hold the answer; compared case-insensitively. */
 const ANSWER_KEYS: ReadonlySet<string> = new Set(['value', 'answer', 'flag', 'expected']);

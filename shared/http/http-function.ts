@@ -18,7 +18,9 @@ import {
   TaskenvError,
   toErrorResponse,
   UpgradeRequiredError,
+  ValidationError,
 } from '#domain/errors';
+import { protoKeyProblems } from '#domain/json-shape';
 import { canUseWorkspace, type Principal, principalSchema } from '#domain/principal';
 import { parseOrThrow } from '#domain/validation';
 import { type HttpFunctionName, type OperationId, type Route, routesOf } from '#shared/routes';
@@ -203,6 +205,8 @@ const parseJsonBody = (event: APIGatewayProxyEvent, headers: Record<string, stri
   if (nestedDeeperThan(parsed, MAX_BODY_DEPTH)) {
     throw new InvalidRequestError(`Request body is nested deeper than ${MAX_BODY_DEPTH} levels`);
   }
+  const protoKeys = protoKeyProblems(parsed, ['body']);
+  if (protoKeys.length > 0) throw new ValidationError(protoKeys);
   return parsed;
 };
 

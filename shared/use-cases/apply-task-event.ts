@@ -8,7 +8,7 @@ import {
 } from '#domain/ecs-event';
 import { type EnvironmentRecord, isFinal, type ServiceUrls } from '#domain/environment';
 import { TaskenvError } from '#domain/errors';
-import { renderWhenReady } from '#domain/instruction';
+import { renderFailureCause, renderWhenReady } from '#domain/instruction';
 import { stateChangeEvent } from '#domain/integration-event';
 import { slotIdOf } from '#domain/pool';
 import { buildServiceUrls, serviceVariables } from '#domain/service-urls';
@@ -258,7 +258,10 @@ const readyChange = (
       environmentId: record.id,
       error: error.message,
     });
-    return { to: 'failed', set: { error: `The instruction could not be rendered: ${error.message}` } };
+    return {
+      to: 'failed',
+      set: { error: `The instruction could not be rendered: ${renderFailureCause(error)}` },
+    };
   }
 };
 

@@ -1,5 +1,6 @@
 import type { CreateEnvironmentRequest } from '#domain/api-schemas';
-import type { EnvironmentRecord } from '#domain/environment';
+import { redactPlatformMessage } from '#domain/env-var';
+import { type EnvironmentRecord, MAX_RECORD_BYTES, recordBytesWhenReady } from '#domain/environment';
 import { environmentIdForKey } from '#domain/environment-id';
 import {
   AlreadyExistsError,
@@ -11,15 +12,17 @@ import {
 import { validateInputs } from '#domain/inputs';
 import {
   ENVIRONMENT_ID_VARIABLE,
+  MAX_RENDERED_INSTRUCTION_BYTES,
   renderableNow,
   serviceEndpoints,
   serviceVariableNames,
   templateVariables,
 } from '#domain/instruction';
 import { stateChangeEvent } from '#domain/integration-event';
-import { redactVerification } from '#domain/manifest';
+import { manifestEnvNames, redactVerification } from '#domain/manifest';
 import { defaultOrgLimits } from '#domain/org';
 import type { Principal } from '#domain/principal';
+import { chosenSecretProblems } from '#domain/secret';
 import { parseTaskRef } from '#domain/task-ref';
 import type { TaskVersionRecord } from '#domain/task-version';
 import type { AccessStore } from '#ports/access-store';
@@ -112,7 +115,7 @@ export const createEnvironment = async (
   const limits = orgRecord ?? { ...defaultOrgLimits };
   const timeoutSec = clampTimeout(request.timeout_sec ?? undefined, task, limits.maxLifetimeSec);
   const secretIds = [...new Set(request.secret_ids ?? [])];
-  const secretVariables = await loadSecrets(org, workspace, secretIds, deps);
+  const secretVariables = await loadSecrets(org, workspace, secretIds, task, deps);
 
   const now = deps.clock.now();
   const executeToken = await deps.executeTokens.issue(id);
@@ -140,8 +143,10 @@ export const createEnvironment = async (
     error: null,
     stopReason: null,
     launchAttempts: 1,
+    ...maxLifetimeOf(task),
   };
 
+  assertRecordFits(record);
   if (deps.pools !== undefined && secretIds.length === 0) {
     const limit = { limit: limits.maxConcurrentEnvironments };
     const claim = await claimWarmSlot(record, task, limit, { ...deps, pools: deps.pools });
@@ -172,8 +177,10 @@ export const createEnvironment = async (
       deps.onDeferredFailure?.('launch', error);
       return { record, executeToken };
     }
-    await failLaunch(record, error, deps);
-    throw new BadGatewayError(`The container platform refused the launch: ${error.reason}`, { cause: error });
+    // The platform may quote the variable it refused; no value of the env file may travel on.
+    const reason = redactPlatformMessage(error.reason, [...Object.values(secretVariables), executeToken]);
+    await failLaunch(record, reason, deps);
+    throw new BadGatewayError(`The container platform refused the launch: ${reason}`);
   }
 
   let launched: EnvironmentRecord = { ...record, taskArn };
@@ -203,6 +210,28 @@ export const clampTimeout = (
 };
 
 /**
+ * An environment whose record would not fit a DynamoDB item, now or once its instruction is
+ * rendered at `ready`, is a 422 here: later it could only fail to be written.
+ */
+const assertRecordFits = (record: EnvironmentRecord): void => {
+  const bytes = recordBytesWhenReady(record, MAX_RENDERED_INSTRUCTION_BYTES);
+  if (bytes <= MAX_RECORD_BYTES) return;
+  throw new ValidationError([
+    {
+      loc: ['body', 'inputs'],
+      msg: `The environment would take ${bytes} bytes to store (inputs, instruction and template, with room for the instruction rendered at ready); the limit is ${MAX_RECORD_BYTES}`,
+      type: 'too_big',
+    },
+  ]);
+};
+
+/** The task's `timeout.max_sec`, which keepalive may not go past, when the task sets one. */
+const maxLifetimeOf = (task: TaskVersionRecord): Pick<EnvironmentRecord, 'maxLifetimeSec'> => {
+  const max = task.manifest.timeout?.max_sec;
+  return max === undefined ? {} : { maxLifetimeSec: max };
+};
+
+/**
  * Service variables wait until `ready`, but an input the template prints must be bound now:
  * an instruction that can never render is a client error at creation, not a failure later.
  */
@@ -222,11 +251,15 @@ const assertTemplateInputsBound = (task: TaskVersionRecord, inputs: Record<strin
   }
 };
 
-/** Secret values keyed by their env var; an id unknown in this workspace is a 404 naming it. */
+/**
+ * Secret values keyed by their env var; an id unknown in this workspace is a 404 naming it, and
+ * secrets that cannot all be variables of this task ({@link chosenSecretProblems}) a 422.
+ */
 const loadSecrets = async (
   org: string,
   workspace: string,
   ids: readonly string[],
+  task: TaskVersionRecord,
   deps: Pick<CreateEnvironmentDeps, 'secretMetadata' | 'secretValues'>,
 ): Promise<Record<string, string>> => {
   const metadata = await Promise.all(ids.map((id) => deps.secretMetadata.get(org, workspace, id)));
@@ -234,7 +267,10 @@ const loadSecrets = async (
   if (missing.length > 0) throw new SecretNotFoundError(missing.join("', '"));
   const found = metadata.filter((m) => m !== null);
   const values = await Promise.all(found.map((m) => deps.secretValues.get(m.valueRef)));
-  return Object.fromEntries(found.map((m, i) => [m.envVar, values[i] ?? '']));
+  const chosen = found.map((m, i) => ({ id: m.id, envVar: m.envVar, value: values[i] ?? '' }));
+  const problems = chosenSecretProblems(chosen, manifestEnvNames(task.manifest));
+  if (problems.length > 0) throw new ValidationError(problems);
+  return Object.fromEntries(chosen.map((secret) => [secret.envVar, secret.value]));
 };
 
 /**
@@ -292,14 +328,10 @@ const recordedDespite = async (
   return null;
 };
 
-const failLaunch = async (
-  record: EnvironmentRecord,
-  error: LaunchFailedError,
-  deps: CreateEnvironmentDeps,
-) => {
+const failLaunch = async (record: EnvironmentRecord, reason: string, deps: CreateEnvironmentDeps) => {
   const failed = await deps.store.transition(
     record.id,
-    { to: 'failed', set: { error: `Launch failed: ${error.reason}` } },
+    { to: 'failed', set: { error: `Launch failed: ${reason}` } },
     { expected: record },
   );
   await deps.envFiles

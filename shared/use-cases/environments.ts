@@ -1,6 +1,6 @@
 import type { EnvironmentListResponse, ListEnvironmentsQuery } from '#domain/api-schemas';
 import { type EnvironmentRecord, isFinal } from '#domain/environment';
-import { EnvironmentNotFoundError, ValidationError } from '#domain/errors';
+import { ConflictError, EnvironmentNotFoundError } from '#domain/errors';
 import { stateChangeEvent } from '#domain/integration-event';
 import { defaultOrgLimits } from '#domain/org';
 import { toEnvironmentResponse } from '#domain/presenters';
@@ -144,7 +144,8 @@ const moveExpiry = async (id: string, taskArn: string, at: Date, deps: Keepalive
 
 /**
  * Moves `expires_at` by `extendSeconds` (from now, or from the current expiry when that is
- * later), never past `created_at` + the org's maximum lifetime, and moves the scheduled stop.
+ * later), never past `created_at` + the task's `timeout.max_sec` or the org's maximum lifetime,
+ * and moves the scheduled stop. A final environment is a 409 `conflict_error`.
  */
 export const keepaliveEnvironment = async (
   input: EnvironmentAddress & { readonly extendSeconds: number },
@@ -152,29 +153,18 @@ export const keepaliveEnvironment = async (
 ): Promise<EnvironmentRecord> => {
   const current = await getEnvironment(input, deps);
   if (isFinal(current.state)) {
-    throw new ValidationError([
-      {
-        loc: ['path', 'id'],
-        msg: `Environment is ${current.state}; only a live environment can be kept alive`,
-        type: 'invalid_state',
-      },
-    ]);
+    throw new ConflictError(`Environment is ${current.state}; only a live environment can be kept alive`);
   }
   const org = await deps.access.getOrg(current.org);
   const maxLifetimeSec = org?.maxLifetimeSec ?? defaultOrgLimits.maxLifetimeSec;
   const now = deps.clock.now().getTime();
   const from = Math.max(now, current.expiresAt === null ? now : Date.parse(current.expiresAt));
-  const cap = Date.parse(current.createdAt) + maxLifetimeSec * 1000;
+  const lifetimeSec = Math.min(maxLifetimeSec, current.maxLifetimeSec ?? Number.POSITIVE_INFINITY);
+  const cap = Date.parse(current.createdAt) + lifetimeSec * 1000;
   const expiresAt = new Date(Math.min(from + input.extendSeconds * 1000, cap)).toISOString();
   const updated = await deps.store.update(current.id, { expiresAt });
   if (updated === null) {
-    throw new ValidationError([
-      {
-        loc: ['path', 'id'],
-        msg: 'Environment reached a final state; it can no longer be kept alive',
-        type: 'invalid_state',
-      },
-    ]);
+    throw new ConflictError('Environment reached a final state; it can no longer be kept alive');
   }
   if (updated.taskArn !== null) await moveExpiry(updated.id, updated.taskArn, new Date(expiresAt), deps);
   return updated;

@@ -1,4 +1,5 @@
 import { stoppedOutcome, taskPhase } from '#domain/ecs-event';
+import { redactPlatformMessage } from '#domain/env-var';
 import { type EnvironmentRecord, isFinal } from '#domain/environment';
 import { stateChangeEvent } from '#domain/integration-event';
 import { slotIdOf } from '#domain/pool';
@@ -343,7 +344,7 @@ const settleLaunch = async (
     }));
   } catch (error) {
     if (!(error instanceof LaunchFailedError)) throw error;
-    await fail(counted, `Launch failed: ${error.reason}`, summary, deps, log);
+    await fail(counted, `Launch failed: ${redactPlatformMessage(error.reason)}`, summary, deps, log);
     return ENDED;
   }
   const relaunched = await deps.store.update(environment.id, { taskArn });

@@ -1,3 +1,4 @@
+import { envVarProblem } from '#domain/env-var';
 import { SecretNotFoundError, ValidationError } from '#domain/errors';
 import type { Principal } from '#domain/principal';
 import { defaultEnvVar, previewOf, type SecretMetadata } from '#domain/secret';
@@ -17,9 +18,11 @@ interface SecretAddress {
   readonly workspace: string;
 }
 
-const ENV_VAR = /^[A-Z_][A-Z0-9_]*$/;
-
-/** Creates or replaces a secret. The value goes to the value store only; the result holds none of it. */
+/**
+ * Creates or replaces a secret. The value goes to the value store only; the result holds none of
+ * it. The request schema already checks the value and an explicit `env_var`; the default one
+ * (from the id) is checked here: a secret called `path` may not become `PATH`.
+ */
 export const putSecret = async (
   input: SecretAddress & {
     readonly id: string;
@@ -30,11 +33,13 @@ export const putSecret = async (
 ): Promise<SecretMetadata> => {
   assertWorkspaceAccess(input.principal, input.org, input.workspace);
   const envVar = input.envVar ?? defaultEnvVar(input.id);
-  if (!ENV_VAR.test(envVar) || envVar.startsWith('TASKENV_')) {
+  const problem = envVarProblem(envVar);
+  if (problem !== null) {
+    const given = input.envVar !== undefined;
     throw new ValidationError([
       {
-        loc: ['body', 'env_var'],
-        msg: `'${envVar}' is not a usable environment variable name; pass env_var ([A-Z_][A-Z0-9_]*, not TASKENV_*)`,
+        loc: given ? ['body', 'env_var'] : ['path', 'secret_id'],
+        msg: given ? problem : `${problem}; pass another env_var`,
         type: 'invalid_env_var',
       },
     ]);

@@ -126,6 +126,8 @@ describe('chaos: environments under injected faults', () => {
     process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
     dataDir = await mkdtemp(join(tmpdir(), 'taskenv-chaos-'));
     stack = await startLocalStack({
+      // The clients measure faults, not the per-key rate limit.
+      throttle: null,
       dataDir,
       port: 0,
       // The test runs the reconciler's schedule itself, so it knows when the last run ended.

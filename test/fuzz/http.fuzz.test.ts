@@ -122,6 +122,9 @@ describe('fuzz: random HTTP requests against the local stack', () => {
       port: 0,
       examplesDir: join(dataDir, 'no-examples'),
       log: () => undefined,
+      // Requests come faster than the stage rate; throttled they would mostly meet the 429
+      // (tested on its own in test/e2e/front-door.test.ts) instead of the handlers.
+      throttle: null,
     });
     api = new ApiClient(stack.apiUrl, stack.apiKey);
     const published = await api.request('POST', `/api/v1/org/${stack.org}/tasks`, {
@@ -270,7 +273,17 @@ describe('fuzz: random HTTP requests against the local stack', () => {
       fc.string({ unit: 'grapheme', maxLength: 20 }),
       fc.integer().map(String),
     );
-    const query = fc
+    // `?state=` repeated up to well past the number of states and DynamoDB's 100 IN operands.
+    const repeatedState = fc
+      .tuple(
+        fc.array(fc.constantFrom('ready', 'building', 'failed', 'nope'), { minLength: 1, maxLength: 4 }),
+        fc.integer({ min: 1, max: 150 }),
+      )
+      .map(
+        ([values, times]) =>
+          `?${Array.from({ length: times }, (_, i) => `state=${values[i % values.length]}`).join('&')}`,
+      );
+    const plainQuery = fc
       .tuple(
         fc.array(
           fc.tuple(
@@ -286,6 +299,7 @@ describe('fuzz: random HTTP requests against the local stack', () => {
           ? ''
           : `?${pairs.map(([k, v]) => `${encode(k, breakEscapes)}=${encode(v, breakEscapes)}`).join('&')}`,
       );
+    const query = fc.oneof({ weight: 5, arbitrary: plainQuery }, { weight: 1, arbitrary: repeatedState });
 
     const authorization = fc.oneof(
       { weight: 6, arbitrary: fc.constant(`Bearer ${stack.apiKey}`) },
@@ -350,7 +364,30 @@ describe('fuzz: random HTTP requests against the local stack', () => {
         ),
       }));
 
-    const json = fc.jsonValue({ maxDepth: 4 });
+    // Shapes that pass a schema but break a store (issue 11): reserved and empty keys, numbers
+    // beyond 2^53, nesting around DynamoDB's 32 levels, control characters.
+    const reservedKey = fc.constantFrom('__proto__', 'constructor', 'prototype', '');
+    const hugeNumber = fc.constantFrom(2 ** 53 + 2, -(2 ** 60), 1e300, 1.7976931348623157e308, 2 ** 53);
+    const controlText = fc
+      .tuple(
+        fc.string({ maxLength: 8 }),
+        fc.constantFrom('\u0000', '\r\n', '\n', '\t', '\u001b', '\u007f', '\u0085'),
+      )
+      .map(([text, control]) => `${text}${control}${text}`);
+    const nestedValue = fc.integer({ min: 28, max: 36 }).map((depth) => {
+      let value: unknown = 1;
+      for (let i = 0; i < depth; i++) value = { n: value };
+      return value;
+    });
+    const json = fc.oneof(
+      { weight: 12, arbitrary: fc.jsonValue({ maxDepth: 4 }) },
+      { weight: 1, arbitrary: hugeNumber },
+      { weight: 1, arbitrary: controlText },
+      { weight: 1, arbitrary: nestedValue },
+    );
+    /** An object with one reserved or empty key, as JSON text (so `__proto__` stays an own key). */
+    const withReservedKey = (inner: fc.Arbitrary<unknown>) =>
+      fc.tuple(reservedKey, inner).map(([key, value]) => `{${JSON.stringify(key)}:${JSON.stringify(value)}}`);
     const createBody = fc.record(
       {
         task_ref: fc.oneof(
@@ -460,6 +497,62 @@ describe('fuzz: random HTTP requests against the local stack', () => {
           ),
       },
       { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }) },
+      {
+        weight: 2,
+        arbitrary: fc
+          .record({
+            value: fc.oneof(controlText, fc.string({ minLength: 1, maxLength: 20 })),
+            env_var: fc.constantFrom(
+              'PATH',
+              'HOME',
+              'LD_PRELOAD',
+              'NODE_OPTIONS',
+              'PYTHONPATH',
+              'BASH_ENV',
+              'ENV',
+              'TASKENV_X',
+              'API_TOKEN',
+            ),
+          })
+          .map((v) => JSON.stringify(v)),
+      },
+      {
+        weight: 2,
+        arbitrary: fc
+          .tuple(
+            withReservedKey(fc.jsonValue({ maxDepth: 2 })),
+            fc.constantFrom('inputs', 'services', 'verification'),
+          )
+          .map(([object, field]) =>
+            field === 'inputs'
+              ? `{"task_ref":"fuzz-sleep","inputs":${object}}`
+              : `{"name":"fz-keys","version":"1.0.0","instruction":"Hi","services":${field === 'services' ? object : '{"main":{"image":"busybox","local":{"command":["true"]}}}'}${field === 'verification' ? `,"verification":{"method":"flag","x":${object}}` : ''}}`,
+          ),
+      },
+      {
+        weight: 1,
+        arbitrary: fc
+          .tuple(
+            fc.constantFrom('1000000.0.0', '1.0.9999999', '1.2.3'),
+            fc.integer({ min: 14, max: 20 }),
+            fc.boolean(),
+          )
+          .map(([version, ports, shared]) =>
+            JSON.stringify({
+              name: 'fz-ports',
+              version,
+              instruction: 'Hi',
+              services: {
+                a: {
+                  image: 'x',
+                  ports: Array.from({ length: ports }, (_, i) => 9000 + i),
+                  local: { command: ['true'] },
+                },
+                ...(shared ? { b: { image: 'y', ports: [9000], local: { command: ['true'] } } } : {}),
+              },
+            }),
+          ),
+      },
     );
     // Mostly the route's own method, so requests get past routing into the handlers.
     const otherMethod = fc.oneof(

@@ -351,6 +351,9 @@ describe('applyTaskEvent delivery', () => {
     // Assess
     const stored = await w.store.get(record.id);
     expect(stored?.state).toBe('failed');
-    expect(stored?.error).toMatch(/^The instruction could not be rendered: /);
+    // The cause, not the envelope's generic 'Request validation failed'.
+    expect(stored?.error).toBe(
+      "The instruction could not be rendered: The instruction uses 'missing_input' but no value was given for it",
+    );
   });
 });

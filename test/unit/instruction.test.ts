@@ -351,6 +351,48 @@ describe('renderInstruction', () => {
       expect(ms).toBeLessThan(RENDER_TIME_LIMIT_MS + 1000);
     });
   });
+
+  it('keeps one render to 100 ms, so a slow template holds the local API that long at most', () => {
+    expect(RENDER_TIME_LIMIT_MS).toBeLessThanOrEqual(100);
+  });
+});
+
+describe('publish-time trial render', () => {
+  const slowLoop =
+    '{% for i in (1..{{N}}) %}{% for j in (1..99) %}{% for k in (1..99) %}' +
+    '{% assign x = k | plus: j | times: i | modulo: 7 %}{% endfor %}{% endfor %}{% endfor %}';
+
+  it('refuses a manifest whose instruction exceeds the render budget with sample values', () => {
+    // Prepare: the loop bound is an input; its default makes the render run out of time.
+    const json = {
+      name: 'slow',
+      version: '1.0.0',
+      instruction: `${slowLoop.replace('{{N}}', 'rounds')} Open {{ web_url }}.`,
+      inputs: { rounds: { type: 'integer', default: 99 } },
+      services: { web: { image: 'nginx', ports: [80] } },
+    };
+
+    // Act
+    const { error, ms } = timedValidationErrorOf(() => parseManifest(json));
+
+    // Assess
+    expect(error.errors).toEqual([
+      expect.objectContaining({ loc: ['body', 'instruction'], type: 'render_timeout' }),
+    ]);
+    expect(ms).toBeLessThan(RENDER_TIME_LIMIT_MS + 1000);
+  });
+
+  it('publishes a template whose only failure depends on the values (an unguarded optional input)', () => {
+    const manifest = parseManifest({
+      name: 'fine',
+      version: '1.0.0',
+      instruction: 'Open {{ web_url }} with {{ hint }} and {% for i in (1..level) %}{{ i }}{% endfor %}',
+      inputs: { hint: { type: 'string' }, level: { type: 'integer', minimum: 2, maximum: 5 } },
+      services: { web: { image: 'nginx', ports: [80] } },
+    });
+
+    expect(manifest.name).toBe('fine');
+  });
 });
 
 describe('renderableNow', () => {

@@ -332,13 +332,15 @@ describe('parseManifest', () => {
       ).toEqual([{ loc: ['body', 'services', 'web', 'ports', 2], msg: 'Duplicate port 80', type: 'custom' }]);
     });
 
-    it('allows the same port in different services (each gets its own endpoint)', () => {
-      const manifest = parseManifest({
-        ...minimal(),
-        services: { web: { image: 'nginx', ports: [80] }, api: { image: 'node', ports: [80] } },
-      });
+    it('rejects the same port in two services: the containers of a task share one network (awsvpc)', () => {
+      const errors = fieldErrorsOf(() =>
+        parseManifest({
+          ...minimal(),
+          services: { web: { image: 'nginx', ports: [80] }, api: { image: 'node', ports: [80] } },
+        }),
+      );
 
-      expect(serviceEndpoints(manifest).map((e) => e.key)).toEqual(['web', 'api']);
+      expect(locs(errors)).toEqual([['body', 'services', 'api', 'ports', 0]]);
     });
 
     it('requires the health probe to use an exposed port and an absolute path', () => {

@@ -328,7 +328,8 @@ export class ProcessDriver implements RuntimeDriver<ProcessRef> {
   ): Promise<ServiceStart<ProcessRef>> {
     const failed = (error: unknown): ServiceStart<ProcessRef> => ({
       exitCode: spawnFailureExitCode(error),
-      reason: `CannotStartContainerError: ${errorMessage(error)}`,
+      // The code, not the message: Node quotes the env value it refuses (a NUL byte) in it.
+      reason: `CannotStartContainerError: ${errorCode(error) ?? 'spawn failed'}`,
       stoppedReason: `CannotStartContainerError: service ${service.name} could not start (${errorCode(error) ?? 'spawn failed'})`,
     });
     // The launch refuses services without `local` before it gets here.

@@ -4,7 +4,9 @@
  * OpenAPI document and the types need, so no function pays for building them.
  */
 import * as z from '#shared/zod';
-import { environmentStateSchema } from '../environment.ts';
+import { envVarProblem, secretValueProblem } from '../env-var.ts';
+import { environmentStateSchema, environmentStates } from '../environment.ts';
+import { objectKeyProblem } from '../json-shape.ts';
 import { orgSlug, projectId, secretId, workspaceSlug } from '../names.ts';
 import { MAX_POOL_SIZE } from '../pool.ts';
 import { roleSchema } from '../principal.ts';
@@ -12,10 +14,18 @@ import { component } from './component.ts';
 
 // Requests -------------------------------------------------------------------------------
 
+/** An input name as a record key: checked here, because the record would drop `__proto__`. */
+const inputKey = z.string().check(
+  z.superRefine((key, ctx) => {
+    const problem = objectKeyProblem(key);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+);
+
 export const createEnvironmentRequestSchema = component(
   z.strictObject({
     task_ref: z.string().check(z.minLength(1), z.maxLength(256)),
-    inputs: z.nullish(z.record(z.string(), z.unknown())),
+    inputs: z.nullish(z.record(inputKey, z.unknown())),
     project_id: z.nullish(projectId),
     secret_ids: z.nullish(z.array(secretId).check(z.maxLength(50))),
     timeout_sec: z.nullish(z.int().check(z.positive())),
@@ -31,12 +41,22 @@ export const keepaliveRequestSchema = component(
 
 export const putSecretRequestSchema = component(
   z.strictObject({
-    value: z.string().check(z.minLength(1), z.maxLength(64 * 1024)),
+    value: z.string().check(
+      z.minLength(1),
+      z.maxLength(64 * 1024),
+      z.superRefine((value, ctx) => {
+        const problem = secretValueProblem(value);
+        // `input` left out on purpose: the issue must not carry the value.
+        if (problem !== null) ctx.addIssue({ code: 'custom', message: problem, input: undefined });
+      }),
+    ),
     env_var: z.optional(
       z.string().check(
-        z.regex(/^[A-Z_][A-Z0-9_]*$/, 'Must be an environment variable name ([A-Z_][A-Z0-9_]*)'),
         z.maxLength(128),
-        z.refine((v) => !v.startsWith('TASKENV_'), 'Names starting with TASKENV_ are reserved'),
+        z.superRefine((name, ctx) => {
+          const problem = envVarProblem(name);
+          if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+        }),
       ),
     ),
   }),
@@ -90,9 +110,13 @@ export const verifyRequestSchema = component(
 const preprocess = <S extends z.core.$ZodType>(fn: (value: unknown) => unknown, schema: S) =>
   z.pipe(z.transform(fn), schema);
 
+/**
+ * `?state=` may repeat; repeats are dropped (the store turns the list into a DynamoDB `IN`, which
+ * takes at most 100 operands), and more values than there are states cannot all be states.
+ */
 const stateList = preprocess(
-  (v) => (v === undefined ? undefined : Array.isArray(v) ? v : [v]),
-  z.optional(z.array(environmentStateSchema)),
+  (v) => (v === undefined ? undefined : [...new Set(Array.isArray(v) ? v : [v])]),
+  z.optional(z.array(environmentStateSchema).check(z.maxLength(environmentStates.length))),
 );
 
 const queryInt = (min: number, max: number, fallback: number) =>

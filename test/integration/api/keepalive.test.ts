@@ -4,7 +4,7 @@
  */
 import { CreateScheduleCommand, DeleteScheduleCommand } from '@aws-sdk/client-scheduler';
 import { beforeEach, expect, it } from 'vitest';
-import { createApiHarness, createAwsMocks, manifest } from '#test/support/api-harness';
+import { createApiHarness, createAwsMocks, expectError, manifest } from '#test/support/api-harness';
 
 const aws = createAwsMocks();
 const api = createApiHarness();
@@ -36,4 +36,47 @@ it('removes the old scheduled stop and answers 200 when the new schedule cannot 
   ]);
   const read = await api.call('GET', `${base}/${created.body.id}`, { key: adminKey });
   expect(read.body.expires_at).toBe(reply.body.expires_at);
+});
+
+it("caps expires_at at created_at + the task's timeout.max_sec, below the org maximum", async () => {
+  // Prepare: the task allows 900 s in all; the org (default) allows far more.
+  const { org, adminKey } = await api.seedOrg();
+  const published = await api.call('POST', `/api/v1/org/${org}/tasks`, {
+    key: adminKey,
+    body: manifest({ timeout: { default_sec: 600, max_sec: 900 } }),
+  });
+  expect(published.status, published.raw).toBe(201);
+  const base = `/api/v1/org/${org}/ws/default/environments`;
+  const created = await api.call('POST', base, { key: adminKey, body: { task_ref: 'web-sqli' } });
+  expect(created.status, created.raw).toBe(201);
+
+  // Act
+  const reply = await api.call('POST', `${base}/${created.body.id}/keepalive`, {
+    key: adminKey,
+    body: { extend_seconds: 3600 },
+  });
+
+  // Assess
+  expect(reply.status, reply.raw).toBe(200);
+  expect((Date.parse(reply.body.expires_at) - Date.parse(created.body.created_at)) / 1000).toBe(900);
+});
+
+it('answers 409 conflict_error for a final environment', async () => {
+  // Prepare
+  const { org, adminKey } = await api.seedOrg();
+  await api.call('POST', `/api/v1/org/${org}/tasks`, { key: adminKey, body: manifest() });
+  const base = `/api/v1/org/${org}/ws/default/environments`;
+  const created = await api.call('POST', base, { key: adminKey, body: { task_ref: 'web-sqli' } });
+  const deleted = await api.call('DELETE', `${base}/${created.body.id}`, { key: adminKey });
+  expect(deleted.status, deleted.raw).toBe(200);
+
+  // Act
+  const reply = await api.call('POST', `${base}/${created.body.id}/keepalive`, {
+    key: adminKey,
+    body: { extend_seconds: 600 },
+  });
+
+  // Assess
+  expectError(reply, 409, 'conflict_error');
+  expect(reply.body.detail).toContain('torn_down');
 });

@@ -644,6 +644,29 @@ describe('ProcessRuntime when a process exits on its own', () => {
       expect.objectContaining({ name: 'web', exitCode: 127, reason: expect.stringMatching(/ENOENT/) }),
     ]);
   });
+
+  it('never quotes an env value it could not pass (a NUL byte) in the events or the stop error', async () => {
+    // Prepare: an env file written before values with control characters were refused.
+    const { runtime, events } = startRuntime();
+    const task = customTask({
+      web: {
+        image: NODE_IMAGE,
+        ports: [8080],
+        local: { command: ['node', '-e', 'setInterval(() => {}, 1000)'] },
+      },
+    });
+
+    // Act
+    await launch(runtime, task, { API_TOKEN: 'sk-plaintext-\u0000-4242' });
+    const stopped = await waitForEvent(events, 'STOPPED');
+
+    // Assess
+    expect(stopped.detail.stopCode).toBe('TaskFailedToStart');
+    expect(JSON.stringify(events)).not.toContain('sk-plaintext');
+    const error = stopErrorMessage(ecsTaskStateChangeEventSchema.parse(stopped).detail);
+    expect(error).toContain('container web');
+    expect(error).not.toContain('sk-plaintext');
+  });
 });
 
 describe('ProcessRuntime event delivery', () => {

@@ -517,6 +517,7 @@ const toItem = (record: EnvironmentRecord): Record<string, unknown> => ({
   error: record.error ?? undefined,
   stopReason: record.stopReason ?? undefined,
   launchAttempts: record.launchAttempts,
+  maxLifetimeSec: record.maxLifetimeSec,
 });
 
 const itemSchema = z.object({
@@ -543,12 +544,14 @@ const itemSchema = z.object({
   stopReason: z.nullish(z.enum(stopReasons)),
   launchAttempts: z.number(),
   verification: z.nullish(z.object({ passed: z.boolean(), verifiedAt: z.string() })),
+  maxLifetimeSec: z.optional(z.number()),
 });
 
 const fromItem = (item: Record<string, unknown>): EnvironmentRecord => {
-  const { verification, ...parsed } = itemSchema.parse(item);
+  const { verification, maxLifetimeSec, ...parsed } = itemSchema.parse(item);
   return {
     ...parsed,
+    ...(maxLifetimeSec === undefined ? {} : { maxLifetimeSec }),
     taskArn: parsed.taskArn ?? null,
     expiresAt: parsed.expiresAt ?? null,
     instructionTemplate: parsed.instructionTemplate ?? null,
