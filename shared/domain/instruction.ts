@@ -38,7 +38,7 @@ export const MAX_RENDERED_INSTRUCTION_BYTES = 256 * 1024;
  * handler (ready), and the local stack serves every request from one thread, so this is kept
  * short; a template that needs more is refused when it is published ({@link trialRenderProblems}).
  */
-export const RENDER_TIME_LIMIT_MS = 100;
+export const RENDER_TIME_LIMIT_MS = 250;
 
 /**
  * Allocation budget of one render, in liquidjs units (roughly characters or array items).
