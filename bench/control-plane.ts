@@ -13,7 +13,14 @@ import { type Adapters, composeHandlers } from '#local/compose';
 import { createGateway, type Gateway } from '#local/gateway';
 import { randomIds, systemClock } from '#ports/clock';
 import { countByCommand, type RecordedCall, replay, waves } from './dynamodb-recorder.ts';
-import { CountingPublisher, InstantRuntime, NullEnvFiles, NullExpiry, NullSecretValues } from './fakes.ts';
+import {
+  CountingPublisher,
+  InstantRuntime,
+  NullEnvFiles,
+  NullExpiry,
+  NullQueue,
+  NullSecretValues,
+} from './fakes.ts';
 import { idleDataPlane } from './idle-data-plane.ts';
 import { median, percentile } from './stats.ts';
 import { BENCH_ORG, BENCH_TASK, BENCH_WORKSPACE, type World } from './world.ts';
@@ -88,6 +95,7 @@ export const measureControlPlane = async (
     expiry: new NullExpiry(),
     publisher,
     addresses: new LoopbackAddressResolver(),
+    checks: new NullQueue(),
     clock: systemClock,
     ids: randomIds,
     executeTokens: new LocalExecuteTokens({ key: randomBytes(32) }),

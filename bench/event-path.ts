@@ -23,6 +23,7 @@ import {
   InstantRuntime,
   NullEnvFiles,
   NullExpiry,
+  NullQueue,
   NullSecretValues,
   taskArnFor,
 } from './fakes.ts';
@@ -163,6 +164,7 @@ export const measureEventPath = async (
     runtime: new InstantRuntime(),
     expiry: new NullExpiry(),
     publisher,
+    checks: new NullQueue(),
     clock: systemClock,
     ids: randomIds,
     executeTokens: new LocalExecuteTokens({ key: randomBytes(32) }),
@@ -194,7 +196,14 @@ export const measureEventPath = async (
   envFiles.deletes = 0;
 
   const handler = createTaskEventsHandler({
-    deps: { store: world.stores.store, addresses, publisher, envFiles, clock: systemClock },
+    deps: {
+      store: world.stores.store,
+      addresses,
+      publisher,
+      envFiles,
+      checks: new NullQueue(),
+      clock: systemClock,
+    },
     logger: createLogger('task-events'),
     metrics: createMetrics('task-events'),
   });

@@ -2,11 +2,13 @@
  * Ports faked at zero cost, so the benchmarks time taskenv and DynamoDB and nothing else: no
  * process, file or network work. Each counts its calls, which the event-path figure reports.
  */
+
 import type { AddressResolver, TaskNetwork } from '#ports/address-resolver';
 import type { ContainerRuntime, LaunchRequest, RuntimeTask } from '#ports/container-runtime';
 import type { EnvFileStore } from '#ports/env-file-store';
 import type { EnvironmentStateChange, EventPublisher } from '#ports/event-publisher';
 import type { ExpiryScheduler } from '#ports/expiry-scheduler';
+import type { LifecycleQueue } from '#ports/lifecycle-queue';
 import type { SecretValueStore } from '#ports/secret-store';
 
 /** Launches answer an ARN at once; nothing runs. */
@@ -62,6 +64,11 @@ export class NullEnvFiles implements EnvFileStore {
 export class NullExpiry implements ExpiryScheduler {
   async schedule(): Promise<void> {}
   async cancel(): Promise<void> {}
+}
+
+/** Stands in for SQS SendMessage; the bench's launches and tasks never need a check. */
+export class NullQueue implements LifecycleQueue {
+  async send(): Promise<void> {}
 }
 
 /** Stands in for EventBridge PutEvents: one call per `publish`. */

@@ -23,7 +23,7 @@ import { createGateway, type Gateway, lambdaContext } from '#local/gateway';
 import { randomIds, systemClock } from '#ports/clock';
 import type { EnvironmentStateChange, EventPublisher } from '#ports/event-publisher';
 import { publishTask } from '#use-cases/tasks';
-import { InstantRuntime, NullEnvFiles, NullExpiry, NullSecretValues } from './fakes.ts';
+import { InstantRuntime, NullEnvFiles, NullExpiry, NullQueue, NullSecretValues } from './fakes.ts';
 import { idleDataPlane } from './idle-data-plane.ts';
 import { SlowStartRuntime } from './slow-start-runtime.ts';
 import { median, percentile } from './stats.ts';
@@ -102,6 +102,7 @@ export const measurePooledReady = async (
     dataPlane: idleDataPlane(world),
     secretValues: new NullSecretValues(),
     envFiles: new NullEnvFiles(),
+    checks: new NullQueue(),
     runtime,
     expiry: new NullExpiry(),
     publisher: watcher,

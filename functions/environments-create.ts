@@ -5,6 +5,7 @@ import { kmsClient } from '#adapters/aws/clients/kms';
 import { s3Client } from '#adapters/aws/clients/s3';
 import { schedulerClient } from '#adapters/aws/clients/scheduler';
 import { secretsManagerClient } from '#adapters/aws/clients/secrets-manager';
+import { sqsClient } from '#adapters/aws/clients/sqs';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import {
   apiConfig,
@@ -16,6 +17,8 @@ import {
   eventBus,
   executeTokenConfig,
   kmsExecuteTokens,
+  lifecycleQueue,
+  lifecycleQueueConfig,
   poolNudge,
   s3EnvFiles,
   schedulerConfig,
@@ -40,6 +43,7 @@ const config = parseConfig(
     ...secretsConfig,
     ...busConfig,
     ...executeTokenConfig,
+    ...lifecycleQueueConfig,
     IDEMPOTENCY_TABLE_NAME: z.string().check(z.minLength(1)),
   }),
 );
@@ -57,6 +61,7 @@ export const handler = createEnvironmentsCreateHandler({
     runtime: ecsRuntime(ecsClient, config),
     expiry: schedulerExpiry(schedulerClient, config),
     publisher: eventBus(eventBridgeClient, config),
+    checks: lifecycleQueue(sqsClient, config),
     clock: systemClock,
     ids: randomIds,
     pools: { store: poolStore, keeper: poolNudge(eventBridgeClient, config) },

@@ -3,6 +3,7 @@ import { ecsClient } from '#adapters/aws/clients/ecs';
 import { eventBridgeClient } from '#adapters/aws/clients/eventbridge';
 import { s3Client } from '#adapters/aws/clients/s3';
 import { schedulerClient } from '#adapters/aws/clients/scheduler';
+import { sqsClient } from '#adapters/aws/clients/sqs';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { DynamoEnvironmentStore } from '#adapters/aws/dynamodb/environment-store';
 import { DynamoPoolStore } from '#adapters/aws/dynamodb/pool-store';
@@ -14,6 +15,8 @@ import {
   ecsRuntime,
   envFileConfig,
   eventBus,
+  lifecycleQueue,
+  lifecycleQueueConfig,
   s3EnvFiles,
   schedulerConfig,
   schedulerExpiry,
@@ -40,6 +43,7 @@ const config = parseConfig(
     ...urlModeConfig,
     ...envFileConfig,
     ...schedulerConfig,
+    ...lifecycleQueueConfig,
   }),
 );
 const documentClient = createDocumentClient();
@@ -56,6 +60,8 @@ export const handler = createReconcilerHandler({
     envFiles: s3EnvFiles(s3Client, config),
     expiry: schedulerExpiry(schedulerClient, config),
     publisher: eventBus(eventBridgeClient, config),
+    // A task found running without its RUNNING event gets its readiness check queued.
+    checks: lifecycleQueue(sqsClient, config),
     clock: systemClock,
     config: LAUNCH_POLICY,
   },

@@ -6,6 +6,7 @@
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { AddressResolver } from '#ports/address-resolver';
 import type { TaskLogs } from '#ports/container-runtime';
+import type { EnvFileListing } from '#ports/env-file-store';
 import type { VerifiedEventPublisher } from '#ports/event-publisher';
 import type { ExecutionDispatcher, ExecutionStore, ExecutionTerminator } from '#ports/execution-store';
 import type { PoolKeeperTrigger, PoolStore } from '#ports/pool-store';
@@ -15,6 +16,7 @@ import { createEnvironmentsCreateHandler } from '#shared/handlers/environments-c
 import { createEnvironmentsExecHandler } from '#shared/handlers/environments-exec';
 import { createEnvironmentsManageHandler } from '#shared/handlers/environments-manage';
 import { createEnvironmentsReadHandler } from '#shared/handlers/environments-read';
+import { createLifecycleChecksHandler, type LifecycleChecksHandler } from '#shared/handlers/lifecycle-checks';
 import { createMetaHandler, type DocsAssets } from '#shared/handlers/meta';
 import { createPoolKeeperHandler, type PoolKeeperHandler } from '#shared/handlers/pool-keeper';
 import { createReconcilerHandler, type ReconcilerHandler } from '#shared/handlers/reconciler';
@@ -36,6 +38,8 @@ export interface Adapters extends Omit<CreateEnvironmentDeps, 'onDeferredFailure
   readonly poolStore: PoolStore;
   /** Runs the pool keeper soon; absent, creates never claim and pools are never filled. */
   readonly poolKeeper?: PoolKeeperTrigger;
+  /** Lets the reconciler sweep env files of environments never recorded (local only). */
+  readonly strayEnvFiles?: EnvFileListing;
   /** Powertools idempotency persistence; null disables `Idempotency-Key`. */
   readonly idempotency: BasePersistenceLayer | null;
   readonly dataPlane: DataPlaneAdapters;
@@ -66,6 +70,7 @@ export interface Handlers {
   readonly taskEvents: TaskEventsHandler;
   readonly reconciler: ReconcilerHandler;
   readonly poolKeeper: PoolKeeperHandler;
+  readonly lifecycleChecks: LifecycleChecksHandler;
 }
 
 export const composeHandlers = (adapters: Adapters, options: ComposeOptions): Handlers => {
@@ -76,7 +81,7 @@ export const composeHandlers = (adapters: Adapters, options: ComposeOptions): Ha
     metrics: metrics(name),
     ...(options.minClientVersion === undefined ? {} : { minClientVersion: options.minClientVersion }),
   });
-  const { store, tasks, access, runtime, expiry, envFiles, publisher, clock, poolStore } = adapters;
+  const { store, tasks, access, runtime, expiry, envFiles, publisher, checks, clock, poolStore } = adapters;
   const keeper = adapters.poolKeeper;
   const pools = keeper === undefined ? {} : { pools: { store: poolStore, keeper } };
   const noNudge: PoolKeeperTrigger = { nudge: async () => undefined };
@@ -132,7 +137,7 @@ export const composeHandlers = (adapters: Adapters, options: ComposeOptions): Ha
       }),
     },
     taskEvents: createTaskEventsHandler({
-      deps: { store, addresses: adapters.addresses, publisher, envFiles, clock, pools: poolStore },
+      deps: { store, addresses: adapters.addresses, publisher, envFiles, checks, clock, pools: poolStore },
       logger: logger('task-events'),
       metrics: metrics('task-events'),
     }),
@@ -145,9 +150,11 @@ export const composeHandlers = (adapters: Adapters, options: ComposeOptions): Ha
         expiry,
         tasks,
         publisher,
+        checks,
         clock,
         config: options.reconcile,
         pools: poolStore,
+        ...(adapters.strayEnvFiles === undefined ? {} : { strayEnvFiles: adapters.strayEnvFiles }),
       },
       logger: logger('reconciler'),
       metrics: metrics('reconciler'),
@@ -156,6 +163,22 @@ export const composeHandlers = (adapters: Adapters, options: ComposeOptions): Ha
       deps: { pools: poolStore, tasks, runtime, clock, ids: adapters.ids },
       logger: logger('pool-keeper'),
       metrics: metrics('pool-keeper'),
+    }),
+    lifecycleChecks: createLifecycleChecksHandler({
+      deps: {
+        store,
+        tasks,
+        runtime,
+        addresses: adapters.addresses,
+        envFiles,
+        expiry,
+        publisher,
+        checks,
+        clock,
+        ...(adapters.launchPolicy === undefined ? {} : { launchPolicy: adapters.launchPolicy }),
+      },
+      logger: logger('lifecycle-checks'),
+      metrics: metrics('lifecycle-checks'),
     }),
   };
 };

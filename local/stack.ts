@@ -3,7 +3,7 @@
  * gateway, a local runtime (Docker or processes) feeding ECS-shaped events into the task-events handler, a timer
  * scheduler for expiry, and the reconciler on an interval.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
@@ -24,6 +24,7 @@ import { InProcessPublisher } from '#adapters/local/in-process-publisher';
 import { LocalEnvFileStore } from '#adapters/local/local-env-file-store';
 import { LocalExecuteTokens } from '#adapters/local/local-execute-tokens';
 import { LocalExpiryScheduler } from '#adapters/local/local-expiry-scheduler';
+import { LocalLifecycleQueue } from '#adapters/local/local-lifecycle-queue';
 import type { LocalRuntime } from '#adapters/local/local-runtime';
 import { LocalSecretValueStore } from '#adapters/local/local-secret-store';
 import { LoopbackAddressResolver } from '#adapters/local/loopback-address-resolver';
@@ -236,6 +237,22 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       onError: (error) => background.error('Execution failed', { error: String(error) }),
     });
     cleanups.push(() => dataPlane.dispatcher.endAll());
+    // Launch retries and readiness checks, through the deployed queue consumer. The process
+    // runtime refuses no launch "for now" and probes before RUNNING, so locally the queue
+    // carries checks only when a decorated runtime (the tests') asks for them.
+    const checks = new LocalLifecycleQueue({
+      deliver: async (check) => {
+        if (handlers === null) return;
+        const { batchItemFailures } = await handlers.lifecycleChecks(
+          localSqsEvent(check),
+          lambdaContext('lifecycle-checks'),
+        );
+        if (batchItemFailures.length > 0) throw new Error('lifecycle check failed (see the log above)');
+      },
+      log: background,
+    });
+    cleanups.push(async () => checks.dispose());
+    const envFiles = new LocalEnvFileStore({ dir: join(dataDir, 'env') });
     const undecorated: Adapters = {
       ...stores,
       poolKeeper: {
@@ -244,12 +261,15 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
         },
       },
       secretValues: new LocalSecretValueStore({ file: join(dataDir, 'secrets.json') }),
-      envFiles: new LocalEnvFileStore({ dir: join(dataDir, 'env') }),
+      envFiles,
+      // The reconciler sweeps the files of environments that were never recorded.
+      strayEnvFiles: envFiles,
       runtime,
       expiry,
       publisher,
       dataPlane,
       addresses: new LoopbackAddressResolver(),
+      checks,
       clock: systemClock,
       ids: randomIds,
       executeTokens: new LocalExecuteTokens({ file: join(dataDir, 'execute-token.key') }),
@@ -425,6 +445,28 @@ const publishExamples = async (
  * before authentication, rather than buffered.
  */
 const MAX_REQUEST_BYTES = MAX_BODY_BYTES + 16 * 1024;
+
+/** One queued check as the SQS event source hands it to the consumer. */
+const localSqsEvent = (check: unknown): Parameters<Handlers['lifecycleChecks']>[0] => ({
+  Records: [
+    {
+      messageId: randomUUID(),
+      receiptHandle: 'local',
+      body: JSON.stringify(check),
+      attributes: {
+        ApproximateReceiveCount: '1',
+        SentTimestamp: String(Date.now()),
+        SenderId: 'local',
+        ApproximateFirstReceiveTimestamp: String(Date.now()),
+      },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:local:000000000000:lifecycle-checks',
+      awsRegion: 'local',
+    },
+  ],
+});
 
 /** Functions `taskenv dev invoke` can run, by the names of `functions/`. */
 export const invocableFunctions = [

@@ -25,6 +25,7 @@ export const functionNames = [
   'reconciler',
   'pool-keeper',
   'exec-worker',
+  'lifecycle-checks',
 ] as const;
 export type FunctionName = (typeof functionNames)[number];
 

@@ -3,6 +3,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambdaLib from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -22,6 +23,14 @@ export interface LifecycleProps {
   readonly taskEvents: lambda.IFunction;
   /** Repairs what events and crashes left behind. */
   readonly reconciler: lambda.IFunction;
+  /** Consumes the lifecycle queue: launch retries and readiness checks. */
+  readonly lifecycleChecks: lambda.IFunction;
+  /**
+   * The consumer's timeout; the queue's visibility timeout is six times it, as Lambda advises for
+   * SQS event sources.
+   * @default Duration.seconds(30)
+   */
+  readonly lifecycleChecksTimeout?: Duration;
   /**
    * How often the reconciler runs.
    * @default Duration.minutes(5)
@@ -53,6 +62,15 @@ export class Lifecycle extends Construct implements ExpiryBinding {
   readonly reconcilerSchedule: scheduler.Schedule;
   /** Assumed by Scheduler to invoke the reconciler. */
   readonly reconcilerScheduleRole: iam.Role;
+
+  /**
+   * The delay queue of launch retries and readiness checks (`DESIGN.md`, "Launch retries",
+   * "Readiness"): each message carries its own delay (up to 900 s), so nothing waits in a Lambda.
+   */
+  readonly checksQueue: sqs.Queue;
+  /** Checks that failed every delivery. */
+  readonly checksDeadLetterQueue: sqs.Queue;
+  readonly checksEventSource: lambdaLib.EventSourceMapping;
 
   readonly groupName: string;
   readonly role: iam.IRole;
@@ -166,6 +184,47 @@ export class Lifecycle extends Construct implements ExpiryBinding {
       'The reconciler function and its versions (the LambdaInvoke target grants both).',
     );
     props.reconciler.configureAsyncInvoke({ retryAttempts: 0 });
+
+    this.checksDeadLetterQueue = new sqs.Queue(this, 'ChecksDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.checksDeadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue of the lifecycle checks queue.',
+    });
+    const consumerTimeout = props.lifecycleChecksTimeout ?? Duration.seconds(30);
+    this.checksQueue = new sqs.Queue(this, 'ChecksQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(consumerTimeout.toSeconds() * 6),
+      // A check is worth something for minutes (launch deadline, grace period), not days.
+      retentionPeriod: Duration.days(1),
+      deadLetterQueue: { queue: this.checksDeadLetterQueue, maxReceiveCount: 5 },
+    });
+    // What the Lambda poller calls, and nothing more (the library's grant adds
+    // ChangeMessageVisibility and GetQueueUrl, which it does not use).
+    const consume = new iam.Policy(this, 'ChecksConsumePolicy', {
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+          resources: [this.checksQueue.queueArn],
+        }),
+      ],
+    });
+    if (props.lifecycleChecks.role === undefined) {
+      throw new Error('The lifecycle-checks function needs a role to consume its queue');
+    }
+    consume.attachToRole(props.lifecycleChecks.role);
+    this.checksEventSource = new lambdaLib.EventSourceMapping(this, 'ChecksEventSource', {
+      target: props.lifecycleChecks,
+      eventSourceArn: this.checksQueue.queueArn,
+      batchSize: 10,
+      reportBatchItemFailures: true,
+    });
+    // CloudFormation checks the role's rights when it creates the mapping.
+    this.checksEventSource.node.addDependency(consume);
 
     this.groupName = this.expiryGroup.scheduleGroupName;
     this.role = this.expiryRole;

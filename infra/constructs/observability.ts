@@ -15,6 +15,8 @@ export interface ObservabilityProps {
   readonly restApi: apigateway.RestApi;
   readonly stage: apigateway.Stage;
   readonly deadLetterQueue: sqs.IQueue;
+  /** Launch retries and readiness checks that failed every delivery. */
+  readonly checksDeadLetterQueue: sqs.IQueue;
   /** Every function, by name, for the errors and duration widgets. */
   readonly functions: Readonly<Record<string, lambda.IFunction>>;
   readonly reconciler: lambda.IFunction;
@@ -52,6 +54,7 @@ export class Observability extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
   readonly serverErrorAlarm: cloudwatch.Alarm;
   readonly deadLetterAlarm: cloudwatch.Alarm;
+  readonly checksDeadLetterAlarm: cloudwatch.Alarm;
   readonly repairAlarm: cloudwatch.Alarm;
   readonly reconcilerErrorAlarm: cloudwatch.Alarm;
   readonly launchFailureAlarm: cloudwatch.Alarm;
@@ -88,6 +91,17 @@ export class Observability extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+
+    this.checksDeadLetterAlarm = props.checksDeadLetterQueue
+      .metricApproximateNumberOfMessagesVisible({ statistic: cloudwatch.Stats.MAXIMUM, period: fiveMinutes })
+      .createAlarm(this, 'ChecksDeadLetterAlarm', {
+        alarmDescription:
+          'taskenv: launch retries or readiness checks failed every delivery and wait in their DLQ',
+        threshold: 0,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
 
     const reconcileMetric = (action: string, period: Duration) =>
       new cloudwatch.Metric({
@@ -135,8 +149,13 @@ export class Observability extends Construct {
       });
     const fifteenMinutes = Duration.minutes(15);
     this.launchFailures = new cloudwatch.MathExpression({
-      expression: 'FILL(refused, 0) + FILL(stopped, 0) + FILL(gaveUp, 0)',
+      expression:
+        'FILL(refused, 0) + FILL(stopped, 0) + FILL(gaveUp, 0) + FILL(retriesOut, 0) + FILL(unhealthy, 0)',
       usingMetrics: {
+        // Refused for now until the launch deadline, then for good.
+        retriesOut: handlerMetric('lifecycle-checks', 'launchRetry.failed', fifteenMinutes),
+        // Running, but never healthy within the grace period.
+        unhealthy: handlerMetric('lifecycle-checks', 'readinessCheck.failed', fifteenMinutes),
         // The platform refused RunTask (the 502 of POST environments).
         refused: handlerMetric('environments-create', 'launchFailed', fifteenMinutes),
         // A task stopped on its own (exit code, image pull, health) before or after ready.
@@ -159,6 +178,7 @@ export class Observability extends Construct {
       for (const alarm of [
         this.serverErrorAlarm,
         this.deadLetterAlarm,
+        this.checksDeadLetterAlarm,
         this.repairAlarm,
         this.reconcilerErrorAlarm,
         this.launchFailureAlarm,

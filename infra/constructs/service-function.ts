@@ -8,6 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { FunctionName } from '#shared/routes';
 import { acknowledgeWildcard } from './nag.ts';
@@ -104,6 +105,9 @@ const ITEM_ACTIONS: Readonly<Record<TableAccess, readonly string[]>> = {
 /** A table as the bindings need it (what `dynamodb.ITable` offers, by name and ARN). */
 export type TableRef = Pick<dynamodb.ITable, 'tableArn' | 'tableName'>;
 
+/** A queue as the bindings need it. */
+export type QueueRef = Pick<sqs.IQueue, 'queueArn' | 'queueUrl'>;
+
 /** An event bus as the bindings need it. */
 export type EventBusRef = Pick<events.IEventBus, 'eventBusArn' | 'eventBusName'>;
 
@@ -143,9 +147,10 @@ export interface ContainerRuntimeBinding {
  * - `register`: RegisterTaskDefinition of `taskenv-*` families (+ tagging them, PassRole);
  * - `run`: RunTask of `taskenv-*` task definitions on our cluster (+ tagging the task, PassRole);
  * - `stop`: StopTask of our cluster's tasks;
+ * - `describe`: DescribeTasks of our cluster's tasks;
  * - `inspect`: DescribeTasks and ListTasks on our cluster.
  */
-export type ContainerOperation = 'register' | 'run' | 'stop' | 'inspect';
+export type ContainerOperation = 'register' | 'run' | 'stop' | 'describe' | 'inspect';
 
 /** The Scheduler group of the expiry schedules and the role the schedules run as. */
 export interface ExpiryBinding {
@@ -399,7 +404,7 @@ export class ServiceFunction extends Construct {
         ourTasks,
       );
     }
-    if (ops.has('inspect')) {
+    if (ops.has('describe') || ops.has('inspect')) {
       this.addToPolicy(
         new iam.PolicyStatement({
           actions: ['ecs:DescribeTasks'],
@@ -408,6 +413,8 @@ export class ServiceFunction extends Construct {
         }),
         ourTasks,
       );
+    }
+    if (ops.has('inspect')) {
       this.addToPolicy(
         new iam.PolicyStatement({
           actions: ['ecs:ListTasks'],
@@ -544,6 +551,12 @@ export class ServiceFunction extends Construct {
       'Workspace secrets are created at run time as <prefix>/<org>/<workspace>/<id>; the prefix is ours.',
     );
     return this.addEnvironment('SECRETS_PREFIX', prefix);
+  }
+
+  /** Grants sqs:SendMessage on the lifecycle queue (launch retries, readiness checks) and sets `LIFECYCLE_QUEUE_URL`. */
+  bindLifecycleQueue(queue: QueueRef): this {
+    this.addToPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
+    return this.addEnvironment('LIFECYCLE_QUEUE_URL', queue.queueUrl);
   }
 
   /**

@@ -19,6 +19,8 @@ export interface ServiceStackProps extends StackProps {
   readonly version: string;
 }
 
+const LIFECYCLE_CHECKS_TIMEOUT = Duration.seconds(30);
+
 /** Per-function settings besides the defaults of {@link ServiceFunction}. */
 const FUNCTIONS: Readonly<
   Record<FunctionName, Omit<ServiceFunctionProps, 'name' | 'tracing' | 'logRetention'>>
@@ -73,6 +75,11 @@ const FUNCTIONS: Readonly<
     timeout: Duration.seconds(55),
     reservedConcurrency: 1,
   },
+  'lifecycle-checks': {
+    description: 'taskenv: launch retries and readiness checks from the delay queue',
+    // A batch of up to 10 checks, each a few ECS/DynamoDB calls.
+    timeout: LIFECYCLE_CHECKS_TIMEOUT,
+  },
 };
 
 /**
@@ -126,7 +133,10 @@ export class ServiceStack extends Stack {
       cluster: this.cluster,
       taskEvents: fns['task-events'].function,
       reconciler: fns.reconciler.function,
+      lifecycleChecks: fns['lifecycle-checks'].function,
+      lifecycleChecksTimeout: LIFECYCLE_CHECKS_TIMEOUT,
     });
+    const { checksQueue } = this.lifecycle;
 
     const { table, idempotencyTable, envFiles, executeTokenKey } = data;
     const runtime = this.cluster;
@@ -142,7 +152,9 @@ export class ServiceStack extends Stack {
       .bindExpiry(expiry)
       .bindSecrets(config.secretsPrefix, { access: 'read' })
       .bindExecuteTokens(executeTokenKey, ['issue'])
-      .bindBus(bus);
+      .bindBus(bus)
+      // A launch refused for now is retried from the queue.
+      .bindLifecycleQueue(checksQueue);
     fns['environments-read'].bindTable(table, { access: 'read' });
     fns['environments-manage']
       .bindTable(table, { access: 'readWrite' })
@@ -168,7 +180,9 @@ export class ServiceStack extends Stack {
       .bindTable(table, { access: 'readWrite' })
       .bindAddressResolver(config.urlMode)
       .bindBucket(envFiles, { access: 'delete' })
-      .bindBus(bus);
+      .bindBus(bus)
+      // RUNNING with health checks queues the readiness check.
+      .bindLifecycleQueue(checksQueue);
     fns.reconciler
       .bindTable(table, { access: 'readWrite' })
       .bindContainerRuntime(runtime, ['run', 'stop', 'inspect'])
@@ -176,7 +190,17 @@ export class ServiceStack extends Stack {
       .bindAddressResolver(config.urlMode)
       .bindBucket(envFiles, { access: 'delete' })
       .bindExpiry(expiry)
-      .bindBus(bus);
+      .bindBus(bus)
+      .bindLifecycleQueue(checksQueue);
+    fns['lifecycle-checks']
+      .bindTable(table, { access: 'readWrite' })
+      // run: launch retries; stop: an unhealthy task; describe: its health.
+      .bindContainerRuntime(runtime, ['run', 'stop', 'describe'])
+      .bindAddressResolver(config.urlMode)
+      .bindBucket(envFiles, { access: 'delete' })
+      .bindExpiry(expiry)
+      .bindBus(bus)
+      .bindLifecycleQueue(checksQueue);
     fns.admin
       .bindTable(table, { access: 'readWrite', delete: true })
       // DELETE of a pool stops its waiting tasks.
@@ -228,6 +252,7 @@ export class ServiceStack extends Stack {
       restApi: this.api.restApi,
       stage: this.api.stage,
       deadLetterQueue: this.lifecycle.deadLetterQueue,
+      checksDeadLetterQueue: this.lifecycle.checksDeadLetterQueue,
       functions: Object.fromEntries(Object.entries(fns).map(([name, fn]) => [name, fn.function])),
       reconciler: fns.reconciler.function,
       ...(config.alarmTopicArn === undefined ? {} : { alarmTopicArn: config.alarmTopicArn }),

@@ -52,6 +52,8 @@ const containerSchema = z.looseObject({
   lastStatus: z.optional(z.string()),
   exitCode: z.optional(z.int()),
   reason: z.optional(z.string()),
+  /** HEALTHY, UNHEALTHY or UNKNOWN (no health check, or not evaluated yet). */
+  healthStatus: z.optional(z.string()),
   networkBindings: z.optional(z.array(networkBindingSchema)),
   networkInterfaces: z.optional(z.array(containerNetworkInterfaceSchema)),
 });
@@ -90,6 +92,8 @@ export const ecsTaskDetailSchema = z.looseObject({
   version: z.int().check(z.nonnegative()),
   stopCode: z.optional(z.string()),
   stoppedReason: z.optional(z.string()),
+  /** Of the essential containers' health checks; the local runtimes report HEALTHY once their probes pass. */
+  healthStatus: z.optional(z.string()),
   containers: z._default(z.array(containerSchema), []),
   attachments: z._default(z.array(attachmentSchema), []),
   ...timestampFields,
@@ -127,7 +131,7 @@ export type EcsTaskStateChangeEvent = z.output<typeof ecsTaskStateChangeEventSch
 
 /** Task statuses on the way up; each means the platform is still placing or pulling. */
 const STARTING_STATUSES: ReadonlySet<string> = new Set(['PROVISIONING', 'PENDING', 'ACTIVATING']);
-/** Task statuses on the way down; the state stays until STOPPED, but the URLs stop working. */
+/** Task statuses on the way down; the state (and its URLs) stay until STOPPED. */
 const STOPPING_STATUSES: ReadonlySet<string> = new Set(['DEACTIVATING', 'STOPPING', 'DEPROVISIONING']);
 /** DELETED follows STOPPED for tasks ECS forgets; either means the task is gone. */
 const STOPPED_STATUSES: ReadonlySet<string> = new Set(['STOPPED', 'DELETED']);
@@ -172,8 +176,11 @@ export type TaskEventDecision =
   | { readonly kind: 'provisioning' }
   /** Running: resolve the host from `network`, publish the URLs. */
   | { readonly kind: 'ready'; readonly network: TaskNetwork }
-  /** A stop was requested: the URLs are about to die, so stop showing them. */
-  | { readonly kind: 'withdraw_urls' }
+  /**
+   * Running, but the environment waits for health probes the platform has not reported as
+   * passed: `provisioning` (from `building`), and a readiness check is queued.
+   */
+  | { readonly kind: 'await_health' }
   | { readonly kind: 'final'; readonly to: 'torn_down' | 'failed'; readonly error: string | null };
 
 /** Why and how a task stopped, as a STOPPED event or DescribeTasks reports it. */
@@ -251,6 +258,8 @@ export const stoppedOutcome = (
  */
 export interface TaskSnapshot extends TaskStop {
   readonly taskArn: string;
+  /** The task's health (HEALTHY, UNHEALTHY, UNKNOWN); absent when the source did not report it. */
+  readonly healthStatus?: string | null | undefined;
   /** The environment id for tasks taskenv started. */
   readonly startedBy?: string | null | undefined;
   readonly version: number;
@@ -268,9 +277,14 @@ export const snapshotOf = (detail: EcsTaskDetail): TaskSnapshot => ({
   desiredStatus: detail.desiredStatus,
   stopCode: detail.stopCode,
   stoppedReason: detail.stoppedReason,
+  healthStatus: detail.healthStatus,
   containers: detail.containers,
   network: taskNetwork(detail),
 });
+
+/** The health status ECS gives a task (and a container) whose health checks passed. */
+export const HEALTHY = 'HEALTHY';
+export const UNHEALTHY = 'UNHEALTHY';
 
 /**
  * What `task` (an event's, or a described task's) asks of `record`. Pure: the caller reads the
@@ -280,8 +294,13 @@ export const snapshotOf = (detail: EcsTaskDetail): TaskSnapshot => ({
  * - not this environment's task: ignore;
  * - `version` not newer than the last applied one, or a final environment: ignore;
  * - STOPPED: `torn_down` or `failed`, see {@link stoppedOutcome};
- * - a stop requested (`desiredStatus` STOPPED) or under way: withdraw the URLs;
- * - RUNNING: `ready` (URLs);
+ * - a stop requested (`desiredStatus` STOPPED) or under way: record the version only; the URLs
+ *   stay until the final state clears them with the state, so `ready` is never shown without
+ *   its URLs;
+ * - RUNNING: `ready` (URLs), unless the environment waits for health probes the task does not
+ *   report HEALTHY yet: then `await_health` (`DESIGN.md`, "Readiness");
+ * - the same version again, RUNNING and now HEALTHY (a readiness check's DescribeTasks: ECS
+ *   changes no version when health changes): `ready`;
  * - PROVISIONING / PENDING / ACTIVATING: `provisioning`;
  * - anything else newer: record the version only.
  */
@@ -293,6 +312,7 @@ export const decideTransition = (record: EnvironmentRecord, task: TaskSnapshot):
     return ignore('other_task');
   }
   if (task.version === record.eventVersion) {
+    if (healthPromotion(record, task)) return { kind: 'ready', network: task.network };
     // Before `final`, so a redelivered STOPPED is told apart from a late older event.
     return ignore('duplicate');
   }
@@ -306,9 +326,10 @@ export const decideTransition = (record: EnvironmentRecord, task: TaskSnapshot):
     case 'stopped':
       return { kind: 'final', ...stoppedOutcome(record, task) };
     case 'stopping':
-      return record.serviceUrls === null ? VERSION_ONLY : { kind: 'withdraw_urls' };
+      return VERSION_ONLY;
     case 'running':
-      return record.state === 'ready' ? VERSION_ONLY : { kind: 'ready', network: task.network };
+      if (record.state === 'ready') return VERSION_ONLY;
+      return awaitsHealth(record, task) ? AWAIT_HEALTH : { kind: 'ready', network: task.network };
     case 'starting':
       return record.state === 'building' ? { kind: 'provisioning' } : VERSION_ONLY;
     case 'other':
@@ -317,5 +338,17 @@ export const decideTransition = (record: EnvironmentRecord, task: TaskSnapshot):
 };
 
 const VERSION_ONLY: TaskEventDecision = { kind: 'version_only' };
+const AWAIT_HEALTH: TaskEventDecision = { kind: 'await_health' };
+
+/** Whether the environment still waits for the health of a running task. */
+const awaitsHealth = (record: Pick<EnvironmentRecord, 'readiness'>, task: TaskSnapshot): boolean =>
+  record.readiness !== null && task.healthStatus !== HEALTHY;
+
+/** A running task observed HEALTHY at the version already applied, for an environment not yet ready. */
+const healthPromotion = (record: EnvironmentRecord, task: TaskSnapshot): boolean =>
+  record.readiness !== null &&
+  task.healthStatus === HEALTHY &&
+  (record.state === 'building' || record.state === 'provisioning') &&
+  taskPhase(task) === 'running';
 
 const ignore = (reason: IgnoreReason): TaskEventDecision => ({ kind: 'ignore', reason });

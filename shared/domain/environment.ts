@@ -52,6 +52,16 @@ export const endpointSchema = z.object({
 });
 export type Endpoint = z.infer<typeof endpointSchema>;
 
+/**
+ * What `ready` waits for besides RUNNING (`DESIGN.md`, "Readiness"): the services with a health
+ * probe, and how long after the task started they may take to pass it.
+ */
+export const readinessSchema = z.object({
+  services: z.array(z.string()),
+  graceSec: z.int(),
+});
+export type Readiness = z.infer<typeof readinessSchema>;
+
 /** Why taskenv stopped a task; a STOPPED event after one of these is `torn_down`, not `failed`. */
 export const stopReasons = ['deleted', 'expired', 'reconciler'] as const;
 export type StopReason = (typeof stopReasons)[number];
@@ -96,6 +106,18 @@ export interface EnvironmentRecord {
    * `expires_at` past `created_at` + this. Absent when the task sets none (and on older records).
    */
   readonly maxLifetimeSec?: number;
+  /**
+   * When the queued retry of a refused launch is due (`DESIGN.md`, "Launch retries"); null when
+   * none is pending. The reconciler leaves the launch to that retry until then.
+   */
+  readonly launchRetryAt: string | null;
+  /** Null when RUNNING alone makes the environment `ready` (no health probes, or a runtime that probes before RUNNING). */
+  readonly readiness: Readiness | null;
+  /**
+   * The state before the last state change, as the store saw it when it wrote the change; what
+   * that change's integration event reports as `previous_state`. Null for a new environment.
+   */
+  readonly previousState: EnvironmentState | null;
 }
 
 /**

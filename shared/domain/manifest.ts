@@ -143,6 +143,63 @@ const inputName = z
   .string()
   .check(z.maxLength(64), z.regex(/^[a-z_][a-z0-9_]*$/, 'Must match [a-z_][a-z0-9_]*'));
 
+/** ECS accepts a container health check `startPeriod` of 0 to 300 s. */
+export const MAX_HEALTH_GRACE_SEC = 300;
+export const DEFAULT_HEALTH_GRACE_SEC = 60;
+
+/**
+ * A readiness probe: an HTTP GET of `path` on `port` that must answer 2xx, or a `command` that
+ * must exit 0. On ECS either runs inside the container (its `healthCheck`), so an HTTP probe
+ * needs `wget` or `curl` in the image; an image without either declares a `command` instead.
+ * `grace_sec` is how long the service may take to become healthy after it started.
+ */
+const healthSchema = z
+  .strictObject({
+    path: z.optional(z.string().check(z.startsWith('/', 'Must start with /'))),
+    port: z.optional(port),
+    command: z.optional(commandSchema),
+    grace_sec: z._default(z.int().check(z.gte(0), z.lte(MAX_HEALTH_GRACE_SEC)), DEFAULT_HEALTH_GRACE_SEC),
+  })
+  .check(
+    z.superRefine((health, ctx) => {
+      const http = health.path !== undefined || health.port !== undefined;
+      if (http && health.command !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'Give either path and port (an HTTP probe) or command, not both',
+          path: ['command'],
+        });
+      } else if (!http && health.command === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'Give path and port, or command', path: [] });
+      } else if (http && (health.path === undefined || health.port === undefined)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'An HTTP probe needs both path and port',
+          path: [health.path === undefined ? 'path' : 'port'],
+        });
+      }
+    }),
+  );
+
+/** A service's readiness probe, one of its two kinds; null when it declares none. */
+export type HealthProbe =
+  | { readonly kind: 'http'; readonly path: string; readonly port: number; readonly graceSec: number }
+  | { readonly kind: 'command'; readonly command: readonly string[]; readonly graceSec: number };
+
+export const healthProbe = (service: Pick<ServiceDefinition, 'health'>): HealthProbe | null => {
+  const { health } = service;
+  if (health === undefined) return null;
+  if (health.command !== undefined) {
+    return { kind: 'command', command: health.command, graceSec: health.grace_sec };
+  }
+  if (health.path === undefined || health.port === undefined) return null;
+  return { kind: 'http', path: health.path, port: health.port, graceSec: health.grace_sec };
+};
+
+/** Fargate CPU architectures, by the manifest's `platform`. */
+export const PLATFORMS = ['linux/amd64', 'linux/arm64'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
 /** One service of a task: one container of its ECS task definition. */
 export const serviceSchema = z
   .strictObject({
@@ -150,12 +207,7 @@ export const serviceSchema = z
     ports: z._default(z.array(port).check(z.maxLength(MAX_PORTS_PER_SERVICE)), []),
     command: z.optional(commandSchema),
     env: z.optional(envSchema),
-    health: z.optional(
-      z.strictObject({
-        path: z.string().check(z.startsWith('/', 'Must start with /')),
-        port,
-      }),
-    ),
+    health: z.optional(healthSchema),
     local: z.optional(z.strictObject({ command: commandSchema, env: z.optional(envSchema) })),
     essential: z._default(z.boolean(), true),
   })
@@ -166,8 +218,8 @@ export const serviceSchema = z
           ctx.addIssue({ code: 'custom', message: `Duplicate port ${p}`, path: ['ports', index] });
         }
       }
-      // taskenv probes readiness from outside the task, so only an exposed port is reachable.
-      if (service.health !== undefined && !service.ports.includes(service.health.port)) {
+      // The local runtimes probe readiness from outside the task, so only an exposed port is reachable.
+      if (service.health?.port !== undefined && !service.ports.includes(service.health.port)) {
         ctx.addIssue({
           code: 'custom',
           message: 'The health port must be one of the service ports',
@@ -286,6 +338,7 @@ export const taskManifestSchema = z
         message: `At most ${MAX_SERVICES} services are allowed`,
       }),
     ),
+    platform: z._default(z.enum(PLATFORMS), 'linux/amd64'),
     resources: z._default(resourcesSchema, { cpu: 256, memory: 512 }),
     timeout: z._default(timeoutSchema, {}),
     verification: z.optional(verificationSchema),

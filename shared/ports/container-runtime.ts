@@ -35,7 +35,14 @@ export interface RuntimeTask {
     readonly name: string;
     readonly exitCode: number | null;
     readonly reason: string | null;
+    /** HEALTHY, UNHEALTHY or UNKNOWN; absent where the runtime does not report it. */
+    readonly healthStatus?: string | null;
   }[];
+  /**
+   * The task's health: HEALTHY once the health checks of its essential containers pass (the
+   * local runtimes: once their probes passed), UNHEALTHY, UNKNOWN; absent where not reported.
+   */
+  readonly healthStatus?: string | null;
   /**
    * Grows with every change of the task: the counter of the task's state change events
    * (`detail.version`), so a state read here and one from an event are ordered alike. Null
@@ -56,15 +63,43 @@ export class LaunchFailedError extends Error {
   }
 }
 
+/**
+ * The platform refused the launch for now (no capacity, ENI or API rate pressure, throttling, a
+ * server error): the same launch, with the same environment id as its idempotency token, may
+ * succeed a little later (`DESIGN.md`, "Launch retries"). `reason` is safe to show a client.
+ */
+export class TransientLaunchError extends Error {
+  readonly reason: string;
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(`Launch refused for now: ${reason}`, options);
+    this.name = 'TransientLaunchError';
+    this.reason = reason;
+  }
+}
+
+/** The platform refused a task version's definition (a client mistake); `reason` is the platform's message. */
+export class RegistrationRefusedError extends Error {
+  readonly reason: string;
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(`Task definition refused: ${reason}`, options);
+    this.name = 'RegistrationRefusedError';
+    this.reason = reason;
+  }
+}
+
 /** Starts and stops task containers: ECS Fargate on AWS, processes or Docker locally. */
 export interface ContainerRuntime {
-  /** Prepares a published version to be launched (registers the ECS task definition). */
+  /**
+   * Prepares a published version to be launched (registers the ECS task definition).
+   * @throws RegistrationRefusedError when the platform refuses the definition.
+   */
   register(task: Omit<TaskVersionRecord, 'taskDefinitionArn'>): Promise<{ taskDefinitionArn: string | null }>;
 
   /**
    * Starts the task. Calling it again for the same environment id never starts a second task
    * (the id is the idempotency token).
-   * @throws LaunchFailedError when the platform refuses.
+   * @throws LaunchFailedError when the platform refuses for good.
+   * @throws TransientLaunchError when it refuses for now (retry later with the same id).
    */
   launch(request: LaunchRequest): Promise<{ taskArn: string }>;
 

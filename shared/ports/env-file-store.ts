@@ -14,3 +14,13 @@ export interface EnvFileStore {
   /** Deleting a missing file is fine. */
   delete(environmentId: string): Promise<void>;
 }
+
+/**
+ * Lists env files, so the reconciler can remove those of environments that were never recorded
+ * (a create that died between writing the file and recording the environment). Only the local
+ * store offers it; on AWS the bucket's lifecycle rule removes every env file after a day.
+ */
+export interface EnvFileListing {
+  /** Ids of the environments whose env file was last written before `before`. */
+  writtenBefore(before: Date): Promise<string[]>;
+}

@@ -10,6 +10,7 @@ export interface EnvironmentPatch {
   readonly error?: string | null;
   readonly stopReason?: StopReason | null;
   readonly launchAttempts?: number;
+  readonly launchRetryAt?: string | null;
 }
 
 export interface EnvironmentQuery {
@@ -35,6 +36,12 @@ export interface StateChange {
    * it is newer than the last applied one (stale and duplicate events change nothing).
    */
   readonly eventVersion?: number;
+  /**
+   * With `eventVersion`: also applies when it equals the last applied one. A health promotion
+   * observes the task at the version its RUNNING event already recorded (ECS counts no version
+   * for a change of health), yet must not apply after a newer event.
+   */
+  readonly orSameVersion?: boolean;
   readonly set?: EnvironmentPatch;
 }
 
@@ -60,7 +67,8 @@ export interface EnvironmentStore {
   /**
    * Moves an environment to `change.to` if the state machine allows it from the current state
    * (and the event is newer, when `eventVersion` is given). Entering a final state releases the
-   * org quota in the same transaction, so it is released exactly once.
+   * org quota in the same transaction, so it is released exactly once. The returned record's
+   * `previousState` is the state this very write replaced (not the caller's `expected` one).
    *
    * `options.expected` is the record of `id` as the caller last read it, when it has one. It only
    * saves the store reads of its own (on DynamoDB, a finalisation then costs its one transaction

@@ -10,6 +10,7 @@ import { type EnvironmentRecord, isFinal, type ServiceUrls } from '#domain/envir
 import { TaskenvError } from '#domain/errors';
 import { renderFailureCause, renderWhenReady } from '#domain/instruction';
 import { stateChangeEvent } from '#domain/integration-event';
+import { readinessCheckDelaySec } from '#domain/lifecycle-check';
 import { slotIdOf } from '#domain/pool';
 import { buildServiceUrls, serviceVariables } from '#domain/service-urls';
 import type { AddressResolver } from '#ports/address-resolver';
@@ -17,6 +18,7 @@ import type { Clock } from '#ports/clock';
 import type { EnvFileStore } from '#ports/env-file-store';
 import type { EnvironmentPatch, EnvironmentStore, StateChange } from '#ports/environment-store';
 import type { EventPublisher } from '#ports/event-publisher';
+import type { LifecycleQueue } from '#ports/lifecycle-queue';
 import { type Log, silentLog } from '#ports/log';
 import type { PoolStore } from '#ports/pool-store';
 import { applySlotEvent } from './apply-slot-event.ts';
@@ -26,6 +28,8 @@ export interface ApplyTaskEventDeps {
   readonly addresses: AddressResolver;
   readonly publisher: EventPublisher;
   readonly envFiles: EnvFileStore;
+  /** Where the readiness check of a running task whose health is not known yet is queued. */
+  readonly checks: LifecycleQueue;
   readonly clock: Clock;
   readonly logger?: Log;
   /** Pool slots, for the events of pool tasks; absent where no pools are kept. */
@@ -154,10 +158,29 @@ export const applyTaskSnapshot = async (
   if (isFinal(updated.state)) {
     await deps.envFiles.delete(updated.id);
   }
+  if (decision.kind === 'await_health') {
+    await queueReadinessCheck(updated, task.taskArn, deps);
+  }
   if (updated.state !== record.state) {
-    await deps.publisher.publish([stateChangeEvent(updated, record.state, deps.clock.now())]);
+    await deps.publisher.publish([stateChangeEvent(updated, updated.previousState, deps.clock.now())]);
   }
   return { decision, applied: true, record: updated };
+};
+
+/** The first readiness check of a task just seen running (`DESIGN.md`, "Readiness"). */
+const queueReadinessCheck = async (
+  record: EnvironmentRecord,
+  taskArn: string,
+  deps: Pick<ApplyTaskEventDeps, 'checks' | 'clock'>,
+): Promise<void> => {
+  const check = {
+    kind: 'readiness',
+    environmentId: record.id,
+    taskArn,
+    runningAt: deps.clock.now().toISOString(),
+    check: 1,
+  } as const;
+  await deps.checks.send(check, readinessCheckDelaySec(1));
 };
 
 const factsOf = (task: TaskSnapshot) => ({
@@ -196,12 +219,15 @@ const write = async (
   // The record the decision was made on, so a finalisation needs no read of its own.
   const read = { expected: record };
   // Adopts the ARN when the launching request died before saving it (the reconciler would too).
-  const adopt: EnvironmentPatch = record.taskArn === null ? { taskArn: task.taskArn } : {};
+  const adopt: EnvironmentPatch =
+    record.taskArn === null ? { taskArn: task.taskArn, launchRetryAt: null } : {};
   switch (decision.kind) {
     case 'version_only':
       return deps.store.update(record.id, adopt, { eventVersion });
-    case 'withdraw_urls':
-      return deps.store.update(record.id, { ...adopt, serviceUrls: null }, { eventVersion });
+    case 'await_health':
+      return record.state === 'building'
+        ? deps.store.transition(record.id, { to: 'provisioning', eventVersion, set: adopt }, read)
+        : deps.store.update(record.id, adopt, { eventVersion });
     case 'provisioning':
       return deps.store.transition(record.id, { to: 'provisioning', eventVersion, set: adopt }, read);
     case 'final': {
@@ -222,9 +248,10 @@ const write = async (
         buildServiceUrls(record.endpoints, host, decision.network.bindings),
         log,
       );
+      // A health promotion comes at the version RUNNING already recorded (see decideTransition).
       return deps.store.transition(
         record.id,
-        { ...change, eventVersion, set: { ...adopt, ...change.set } },
+        { ...change, eventVersion, orSameVersion: true, set: { ...adopt, ...change.set } },
         read,
       );
     }
@@ -280,11 +307,17 @@ const repeatSideEffects = async (
   if (phase === 'stopped' && isFinal(record.state)) {
     await deps.envFiles.delete(record.id);
   }
+  const awaitingHealth = phase === 'running' && record.state === 'provisioning' && record.readiness !== null;
   // Only the event that put the environment in its current state announced it.
   const announcedCurrentState =
     (phase === 'stopped' && isFinal(record.state)) ||
     (phase === 'running' && record.state === 'ready') ||
-    (phase === 'starting' && record.state === 'provisioning');
+    (phase === 'starting' && record.state === 'provisioning') ||
+    awaitingHealth;
+  if (reason === 'duplicate' && awaitingHealth && record.taskArn !== null) {
+    // The first delivery may have died between its write and queueing the check.
+    await queueReadinessCheck(record, record.taskArn, deps);
+  }
   if (reason === 'duplicate' && announcedCurrentState) {
     await deps.publisher.publish([stateChangeEvent(record, null, deps.clock.now())]);
   }

@@ -1,6 +1,11 @@
 import type { CreateEnvironmentRequest } from '#domain/api-schemas';
 import { redactPlatformMessage } from '#domain/env-var';
-import { type EnvironmentRecord, MAX_RECORD_BYTES, recordBytesWhenReady } from '#domain/environment';
+import {
+  type EnvironmentRecord,
+  MAX_RECORD_BYTES,
+  type Readiness,
+  recordBytesWhenReady,
+} from '#domain/environment';
 import { environmentIdForKey } from '#domain/environment-id';
 import {
   AlreadyExistsError,
@@ -19,7 +24,7 @@ import {
   templateVariables,
 } from '#domain/instruction';
 import { stateChangeEvent } from '#domain/integration-event';
-import { manifestEnvNames, redactVerification } from '#domain/manifest';
+import { healthProbe, manifestEnvNames, redactVerification } from '#domain/manifest';
 import { defaultOrgLimits } from '#domain/org';
 import type { Principal } from '#domain/principal';
 import { chosenSecretProblems } from '#domain/secret';
@@ -27,16 +32,18 @@ import { parseTaskRef } from '#domain/task-ref';
 import type { TaskVersionRecord } from '#domain/task-version';
 import type { AccessStore } from '#ports/access-store';
 import type { Clock, IdGenerator } from '#ports/clock';
-import { type ContainerRuntime, LaunchFailedError } from '#ports/container-runtime';
+import type { ContainerRuntime } from '#ports/container-runtime';
 import type { EnvFileStore } from '#ports/env-file-store';
 import type { EnvironmentStore } from '#ports/environment-store';
 import type { EventPublisher } from '#ports/event-publisher';
 import type { ExecuteTokens } from '#ports/execute-tokens';
 import type { ExpiryScheduler } from '#ports/expiry-scheduler';
+import type { LifecycleQueue } from '#ports/lifecycle-queue';
 import type { SecretMetadataStore, SecretValueStore } from '#ports/secret-store';
 import type { TaskRegistry } from '#ports/task-registry';
 import { assertWorkspaceAccess } from './access.ts';
 import { claimWarmSlot, type WarmPoolDeps } from './claim-warm-slot.ts';
+import { type LaunchPolicy, launchEnvironment } from './launch-environment.ts';
 import { resolveTaskVersion } from './tasks.ts';
 
 /** Lifetime when neither the request nor the task says (`API.md`, `timeout_sec`). */
@@ -55,12 +62,16 @@ export interface CreateEnvironmentDeps {
   readonly runtime: ContainerRuntime;
   readonly expiry: ExpiryScheduler;
   readonly publisher: EventPublisher;
+  /** The delay queue of launch retries and readiness checks. */
+  readonly checks: LifecycleQueue;
   readonly clock: Clock;
   readonly ids: IdGenerator;
   /** Warm pools; absent where none are kept. A create with secrets never claims (no env file in pool tasks). */
   readonly pools?: WarmPoolDeps;
   /** Derives the execute token from the environment id; nothing stores it. */
   readonly executeTokens: ExecuteTokens;
+  /** @default {@link defaultLaunchPolicy} */
+  readonly launchPolicy?: LaunchPolicy;
   /** Told about steps that failed after the record was made; the reconciler finishes them. */
   readonly onDeferredFailure?: (step: string, error: unknown) => void;
 }
@@ -91,9 +102,10 @@ export interface CreatedEnvironment {
  *
  * The env file is written before the record, so the reconciler can relaunch any recorded
  * environment without the secrets (which it never sees) and with the same client token.
- * Once the record is committed the answer is that environment, whatever fails next (the
- * reconciler finishes the launch), except a refused launch: that marks the environment failed
- * and throws {@link BadGatewayError}.
+ * A launch refused for good marks the environment failed and throws {@link BadGatewayError}; one
+ * refused for now (no capacity, throttling) is retried from the delay queue until the launch
+ * deadline (`launch-environment`), the environment staying `building`; any other launch error
+ * leaves it `building` for the reconciler, which relaunches or fails it.
  */
 export const createEnvironment = async (
   input: CreateEnvironmentInput,
@@ -144,6 +156,9 @@ export const createEnvironment = async (
     stopReason: null,
     launchAttempts: 1,
     ...maxLifetimeOf(task),
+    launchRetryAt: null,
+    readiness: readinessOf(task),
+    previousState: null,
   };
 
   assertRecordFits(record);
@@ -153,7 +168,8 @@ export const createEnvironment = async (
     if (claim.kind === 'claimed') return { record: claim.record, executeToken };
   }
 
-  const envFileRef = await deps.envFiles.put(id, {
+  // Every launch (this one, the retries, the reconciler's) finds it by `envFiles.refFor(id)`.
+  await deps.envFiles.put(id, {
     ...secretVariables,
     TASKENV_ENVIRONMENT_ID: id,
     TASKENV_EXECUTE_TOKEN: executeToken,
@@ -169,34 +185,35 @@ export const createEnvironment = async (
   }
   await publishQuietly(deps, [stateChangeEvent(record, null, now)]);
 
-  let taskArn: string;
+  let launch: Awaited<ReturnType<typeof launchEnvironment>>;
   try {
-    ({ taskArn } = await deps.runtime.launch({ environmentId: id, org, workspace, task, envFileRef }));
+    launch = await launchEnvironment(record, task, 1, {
+      ...deps,
+      envValues: [...Object.values(secretVariables), executeToken],
+    });
   } catch (error) {
-    if (!(error instanceof LaunchFailedError)) {
-      deps.onDeferredFailure?.('launch', error);
-      return { record, executeToken };
-    }
-    // The platform may quote the variable it refused; no value of the env file may travel on.
-    const reason = redactPlatformMessage(error.reason, [...Object.values(secretVariables), executeToken]);
-    await failLaunch(record, reason, deps);
-    throw new BadGatewayError(`The container platform refused the launch: ${reason}`);
+    deps.onDeferredFailure?.('launch', error);
+    return { record, executeToken };
   }
+  switch (launch.kind) {
+    case 'failed':
+      throw new BadGatewayError(`The container platform refused the launch: ${launch.reason}`);
+    case 'launched':
+    case 'retrying':
+      return { record: launch.record, executeToken };
+    case 'ended':
+      return { record: (await deps.store.get(id)) ?? record, executeToken };
+  }
+};
 
-  let launched: EnvironmentRecord = { ...record, taskArn };
-  try {
-    launched = (await deps.store.update(id, { taskArn })) ?? launched;
-  } catch (error) {
-    // The task runs; the reconciler adopts it (by its environment id) into the record.
-    deps.onDeferredFailure?.('record-task', error);
-  }
-  try {
-    await deps.expiry.schedule(id, taskArn, new Date(record.expiresAt ?? now));
-  } catch (error) {
-    // The reconciler stops environments past their expiry, so a missed schedule is not fatal.
-    deps.onDeferredFailure?.('schedule-expiry', error);
-  }
-  return { record: launched, executeToken };
+/** What `ready` waits for besides RUNNING: the services with a health probe, and the longest grace. */
+const readinessOf = (task: TaskVersionRecord): Readiness | null => {
+  const probes = Object.entries(task.manifest.services).flatMap(([name, service]) => {
+    const probe = healthProbe(service);
+    return probe === null ? [] : [{ name, graceSec: probe.graceSec }];
+  });
+  if (probes.length === 0) return null;
+  return { services: probes.map((p) => p.name), graceSec: Math.max(...probes.map((p) => p.graceSec)) };
 };
 
 /** Lifetime: the request, else the task's default, else 900 s; clamped to the task's and the org's maximum. */
@@ -326,18 +343,6 @@ const recordedDespite = async (
     deps.onDeferredFailure?.('env-file-cleanup', cleanup);
   }
   return null;
-};
-
-const failLaunch = async (record: EnvironmentRecord, reason: string, deps: CreateEnvironmentDeps) => {
-  const failed = await deps.store.transition(
-    record.id,
-    { to: 'failed', set: { error: `Launch failed: ${reason}` } },
-    { expected: record },
-  );
-  await deps.envFiles
-    .delete(record.id)
-    .catch((cleanup) => deps.onDeferredFailure?.('env-file-cleanup', cleanup));
-  if (failed !== null) await publishQuietly(deps, [stateChangeEvent(failed, record.state, deps.clock.now())]);
 };
 
 /** Integration events are best effort on the request path; a failed publish must not fail a provision. */

@@ -114,7 +114,7 @@ export const teardownEnvironment = async (
     deps.executions?.endRunning(torn.id).catch(deferred('end-executions')),
     deps.envFiles.delete(torn.id).catch(deferred('env-file-cleanup')),
     deps.publisher
-      .publish([stateChangeEvent(torn, current.state, deps.clock.now())])
+      .publish([stateChangeEvent(torn, torn.previousState, deps.clock.now())])
       .catch(deferred('publish')),
   ]);
   return torn;

@@ -6,20 +6,17 @@ import { slotIdOf } from '#domain/pool';
 import { parseTaskRef } from '#domain/task-ref';
 import type { AddressResolver } from '#ports/address-resolver';
 import type { Clock } from '#ports/clock';
-import {
-  type ContainerRuntime,
-  LaunchFailedError,
-  type RuntimeTask,
-  STOP_REASON_PREFIX,
-} from '#ports/container-runtime';
-import type { EnvFileStore } from '#ports/env-file-store';
+import { type ContainerRuntime, type RuntimeTask, STOP_REASON_PREFIX } from '#ports/container-runtime';
+import type { EnvFileListing, EnvFileStore } from '#ports/env-file-store';
 import type { EnvironmentStore } from '#ports/environment-store';
 import type { EventPublisher } from '#ports/event-publisher';
 import { EXPIRED_STOP_REASON, type ExpiryScheduler } from '#ports/expiry-scheduler';
+import type { LifecycleQueue } from '#ports/lifecycle-queue';
 import { type Log, silentLog } from '#ports/log';
 import type { PoolStore } from '#ports/pool-store';
 import type { TaskRegistry } from '#ports/task-registry';
 import { applyTaskSnapshot, finalChange } from './apply-task-event.ts';
+import { launchEnvironment } from './launch-environment.ts';
 import { poolTaskOwned, retireDeadSlots } from './reconcile-pools.ts';
 
 /** The `stoppedReason` of a task the reconciler stops because no live environment owns it. */
@@ -36,6 +33,12 @@ export interface ReconcileConfig {
    * @default 60
    */
   readonly graceSec?: number;
+  /**
+   * An env file this old whose environment was never recorded (or is final) is deleted. Longer
+   * than any create request, which writes the file before it records the environment.
+   * @default 600
+   */
+  readonly strayEnvFileGraceSec?: number;
 }
 
 export interface ReconcileDeps {
@@ -45,10 +48,17 @@ export interface ReconcileDeps {
   readonly addresses: AddressResolver;
   /** Relaunches read the env file's ref from here (`refFor`); final states delete the file. */
   readonly envFiles: EnvFileStore;
+  /**
+   * Where env files can be listed (the local store). Absent on AWS, where the bucket's lifecycle
+   * rule removes the files of environments that were never recorded.
+   */
+  readonly strayEnvFiles?: EnvFileListing;
   readonly expiry: ExpiryScheduler;
   /** Finds the task version to relaunch. */
   readonly tasks: TaskRegistry;
   readonly publisher: EventPublisher;
+  /** Launch retries and readiness checks are queued here, as on the request and event paths. */
+  readonly checks: LifecycleQueue;
   readonly clock: Clock;
   readonly config: ReconcileConfig;
   readonly logger?: Log;
@@ -77,6 +87,8 @@ export interface ReconcileSummary {
   readonly orphansStopped: string[];
   /** Pool slots retired because their task stopped or vanished without the event arriving. */
   readonly slotsRetired: string[];
+  /** Env files deleted because their environment was never recorded, or is final. */
+  readonly envFilesSwept: string[];
   /** Environments or tasks an action failed for; the next run tries again. */
   readonly errors: { readonly subject: string; readonly message: string }[];
 }
@@ -135,6 +147,7 @@ export const reconcile = async (deps: ReconcileDeps): Promise<ReconcileSummary> 
     promoted: [],
     orphansStopped: [],
     slotsRetired: [],
+    envFilesSwept: [],
     errors: [],
   };
   // Tasks before environments: every task is launched after its environment is recorded, so
@@ -172,8 +185,46 @@ export const reconcile = async (deps: ReconcileDeps): Promise<ReconcileSummary> 
       recordError(summary, log, task.taskArn, error);
     }
   }
-  log.info('Reconciliation finished', counts(summary));
+  if (deps.strayEnvFiles !== undefined) {
+    try {
+      await sweepEnvFiles(deps.strayEnvFiles, new Set(live.map((e) => e.id)), summary, deps, log);
+    } catch (error) {
+      recordError(summary, log, 'env-files', error);
+    }
+  }
+  log.info('Reconciliation finished', { ...counts(summary), envFilesSwept: summary.envFilesSwept.length });
   return summary;
+};
+
+const DEFAULT_STRAY_ENV_FILE_GRACE_SEC = 600;
+
+/**
+ * Deletes the env files (secrets, execute token) that no live environment will read: those of
+ * environments never recorded (a create that died between writing its file and recording the
+ * environment) and of final ones whose delete failed. Only files older than the grace period,
+ * so a create in flight keeps the file it is about to record.
+ */
+const sweepEnvFiles = async (
+  listing: EnvFileListing,
+  live: ReadonlySet<string>,
+  summary: ReconcileSummary,
+  deps: ReconcileDeps,
+  log: Log,
+): Promise<void> => {
+  const graceSec = deps.config.strayEnvFileGraceSec ?? DEFAULT_STRAY_ENV_FILE_GRACE_SEC;
+  const before = new Date(deps.clock.now().getTime() - graceSec * 1000);
+  for (const id of await listing.writtenBefore(before)) {
+    if (live.has(id)) continue;
+    // The live list comes from an index; the record itself decides.
+    const record = await deps.store.get(id);
+    if (record !== null && !isFinal(record.state)) continue;
+    await deps.envFiles.delete(id);
+    summary.envFilesSwept.push(id);
+    log.info('Deleted an env file no live environment reads', {
+      environmentId: id,
+      recorded: record !== null,
+    });
+  }
 };
 
 /** Marks an environment that is final after (or was found final during) its reconciliation. */
@@ -307,6 +358,12 @@ const settleLaunch = async (
     return settleTask(adopted, found, summary, deps, log);
   }
 
+  const retryDueAt = environment.launchRetryAt === null ? null : Date.parse(environment.launchRetryAt);
+  const graceMs = (deps.config.graceSec ?? DEFAULT_GRACE_SEC) * 1000;
+  if (retryDueAt !== null && deps.clock.now().getTime() < retryDueAt + graceMs) {
+    // A queued retry is due (`DESIGN.md`, "Launch retries"); it is the retry loop, not this.
+    return null;
+  }
   const giveUp = launchGivenUp(environment, deps);
   if (giveUp !== null) {
     await fail(environment, giveUp, summary, deps, log);
@@ -333,29 +390,45 @@ const settleLaunch = async (
   if (counted === null) {
     return ENDED;
   }
-  let taskArn: string;
-  try {
-    ({ taskArn } = await deps.runtime.launch({
-      environmentId: environment.id,
-      org: environment.org,
-      workspace: environment.workspace,
-      task,
-      envFileRef: deps.envFiles.refFor(environment.id),
-    }));
-  } catch (error) {
-    if (!(error instanceof LaunchFailedError)) throw error;
-    await fail(counted, `Launch failed: ${redactPlatformMessage(error.reason)}`, summary, deps, log);
-    return ENDED;
+  // The launch path's own attempt: a refusal for now queues the retry loop again.
+  const launch = await launchEnvironment(counted, task, attempt, {
+    ...deps,
+    launchPolicy: { deadlineSec: deps.config.launchDeadlineSec },
+    onDeferredFailure: (step, error) =>
+      log.warn('A step after the relaunch failed', {
+        environmentId: environment.id,
+        step,
+        error: messageOf(error),
+      }),
+  });
+  switch (launch.kind) {
+    case 'failed':
+      if (launch.record !== null) {
+        summary.failed.push(environment.id);
+        log.info('Gave up an interrupted launch', { environmentId: environment.id, error: launch.reason });
+      }
+      return ENDED;
+    case 'ended':
+      // Ended while launching (DELETE); the next run's orphan pass stops the new task.
+      summary.relaunched.push(environment.id);
+      return ENDED;
+    case 'retrying':
+      summary.relaunched.push(environment.id);
+      log.info('Relaunch refused for now; retry queued', {
+        environmentId: environment.id,
+        attempt,
+        inSec: launch.delaySec,
+      });
+      return null;
+    case 'launched':
+      summary.relaunched.push(environment.id);
+      log.info('Relaunched an interrupted launch', {
+        environmentId: environment.id,
+        taskArn: launch.record.taskArn,
+        attempt,
+      });
+      return launch.record.taskArn;
   }
-  const relaunched = await deps.store.update(environment.id, { taskArn });
-  summary.relaunched.push(environment.id);
-  log.info('Relaunched an interrupted launch', { environmentId: environment.id, taskArn, attempt });
-  if (relaunched === null) {
-    // Ended while launching (DELETE); the next run's orphan pass stops the new task.
-    return ENDED;
-  }
-  await scheduleExpiry(relaunched, taskArn, deps, log);
-  return taskArn;
 };
 
 /** Why an environment that never got a task is not launched again, or null to try again. */
@@ -368,7 +441,8 @@ const launchGivenUp = (environment: EnvironmentRecord, deps: ReconcileDeps): str
   if (Date.parse(environment.createdAt) + launchDeadlineSec * 1000 <= now) {
     return `Launch failed: no task started within ${launchDeadlineSec} s (${environment.launchAttempts} attempts)`;
   }
-  if (environment.launchAttempts >= maxLaunchAttempts) {
+  // Queued retries are bounded by the deadline alone; the cap is for relaunches after crashes.
+  if (environment.launchRetryAt === null && environment.launchAttempts >= maxLaunchAttempts) {
     return `Launch failed: no task started after ${environment.launchAttempts} attempts`;
   }
   return null;
@@ -441,7 +515,7 @@ const end = async (
   });
   if (ended === null) return null;
   await deps.envFiles.delete(environment.id);
-  await deps.publisher.publish([stateChangeEvent(ended, environment.state, deps.clock.now())]);
+  await deps.publisher.publish([stateChangeEvent(ended, ended.previousState, deps.clock.now())]);
   return ended;
 };
 

@@ -1,11 +1,11 @@
-import { AlreadyExistsError, TaskNotFoundError } from '#domain/errors';
+import { AlreadyExistsError, TaskNotFoundError, ValidationError } from '#domain/errors';
 import { parseManifest } from '#domain/manifest';
 import type { Principal } from '#domain/principal';
 import { formatTaskRef, type TaskRef } from '#domain/task-ref';
 import { resolveTask } from '#domain/task-resolution';
 import type { TaskVersionRecord } from '#domain/task-version';
 import type { Clock } from '#ports/clock';
-import type { ContainerRuntime } from '#ports/container-runtime';
+import { type ContainerRuntime, RegistrationRefusedError } from '#ports/container-runtime';
 import type { TaskRegistry } from '#ports/task-registry';
 import { assertOrgAccess } from './access.ts';
 
@@ -57,10 +57,27 @@ export const publishTask = async (
     createdAt: deps.clock.now().toISOString(),
     publishedBy: { org: input.principal.org, role: input.principal.role, keyId: input.principal.keyId },
   };
-  const { taskDefinitionArn } = await deps.runtime.register(base);
+  const { taskDefinitionArn } = await register(base, deps.runtime);
   const record: TaskVersionRecord = { ...base, taskDefinitionArn };
   await deps.tasks.publish(record);
   return record;
+};
+
+/** A definition the platform refuses is the author's mistake: a 422 with the platform's own words. */
+const register = async (
+  task: Parameters<ContainerRuntime['register']>[0],
+  runtime: ContainerRuntime,
+): Promise<{ taskDefinitionArn: string | null }> => {
+  try {
+    return await runtime.register(task);
+  } catch (error) {
+    if (!(error instanceof RegistrationRefusedError)) throw error;
+    throw new ValidationError(
+      [{ loc: ['body'], msg: error.reason, type: 'platform_refused' }],
+      `The container platform refused the task definition: ${error.reason}`,
+      { cause: error },
+    );
+  }
 };
 
 /** `GET /tasks/{name}`: `name` or `name@version`, resolved like an unprefixed ref of the caller. */

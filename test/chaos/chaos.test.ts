@@ -45,7 +45,12 @@ const CONCURRENCY = positiveIntEnv('CHAOS_CONCURRENCY', 16);
 const SEED = positiveIntEnv('CHAOS_SEED', randomInt(1, 2 ** 31));
 
 /** Short enough that every deadline passes within the run. */
-const RECONCILE: Required<ReconcileConfig> = { launchDeadlineSec: 6, maxLaunchAttempts: 3, graceSec: 2 };
+const RECONCILE: Required<ReconcileConfig> = {
+  launchDeadlineSec: 6,
+  maxLaunchAttempts: 3,
+  graceSec: 2,
+  strayEnvFileGraceSec: 600,
+};
 const BACKGROUND_RECONCILE_MS = 1000;
 /**
  * Lifetimes of the environments left to expire; the others are deleted, or kept until the end

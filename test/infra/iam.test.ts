@@ -56,6 +56,7 @@ const EXPECTED: Readonly<Record<FunctionName, readonly string[]>> = {
     'secretsmanager:GetSecretValue on workspace-secrets',
     'kms:GenerateMac on execute-token-key',
     'events:PutEvents on bus',
+    'sqs:SendMessage on lifecycle-queue',
   ],
   'environments-read': [
     ...logs,
@@ -117,6 +118,7 @@ const EXPECTED: Readonly<Record<FunctionName, readonly string[]>> = {
     's3:DeleteObject on env-files',
     'events:PutEvents on bus',
     'sqs:SendMessage on dead-letter-queue',
+    'sqs:SendMessage on lifecycle-queue',
   ],
   reconciler: [
     ...logs,
@@ -129,6 +131,22 @@ const EXPECTED: Readonly<Record<FunctionName, readonly string[]>> = {
     's3:DeleteObject on env-files',
     ...expirySchedules,
     'events:PutEvents on bus',
+    'sqs:SendMessage on lifecycle-queue',
+  ],
+  'lifecycle-checks': [
+    ...logs,
+    ...tableReadWrite,
+    ...runTask,
+    'ecs:StopTask on cluster-tasks',
+    'ecs:DescribeTasks on cluster-tasks',
+    'ec2:DescribeNetworkInterfaces on *',
+    's3:DeleteObject on env-files',
+    ...expirySchedules,
+    'events:PutEvents on bus',
+    'sqs:SendMessage on lifecycle-queue',
+    'sqs:ReceiveMessage on lifecycle-queue',
+    'sqs:DeleteMessage on lifecycle-queue',
+    'sqs:GetQueueAttributes on lifecycle-queue',
   ],
   // Pool tasks: RunTask without an env file (no S3, no KMS), StopTask of what a pool no longer needs.
   'pool-keeper': [...logs, ...tableReadWrite, ...runTask, 'ecs:StopTask on cluster-tasks'],

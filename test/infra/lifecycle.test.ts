@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { reconcileActions } from '#use-cases/reconcile';
 import { type Synthesized, synthesize } from './synth.ts';
 import {
+  asArray,
   type CfnResource,
   grantsOf,
   logicalIdAt,
@@ -208,6 +209,59 @@ describe('lifecycle', () => {
     expect(JSON.stringify(schedules?.Resource)).toContain(`:schedule/${groupName}/taskenv-*`);
   });
 
+  it('feeds launch retries and readiness checks from an encrypted, TLS-only delay queue with a DLQ', () => {
+    // Arrange
+    const queueId = logicalIdAt(app.serviceTemplate, 'TaskenvService/Lifecycle/ChecksQueue/Resource');
+    const dlqId = logicalIdAt(app.serviceTemplate, 'TaskenvService/Lifecycle/ChecksDeadLetterQueue/Resource');
+    const functionId = logicalIdAt(app.serviceTemplate, 'TaskenvService/lifecycle-checks/Function/Resource');
+    const queue = resourceAt(app.serviceTemplate, 'TaskenvService/Lifecycle/ChecksQueue/Resource');
+    const dlq = resourceAt(app.serviceTemplate, 'TaskenvService/Lifecycle/ChecksDeadLetterQueue/Resource');
+
+    // Assess: the checks queue and its DLQ
+    expect(queue.Properties).toEqual({
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 180,
+      MessageRetentionPeriod: 86400,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 5 },
+    });
+    expect(dlq.Properties).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+    for (const id of [queueId, dlqId]) {
+      app.serviceTemplate.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: id }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    }
+    // …consumed by lifecycle-checks, failures reported per message
+    const [mapping, ...others] = resourcesOf(app.serviceTemplate, 'AWS::Lambda::EventSourceMapping');
+    expect(others).toEqual([]);
+    expect(mapping?.[1].Properties).toEqual({
+      FunctionName: { Ref: functionId },
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    // …created after the policy that lets the poller read the queue (CloudFormation checks it)
+    const policyId = logicalIdAt(
+      app.serviceTemplate,
+      'TaskenvService/Lifecycle/ChecksConsumePolicy/Resource',
+    );
+    expect(asArray(mapping?.[1].DependsOn as string | string[] | undefined)).toContain(policyId);
+  });
+
+  it('gives lifecycle-checks a 30 s timeout and every sender the queue URL', () => {
+    const fn = resourceAt(app.serviceTemplate, 'TaskenvService/lifecycle-checks/Function/Resource');
+    const queueId = logicalIdAt(app.serviceTemplate, 'TaskenvService/Lifecycle/ChecksQueue/Resource');
+    expect(fn.Properties?.Timeout).toBe(30);
+    for (const name of ['environments-create', 'task-events', 'reconciler', 'lifecycle-checks']) {
+      const sender = resourceAt(app.serviceTemplate, `TaskenvService/${name}/Function/Resource`);
+      expect(variablesOf(sender).LIFECYCLE_QUEUE_URL).toEqual({ Ref: queueId });
+    }
+  });
+
   it('gives integrations their own event bus', () => {
     app.serviceTemplate.resourceCountIs('AWS::Events::EventBus', 1);
     const busId = logicalIdAt(app.serviceTemplate, 'TaskenvService/Lifecycle/Bus/Resource');
@@ -223,12 +277,19 @@ describe('observability', () => {
     app = synthesize({ alarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:taskenv-ops' });
   });
 
-  it('alarms on the 5xx rate, the DLQ, reconciler repairs and errors, and launch failures', () => {
+  it('alarms on the 5xx rate, both DLQs, reconciler repairs and errors, and launch failures', () => {
     const descriptions = resourcesOf(app.serviceTemplate, 'AWS::CloudWatch::Alarm').map(([, alarm]) =>
       String(alarm.Properties?.AlarmDescription),
     );
-    expect(descriptions).toHaveLength(5);
-    for (const topic of ['5xx', 'DLQ', 'repairing', 'reconciler runs', 'failing to launch']) {
+    expect(descriptions).toHaveLength(6);
+    for (const topic of [
+      '5xx',
+      'events failed every retry and wait in the DLQ',
+      'readiness checks failed every delivery',
+      'repairing',
+      'reconciler runs',
+      'failing to launch',
+    ]) {
       expect(
         descriptions.some((d) => d.includes(topic)),
         topic,
@@ -282,6 +343,8 @@ describe('observability', () => {
       ['environments-create', 'launchFailed'],
       ['task-events', 'environmentFailed'],
       ['reconciler', 'reconcile.failed'],
+      ['lifecycle-checks', 'launchRetry.failed'],
+      ['lifecycle-checks', 'readinessCheck.failed'],
     ]) {
       expect(metrics).toContain(`"MetricName":"${name}"`);
       expect(metrics).toContain(`"Value":"${service}"`);

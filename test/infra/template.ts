@@ -95,6 +95,7 @@ const LABELS: readonly [RegExp, string][] = [
   [/:secret:taskenv\/\*$/, 'workspace-secrets'],
   [/LifecycleBus/, 'bus'],
   [/LifecycleTaskEventsDeadLetterQueue/, 'dead-letter-queue'],
+  [/LifecycleChecksQueue/, 'lifecycle-queue'],
   [/^<reconcilerFunction\w+\.Arn>(:\*)?$/, 'reconciler-function'],
 ];
 

@@ -22,7 +22,12 @@ import type { SecretValueStore } from '#ports/secret-store';
 import { taskVersionOf } from '#test/support/example-tasks';
 import { uniqueName } from '#test/support/factories';
 import { CrashAfterRecordStore, Dice } from '#test/support/faults';
-import { fixedClock, InMemoryEnvFiles, RecordingPublisher } from '#test/support/lifecycle-fakes';
+import {
+  fixedClock,
+  InMemoryEnvFiles,
+  RecordingPublisher,
+  RecordingQueue,
+} from '#test/support/lifecycle-fakes';
 import { type CreateEnvironmentDeps, createEnvironment } from '#use-cases/create-environment';
 import { reconcile } from '#use-cases/reconcile';
 
@@ -103,6 +108,7 @@ const deps = (store: EnvironmentStore): CreateEnvironmentDeps => ({
   runtime,
   expiry: noExpiry,
   publisher: new RecordingPublisher(),
+  checks: new RecordingQueue(),
   clock,
   ids: randomIds,
   executeTokens: new LocalExecuteTokens({ key: randomBytes(32) }),
@@ -126,6 +132,7 @@ it('answers with the environment whose record committed before the write failed,
     runtime,
     addresses: { hostFor: async () => null },
     envFiles,
+    checks: new RecordingQueue(),
     expiry: noExpiry,
     tasks: stores.tasks,
     publisher: new RecordingPublisher(),

@@ -199,6 +199,7 @@ describe('DynamoEnvironmentStore', () => {
         eventVersion: 7,
         error: 'Essential container exited with code 137',
         updatedAt: failed?.updatedAt,
+        previousState: 'ready',
       });
       expect(await runningCount(record.org)).toBe(0);
       const item = await rawItem(environmentKey(record.id));

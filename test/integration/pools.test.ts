@@ -26,7 +26,12 @@ import type { SecretValueStore } from '#ports/secret-store';
 import { stoppedEvent, taskStatus } from '#test/support/ecs-events';
 import { taskVersionOf } from '#test/support/example-tasks';
 import { uniqueName } from '#test/support/factories';
-import { fixedClock, InMemoryEnvFiles, RecordingPublisher } from '#test/support/lifecycle-fakes';
+import {
+  fixedClock,
+  InMemoryEnvFiles,
+  RecordingPublisher,
+  RecordingQueue,
+} from '#test/support/lifecycle-fakes';
 import { poolsOfOrg } from '#test/support/pools';
 import { applyTaskEvent } from '#use-cases/apply-task-event';
 import { type CreateEnvironmentDeps, createEnvironment } from '#use-cases/create-environment';
@@ -140,6 +145,7 @@ const createDeps = (): CreateEnvironmentDeps => ({
   ...stores,
   secretValues: noSecrets,
   envFiles: new InMemoryEnvFiles(),
+  checks: new RecordingQueue(),
   runtime,
   expiry: noExpiry,
   publisher: new RecordingPublisher(),
@@ -179,6 +185,7 @@ const eventDeps = () => ({
   addresses: host,
   publisher: new RecordingPublisher(),
   envFiles: new InMemoryEnvFiles(),
+  checks: new RecordingQueue(),
   clock,
 });
 
@@ -410,6 +417,7 @@ describe('events and repairs', () => {
       pools,
       addresses: host,
       envFiles: new InMemoryEnvFiles(),
+      checks: new RecordingQueue(),
       expiry: noExpiry,
       tasks: stores.tasks,
       publisher: new RecordingPublisher(),

@@ -8,6 +8,11 @@
  * Tests in other files share the table, so the store given to the reconciler lists only this
  * file's orgs; everything else (reads, conditional writes, the counter) is the real store.
  */
+
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, utimes } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   DescribeTasksCommand,
@@ -24,6 +29,7 @@ import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { DynamoEnvironmentStore } from '#adapters/aws/dynamodb/environment-store';
 import { Ec2AddressResolver } from '#adapters/aws/ec2-address-resolver';
 import { EcsRuntime } from '#adapters/aws/ecs-runtime';
+import { LocalEnvFileStore } from '#adapters/local/local-env-file-store';
 import { type EnvironmentRecord, isFinal } from '#domain/environment';
 import type { TaskManifest } from '#domain/manifest';
 import type { TaskVersionRecord } from '#domain/task-version';
@@ -37,6 +43,7 @@ import {
   InMemoryEnvFiles,
   RecordingLog,
   RecordingPublisher,
+  RecordingQueue,
 } from '#test/support/lifecycle-fakes';
 import { applyTaskEvent } from '#use-cases/apply-task-event';
 import { ORPHAN_STOP_REASON, type ReconcileDeps, reconcile } from '#use-cases/reconcile';
@@ -82,6 +89,7 @@ const manifest: TaskManifest = {
   instruction: 'Log in to {{ web_url }}/login as {{ user }}.',
   inputs: { user: { type: 'string', default: 'admin' } },
   services: { web: { image: 'public.ecr.aws/docker/library/nginx:1.27', ports: [80], essential: true } },
+  platform: 'linux/amd64',
   resources: { cpu: 256, memory: 512 },
   timeout: {},
 };
@@ -207,6 +215,7 @@ const scenario = (): Scenario => {
     expiry,
     tasks,
     publisher,
+    checks: new RecordingQueue(),
     clock,
     config: POLICY,
     logger: log,
@@ -316,7 +325,27 @@ describe('reconcile: crash after the record, before RunTask', () => {
     await expectCounterMatchesLive(s);
   });
 
-  it('fails it with the reason when ECS refuses the relaunch', async () => {
+  it('fails it with the reason when ECS refuses the relaunch for good', async () => {
+    // Prepare
+    const s = scenario();
+    const record = await seed(s);
+    ecsMock
+      .on(RunTaskCommand)
+      .resolves({ tasks: [], failures: [{ reason: 'RESOURCE:MEMORY', detail: 'task too large' }] });
+
+    // Act
+    const summary = await reconcile(s.deps);
+
+    // Assess
+    expect(summary.failed).toEqual([record.id]);
+    expect(await store.get(record.id)).toMatchObject({
+      state: 'failed',
+      error: 'Launch failed: RESOURCE:MEMORY (task too large)',
+    });
+    await expectCounterMatchesLive(s);
+  });
+
+  it('hands a relaunch refused for now (no ENI left) back to the retry queue', async () => {
     // Prepare
     const s = scenario();
     const record = await seed(s);
@@ -328,12 +357,31 @@ describe('reconcile: crash after the record, before RunTask', () => {
     const summary = await reconcile(s.deps);
 
     // Assess
-    expect(summary.failed).toEqual([record.id]);
-    expect(await store.get(record.id)).toMatchObject({
-      state: 'failed',
-      error: 'Launch failed: RESOURCE:ENI (no ENI left)',
+    expect(summary.relaunched).toEqual([record.id]);
+    expect(summary.failed).toEqual([]);
+    const stored = await store.get(record.id);
+    expect(stored).toMatchObject({ state: 'building', taskArn: null, launchAttempts: 2 });
+    expect(stored?.launchRetryAt).toBe(new Date(clock.now().getTime() + 4000).toISOString());
+    expect((s.deps.checks as RecordingQueue).sent).toEqual([
+      { check: { kind: 'launch', environmentId: record.id, attempt: 3 }, delaySec: 4 },
+    ]);
+  });
+
+  it('leaves a launch whose queued retry is due to that retry', async () => {
+    // Prepare
+    const s = scenario();
+    const record = await seed(s, {
+      launchAttempts: 5,
+      launchRetryAt: new Date(clock.now().getTime() + 30_000).toISOString(),
     });
-    await expectCounterMatchesLive(s);
+
+    // Act
+    const summary = await reconcile(s.deps);
+
+    // Assess
+    expect(summary).toMatchObject({ relaunched: [], failed: [], adopted: [] });
+    expect(ecsMock.commandCalls(RunTaskCommand)).toHaveLength(0);
+    expect(await store.get(record.id)).toMatchObject({ state: 'building', launchAttempts: 5 });
   });
 
   it('leaves a launch that may still be in progress alone', async () => {
@@ -348,6 +396,34 @@ describe('reconcile: crash after the record, before RunTask', () => {
     expect(summary).toMatchObject({ relaunched: [], failed: [], adopted: [] });
     expect(await store.get(record.id)).toMatchObject({ state: 'building', taskArn: null, launchAttempts: 1 });
     await expectCounterMatchesLive(s);
+  });
+});
+
+describe('reconcile: env files no live environment reads', () => {
+  it('deletes, past the grace period, the env file of an environment never recorded, and keeps the rest', async () => {
+    // Prepare: a create that died after writing its file, one in flight, and a live environment.
+    const s = scenario();
+    const root = await mkdtemp(join(tmpdir(), 'taskenv-sweep-'));
+    const files = new LocalEnvFileStore({ dir: join(root, 'env') });
+    const [neverRecorded, inFlight] = [randomUUID(), randomUUID()];
+    const live = await seed(s, { createdAt: ago(10) });
+    for (const [id, ageSec] of [
+      [neverRecorded, 3600],
+      [inFlight, 60],
+      [live.id, 3600],
+    ] as const) {
+      await files.put(id, { TASKENV_EXECUTE_TOKEN: 'token' });
+      const written = new Date(NOW.getTime() - ageSec * 1000);
+      await utimes(files.refFor(id), written, written);
+    }
+
+    // Act
+    const summary = await reconcile({ ...s.deps, envFiles: files, strayEnvFiles: files });
+
+    // Assess
+    expect(summary.envFilesSwept).toEqual([neverRecorded]);
+    expect((await files.writtenBefore(NOW)).sort()).toEqual([inFlight, live.id].sort());
+    await rm(root, { recursive: true, force: true });
   });
 });
 
@@ -555,6 +631,7 @@ describe('reconcile: expired environments', () => {
         addresses: { hostFor: async () => null },
         publisher: s.publisher,
         envFiles: s.envFiles,
+        checks: s.deps.checks,
         clock,
       },
     );
@@ -614,7 +691,7 @@ describe('reconcile: a lost RUNNING event', () => {
         desiredStatus: 'RUNNING',
         version,
       }),
-      { store, addresses, publisher: s.publisher, envFiles: s.envFiles, clock },
+      { store, addresses, publisher: s.publisher, envFiles: s.envFiles, checks: s.deps.checks, clock },
     );
     const again = await reconcile(s.deps);
 

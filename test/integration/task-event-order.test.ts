@@ -7,7 +7,12 @@ import type { EcsTaskStateChangeEvent } from '#domain/ecs-event';
 import { type EnvironmentRecord, isFinal } from '#domain/environment';
 import { taskStatus } from '#test/support/ecs-events';
 import { makeEnvironment } from '#test/support/factories';
-import { fixedClock, InMemoryEnvFiles, RecordingPublisher } from '#test/support/lifecycle-fakes';
+import {
+  fixedClock,
+  InMemoryEnvFiles,
+  RecordingPublisher,
+  RecordingQueue,
+} from '#test/support/lifecycle-fakes';
 import { type ApplyTaskEventDeps, applyTaskEvent } from '#use-cases/apply-task-event';
 
 const tableName = process.env.TABLE_NAME ?? 'missing TABLE_NAME';
@@ -101,6 +106,7 @@ const eventsFor = (environmentId: string, life: readonly Step[]): EcsTaskStateCh
 const deps: Omit<ApplyTaskEventDeps, 'publisher' | 'envFiles'> = {
   store,
   addresses: { hostFor: async () => '203.0.113.7' },
+  checks: new RecordingQueue(),
   clock,
 };
 
@@ -120,9 +126,15 @@ const createEnvironment = async (): Promise<EnvironmentRecord> => {
   return record;
 };
 
-/** What must not depend on delivery: everything but the environment's own identity. */
+/**
+ * What must not depend on delivery: everything but the environment's own identity, and the
+ * state the last change replaced (a STOPPED applied first replaces `building`, one applied last
+ * `ready`; each change's event reports exactly that).
+ */
 const comparable = (record: EnvironmentRecord | null) =>
-  record === null ? null : { ...record, id: '<id>', org: '<org>', workspace: '<ws>' };
+  record === null
+    ? null
+    : { ...record, id: '<id>', org: '<org>', workspace: '<ws>', previousState: '<previous>' };
 
 describe('applyTaskEvent against DynamoDB', () => {
   it('ends in the same record whatever duplicates and order the events arrive in', async () => {

@@ -29,6 +29,7 @@ import {
   GetSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'vitest';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
@@ -38,6 +39,7 @@ import {
   ecsRuntime,
   eventBus,
   kmsExecuteTokens,
+  lifecycleQueue,
   poolNudge,
   s3EnvFiles,
   schedulerExpiry,
@@ -48,7 +50,7 @@ import { generateApiKey, type Role } from '#domain/principal';
 import { type Adapters, composeHandlers } from '#local/compose';
 import { localDataPlane } from '#local/data-plane';
 import { createGateway, type GatewayResponse } from '#local/gateway';
-import { randomIds, systemClock } from '#ports/clock';
+import { type Clock, randomIds, systemClock } from '#ports/clock';
 import { type CommandRunner, ExecUnavailableError, type TaskLogs } from '#ports/container-runtime';
 import type { ReconcileConfig } from '#use-cases/reconcile';
 
@@ -67,6 +69,7 @@ export const AWS = {
   schedulerRoleArn: 'arn:aws:iam::123456789012:role/taskenv-scheduler',
   busName: 'taskenv',
   secretsPrefix: 'taskenv',
+  queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/taskenv-lifecycle-checks',
 } as const;
 
 export const MIN_CLIENT_VERSION = '1.0.0';
@@ -81,6 +84,7 @@ export const createAwsMocks = () => {
     eventBridge: mockClient(EventBridgeClient),
     ec2: mockClient(EC2Client),
     kms: mockClient(KMSClient),
+    sqs: mockClient(SQSClient),
   };
   // KMS's HMAC, computed with a key only this mock knows; VerifyMac fails as KMS does.
   const hmacKey = Buffer.alloc(32, 7);
@@ -116,6 +120,7 @@ export const createAwsMocks = () => {
     mocks.scheduler.on(UpdateScheduleCommand).resolves({});
     mocks.scheduler.on(DeleteScheduleCommand).resolves({});
     mocks.eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
+    mocks.sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
     // Secrets Manager keeps values in memory so create can read back what PUT stored.
     mocks.secretsManager
       .on(CreateSecretCommand)
@@ -166,6 +171,8 @@ export interface ApiHarnessOptions {
   /** Wraps the adapters before the handlers are built (a test's fault injection). */
   readonly decorate?: (adapters: Adapters) => Adapters;
   readonly reconcile?: ReconcileConfig;
+  /** Drives the use cases (deadlines, grace periods); the store stamps `updatedAt` itself. */
+  readonly clock?: Clock;
 }
 
 /** Builds the gateway with every handler wired to DynamoDB Local and the mocked AWS clients. */
@@ -228,7 +235,8 @@ export const createApiHarness = (options: ApiHarnessOptions = {}) => {
     publisher,
     poolKeeper: poolNudge(eventBridge, { EVENT_BUS_NAME: AWS.busName }),
     addresses: addressResolver(new EC2Client({ region: AWS.region }), { URL_MODE: 'public' }),
-    clock: systemClock,
+    checks: lifecycleQueue(new SQSClient({ region: AWS.region }), { LIFECYCLE_QUEUE_URL: AWS.queueUrl }),
+    clock: options.clock ?? systemClock,
     ids: randomIds,
     executeTokens: kmsExecuteTokens(new KMSClient({ region: AWS.region }), {
       EXECUTE_TOKEN_KEY_ID: AWS.executeTokenKeyId,

@@ -33,6 +33,9 @@ export const makeEnvironment = (overrides: Partial<EnvironmentRecord> = {}): Env
     error: null,
     stopReason: null,
     launchAttempts: 0,
+    launchRetryAt: null,
+    readiness: null,
+    previousState: null,
     ...overrides,
   };
 };

@@ -5,6 +5,7 @@
  */
 import { canTransition, type EnvironmentRecord, isFinal } from '#domain/environment';
 import { AlreadyExistsError, QuotaExceededError } from '#domain/errors';
+import type { LifecycleCheck } from '#domain/lifecycle-check';
 import type { Clock } from '#ports/clock';
 import type { EnvFileStore } from '#ports/env-file-store';
 import type {
@@ -16,6 +17,7 @@ import type {
   TransitionOptions,
 } from '#ports/environment-store';
 import type { EnvironmentStateChange, EventPublisher } from '#ports/event-publisher';
+import type { LifecycleQueue } from '#ports/lifecycle-queue';
 import type { Log } from '#ports/log';
 
 export const fixedClock = (iso: string): Clock => ({ now: () => new Date(iso) });
@@ -68,10 +70,18 @@ export class InMemoryEnvironmentStore implements EnvironmentStore {
     this.transitionExpected.push(options.expected);
     const current = this.records.get(id);
     if (current === undefined || !canTransition(current.state, change.to)) return null;
-    if (change.eventVersion !== undefined && current.eventVersion >= change.eventVersion) return null;
+    if (
+      change.eventVersion !== undefined &&
+      (change.orSameVersion === true
+        ? current.eventVersion > change.eventVersion
+        : current.eventVersion >= change.eventVersion)
+    ) {
+      return null;
+    }
     const next: EnvironmentRecord = {
       ...this.#patched(current, change.set ?? {}),
       state: change.to,
+      previousState: current.state,
       ...(change.eventVersion === undefined ? {} : { eventVersion: change.eventVersion }),
     };
     this.records.set(id, next);
@@ -117,6 +127,15 @@ export class RecordingPublisher implements EventPublisher {
       throw new Error('EventBridge rejected 1 of 1 events (InternalFailure)');
     }
     this.events.push(...events);
+  }
+}
+
+/** Keeps every check sent to the lifecycle queue, with its delay, in order. */
+export class RecordingQueue implements LifecycleQueue {
+  readonly sent: { check: LifecycleCheck; delaySec: number }[] = [];
+
+  async send(check: LifecycleCheck, delaySec: number): Promise<void> {
+    this.sent.push({ check, delaySec });
   }
 }
 

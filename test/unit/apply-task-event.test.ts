@@ -12,6 +12,7 @@ import {
   InMemoryEnvironmentStore,
   RecordingLog,
   RecordingPublisher,
+  RecordingQueue,
 } from '#test/support/lifecycle-fakes';
 import { type ApplyTaskEventDeps, applyTaskEvent, HostNotKnownError } from '#use-cases/apply-task-event';
 
@@ -29,6 +30,7 @@ interface World {
   readonly store: InMemoryEnvironmentStore;
   readonly publisher: RecordingPublisher;
   readonly envFiles: InMemoryEnvFiles;
+  readonly checks: RecordingQueue;
   readonly log: RecordingLog;
   readonly deps: ApplyTaskEventDeps;
 }
@@ -38,13 +40,15 @@ const world = (addresses: AddressResolver = new Ec2AddressResolver({ ec2, mode: 
   const store = new InMemoryEnvironmentStore(clock);
   const publisher = new RecordingPublisher();
   const envFiles = new InMemoryEnvFiles();
+  const checks = new RecordingQueue();
   const log = new RecordingLog();
   return {
     store,
     publisher,
     envFiles,
+    checks,
     log,
-    deps: { store, addresses, publisher, envFiles, clock, logger: log },
+    deps: { store, addresses, publisher, envFiles, checks, clock, logger: log },
   };
 };
 
@@ -164,6 +168,73 @@ describe('applyTaskEvent with the real ECS events', () => {
   });
 });
 
+describe('applyTaskEvent when ready waits for health', () => {
+  const readiness = { services: ['web'], graceSec: 30 };
+
+  it('keeps an environment with health checks provisioning on RUNNING and queues its readiness check', async () => {
+    // Prepare
+    const w = world();
+    const record = await seed(w, { readiness });
+    givePublicIp(PUBLIC_IP);
+
+    // Act
+    const result = await applyTaskEvent(ecsEvent('running-fargate', record.id), w.deps);
+
+    // Assess
+    expect(result).toMatchObject({ applied: true, decision: { kind: 'await_health' } });
+    expect(await w.store.get(record.id)).toMatchObject({
+      state: 'provisioning',
+      eventVersion: 4,
+      serviceUrls: null,
+      taskArn: FIXTURE_TASK_ARN,
+    });
+    expect(w.checks.sent).toEqual([
+      {
+        check: {
+          kind: 'readiness',
+          environmentId: record.id,
+          taskArn: FIXTURE_TASK_ARN,
+          runningAt: NOW,
+          check: 1,
+        },
+        delaySec: 5,
+      },
+    ]);
+    expect(ec2Mock.commandCalls(DescribeNetworkInterfacesCommand)).toHaveLength(0);
+    expect(w.publisher.events.map((e) => [e.previous_state, e.state])).toEqual([
+      ['building', 'provisioning'],
+    ]);
+  });
+
+  it('makes it ready at once when the event already reports the task HEALTHY (the local runtimes)', async () => {
+    // Prepare
+    const w = world();
+    const record = await seed(w, { readiness });
+    givePublicIp(PUBLIC_IP);
+
+    // Act
+    await applyTaskEvent(ecsEvent('running-fargate', record.id, { healthStatus: 'HEALTHY' }), w.deps);
+
+    // Assess
+    expect(await w.store.get(record.id)).toMatchObject({ state: 'ready', eventVersion: 4 });
+    expect(w.checks.sent).toEqual([]);
+  });
+
+  it('queues the readiness check again when the RUNNING event is delivered again', async () => {
+    // Prepare
+    const w = world();
+    const record = await seed(w, { readiness });
+    await applyTaskEvent(ecsEvent('running-fargate', record.id), w.deps);
+
+    // Act
+    const again = await applyTaskEvent(ecsEvent('running-fargate', record.id), w.deps);
+
+    // Assess
+    expect(again).toMatchObject({ applied: false, decision: { kind: 'ignore', reason: 'duplicate' } });
+    expect(w.checks.sent.map((s) => s.check.kind)).toEqual(['readiness', 'readiness']);
+  });
+});
+
 describe('applyTaskEvent on STOPPED', () => {
   const readyUrls = { web: { url: `http://${PUBLIC_IP}:80`, host: PUBLIC_IP, port: 80, protocol: 'http' } };
 
@@ -261,13 +332,14 @@ describe('applyTaskEvent on STOPPED', () => {
 });
 
 describe('applyTaskEvent delivery', () => {
-  it('withdraws the URLs of a ready environment as soon as its task is asked to stop', async () => {
+  it('never shows a ready environment without URLs: they stay while the task stops, and go with the state', async () => {
     // Prepare
     const w = world();
     const record = await seed(w, { state: 'ready', eventVersion: 4, taskArn: FIXTURE_TASK_ARN });
-    await w.store.update(record.id, {
-      serviceUrls: { web: { url: 'http://203.0.113.7:80', host: '203.0.113.7', port: 80, protocol: 'http' } },
-    });
+    const serviceUrls = {
+      web: { url: 'http://203.0.113.7:80', host: '203.0.113.7', port: 80, protocol: 'http' },
+    };
+    await w.store.update(record.id, { serviceUrls });
 
     // Act
     await applyTaskEvent(
@@ -275,13 +347,19 @@ describe('applyTaskEvent delivery', () => {
       w.deps,
     );
 
+    const stopping = await w.store.get(record.id);
+    await applyTaskEvent(stoppedEvent(record.id, 6), w.deps);
+
     // Assess
+    expect(stopping).toMatchObject({ state: 'ready', serviceUrls, eventVersion: 5 });
     expect(await w.store.get(record.id)).toMatchObject({
-      state: 'ready',
+      state: 'failed',
       serviceUrls: null,
-      eventVersion: 5,
+      eventVersion: 6,
     });
-    expect(w.publisher.events).toEqual([]);
+    expect(w.publisher.events.map((e) => [e.previous_state, e.state, e.service_urls])).toEqual([
+      ['ready', 'failed', null],
+    ]);
   });
 
   it('changes nothing for an event older than the last one applied', async () => {

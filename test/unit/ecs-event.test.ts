@@ -258,6 +258,53 @@ describe('decideTransition', () => {
     });
   });
 
+  it('waits for health on RUNNING when the environment has health checks and the task is not HEALTHY yet', () => {
+    // Prepare
+    const readiness = { services: ['web'], graceSec: 30 };
+    const record = makeEnvironment({
+      state: 'provisioning',
+      eventVersion: 1,
+      taskArn: FIXTURE_TASK_ARN,
+      readiness,
+    });
+    const running = ecsEvent('running-fargate', record.id).detail;
+
+    // Act
+    const unknown = decideTransition(record, snapshotOf({ ...running, healthStatus: 'UNKNOWN' }));
+    const unreported = decideTransition(record, snapshotOf(running));
+    const healthy = decideTransition(record, snapshotOf({ ...running, healthStatus: 'HEALTHY' }));
+
+    // Assess
+    expect(unknown).toEqual({ kind: 'await_health' });
+    expect(unreported).toEqual({ kind: 'await_health' });
+    expect(healthy).toMatchObject({ kind: 'ready' });
+  });
+
+  it('promotes on HEALTHY at the version RUNNING already recorded (ECS counts no version for health)', () => {
+    // Prepare
+    const readiness = { services: ['web'], graceSec: 30 };
+    const record = makeEnvironment({
+      state: 'provisioning',
+      eventVersion: 4,
+      taskArn: FIXTURE_TASK_ARN,
+      readiness,
+    });
+    const running = ecsEvent('running-fargate', record.id).detail;
+
+    // Act
+    const healthy = decideTransition(record, snapshotOf({ ...running, healthStatus: 'HEALTHY' }));
+    const stillUnknown = decideTransition(record, snapshotOf({ ...running, healthStatus: 'UNKNOWN' }));
+    const withoutHealthChecks = decideTransition(
+      { ...record, readiness: null },
+      snapshotOf({ ...running, healthStatus: 'HEALTHY' }),
+    );
+
+    // Assess
+    expect(healthy).toMatchObject({ kind: 'ready' });
+    expect(stillUnknown).toEqual({ kind: 'ignore', reason: 'duplicate' });
+    expect(withoutHealthChecks).toEqual({ kind: 'ignore', reason: 'duplicate' });
+  });
+
   it.each([
     ['PENDING', 'RUNNING'],
     ['ACTIVATING', 'RUNNING'],
@@ -278,24 +325,27 @@ describe('decideTransition', () => {
     ['DEACTIVATING', 'STOPPED'],
     ['STOPPING', 'STOPPED'],
     ['DEPROVISIONING', 'STOPPED'],
-  ])('withdraws the URLs of a ready environment on %s (desired %s)', (lastStatus, desiredStatus) => {
-    // Prepare
-    const record = makeEnvironment({
-      state: 'ready',
-      eventVersion: 4,
-      taskArn: FIXTURE_TASK_ARN,
-      serviceUrls: readyUrls,
-    });
+  ])(
+    'keeps a ready environment and its URLs on %s (desired %s): only STOPPED ends them',
+    (lastStatus, desiredStatus) => {
+      // Prepare
+      const record = makeEnvironment({
+        state: 'ready',
+        eventVersion: 4,
+        taskArn: FIXTURE_TASK_ARN,
+        serviceUrls: readyUrls,
+      });
 
-    // Act
-    const decision = decideTransition(
-      record,
-      snapshotOf(taskStatus(record.id, { lastStatus, desiredStatus, version: 5 }).detail),
-    );
+      // Act
+      const decision = decideTransition(
+        record,
+        snapshotOf(taskStatus(record.id, { lastStatus, desiredStatus, version: 5 }).detail),
+      );
 
-    // Assess
-    expect(decision).toEqual({ kind: 'withdraw_urls' });
-  });
+      // Assess: `ready` is never shown without its URLs; the final state clears both at once.
+      expect(decision).toEqual({ kind: 'version_only' });
+    },
+  );
 
   it('only records the version of an event that changes nothing visible', () => {
     // Prepare

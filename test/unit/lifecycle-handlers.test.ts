@@ -13,6 +13,7 @@ import {
   InMemoryEnvFiles,
   InMemoryEnvironmentStore,
   RecordingPublisher,
+  RecordingQueue,
 } from '#test/support/lifecycle-fakes';
 
 const context = {
@@ -54,6 +55,7 @@ describe('task-events handler', () => {
         addresses: { hostFor: async (network) => network.privateIp },
         publisher: new RecordingPublisher(),
         envFiles: new InMemoryEnvFiles(),
+        checks: new RecordingQueue(),
         clock,
       },
       logger: logger(),
@@ -155,6 +157,7 @@ describe('reconciler handler', () => {
         expiry: { schedule: async () => undefined, cancel: async () => undefined },
         tasks: unusedRegistry,
         publisher: new RecordingPublisher(),
+        checks: new RecordingQueue(),
         clock,
         config: { launchDeadlineSec: 600, maxLaunchAttempts: 3 },
       },

@@ -30,6 +30,7 @@ const designExample = () => ({
       local: { command: ['node', 'server.js'] },
     },
   },
+  platform: 'linux/amd64',
   resources: { cpu: 256, memory: 512 },
   timeout: { default_sec: 900, max_sec: 3600 },
   verification: { method: 'flag', path: '/tmp/flag.txt', value: 'FLAG{demo}' },
@@ -81,7 +82,13 @@ describe('parseManifest', () => {
     // Assess
     expect(manifest).toEqual({
       ...designExample(),
-      services: { web: { ...designExample().services.web, essential: true } },
+      services: {
+        web: {
+          ...designExample().services.web,
+          health: { path: '/', port: 80, grace_sec: 60 },
+          essential: true,
+        },
+      },
     });
   });
 
@@ -95,6 +102,7 @@ describe('parseManifest', () => {
       public: false,
       inputs: {},
       services: { web: { image: 'nginx', ports: [], essential: true } },
+      platform: 'linux/amd64',
       resources: { cpu: 256, memory: 512 },
       timeout: {},
     });
@@ -353,6 +361,41 @@ describe('parseManifest', () => {
 
       expect(locs(wrongPort)).toEqual([['body', 'services', 'web', 'health', 'port']]);
       expect(locs(relativePath)).toEqual([['body', 'services', 'web', 'health', 'path']]);
+    });
+
+    it('accepts a health command instead of an HTTP probe, with a grace period of at most 300 s', () => {
+      const manifest = parseManifest(
+        withService({
+          image: 'redis',
+          ports: [6379],
+          health: { command: ['redis-cli', 'ping'], grace_sec: 20 },
+        }),
+      );
+
+      expect(manifest.services.web?.health).toEqual({ command: ['redis-cli', 'ping'], grace_sec: 20 });
+      expect(
+        locs(
+          fieldErrorsOf(() =>
+            parseManifest(withService({ image: 'redis', health: { command: ['true'], grace_sec: 301 } })),
+          ),
+        ),
+      ).toEqual([['body', 'services', 'web', 'health', 'grace_sec']]);
+    });
+
+    it('takes either an HTTP probe or a command, never both or half of one', () => {
+      const both = fieldErrorsOf(() =>
+        parseManifest(
+          withService({ image: 'nginx', ports: [80], health: { path: '/', port: 80, command: ['true'] } }),
+        ),
+      );
+      const pathOnly = fieldErrorsOf(() =>
+        parseManifest(withService({ image: 'nginx', health: { path: '/' } })),
+      );
+      const neither = fieldErrorsOf(() => parseManifest(withService({ image: 'nginx', health: {} })));
+
+      expect(locs(both)).toEqual([['body', 'services', 'web', 'health', 'command']]);
+      expect(locs(pathOnly)).toEqual([['body', 'services', 'web', 'health', 'port']]);
+      expect(locs(neither)).toEqual([['body', 'services', 'web', 'health']]);
     });
 
     it('rejects an empty command and a local runtime without a command', () => {
@@ -735,5 +778,15 @@ describe('redactVerification', () => {
       path: '/tmp/flag.txt',
       value: sha256('FLAG{demo}'),
     });
+  });
+});
+
+describe('platform', () => {
+  it('is linux/amd64 unless the manifest says linux/arm64, and nothing else', () => {
+    expect(parseManifest(minimal()).platform).toBe('linux/amd64');
+    expect(parseManifest({ ...minimal(), platform: 'linux/arm64' }).platform).toBe('linux/arm64');
+    expect(locs(fieldErrorsOf(() => parseManifest({ ...minimal(), platform: 'windows/amd64' })))).toEqual([
+      ['body', 'platform'],
+    ]);
   });
 });

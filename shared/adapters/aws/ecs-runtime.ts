@@ -1,25 +1,32 @@
 import {
+  ClientException,
   type ContainerDefinition,
   type ContainerOverride,
   DescribeTasksCommand,
   type ECSClient,
   ECSServiceException,
   type Failure,
+  type HealthCheck,
+  InvalidParameterException,
   ListTasksCommand,
   type ListTasksCommandInput,
   RegisterTaskDefinitionCommand,
+  type RegisterTaskDefinitionCommandOutput,
   RunTaskCommand,
   type RunTaskCommandOutput,
   StopTaskCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
+import { type HealthProbe, healthProbe, type Platform, type ServiceDefinition } from '#domain/manifest';
 import { taskNetwork } from '#domain/task-network';
 import type { TaskVersionRecord } from '#domain/task-version';
 import {
   type ContainerRuntime,
   LaunchFailedError,
   type LaunchRequest,
+  RegistrationRefusedError,
   type RuntimeTask,
+  TransientLaunchError,
 } from '#ports/container-runtime';
 
 /** Where and as whom taskenv's tasks run; the same for every environment of a deployment. */
@@ -65,10 +72,61 @@ const describeFailures = (failures: readonly Failure[]): string =>
 
 /**
  * A fault worth retrying rather than failing the environment for: the same RunTask with the
- * same `clientToken` later (Lambda retry, reconciler) starts at most one task.
+ * same `clientToken` later (the launch retry queue, the reconciler) starts at most one task.
  */
 const isTransient = (e: ECSServiceException): boolean =>
   e.$fault === 'server' || e.name === 'ThrottlingException' || e.$retryable?.throttling === true;
+
+/**
+ * RunTask `failures[]` reasons that say "not now" rather than "never" (the ECS developer guide,
+ * "API failure reasons"): Fargate capacity ("Capacity is unavailable at this time. Please try
+ * again later or in a different availability zone"), ENI pressure (RESOURCE:ENI), an agent
+ * that is reconnecting (AGENT), and rate limits. Everything else (MISSING, RESOURCE:CPU or
+ * MEMORY: a task larger than any instance, an image or definition problem) fails at once.
+ */
+const TRANSIENT_FAILURE_REASONS: readonly RegExp[] = [
+  /capacity is unavailable/i,
+  /^RESOURCE:ENI\b/i,
+  /^AGENT\b/i,
+  /throttl|rate exceeded|too many requests/i,
+];
+
+const isTransientFailure = (failure: Failure): boolean =>
+  TRANSIENT_FAILURE_REASONS.some((pattern) => pattern.test(failure.reason ?? ''));
+
+/** `runtimePlatform.cpuArchitecture` of each manifest `platform`. */
+const CPU_ARCHITECTURES: Readonly<Record<Platform, 'X86_64' | 'ARM64'>> = {
+  'linux/amd64': 'X86_64',
+  'linux/arm64': 'ARM64',
+};
+
+/** How often ECS runs a health check, how long one may take, how many failures make UNHEALTHY. */
+export const HEALTH_CHECK_TIMING = { interval: 10, timeout: 5, retries: 3 } as const;
+
+/** A string the shell reads back as exactly `text`. */
+const shellQuote = (text: string): string => `'${text.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * The container `healthCheck` of a probe. ECS runs it inside the container: an HTTP probe is a
+ * `wget` (busybox and most base images) or else `curl` of the port on localhost, both failing on
+ * a non-2xx answer, so an image with neither must declare `health.command` instead.
+ */
+export const healthCheckOf = (probe: HealthProbe): HealthCheck => {
+  if (probe.kind === 'command') {
+    return { command: ['CMD', ...probe.command], ...HEALTH_CHECK_TIMING, startPeriod: probe.graceSec };
+  }
+  const url = shellQuote(`http://127.0.0.1:${probe.port}${probe.path}`);
+  return {
+    command: ['CMD-SHELL', `wget -q -O /dev/null ${url} || curl -fsS -o /dev/null ${url} || exit 1`],
+    ...HEALTH_CHECK_TIMING,
+    startPeriod: probe.graceSec,
+  };
+};
+
+const containerHealthCheck = (service: ServiceDefinition): { healthCheck?: HealthCheck } => {
+  const probe = healthProbe(service);
+  return probe === null ? {} : { healthCheck: healthCheckOf(probe) };
+};
 
 /** StopTask answers InvalidParameterException "The referenced task was not found" for unknown ARNs. */
 const isUnknownTask = (e: ECSServiceException): boolean =>
@@ -87,7 +145,9 @@ const toRuntimeTask = (task: Task & { taskArn: string }): RuntimeTask => ({
     name: c.name ?? '',
     exitCode: c.exitCode ?? null,
     reason: c.reason ?? null,
+    healthStatus: c.healthStatus ?? null,
   })),
+  healthStatus: task.healthStatus ?? null,
   version: task.version ?? null,
   // DescribeTasks and the task's events carry the same attachments and containers.
   network: taskNetwork(task),
@@ -117,6 +177,7 @@ export class EcsRuntime implements ContainerRuntime {
         essential: service.essential,
         portMappings: service.ports.map((containerPort) => ({ containerPort, protocol: 'tcp' })),
         ...(service.command === undefined ? {} : { command: [...service.command] }),
+        ...containerHealthCheck(service),
         environment: Object.entries(service.env ?? {})
           // Keys are unique, so a code-point order is total and stable across registrations.
           .sort(([a], [b]) => (a < b ? -1 : 1))
@@ -131,24 +192,36 @@ export class EcsRuntime implements ContainerRuntime {
         },
       }),
     );
-    const response = await this.#ecs.send(
-      new RegisterTaskDefinitionCommand({
-        family: familyOf(task.org, task.name),
-        networkMode: 'awsvpc',
-        requiresCompatibilities: ['FARGATE'],
-        cpu: String(manifest.resources.cpu),
-        memory: String(manifest.resources.memory),
-        runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
-        executionRoleArn: this.#config.executionRoleArn,
-        taskRoleArn: this.#config.taskRoleArn,
-        containerDefinitions,
-        tags: [
-          { key: 'taskenv:org', value: task.org },
-          { key: 'taskenv:task', value: task.name },
-          { key: 'taskenv:version', value: task.version },
-        ],
-      }),
-    );
+    const command = new RegisterTaskDefinitionCommand({
+      family: familyOf(task.org, task.name),
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      cpu: String(manifest.resources.cpu),
+      memory: String(manifest.resources.memory),
+      runtimePlatform: {
+        operatingSystemFamily: 'LINUX',
+        cpuArchitecture: CPU_ARCHITECTURES[manifest.platform],
+      },
+      executionRoleArn: this.#config.executionRoleArn,
+      taskRoleArn: this.#config.taskRoleArn,
+      containerDefinitions,
+      tags: [
+        { key: 'taskenv:org', value: task.org },
+        { key: 'taskenv:task', value: task.name },
+        { key: 'taskenv:version', value: task.version },
+      ],
+    });
+    let response: RegisterTaskDefinitionCommandOutput;
+    try {
+      response = await this.#ecs.send(command);
+    } catch (e) {
+      // ECS's own validation of what the manifest became (an image name, a health check, a
+      // port): the author's to fix, so its message goes back to them.
+      if (e instanceof ClientException || e instanceof InvalidParameterException) {
+        throw new RegistrationRefusedError(truncate(e.message, FAILURE_REASON_MAX_LENGTH), { cause: e });
+      }
+      throw e;
+    }
     const taskDefinitionArn = response.taskDefinition?.taskDefinitionArn;
     if (taskDefinitionArn === undefined) {
       throw new Error(`RegisterTaskDefinition returned no ARN for ${task.org}/${task.name}@${task.version}`);
@@ -212,17 +285,22 @@ export class EcsRuntime implements ContainerRuntime {
     try {
       response = await this.#ecs.send(command);
     } catch (e) {
-      if (e instanceof ECSServiceException && !isTransient(e)) {
-        throw new LaunchFailedError(truncate(`${e.name}: ${e.message}`, FAILURE_REASON_MAX_LENGTH), {
-          cause: e,
-        });
+      if (e instanceof ECSServiceException) {
+        const reason = truncate(`${e.name}: ${e.message}`, FAILURE_REASON_MAX_LENGTH);
+        throw isTransient(e)
+          ? new TransientLaunchError(reason, { cause: e })
+          : new LaunchFailedError(reason, { cause: e });
       }
       throw e;
     }
 
     const failures = response.failures ?? [];
     if (failures.length > 0) {
-      throw new LaunchFailedError(truncate(describeFailures(failures), FAILURE_REASON_MAX_LENGTH));
+      const reason = truncate(describeFailures(failures), FAILURE_REASON_MAX_LENGTH);
+      // One task per call, so one failure decides; should there be several, any permanent one does.
+      throw failures.every(isTransientFailure)
+        ? new TransientLaunchError(reason)
+        : new LaunchFailedError(reason);
     }
     const taskArn = response.tasks?.[0]?.taskArn;
     if (taskArn === undefined) {
@@ -268,16 +346,21 @@ export class EcsRuntime implements ContainerRuntime {
   }
 
   async findByEnvironment(environmentId: string): Promise<RuntimeTask | null> {
-    // A running task is the live one; a stopped one only matters when nothing runs (ECS keeps
-    // stopped tasks listable for about an hour).
-    for (const desiredStatus of ['RUNNING', 'STOPPED'] as const) {
-      const { taskArns } = await this.#listPage({ startedBy: environmentId, desiredStatus });
-      if (taskArns.length > 0) {
-        const [task] = await this.describe(taskArns);
-        return task ?? null;
-      }
-    }
-    return null;
+    // ListTasks demands that `startedBy` be its only filter, so the desired status is picked
+    // here: a task meant to run is the live one; a stopped one only matters when nothing runs.
+    const taskArns: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.#listPage({
+        startedBy: environmentId,
+        ...(nextToken === undefined ? {} : { nextToken }),
+      });
+      taskArns.push(...page.taskArns);
+      nextToken = page.nextToken;
+    } while (nextToken !== undefined);
+    if (taskArns.length === 0) return null;
+    const tasks = await this.describe(taskArns);
+    return tasks.find((t) => t.desiredStatus === 'RUNNING') ?? tasks[0] ?? null;
   }
 
   async listRunning(): Promise<RuntimeTask[]> {

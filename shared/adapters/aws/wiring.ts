@@ -9,6 +9,7 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { booleanFlag, commaList } from '#shared/config';
 import * as z from '#shared/zod';
@@ -25,6 +26,7 @@ import { KmsExecuteTokens } from './kms-execute-tokens.ts';
 import { S3EnvFileStore } from './s3-env-file-store.ts';
 import { SchedulerExpiry } from './scheduler-expiry.ts';
 import { SecretsManagerValueStore } from './secrets-manager-store.ts';
+import { SqsLifecycleQueue } from './sqs-lifecycle-queue.ts';
 
 const name = () => z.string().check(z.minLength(1));
 
@@ -57,6 +59,7 @@ export const execConfig = {
   LOG_GROUP_NAME: name(),
 };
 export const urlModeConfig = { URL_MODE: z.enum(['public', 'private']) };
+export const lifecycleQueueConfig = { LIFECYCLE_QUEUE_URL: name() };
 
 type Out<T extends Record<string, z.core.$ZodType>> = z.output<z.ZodMiniObject<T>>;
 
@@ -108,6 +111,9 @@ export const secretValues = (
 
 export const eventBus = (eventBridge: EventBridgeClient, c: Out<typeof busConfig>): EventBridgePublisher =>
   new EventBridgePublisher({ eventBridge, busName: c.EVENT_BUS_NAME });
+
+export const lifecycleQueue = (sqs: SQSClient, c: Out<typeof lifecycleQueueConfig>): SqsLifecycleQueue =>
+  new SqsLifecycleQueue({ sqs, queueUrl: c.LIFECYCLE_QUEUE_URL });
 
 export const addressResolver = (ec2: EC2Client, c: Out<typeof urlModeConfig>): Ec2AddressResolver =>
   new Ec2AddressResolver({ ec2, mode: c.URL_MODE });

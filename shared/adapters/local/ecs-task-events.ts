@@ -46,6 +46,8 @@ export type LocalTaskDetail = {
   group: string;
   containers: EcsContainerDetail[];
   /** Always empty: local tasks have no ENI. */
+  /** HEALTHY from RUNNING on: the runtime probed every service before it said RUNNING. */
+  healthStatus?: string;
   attachments: never[];
   createdAt: string;
   updatedAt: string;

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseEnvFile, renderEnvFile } from '#domain/env-file';
-import type { EnvFileStore } from '#ports/env-file-store';
+import type { EnvFileListing, EnvFileStore } from '#ports/env-file-store';
 
 /** Environment ids are UUIDs; anything else must not become a path (`../`). */
 const ENVIRONMENT_ID_PATTERN = /^[A-Za-z0-9_-]+$/;
@@ -23,7 +23,7 @@ export const readEnvFile = async (path: string): Promise<Record<string, string>>
  * only (file 0600, directory 0700), because it holds secret values and the execute token.
  * The returned reference is the file's absolute path, which the local runtimes read.
  */
-export class LocalEnvFileStore implements EnvFileStore {
+export class LocalEnvFileStore implements EnvFileStore, EnvFileListing {
   readonly #dir: string;
 
   constructor({ dir }: { dir: string }) {
@@ -55,5 +55,26 @@ export class LocalEnvFileStore implements EnvFileStore {
 
   async delete(environmentId: string): Promise<void> {
     await rm(join(this.#dir, fileName(environmentId)), { force: true });
+  }
+
+  async writtenBefore(before: Date): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.#dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const ids = names.flatMap((name) => {
+      const id = name.endsWith('.env') ? name.slice(0, -'.env'.length) : '';
+      return ENVIRONMENT_ID_PATTERN.test(id) ? [id] : [];
+    });
+    const old = await Promise.all(
+      ids.map(async (id) => {
+        const info = await stat(this.refFor(id)).catch(() => null);
+        return info !== null && info.mtime.getTime() < before.getTime() ? id : null;
+      }),
+    );
+    return old.filter((id) => id !== null);
   }
 }

@@ -8,6 +8,7 @@
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { healthProbe } from '#domain/manifest';
 import { slotIdOf } from '#domain/pool';
 import { taskNetwork } from '#domain/task-network';
 import type { TaskVersionRecord } from '#domain/task-version';
@@ -528,12 +529,27 @@ export class LocalRuntime<Ref> implements ContainerRuntime, CommandRunner, TaskL
         const target = this.#driver.probeTarget(ref, binding);
         probes.push(tcpAnswers(target.host, target.port).then((ok) => (ok ? null : label)));
       }
-      const { health } = plan.definition;
-      const healthBinding = plan.bindings.find((b) => b.containerPort === health?.port);
-      if (health !== undefined && healthBinding !== undefined) {
-        const label = `${plan.name} GET ${health.path}`;
+      const probe = healthProbe(plan.definition);
+      if (probe?.kind === 'command') {
+        // Run where the service runs (its container, or its process's directory and environment).
+        const label = `${plan.name} health command`;
+        probes.push(
+          this.#driver
+            .exec(ref, plan, probe.command.map(shellQuote).join(' '), {
+              timeoutSec: HEALTH_COMMAND_TIMEOUT_SEC,
+            })
+            .then(
+              (result) => (result.exitCode === 0 ? null : label),
+              () => label,
+            ),
+        );
+      }
+      const healthBinding =
+        probe?.kind === 'http' ? plan.bindings.find((b) => b.containerPort === probe.port) : undefined;
+      if (probe?.kind === 'http' && healthBinding !== undefined) {
+        const label = `${plan.name} GET ${probe.path}`;
         const target = this.#driver.probeTarget(ref, healthBinding);
-        probes.push(httpAnswers2xx(target.host, target.port, health.path).then((ok) => (ok ? null : label)));
+        probes.push(httpAnswers2xx(target.host, target.port, probe.path).then((ok) => (ok ? null : label)));
       }
     }
     return (await Promise.all(probes)).filter((label) => label !== null);
@@ -693,6 +709,8 @@ export class LocalRuntime<Ref> implements ContainerRuntime, CommandRunner, TaskL
         startedBy: task.environmentId,
         group: task.group,
         containers: task.services.map((service) => containerDetail(task, service)),
+        // RUNNING comes only once every probe passed, so from then on the task is healthy.
+        ...(task.startedAt === null ? {} : { healthStatus: 'HEALTHY' }),
         attachments: [],
         createdAt: task.createdAt,
         updatedAt: time,
@@ -783,8 +801,14 @@ const toRuntimeTask = <Ref>(task: LocalTask<Ref>): RuntimeTask => ({
   containers: task.services.map((s) => ({ name: s.plan.name, exitCode: s.exitCode, reason: s.reason })),
   // The counter and the bindings the task's latest event carried, read as the event path reads them.
   version: task.version,
+  healthStatus: task.startedAt === null ? null : 'HEALTHY',
   network: taskNetwork({ containers: task.services.map((s) => containerDetail(task, s)) }),
 });
+
+const HEALTH_COMMAND_TIMEOUT_SEC = 5;
+
+/** A word the shell reads back as exactly `text`. */
+const shellQuote = (text: string): string => `'${text.replaceAll("'", `'\\''`)}'`;
 
 const containerDetail = <Ref>(task: LocalTask<Ref>, service: ServiceState<Ref>): EcsContainerDetail => ({
   name: service.plan.name,

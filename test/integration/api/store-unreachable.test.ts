@@ -35,6 +35,7 @@ beforeAll(async () => {
       ...stores,
       secretValues: { put: unused, get: unused, delete: unused },
       envFiles: { put: unused, delete: unused, refFor: unused },
+      checks: { send: unused },
       runtime: {
         register: unused,
         launch: unused,

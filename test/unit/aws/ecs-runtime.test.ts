@@ -1,7 +1,9 @@
 import {
+  ClientException,
   ClusterNotFoundException,
   DescribeTasksCommand,
   ECSClient,
+  ECSServiceException,
   InvalidParameterException,
   ListTasksCommand,
   PlatformUnknownException,
@@ -18,7 +20,12 @@ import { EcsRuntime, type EcsRuntimeConfig } from '#adapters/aws/ecs-runtime';
 import { S3EnvFileStore } from '#adapters/aws/s3-env-file-store';
 import type { TaskManifest } from '#domain/manifest';
 import type { TaskVersionRecord } from '#domain/task-version';
-import { LaunchFailedError, type LaunchRequest } from '#ports/container-runtime';
+import {
+  LaunchFailedError,
+  type LaunchRequest,
+  RegistrationRefusedError,
+  TransientLaunchError,
+} from '#ports/container-runtime';
 
 const ecs = new ECSClient({ region: 'eu-west-1' });
 const ecsMock = mockClient(ecs);
@@ -55,7 +62,7 @@ const manifest: TaskManifest = {
       ports: [80, 443],
       command: ['nginx', '-g', 'daemon off;'],
       env: { MODE: 'ctf', DB_HOST: 'localhost' },
-      health: { path: '/', port: 80 },
+      health: { path: '/', port: 80, grace_sec: 60 },
       essential: true,
     },
     db: {
@@ -64,6 +71,7 @@ const manifest: TaskManifest = {
       essential: false,
     },
   },
+  platform: 'linux/amd64',
   resources: { cpu: 512, memory: 1024 },
   timeout: { default_sec: 900 },
 };
@@ -154,6 +162,17 @@ describe('EcsRuntime.register', () => {
             { containerPort: 443, protocol: 'tcp' },
           ],
           command: ['nginx', '-g', 'daemon off;'],
+          // The manifest's HTTP probe, run by ECS inside the container.
+          healthCheck: {
+            command: [
+              'CMD-SHELL',
+              "wget -q -O /dev/null 'http://127.0.0.1:80/' || curl -fsS -o /dev/null 'http://127.0.0.1:80/' || exit 1",
+            ],
+            interval: 10,
+            timeout: 5,
+            retries: 3,
+            startPeriod: 60,
+          },
           environment: [
             { name: 'DB_HOST', value: 'localhost' },
             { name: 'MODE', value: 'ctf' },
@@ -175,6 +194,89 @@ describe('EcsRuntime.register', () => {
         { key: 'taskenv:version', value: '1.2.0' },
       ],
     });
+  });
+
+  it('registers linux/arm64 as ARM64 and a health command as a CMD health check', async () => {
+    // Prepare
+    ecsMock
+      .on(RegisterTaskDefinitionCommand)
+      .resolves({ taskDefinition: { taskDefinitionArn: TASK_DEFINITION } });
+    const { taskDefinitionArn: _ignored, ...unregistered } = version;
+    const arm: typeof unregistered = {
+      ...unregistered,
+      manifest: {
+        ...manifest,
+        platform: 'linux/arm64',
+        services: {
+          cache: {
+            image: 'public.ecr.aws/docker/library/redis:7',
+            ports: [6379],
+            health: { command: ['redis-cli', 'ping'], grace_sec: 15 },
+            essential: true,
+          },
+        },
+      },
+    };
+
+    // Act
+    await runtime().register(arm);
+
+    // Assess
+    const input = ecsMock.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input;
+    expect(input?.runtimePlatform).toEqual({ operatingSystemFamily: 'LINUX', cpuArchitecture: 'ARM64' });
+    expect(input?.containerDefinitions?.[0]?.healthCheck).toEqual({
+      command: ['CMD', 'redis-cli', 'ping'],
+      interval: 10,
+      timeout: 5,
+      retries: 3,
+      startPeriod: 15,
+    });
+  });
+
+  it('quotes the probe URL for the shell, so a path cannot run commands', async () => {
+    // Prepare
+    ecsMock
+      .on(RegisterTaskDefinitionCommand)
+      .resolves({ taskDefinition: { taskDefinitionArn: TASK_DEFINITION } });
+    const { taskDefinitionArn: _ignored, ...unregistered } = version;
+    const web = manifest.services.web;
+    if (web === undefined) throw new Error('fixture has a web service');
+    const sneaky: typeof unregistered = {
+      ...unregistered,
+      manifest: {
+        ...manifest,
+        services: { web: { ...web, health: { path: "/x';reboot;'", port: 80, grace_sec: 0 } } },
+      },
+    };
+
+    // Act
+    await runtime().register(sneaky);
+
+    // Assess
+    const check = ecsMock.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input
+      .containerDefinitions?.[0]?.healthCheck;
+    expect(check?.command?.[1]).toBe(
+      `wget -q -O /dev/null 'http://127.0.0.1:80/x'\\'';reboot;'\\''' || curl -fsS -o /dev/null 'http://127.0.0.1:80/x'\\'';reboot;'\\''' || exit 1`,
+    );
+  });
+
+  it('turns a ClientException of RegisterTaskDefinition into a RegistrationRefusedError with its message', async () => {
+    // Prepare
+    const refusal = new ClientException({
+      message: 'Invalid setting for container web: the health check command must not be empty',
+      $metadata: {},
+    });
+    ecsMock.on(RegisterTaskDefinitionCommand).rejects(refusal);
+    const { taskDefinitionArn: _ignored, ...unregistered } = version;
+
+    // Act
+    const error = await rejection(runtime().register(unregistered));
+
+    // Assess
+    expect(error).toBeInstanceOf(RegistrationRefusedError);
+    expect((error as RegistrationRefusedError).reason).toBe(
+      'Invalid setting for container web: the health check command must not be empty',
+    );
   });
 
   it('fails loudly when ECS returns no task definition ARN', async () => {
@@ -279,11 +381,11 @@ describe('EcsRuntime.launch', () => {
     ).toBe('DISABLED');
   });
 
-  it('turns failures[] into a LaunchFailedError carrying the reason and detail', async () => {
+  it('turns a permanent failures[] reason into a LaunchFailedError carrying the reason and detail', async () => {
     // Prepare
     ecsMock.on(RunTaskCommand).resolves({
       tasks: [],
-      failures: [{ arn: TASK_DEFINITION, reason: 'RESOURCE:ENI', detail: 'No ENI capacity in subnet-aaa' }],
+      failures: [{ arn: TASK_DEFINITION, reason: 'RESOURCE:MEMORY', detail: 'not enough memory' }],
     });
 
     // Act
@@ -291,10 +393,27 @@ describe('EcsRuntime.launch', () => {
 
     // Assess
     expect(error).toBeInstanceOf(LaunchFailedError);
-    expect((error as LaunchFailedError).reason).toBe('RESOURCE:ENI (No ENI capacity in subnet-aaa)');
+    expect((error as LaunchFailedError).reason).toBe('RESOURCE:MEMORY (not enough memory)');
   });
 
-  it('joins several failures and uses the reason alone when there is no detail', async () => {
+  it.each([
+    ['Capacity is unavailable at this time. Please try again later or in a different availability zone'],
+    ['RESOURCE:ENI'],
+    ['AGENT'],
+    ['ThrottlingException'],
+  ])('turns the transient failures[] reason "%s" into a TransientLaunchError', async (reason) => {
+    // Prepare
+    ecsMock.on(RunTaskCommand).resolves({ tasks: [], failures: [{ arn: TASK_DEFINITION, reason }] });
+
+    // Act
+    const error = await rejection(runtime().launch(launchRequest));
+
+    // Assess
+    expect(error).toBeInstanceOf(TransientLaunchError);
+    expect((error as TransientLaunchError).reason).toBe(reason);
+  });
+
+  it('joins several failures; one permanent reason among them makes the refusal permanent', async () => {
     // Prepare
     ecsMock.on(RunTaskCommand).resolves({
       failures: [{ reason: 'AGENT' }, { reason: 'RESOURCE:MEMORY', detail: 'not enough memory' }],
@@ -304,6 +423,7 @@ describe('EcsRuntime.launch', () => {
     const error = await rejection(runtime().launch(launchRequest));
 
     // Assess
+    expect(error).toBeInstanceOf(LaunchFailedError);
     expect((error as LaunchFailedError).reason).toBe('AGENT; RESOURCE:MEMORY (not enough memory)');
   });
 
@@ -341,7 +461,7 @@ describe('EcsRuntime.launch', () => {
     expect((error as LaunchFailedError).reason.startsWith('PlatformUnknownException: xxx')).toBe(true);
   });
 
-  it('rethrows a server-side fault unchanged so the launch is retried with the same client token', async () => {
+  it('turns a server-side fault into a TransientLaunchError, retried later with the same client token', async () => {
     // Prepare
     const fault = new ServerException({ message: 'Service unavailable', $metadata: {} });
     ecsMock.on(RunTaskCommand).rejects(fault);
@@ -350,7 +470,27 @@ describe('EcsRuntime.launch', () => {
     const error = await rejection(runtime().launch(launchRequest));
 
     // Assess
-    expect(error).toBe(fault);
+    expect(error).toBeInstanceOf(TransientLaunchError);
+    expect((error as TransientLaunchError).reason).toBe('ServerException: Service unavailable');
+    expect((error as TransientLaunchError).cause).toBe(fault);
+  });
+
+  it('turns throttling into a TransientLaunchError', async () => {
+    // Prepare
+    ecsMock.on(RunTaskCommand).rejects(
+      new ECSServiceException({
+        name: 'ThrottlingException',
+        $fault: 'client',
+        message: 'Rate exceeded',
+        $metadata: {},
+      }),
+    );
+
+    // Act
+    const error = await rejection(runtime().launch(launchRequest));
+
+    // Assess
+    expect(error).toBeInstanceOf(TransientLaunchError);
   });
 
   it('fails when ECS reports neither a task nor a failure', async () => {
@@ -471,9 +611,10 @@ describe('EcsRuntime.describe', () => {
       stopCode: 'EssentialContainerExited',
       stoppedReason: 'Essential container in task exited',
       containers: [
-        { name: 'web', exitCode: 137, reason: 'OutOfMemoryError' },
-        { name: 'db', exitCode: null, reason: null },
+        { name: 'web', exitCode: 137, reason: 'OutOfMemoryError', healthStatus: null },
+        { name: 'db', exitCode: null, reason: null, healthStatus: null },
       ],
+      healthStatus: null,
       version: null,
       network: { eniId: null, privateIp: null, bindings: [] },
     });
@@ -523,6 +664,31 @@ describe('EcsRuntime.describe', () => {
     });
   });
 
+  it('maps the health status of the task and of each container', async () => {
+    // Prepare
+    ecsMock.on(DescribeTasksCommand).resolves({
+      tasks: [
+        ecsTask(TASK_ARN, {
+          healthStatus: 'UNHEALTHY',
+          containers: [
+            { name: 'web', healthStatus: 'UNHEALTHY' },
+            { name: 'db', healthStatus: 'HEALTHY' },
+          ],
+        }),
+      ],
+    });
+
+    // Act
+    const [task] = await runtime().describe([TASK_ARN]);
+
+    // Assess
+    expect(task?.healthStatus).toBe('UNHEALTHY');
+    expect(task?.containers.map((c) => [c.name, c.healthStatus])).toEqual([
+      ['web', 'UNHEALTHY'],
+      ['db', 'HEALTHY'],
+    ]);
+  });
+
   it('makes no call for no ARNs', async () => {
     // Act
     const tasks = await runtime().describe([]);
@@ -534,10 +700,18 @@ describe('EcsRuntime.describe', () => {
 });
 
 describe('EcsRuntime.findByEnvironment', () => {
-  it('returns the running task started for the environment', async () => {
+  it('lists by startedBy alone (the API demands it be the only filter) and prefers the running task', async () => {
     // Prepare
-    ecsMock.on(ListTasksCommand, { desiredStatus: 'RUNNING' }).resolves({ taskArns: [TASK_ARN] });
-    ecsMock.on(DescribeTasksCommand).resolves({ tasks: [ecsTask(TASK_ARN)] });
+    const stopped = `${TASK_ARN}-old`;
+    ecsMock
+      .on(ListTasksCommand, { startedBy: ENV_ID, nextToken: undefined })
+      .resolves({ taskArns: [stopped], nextToken: 'page-2' });
+    ecsMock
+      .on(ListTasksCommand, { startedBy: ENV_ID, nextToken: 'page-2' })
+      .resolves({ taskArns: [TASK_ARN] });
+    ecsMock.on(DescribeTasksCommand).resolves({
+      tasks: [ecsTask(stopped, { lastStatus: 'STOPPED', desiredStatus: 'STOPPED' }), ecsTask(TASK_ARN)],
+    });
 
     // Act
     const task = await runtime().findByEnvironment(ENV_ID);
@@ -545,14 +719,17 @@ describe('EcsRuntime.findByEnvironment', () => {
     // Assess
     expect(task?.taskArn).toBe(TASK_ARN);
     expect(ecsMock.commandCalls(ListTasksCommand).map((c) => c.args[0].input)).toEqual([
-      { cluster: CLUSTER, startedBy: ENV_ID, desiredStatus: 'RUNNING' },
+      { cluster: CLUSTER, startedBy: ENV_ID },
+      { cluster: CLUSTER, startedBy: ENV_ID, nextToken: 'page-2' },
+    ]);
+    expect(ecsMock.commandCalls(DescribeTasksCommand).map((c) => c.args[0].input)).toEqual([
+      { cluster: CLUSTER, tasks: [stopped, TASK_ARN] },
     ]);
   });
 
   it('falls back to a stopped task when none runs', async () => {
     // Prepare
-    ecsMock.on(ListTasksCommand, { desiredStatus: 'RUNNING' }).resolves({ taskArns: [] });
-    ecsMock.on(ListTasksCommand, { desiredStatus: 'STOPPED' }).resolves({ taskArns: [TASK_ARN] });
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: [TASK_ARN] });
     ecsMock
       .on(DescribeTasksCommand)
       .resolves({ tasks: [ecsTask(TASK_ARN, { lastStatus: 'STOPPED', desiredStatus: 'STOPPED' })] });
@@ -563,8 +740,7 @@ describe('EcsRuntime.findByEnvironment', () => {
     // Assess
     expect(task?.lastStatus).toBe('STOPPED');
     expect(ecsMock.commandCalls(ListTasksCommand).map((c) => c.args[0].input)).toEqual([
-      { cluster: CLUSTER, startedBy: ENV_ID, desiredStatus: 'RUNNING' },
-      { cluster: CLUSTER, startedBy: ENV_ID, desiredStatus: 'STOPPED' },
+      { cluster: CLUSTER, startedBy: ENV_ID },
     ]);
   });
 

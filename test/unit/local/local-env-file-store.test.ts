@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -110,6 +110,28 @@ describe('LocalEnvFileStore.delete', () => {
 
     // Assess
     await expect(stat(ref)).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('LocalEnvFileStore.writtenBefore', () => {
+  it('lists the ids of env files last written before the given time, and nothing else in the directory', async () => {
+    // Prepare
+    const [old, fresh] = [randomUUID(), randomUUID()];
+    await store.put(old, { A: '1' });
+    await store.put(fresh, { A: '2' });
+    const hourAgo = new Date(Date.now() - 3600_000);
+    await utimes(store.refFor(old), hourAgo, hourAgo);
+    await writeFile(join(dir, 'notes.txt'), 'not an env file');
+
+    // Act
+    const listed = await store.writtenBefore(new Date(Date.now() - 600_000));
+
+    // Assess
+    expect(listed).toEqual([old]);
+  });
+
+  it('lists nothing before the first env file is written', async () => {
+    expect(await store.writtenBefore(new Date())).toEqual([]);
   });
 });
 

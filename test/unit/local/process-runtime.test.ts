@@ -380,6 +380,42 @@ describe('ProcessRuntime readiness', () => {
     expect(stopped.detail.stoppedReason).not.toContain('web:8080');
   });
 
+  it('runs a health command as the probe: RUNNING (and HEALTHY) only once it exits 0', async () => {
+    // Prepare: the command passes once the service has written its marker file.
+    const { runtime, events } = startRuntime();
+    const marker = join(tmpdir(), `taskenv-ready-${randomUUID()}`);
+    const task = customTask({
+      worker: {
+        image: NODE_IMAGE,
+        health: {
+          command: [
+            'node',
+            '-e',
+            `process.exit(require('fs').existsSync(${JSON.stringify(marker)}) ? 0 : 1)`,
+          ],
+          grace_sec: 10,
+        },
+        local: {
+          command: [
+            'node',
+            '-e',
+            `setTimeout(() => require('fs').writeFileSync(${JSON.stringify(marker)}, ''), 300); setInterval(() => {}, 1000)`,
+          ],
+        },
+      },
+    });
+
+    // Act
+    const launched = Date.now();
+    await launch(runtime, task);
+    const running = await waitForEvent(events, 'RUNNING');
+
+    // Assess
+    expect(Date.now() - launched).toBeGreaterThanOrEqual(300);
+    expect(running.detail.healthStatus).toBe('HEALTHY');
+    await rm(marker, { force: true });
+  });
+
   it('reports RUNNING at once for a task without ports', async () => {
     // Prepare
     const { runtime, events } = startRuntime();
@@ -433,6 +469,8 @@ describe('ProcessRuntime.stop', () => {
         stopCode: 'UserInitiated',
         stoppedReason: 'taskenv: deleted',
         containers: [{ name: 'web', exitCode: 0, reason: null }],
+        // It passed its probes before RUNNING; health stays as it was when the task ran.
+        healthStatus: 'HEALTHY',
         // The STOPPED event's version; a stopped task publishes no port any more.
         version: 5,
         network: { eniId: null, privateIp: null, bindings: [] },
@@ -741,6 +779,8 @@ describe('ProcessRuntime task table', () => {
       stopCode: null,
       stoppedReason: null,
       containers: [{ name: 'web', exitCode: null, reason: null }],
+      // RUNNING comes only after the probes passed.
+      healthStatus: 'HEALTHY',
       // What a reconciler needs to apply this state as the event would: the same version and bindings.
       version: running.detail.version,
       network: {

@@ -12,6 +12,7 @@ import {
   environmentStateSchema,
   finalStates,
   isFinal,
+  readinessSchema,
   serviceUrlSchema,
   statesAllowedBefore,
   stopReasons,
@@ -57,6 +58,7 @@ const patchFields: { readonly [F in keyof Required<EnvironmentPatch>]: F } = {
   error: 'error',
   stopReason: 'stopReason',
   launchAttempts: 'launchAttempts',
+  launchRetryAt: 'launchRetryAt',
 };
 
 /**
@@ -244,7 +246,10 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
     if (
       current === null ||
       !allowedBefore.includes(current.state) ||
-      (change.eventVersion !== undefined && current.eventVersion >= change.eventVersion)
+      (change.eventVersion !== undefined &&
+        (change.orSameVersion === true
+          ? current.eventVersion > change.eventVersion
+          : current.eventVersion >= change.eventVersion))
     ) {
       return null;
     }
@@ -277,6 +282,8 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
     const expression = this.#finalExpression(expected.id, change, allowedBefore, now);
     const set = change.set ?? {};
     expression.conditions.push(`${expression.name('org')} = ${expression.value(expected.org)}`);
+    // So that `previousState` below is exactly the state this write replaced.
+    expression.conditions.push(`${expression.name('state')} = ${expression.value(expected.state)}`);
     const unchanged: (keyof EnvironmentRecord)[] = Object.values(patchFields).filter(
       (field) => set[field] === undefined,
     );
@@ -296,6 +303,7 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
     const item: Record<string, unknown> = {
       ...toItem(expected),
       state: change.to,
+      previousState: expected.state,
       updatedAt: now.toISOString(),
       ...(change.eventVersion === undefined ? {} : { eventVersion: change.eventVersion }),
     };
@@ -446,10 +454,10 @@ class Expression {
 }
 
 /** Records the event's version and, as the condition it returns, demands that it be newer. */
-const newerEvent = (expression: Expression, eventVersion: number): string => {
+const newerEvent = (expression: Expression, eventVersion: number, orSame = false): string => {
   const version = expression.value(eventVersion);
   expression.set('eventVersion', version);
-  return `${expression.name('eventVersion')} < ${version}`;
+  return `${expression.name('eventVersion')} ${orSame ? '<=' : '<'} ${version}`;
 };
 
 /** The state write and its conditions, shared by both kinds of transition. */
@@ -459,13 +467,15 @@ const stateChange = (
   now: Date,
 ): Expression => {
   const expression = new Expression();
+  // The operand is the value before this update: the exact state this write replaces.
+  expression.set('previousState', expression.name('state'));
   expression.set('state', expression.value(change.to));
   expression.set('updatedAt', expression.value(now.toISOString()));
   expression.conditions.push(
     `${expression.name('state')} IN (${allowedBefore.map((s) => expression.value(s)).join(', ')})`,
   );
   if (change.eventVersion !== undefined) {
-    expression.conditions.push(newerEvent(expression, change.eventVersion));
+    expression.conditions.push(newerEvent(expression, change.eventVersion, change.orSameVersion === true));
   }
   return expression;
 };
@@ -485,6 +495,7 @@ const applyPatch = (
   expression.patch('error', patch.error);
   expression.patch('stopReason', patch.stopReason);
   expression.patch('launchAttempts', patch.launchAttempts);
+  expression.patch('launchRetryAt', patch.launchRetryAt);
   // The reconciler reads live environments in expiry order, so the index key follows expiresAt.
   if (live && patch.expiresAt !== undefined) {
     expression.set('gsi3sk', expression.value(liveSortKey(id, patch.expiresAt)));
@@ -518,6 +529,9 @@ const toItem = (record: EnvironmentRecord): Record<string, unknown> => ({
   stopReason: record.stopReason ?? undefined,
   launchAttempts: record.launchAttempts,
   maxLifetimeSec: record.maxLifetimeSec,
+  launchRetryAt: record.launchRetryAt ?? undefined,
+  readiness: record.readiness ?? undefined,
+  previousState: record.previousState ?? undefined,
 });
 
 const itemSchema = z.object({
@@ -545,6 +559,9 @@ const itemSchema = z.object({
   launchAttempts: z.number(),
   verification: z.nullish(z.object({ passed: z.boolean(), verifiedAt: z.string() })),
   maxLifetimeSec: z.optional(z.number()),
+  launchRetryAt: z.nullish(z.string()),
+  readiness: z.nullish(readinessSchema),
+  previousState: z.nullish(environmentStateSchema),
 });
 
 const fromItem = (item: Record<string, unknown>): EnvironmentRecord => {
@@ -562,6 +579,9 @@ const fromItem = (item: Record<string, unknown>): EnvironmentRecord => {
     stopReason: parsed.stopReason ?? null,
     // Absent until the first verify, so a record reads back as it was stored.
     ...(verification === undefined || verification === null ? {} : { verification }),
+    launchRetryAt: parsed.launchRetryAt ?? null,
+    readiness: parsed.readiness ?? null,
+    previousState: parsed.previousState ?? null,
   };
 };
 
