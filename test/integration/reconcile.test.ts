@@ -428,6 +428,23 @@ describe('reconcile: env files no live environment reads', () => {
 });
 
 describe('reconcile: RunTask succeeded, the task ARN was not saved', () => {
+  it('never stops the running task of a young building environment whose ARN is not saved yet', async () => {
+    // Prepare
+    const s = scenario();
+    const record = await seed(s, { createdAt: ago(10) });
+    const task = s.cluster.add({ startedBy: record.id, lastStatus: 'RUNNING' });
+
+    // Act
+    const summary = await reconcile(s.deps);
+
+    // Assess
+    expect(summary.orphansStopped).toEqual([]);
+    expect(ecsMock.commandCalls(StopTaskCommand)).toHaveLength(0);
+    expect(s.cluster.tasks.get(task.taskArn)?.desiredStatus).toBe('RUNNING');
+    expect(await store.get(record.id)).toMatchObject({ state: 'building', taskArn: null });
+    await expectCounterMatchesLive(s);
+  });
+
   it('adopts the task found by startedBy instead of launching another', async () => {
     // Prepare
     const s = scenario();

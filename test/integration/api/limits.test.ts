@@ -185,6 +185,26 @@ describe('client version', () => {
     expect(current.status, current.raw).toBe(201);
     expect(aws.ecs.commandCalls(RunTaskCommand)).toHaveLength(1);
   });
+
+  it.each([
+    [MIN_CLIENT_VERSION, 200],
+    ['1.0', 200],
+    ['1.0.1', 200],
+    ['0.99.99', 426],
+  ])('answers a client at version %s with %i (the minimum is 1.0.0)', async (version, status) => {
+    // Prepare
+    const { org, adminKey } = await seedWithTask();
+
+    // Act
+    const reply = await api.call('GET', environments(org), {
+      key: adminKey,
+      headers: { 'X-Taskenv-Client-Version': version },
+    });
+
+    // Assess
+    if (status === 426) expectError(reply, 426, 'upgrade_required_error');
+    else expect(reply.status, reply.raw).toBe(200);
+  });
 });
 
 describe('lifetime', () => {
