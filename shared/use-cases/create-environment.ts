@@ -1,5 +1,4 @@
 import type { CreateEnvironmentRequest } from '#domain/api-schemas';
-import { redactPlatformMessage } from '#domain/env-var';
 import {
   type EnvironmentRecord,
   MAX_RECORD_BYTES,

@@ -1,5 +1,4 @@
 import { stoppedOutcome, taskPhase } from '#domain/ecs-event';
-import { redactPlatformMessage } from '#domain/env-var';
 import { type EnvironmentRecord, isFinal } from '#domain/environment';
 import { stateChangeEvent } from '#domain/integration-event';
 import { slotIdOf } from '#domain/pool';
