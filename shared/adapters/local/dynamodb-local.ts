@@ -55,7 +55,6 @@ export interface DynamoDbLocalOptions {
   readonly pidFile?: string;
 }
 
-<<<<<<< HEAD
 /** Something else holds the port asked for; nothing was started. */
 export class PortInUseError extends Error {
   constructor(port: number) {
