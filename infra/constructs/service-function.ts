@@ -97,7 +97,8 @@ export interface BindTableOptions {
 
 const ITEM_ACTIONS: Readonly<Record<TableAccess, readonly string[]>> = {
   lookup: ['dynamodb:GetItem'],
-  read: ['dynamodb:GetItem'],
+  // BatchGetItem: a listing page's items, by key.
+  read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
   readWrite: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   keyValue: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
 };

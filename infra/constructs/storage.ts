@@ -68,6 +68,8 @@ export class Storage extends Construct {
       sortKey: attribute(tableDefinition.sortKey),
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: tableDefinition.ttlAttribute,
+      // Its consumer keeps the list counters exact when TTL removes finished environments.
+      stream: dynamodb.StreamViewType[tableDefinition.streamView],
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: retain,
       removalPolicy,

@@ -119,17 +119,25 @@ export const createEnvironment = async (
     if (recorded !== null) return { record: recorded, executeToken: await deps.executeTokens.issue(id) };
   }
 
-  const task = await resolveTaskVersion(principal.org, parseTaskRef(request.task_ref), deps.tasks);
+  // The independent reads run at once; their failures are then raised in the order the checks
+  // were always made (task, inputs, org), so a request's answer does not depend on timing. The
+  // secrets are checked against the task, so they wait for it.
+  const secretIds = [...new Set(request.secret_ids ?? [])];
+  const [taskRead, orgRead, tokenIssued] = await Promise.allSettled([
+    resolveTaskVersion(principal.org, parseTaskRef(request.task_ref), deps.tasks),
+    deps.access.getOrg(org),
+    deps.executeTokens.issue(id),
+  ]);
+  const task = settled(taskRead);
   const inputs = validateInputs(task.manifest.inputs, request.inputs);
   assertTemplateInputsBound(task, inputs);
-  const orgRecord = await deps.access.getOrg(org);
+  const orgRecord = settled(orgRead);
   const limits = orgRecord ?? { ...defaultOrgLimits };
   const timeoutSec = clampTimeout(request.timeout_sec ?? undefined, task, limits.maxLifetimeSec);
-  const secretIds = [...new Set(request.secret_ids ?? [])];
   const secretVariables = await loadSecrets(org, workspace, secretIds, task, deps);
 
   const now = deps.clock.now();
-  const executeToken = await deps.executeTokens.issue(id);
+  const executeToken = settled(tokenIssued);
   const instruction = renderableNow(task.manifest, inputs, id);
   const record: EnvironmentRecord = {
     id,
@@ -354,4 +362,10 @@ const publishQuietly = async (
   } catch (error) {
     deps.onDeferredFailure?.('publish', error);
   }
+};
+
+/** The value of a settled promise, or its rejection thrown. */
+const settled = <T>(result: PromiseSettledResult<T>): T => {
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
 };

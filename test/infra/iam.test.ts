@@ -61,6 +61,7 @@ const EXPECTED: Readonly<Record<FunctionName, readonly string[]>> = {
   'environments-read': [
     ...logs,
     'dynamodb:GetItem on table',
+    'dynamodb:BatchGetItem on table',
     'dynamodb:Query on table',
     'dynamodb:Query on table/index/*',
   ],

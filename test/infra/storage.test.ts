@@ -43,6 +43,7 @@ describe('storage (default config: retain)', () => {
       ],
       BillingMode: 'PAY_PER_REQUEST',
       TimeToLiveSpecification: { AttributeName: tableDefinition.ttlAttribute, Enabled: true },
+      StreamSpecification: { StreamViewType: 'OLD_IMAGE' },
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       DeletionProtectionEnabled: true,
       GlobalSecondaryIndexes: tableDefinition.globalIndexes.map((index) => ({

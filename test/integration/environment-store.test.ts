@@ -50,7 +50,18 @@ describe('DynamoEnvironmentStore', () => {
 
       const item = await rawItem(environmentKey(record.id));
 
-      const keys = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi3pk', 'gsi3sk'];
+      const keys = [
+        'pk',
+        'sk',
+        'gsi1pk',
+        'gsi1sk',
+        'gsi3pk',
+        'gsi3sk',
+        'gsi4pk',
+        'gsi4sk',
+        'gsi5pk',
+        'gsi5sk',
+      ];
       const nonNullFields = Object.entries(record)
         .filter(([, value]) => value !== null)
         .map(([field]) => field);

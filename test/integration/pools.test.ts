@@ -356,6 +356,14 @@ describe('a create of a pooled version', () => {
     expect(new Set(ready.map((c) => c.record.taskArn)).size).toBe(5);
     expect((await stores.access.getOrg(org))?.runningCount).toBe(20);
     expect((await pools.getPool(org, POOL))?.claimedTotal).toBe(5);
+    // The list counts the claimed environments as ready, the cold ones as building.
+    const listed = (states: ('ready' | 'building')[]) =>
+      stores.store.list({ org, workspace: 'default', states, page: 1, limit: 50 });
+    expect((await listed(['ready'])).total).toBe(5);
+    expect((await listed(['building'])).total).toBe(15);
+    expect((await listed(['ready'])).items.map((r) => r.id).sort()).toEqual(
+      ready.map((c) => c.record.id).sort(),
+    );
   });
 });
 

@@ -104,6 +104,26 @@ const portIsFree = (port: number): Promise<boolean> =>
     server.listen(port, '127.0.0.1', () => server.close(() => resolveFree(true)));
   });
 
+/** DynamoDB Local's JVM heap ceiling: a laptop's share, ample for 10,000 environments in memory. */
+export const DYNAMODB_LOCAL_HEAP = '-Xmx512m';
+
+/**
+ * Runs `start` (which spawns `java` with `process.env`, synchronously) with the heap cap in
+ * `JDK_JAVA_OPTIONS`, then puts the variable back as it was: the global env is not left changed.
+ */
+const withHeapCap = <T>(start: () => T): T => {
+  const before = process.env.JDK_JAVA_OPTIONS;
+  process.env.JDK_JAVA_OPTIONS = [before, DYNAMODB_LOCAL_HEAP]
+    .filter((o) => o !== undefined && o !== '')
+    .join(' ');
+  try {
+    return start();
+  } finally {
+    if (before === undefined) delete process.env.JDK_JAVA_OPTIONS;
+    else process.env.JDK_JAVA_OPTIONS = before;
+  }
+};
+
 /** Starts DynamoDB Local (the official emulator) and resolves once it answers requests. */
 export const startDynamoDbLocal = async (options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> => {
   assertJava17();
@@ -113,7 +133,9 @@ export const startDynamoDbLocal = async (options: DynamoDbLocalOptions = {}): Pr
   const port = options.port ?? (await freePort());
   // Detached (its own process group): a Ctrl-C in the terminal reaches the stack, which still
   // needs the emulator to record its shutdown, and the stack stops the emulator last.
-  const child = spawn({ port, path: options.dataDir ?? null, sharedDb: true, stdio: 'pipe', detached: true });
+  const child = withHeapCap(() =>
+    spawn({ port, path: options.dataDir ?? null, sharedDb: true, stdio: 'pipe', detached: true }),
+  );
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   child.once('exit', () => process.removeListener('exit', killOnExit));

@@ -29,21 +29,25 @@ import type {
 } from '#ports/environment-store';
 import * as z from '#shared/zod';
 import { cancellationCodes, queryAll, retryOnConflict } from './client.ts';
+import { counterUpdates, EnvironmentListing } from './environment-listing.ts';
 import {
+  environmentFilterKeys,
   environmentKey,
   environmentListKeys,
   liveKeys,
   liveShardPks,
   liveSortKey,
   orgKey,
-  workspaceEnvironmentsPk,
 } from './keys.ts';
 
 /** Records of finished environments stay readable this long, then DynamoDB's TTL deletes them. */
 const FINISHED_RETENTION_SEC = 30 * 24 * 3600;
 
-/** Answer of a finalisation from the caller's record when the stored one no longer matches it. */
+/** Answer of a move from the caller's record when the stored one no longer matches it. */
 const OUT_OF_DATE = Symbol('out of date');
+
+/** Fresh reads a transition tries before giving up on an environment that keeps changing. */
+const MAX_MOVE_ATTEMPTS = 5;
 
 /**
  * Every field a write after creation can set, besides `state`, `updatedAt` and `eventVersion`
@@ -73,6 +77,7 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
   readonly #client: DynamoDBDocumentClient;
   readonly #tableName: string;
   readonly #clock: Clock;
+  readonly #listing: EnvironmentListing;
 
   constructor({
     client,
@@ -86,6 +91,7 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
     this.#client = client;
     this.#tableName = tableName;
     this.#clock = clock;
+    this.#listing = new EnvironmentListing({ client, tableName });
   }
 
   async create(record: EnvironmentRecord, quota: { readonly limit: number }): Promise<void> {
@@ -115,6 +121,7 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
                   ConditionExpression: condition,
                 },
               },
+              ...counterUpdates(this.#tableName, record, { to: record.state }),
             ],
           }),
         ),
@@ -139,31 +146,16 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
   }
 
   async list(query: EnvironmentQuery): Promise<EnvironmentPage> {
-    const expression = new Expression();
-    const filters: string[] = [];
-    if (query.states !== undefined && query.states.length > 0) {
-      filters.push(
-        `${expression.name('state')} IN (${query.states.map((s) => expression.value(s)).join(', ')})`,
-      );
-    }
-    if (query.projectId !== undefined) {
-      filters.push(`${expression.name('projectId')} = ${expression.value(query.projectId)}`);
-    }
-    const keyCondition = `${expression.name('gsi1pk')} = ${expression.value(workspaceEnvironmentsPk(query.org, query.workspace))}`;
-    // The total needs every match anyway, and a workspace's retained environments are bounded by
-    // the TTL, so read the whole partition and cut the page out of it.
-    const items = await queryAll(this.#client, {
-      TableName: this.#tableName,
-      IndexName: 'gsi1',
-      KeyConditionExpression: keyCondition,
-      ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
-      ...expression.attributes(),
-      ScanIndexForward: false,
-    });
-    const start = (query.page - 1) * query.limit;
-    return { items: items.slice(start, start + query.limit).map(fromItem), total: items.length };
+    const { items, total } = await this.#listing.page(query);
+    return { items: items.map(fromItem), total };
   }
 
+  /**
+   * Every move is one transaction: the environment (conditional on the state it is read in) and
+   * the list counters (-1 on that state, +1 on the new one); entering a final state also
+   * releases the org's quota unit. The state left must be known for the counters, so the move
+   * starts from the record the caller read (`expected`) or from a fresh read; see {@link #move}.
+   */
   async transition(
     id: string,
     change: StateChange,
@@ -171,16 +163,31 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
   ): Promise<EnvironmentRecord | null> {
     const allowedBefore = statesAllowedBefore(change.to);
     if (allowedBefore.length === 0) return null;
-    if (!isFinal(change.to)) return this.#advance(id, change, allowedBefore);
     const { expected } = options;
-    if (expected !== undefined) {
-      if (expected.id !== id) {
-        throw new Error(`Expected record of '${expected.id}' given for environment '${id}'`);
-      }
-      const finished = await this.#finaliseAsRead(expected, change, allowedBefore);
-      if (finished !== OUT_OF_DATE) return finished;
+    if (expected !== undefined && expected.id !== id) {
+      throw new Error(`Expected record of '${expected.id}' given for environment '${id}'`);
     }
-    return this.#finalise(id, change, allowedBefore);
+    const applies = (record: EnvironmentRecord | null): record is EnvironmentRecord =>
+      record !== null &&
+      allowedBefore.includes(record.state) &&
+      (change.eventVersion === undefined ||
+        (change.orSameVersion === true
+          ? record.eventVersion <= change.eventVersion
+          : record.eventVersion < change.eventVersion));
+    let current = expected ?? (await this.get(id));
+    let fresh = expected === undefined;
+    for (let attempt = 0; attempt < MAX_MOVE_ATTEMPTS; attempt++) {
+      if (!applies(current)) {
+        // A stale `expected` decides nothing: only a fresh read may answer "no change".
+        if (fresh) return null;
+      } else {
+        const moved = await this.#move(current, change);
+        if (moved !== OUT_OF_DATE) return moved;
+      }
+      current = await this.get(id);
+      fresh = true;
+    }
+    throw new Error(`Environment '${id}' kept changing during ${MAX_MOVE_ATTEMPTS} attempts to move it`);
   }
 
   async update(
@@ -216,94 +223,46 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
     return shards.flat().map(fromItem);
   }
 
-  /** A move between live states touches only the environment: one UpdateItem. */
-  async #advance(
-    id: string,
-    change: StateChange,
-    allowedBefore: readonly EnvironmentState[],
-  ): Promise<EnvironmentRecord | null> {
-    const expression = stateChange(change, allowedBefore, this.#clock.now());
-    applyPatch(expression, id, change.set ?? {}, { live: true });
-    return this.#conditionalUpdate(id, expression, expression.conditions);
-  }
-
   /**
-   * Entering a final state also releases the org's quota unit, in the same transaction. The org
-   * is needed for that key, so the environment is read first; that read also answers stale or
-   * duplicate events without a write. The transaction re-checks the same conditions, so a race
-   * between two finalisations still lets exactly one through.
-   *
-   * A transaction returns no item, so the winner reads the record back (consistently). That read
-   * is exact: a final record never changes again (every later write is conditional on a live
-   * state), so it shows precisely what this transaction wrote.
+   * Moves `current` (as read) to `change.to`, conditional on the item still holding `current`'s
+   * state, org and every field a write after creation can change and this one does not
+   * overwrite; so the returned record (`current` with this write applied) is exactly what is
+   * stored, and the counters move from the right state. {@link OUT_OF_DATE} when the item no
+   * longer matches (nothing written): the caller reads again and decides afresh.
    */
-  async #finalise(
-    id: string,
+  async #move(
+    current: EnvironmentRecord,
     change: StateChange,
-    allowedBefore: readonly EnvironmentState[],
-  ): Promise<EnvironmentRecord | null> {
-    const current = await this.get(id);
-    if (
-      current === null ||
-      !allowedBefore.includes(current.state) ||
-      (change.eventVersion !== undefined &&
-        (change.orSameVersion === true
-          ? current.eventVersion > change.eventVersion
-          : current.eventVersion >= change.eventVersion))
-    ) {
-      return null;
-    }
-    const now = this.#clock.now();
-    const expression = this.#finalExpression(id, change, allowedBefore, now);
-    if (!(await this.#commitFinal(id, current.org, expression))) return null;
-    const finished = await this.get(id);
-    if (finished === null) throw new Error(`Environment '${id}' vanished right after it was finalised`);
-    return finished;
-  }
-
-  /**
-   * {@link #finalise} without its two reads, from the record the caller read (`expected`): the org
-   * comes from it, and the returned record is it with this write applied. For that to be exactly
-   * what is stored, the transaction also demands that the item still holds `expected`'s value in
-   * every field a write after creation can change and this one does not overwrite (the rest never
-   * changes, and the org is checked too, so the quota released is the right one). Its condition
-   * thus is today's (legal predecessor state, newer event) AND "unchanged since `expected`".
-   *
-   * When it fails, this cannot tell which half failed, so it answers {@link OUT_OF_DATE} and the
-   * caller falls back to {@link #finalise}, which decides on a fresh read exactly as without
-   * `expected`. A stale `expected` thus costs reads, never a different outcome.
-   */
-  async #finaliseAsRead(
-    expected: EnvironmentRecord,
-    change: StateChange,
-    allowedBefore: readonly EnvironmentState[],
   ): Promise<EnvironmentRecord | typeof OUT_OF_DATE> {
     const now = this.#clock.now();
-    const expression = this.#finalExpression(expected.id, change, allowedBefore, now);
+    const final = isFinal(change.to);
+    const expression = final
+      ? this.#finalExpression(current.id, change, [current.state], now)
+      : stateChange(change, [current.state], now);
+    if (!final) applyPatch(expression, current.id, change.set ?? {}, { live: true });
+    const filterKeys = environmentFilterKeys({ ...current, state: change.to });
+    expression.set('gsi4pk', expression.value(filterKeys.gsi4pk));
+    expression.set('gsi5pk', expression.value(filterKeys.gsi5pk));
     const set = change.set ?? {};
-    expression.conditions.push(`${expression.name('org')} = ${expression.value(expected.org)}`);
-    // So that `previousState` below is exactly the state this write replaced.
-    expression.conditions.push(`${expression.name('state')} = ${expression.value(expected.state)}`);
+    expression.conditions.push(`${expression.name('org')} = ${expression.value(current.org)}`);
     const unchanged: (keyof EnvironmentRecord)[] = Object.values(patchFields).filter(
       (field) => set[field] === undefined,
     );
     if (change.eventVersion === undefined) unchanged.push('eventVersion');
     for (const field of unchanged) {
-      const value = expected[field];
+      const value = current[field];
       expression.conditions.push(
         value === null
           ? `attribute_not_exists(${expression.name(field)})`
           : `${expression.name(field)} = ${expression.value(value)}`,
       );
     }
-    if (!(await this.#commitFinal(expected.id, expected.org, expression))) return OUT_OF_DATE;
+    if (!(await this.#commitMove(current, change.to, expression))) return OUT_OF_DATE;
 
-    // What a read would now answer: the stored item is `expected`'s (checked above) with this
-    // update applied, parsed the same way.
     const item: Record<string, unknown> = {
-      ...toItem(expected),
+      ...toItem(current),
       state: change.to,
-      previousState: expected.state,
+      previousState: current.state,
       updatedAt: now.toISOString(),
       ...(change.eventVersion === undefined ? {} : { eventVersion: change.eventVersion }),
     };
@@ -331,10 +290,15 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
   }
 
   /**
-   * The finalisation transaction: `expression` on the environment under its conditions, and the
-   * org's quota unit back. False when the environment's condition failed (nothing written).
+   * The move's transaction: `expression` on the environment under its conditions, the list
+   * counters, and on entering a final state the org's quota unit back. False when the
+   * environment's condition failed (nothing written).
    */
-  async #commitFinal(id: string, orgId: string, expression: Expression): Promise<boolean> {
+  async #commitMove(
+    current: EnvironmentRecord,
+    to: EnvironmentState,
+    expression: Expression,
+  ): Promise<boolean> {
     const org = new Expression();
     // Every create writes the counter, so it exists; should it ever be missing, land on 0
     // rather than fail the write, because a finalisation that cannot commit loses an environment.
@@ -348,12 +312,15 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
               {
                 Update: {
                   TableName: this.#tableName,
-                  Key: environmentKey(id),
+                  Key: environmentKey(current.id),
                   ...expression.update(),
                   ConditionExpression: expression.conditions.join(' AND '),
                 },
               },
-              { Update: { TableName: this.#tableName, Key: orgKey(orgId), ...org.update() } },
+              ...counterUpdates(this.#tableName, current, { from: current.state, to }),
+              ...(isFinal(to)
+                ? [{ Update: { TableName: this.#tableName, Key: orgKey(current.org), ...org.update() } }]
+                : []),
             ],
           }),
         ),
@@ -505,6 +472,7 @@ const applyPatch = (
 const toItem = (record: EnvironmentRecord): Record<string, unknown> => ({
   ...environmentKey(record.id),
   ...environmentListKeys(record),
+  ...environmentFilterKeys(record),
   ...(isFinal(record.state) ? {} : liveKeys(record.id, record.expiresAt)),
   id: record.id,
   org: record.org,

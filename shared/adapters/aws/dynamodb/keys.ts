@@ -183,3 +183,50 @@ export const slotIdKeys = (id: string): { gsi2pk: string; gsi2sk: string } => ({
   gsi2pk: `${SLOT_PREFIX}${id}`,
   gsi2sk: 'SLOT',
 });
+
+// Environment listing by filter (lean, keys-only indexes) and the counters behind `total`
+
+/** gsi4: a workspace's environments in one state, newest first. */
+export const workspaceStatePk = (org: string, workspace: string, state: string): string =>
+  `WS#${org}#${workspace}#S#${state}`;
+
+/** gsi5: a workspace's environments of one project in one state, newest first. */
+export const projectStatePk = (org: string, workspace: string, projectId: string, state: string): string =>
+  `WSP#${org}#${workspace}#${projectId}#S#${state}`;
+
+/** gsi4 and gsi5 keys of an environment; rewritten with every change of state. */
+export const environmentFilterKeys = (env: {
+  readonly org: string;
+  readonly workspace: string;
+  readonly projectId: string;
+  readonly state: string;
+  readonly createdAt: string;
+  readonly id: string;
+}): { gsi4pk: string; gsi4sk: string; gsi5pk: string; gsi5sk: string } => {
+  const sk = `${env.createdAt}#${env.id}`;
+  return {
+    gsi4pk: workspaceStatePk(env.org, env.workspace, env.state),
+    gsi4sk: sk,
+    gsi5pk: projectStatePk(env.org, env.workspace, env.projectId, env.state),
+    gsi5sk: sk,
+  };
+};
+
+export const countersPk = (org: string, workspace: string): string => `COUNT#${org}#${workspace}`;
+
+/**
+ * The two counter items of an environment: its workspace's and its workspace's project's. Each
+ * holds one number per state (attribute named after the state), so every filter the list offers
+ * (any set of states, with or without a project) has an exact total: a sum of one item's numbers.
+ */
+export const counterKeys = (env: {
+  readonly org: string;
+  readonly workspace: string;
+  readonly projectId: string;
+}): readonly [PrimaryKey, PrimaryKey] => [
+  { pk: countersPk(env.org, env.workspace), sk: 'WS' },
+  { pk: countersPk(env.org, env.workspace), sk: `P#${env.projectId}` },
+];
+
+/** Marker that one environment's removal by TTL was counted (a stream record may come twice). */
+export const removalMarkerKey = (id: string): PrimaryKey => ({ pk: `GONE#${id}`, sk: 'GONE' });

@@ -13,6 +13,7 @@ import { type PoolRecord, type SlotRecord, slotStates } from '#domain/pool';
 import type { ClaimOutcome, PoolStore, SlotChange, SlotKey } from '#ports/pool-store';
 import * as z from '#shared/zod';
 import { cancellationCodes, queryAll, retryOnConflict } from './client.ts';
+import { counterUpdates } from './environment-listing.ts';
 import { environmentItem } from './environment-store.ts';
 import {
   ALL_POOLS_PK,
@@ -323,6 +324,8 @@ export class DynamoPoolStore implements PoolStore {
                   ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
                 },
               },
+              // The list counters: the environment enters its state (ready) here.
+              ...counterUpdates(this.#tableName, environment, { to: environment.state }),
             ],
           }),
         ),

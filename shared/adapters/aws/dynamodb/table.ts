@@ -12,15 +12,23 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  *   `<expires_at>#<id>`), for the reconciler; public task versions of every org
  *   (`PUBLIC_TASKS`, `<name>#<org>#<padded version>`), for listing. Sparse: an item leaves the
  *   index when the attribute is removed (an environment on reaching a final state).
+ * - gsi4 / gsi5: the listing of environments, keys only (lean: a page is then read from the
+ *   table by key): by workspace and state (`WS#<org>#<ws>#S#<state>`), by workspace, project and
+ *   state (`WSP#<org>#<ws>#<project>#S#<state>`), both sorted `<created_at>#<id>`.
+ *
+ * The table has a stream (old images): its consumer counts removals by TTL (`list-counters.ts`).
  */
 export const tableDefinition = {
   partitionKey: 'pk',
   sortKey: 'sk',
   ttlAttribute: 'ttl',
+  streamView: 'OLD_IMAGE',
   globalIndexes: [
     { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: 'ALL' },
     { indexName: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: 'ALL' },
     { indexName: 'gsi3', partitionKey: 'gsi3pk', sortKey: 'gsi3sk', projection: 'ALL' },
+    { indexName: 'gsi4', partitionKey: 'gsi4pk', sortKey: 'gsi4sk', projection: 'KEYS_ONLY' },
+    { indexName: 'gsi5', partitionKey: 'gsi5pk', sortKey: 'gsi5sk', projection: 'KEYS_ONLY' },
   ],
 } as const;
 
@@ -49,6 +57,7 @@ export const createTableInput = (tableName: string): CreateTableCommandInput => 
       ],
       Projection: { ProjectionType: i.projection },
     })),
+    StreamSpecification: { StreamEnabled: true, StreamViewType: tableDefinition.streamView },
   };
 };
 

@@ -1,0 +1,175 @@
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { type EnvironmentState, environmentStates } from '#domain/environment';
+import type { EnvironmentQuery } from '#ports/environment-store';
+import { counterKeys, environmentKey, type PrimaryKey, projectStatePk, workspaceStatePk } from './keys.ts';
+
+/**
+ * The list counters' share of a transaction that moves one environment: on its workspace's and
+ * its project's counter item, -1 on the state it leaves (`from`), +1 on the one it enters (`to`).
+ * Any transaction that puts or moves an environment (create, transition, a pool claim) must
+ * carry these, or `total` drifts.
+ */
+export const counterUpdates = (
+  tableName: string,
+  env: { readonly org: string; readonly workspace: string; readonly projectId: string },
+  move: { readonly from?: EnvironmentState; readonly to?: EnvironmentState },
+): {
+  Update: {
+    TableName: string;
+    Key: PrimaryKey;
+    UpdateExpression: string;
+    ExpressionAttributeNames: Record<string, string>;
+    ExpressionAttributeValues: Record<string, number>;
+  };
+}[] => {
+  const adds: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, number> = {};
+  if (move.from !== undefined) {
+    adds.push('#from :minus');
+    names['#from'] = move.from;
+    values[':minus'] = -1;
+  }
+  if (move.to !== undefined) {
+    adds.push('#to :plus');
+    names['#to'] = move.to;
+    values[':plus'] = 1;
+  }
+  return counterKeys(env).map((Key) => ({
+    Update: {
+      TableName: tableName,
+      Key,
+      UpdateExpression: `ADD ${adds.join(', ')}`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    },
+  }));
+};
+
+/** BatchGetItem's ceiling of keys per request. */
+const BATCH_GET_MAX = 100;
+
+/**
+ * The read side of the listing: `total` from one counter item, the page from the keys-only
+ * indexes (one partition per requested state, merged newest first), then the page's items by
+ * key. Page `n` of `k` states reads at most `k · n · limit` index keys (~100 bytes each) and
+ * `limit` items; page 1 thus costs about one page whatever the workspace holds.
+ */
+export class EnvironmentListing {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #tableName: string;
+
+  constructor({ client, tableName }: { client: DynamoDBDocumentClient; tableName: string }) {
+    this.#client = client;
+    this.#tableName = tableName;
+  }
+
+  async page(query: EnvironmentQuery): Promise<{ items: Record<string, unknown>[]; total: number }> {
+    const states: readonly EnvironmentState[] =
+      query.states !== undefined && query.states.length > 0 ? [...new Set(query.states)] : environmentStates;
+    const [total, ids] = await Promise.all([this.#total(query, states), this.#pageIds(query, states)]);
+    return { items: await this.#getAll(ids), total };
+  }
+
+  async #total(query: EnvironmentQuery, states: readonly EnvironmentState[]): Promise<number> {
+    const [workspaceKey, projectKey] = counterKeys({
+      org: query.org,
+      workspace: query.workspace,
+      projectId: query.projectId ?? '',
+    });
+    const { Item } = await this.#client.send(
+      new GetCommand({
+        TableName: this.#tableName,
+        Key: query.projectId === undefined ? workspaceKey : projectKey,
+        ConsistentRead: true,
+      }),
+    );
+    return states.reduce((sum, state) => {
+      const count = Item?.[state];
+      return sum + (typeof count === 'number' ? count : 0);
+    }, 0);
+  }
+
+  /** Ids of the page, newest first: the top `page · limit` keys of each state, merged. */
+  async #pageIds(query: EnvironmentQuery, states: readonly EnvironmentState[]): Promise<string[]> {
+    const wanted = query.page * query.limit;
+    const index = query.projectId === undefined ? 'gsi4' : 'gsi5';
+    const partitions = await Promise.all(
+      states.map((state) =>
+        this.#topKeys(
+          index,
+          query.projectId === undefined
+            ? workspaceStatePk(query.org, query.workspace, state)
+            : projectStatePk(query.org, query.workspace, query.projectId, state),
+          wanted,
+        ),
+      ),
+    );
+    const start = (query.page - 1) * query.limit;
+    return partitions
+      .flat()
+      .sort((a, b) => (a.sk < b.sk ? 1 : a.sk > b.sk ? -1 : 0))
+      .slice(start, start + query.limit)
+      .map((key) => key.id);
+  }
+
+  async #topKeys(index: 'gsi4' | 'gsi5', pk: string, wanted: number): Promise<{ sk: string; id: string }[]> {
+    const keys: { sk: string; id: string }[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#tableName,
+          IndexName: index,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': `${index}pk` },
+          ExpressionAttributeValues: { ':pk': pk },
+          ScanIndexForward: false,
+          Limit: wanted - keys.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const sk = item[`${index}sk`];
+        const tablePk = item.pk;
+        if (typeof sk === 'string' && typeof tablePk === 'string') {
+          keys.push({ sk, id: tablePk.slice('ENV#'.length) });
+        }
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined && keys.length < wanted);
+    return keys;
+  }
+
+  /** The items of `ids`, in that order; one that TTL removed meanwhile is left out. */
+  async #getAll(ids: readonly string[]): Promise<Record<string, unknown>[]> {
+    const found = new Map<string, Record<string, unknown>>();
+    for (let at = 0; at < ids.length; at += BATCH_GET_MAX) {
+      let keys: Record<string, unknown>[] = ids
+        .slice(at, at + BATCH_GET_MAX)
+        .map((id) => ({ ...environmentKey(id) }));
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt > 0)
+          await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 10 * 2 ** attempt)));
+        const { Responses, UnprocessedKeys } = await this.#client.send(
+          new BatchGetCommand({
+            RequestItems: { [this.#tableName]: { Keys: keys, ConsistentRead: true } },
+          }),
+        );
+        for (const item of Responses?.[this.#tableName] ?? []) {
+          if (typeof item.id === 'string') found.set(item.id, item);
+        }
+        keys = UnprocessedKeys?.[this.#tableName]?.Keys ?? [];
+      }
+    }
+    return ids.flatMap((id) => {
+      const item = found.get(id);
+      return item === undefined ? [] : [item];
+    });
+  }
+}
