@@ -4,7 +4,6 @@
  */
 
 import type {
-  CreateEnvironmentRequest,
   errorEnvelopeSchema,
   keepaliveResponseSchema,
   putSecretRequestSchema,
