@@ -300,6 +300,12 @@ const runDev = async (args: string[], io: CliIo): Promise<number> => {
   const url = new URL('../local/dev.ts', import.meta.url);
   let module: unknown;
   try {
+    // The compiled CLI (dist/) runs as JavaScript; the local stack is TypeScript, so only this
+    // command registers tsx's loader (from source, tsx is already running).
+    if (!import.meta.url.endsWith('.ts')) {
+      const { register } = await import('tsx/esm/api');
+      register();
+    }
     module = await import(url.href);
   } catch (error) {
     if (!isMissingModule(error, url)) throw error;

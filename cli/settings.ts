@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from '#shared/zod';
 import { findLocalStack } from '../sdk/local-stack.ts';
 
 export const LOCAL_DEFAULTS = {
@@ -35,11 +35,12 @@ export interface SettingsFlags {
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
+const setting = z.optional(z.string().check(z.minLength(1)));
 const configFileSchema = z.strictObject({
-  api_url: z.string().min(1).optional(),
-  api_key: z.string().min(1).optional(),
-  org: z.string().min(1).optional(),
-  workspace: z.string().min(1).optional(),
+  api_url: setting,
+  api_key: setting,
+  org: setting,
+  workspace: setting,
 });
 export type ConfigFile = z.infer<typeof configFileSchema>;
 
@@ -187,7 +188,7 @@ export const parseConfigFile = (text: string, path: string): ConfigFile => {
   } catch (error) {
     throw new SettingsError(`config file ${path} is not valid JSON`, { cause: error });
   }
-  const parsed = configFileSchema.safeParse(json);
+  const parsed = z.safeParse(configFileSchema, json);
   if (!parsed.success) {
     const problems = parsed.error.issues
       .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
