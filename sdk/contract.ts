@@ -1,7 +1,7 @@
 /**
- * The data-plane, pool and key shapes of `API.md` ("Execute", "Verify", "Warm pools", "API keys
- * and roles") as zod schemas, for the SDK's types. They follow the contract word for word; when
- * the server's own schemas for these routes are in `shared/domain/api`, these give way to them.
+ * The data-plane shapes of `API.md` ("Execute", "Verify", logs) as zod schemas, for the SDK's
+ * types. They follow the contract word for word; when the server's own schemas for these routes
+ * are in `shared/domain/api`, these give way to them.
  */
 import * as z from '#shared/zod';
 
@@ -59,39 +59,3 @@ export const logsResponseSchema = z.object({
   truncated: z.boolean(),
 });
 export type LogsResponse = z.infer<typeof logsResponseSchema>;
-
-export const poolResponseSchema = z.object({
-  task_ref: z.string(),
-  size: z.int(),
-  warm: z.int(),
-  starting: z.int(),
-  claimed_total: z.int(),
-  updated_at: dateTime,
-});
-export type PoolResponse = z.infer<typeof poolResponseSchema>;
-
-export const poolListResponseSchema = z.object({ pools: z.array(poolResponseSchema) });
-export type PoolListResponse = z.infer<typeof poolListResponseSchema>;
-
-export const createKeyRequestSchema = z.strictObject({
-  name: z.string().check(z.minLength(1)),
-  role: z.enum(['admin', 'member']),
-  workspaces: z.array(z.string()),
-});
-export type CreateKeyRequest = z.input<typeof createKeyRequestSchema>;
-
-export const keyResponseSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  role: z.enum(['admin', 'member']),
-  workspaces: z.array(z.string()),
-  created_at: dateTime,
-});
-export type KeyResponse = z.infer<typeof keyResponseSchema>;
-
-/** The 201 of key creation: the only answer that carries `key`. */
-export const createdKeyResponseSchema = z.extend(keyResponseSchema, { key: z.string() });
-export type CreatedKeyResponse = z.infer<typeof createdKeyResponseSchema>;
-
-export const keyListResponseSchema = z.object({ keys: z.array(keyResponseSchema) });
-export type KeyListResponse = z.infer<typeof keyListResponseSchema>;

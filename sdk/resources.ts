@@ -4,7 +4,6 @@ import type {
   CreatedKeyResponse,
   CreateKeyRequest,
   KeyListResponse,
-  KeyResponse,
   PoolListResponse,
   PoolResponse,
   PutSecretRequest,
@@ -225,5 +224,3 @@ export class Keys {
     });
   }
 }
-
-export type { KeyResponse };

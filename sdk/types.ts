@@ -4,8 +4,11 @@
  */
 
 import type {
+  createdKeyResponseSchema,
   errorEnvelopeSchema,
   keepaliveResponseSchema,
+  keyListResponseSchema,
+  poolListResponseSchema,
   putSecretRequestSchema,
   secretListResponseSchema,
 } from '#domain/api-schemas';
@@ -13,9 +16,12 @@ import type * as z from '#shared/zod';
 
 export type {
   CreateEnvironmentRequest,
+  CreateKeyRequest,
   EnvironmentListResponse,
   EnvironmentResponse,
   EnvironmentStatusResponse,
+  KeyResponse,
+  PoolResponse,
   SecretResponse,
   TaskListResponse,
   TaskVersionResponse,
@@ -23,16 +29,10 @@ export type {
 export type { EnvironmentState } from '#domain/environment';
 export type { TaskManifestInput } from '#domain/manifest';
 export type {
-  CreatedKeyResponse,
-  CreateKeyRequest,
   ExecuteRequest,
   ExecuteResponse,
   ExecutionResponse,
-  KeyListResponse,
-  KeyResponse,
   LogsResponse,
-  PoolListResponse,
-  PoolResponse,
   VerifyRequest,
   VerifyResponse,
 } from './contract.ts';
@@ -42,6 +42,9 @@ export type ErrorEnvelope = Omit<z.infer<typeof errorEnvelopeSchema>, 'type'> & 
   readonly type: z.infer<typeof errorEnvelopeSchema>['type'] | 'conflict_error' | (string & {});
 };
 
+export type CreatedKeyResponse = z.infer<typeof createdKeyResponseSchema>;
+export type KeyListResponse = z.infer<typeof keyListResponseSchema>;
+export type PoolListResponse = z.infer<typeof poolListResponseSchema>;
 export type KeepaliveResponse = z.infer<typeof keepaliveResponseSchema>;
 export type PutSecretRequest = z.input<typeof putSecretRequestSchema>;
 export type SecretListResponse = z.infer<typeof secretListResponseSchema>;
