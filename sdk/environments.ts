@@ -10,6 +10,7 @@ import type {
   EnvironmentStatusResponse,
   ExecuteRequest,
   ExecuteResponse,
+  ExecutionAcceptedResponse,
   ExecutionResponse,
   KeepaliveResponse,
   LogsResponse,
@@ -187,7 +188,7 @@ export class Environments {
    * not act on (429, 503, connection refused) are retried: a command is not run twice.
    */
   async execute(id: string, body: ExecuteRequest, options: ExecuteOptions): Promise<ExecuteResponse> {
-    const answer = await this.#transport.request<ExecuteResponse | ExecutionResponse>({
+    const answer = await this.#transport.request<ExecuteResponse | ExecutionAcceptedResponse>({
       method: 'POST',
       path: this.#path(id, '/execute'),
       body,
@@ -197,12 +198,12 @@ export class Environments {
     });
     if (answer.status !== 202) return answer.body as ExecuteResponse;
     const interval = options.pollIntervalMs ?? 1_000;
-    let execution = answer.body as ExecutionResponse;
-    while (execution.state !== 'completed') {
+    const accepted = answer.body as ExecutionAcceptedResponse;
+    for (;;) {
       await sleep(interval, options.signal);
-      execution = await this.execution(id, execution.id, options);
+      const execution = await this.execution(id, accepted.id, options);
+      if (execution.state === 'completed') return completed(execution);
     }
-    return completed(execution);
   }
 
   async execution(id: string, executionId: string, options: CallOptions = {}): Promise<ExecutionResponse> {

@@ -6,11 +6,13 @@
 import type {
   createdKeyResponseSchema,
   errorEnvelopeSchema,
+  executeRequestSchema,
   keepaliveResponseSchema,
   keyListResponseSchema,
   poolListResponseSchema,
   putSecretRequestSchema,
   secretListResponseSchema,
+  verifyRequestSchema,
 } from '#domain/api-schemas';
 import type * as z from '#shared/zod';
 
@@ -20,22 +22,19 @@ export type {
   EnvironmentListResponse,
   EnvironmentResponse,
   EnvironmentStatusResponse,
+  ExecuteResponse,
+  ExecutionAcceptedResponse,
+  ExecutionResponse,
   KeyResponse,
+  LogsResponse,
   PoolResponse,
   SecretResponse,
   TaskListResponse,
   TaskVersionResponse,
+  VerifyResponse,
 } from '#domain/api-schemas';
 export type { EnvironmentState } from '#domain/environment';
 export type { TaskManifestInput } from '#domain/manifest';
-export type {
-  ExecuteRequest,
-  ExecuteResponse,
-  ExecutionResponse,
-  LogsResponse,
-  VerifyRequest,
-  VerifyResponse,
-} from './contract.ts';
 
 /** The canonical error body; `type` is open, since a newer server may add types. */
 export type ErrorEnvelope = Omit<z.infer<typeof errorEnvelopeSchema>, 'type'> & {
@@ -45,6 +44,9 @@ export type ErrorEnvelope = Omit<z.infer<typeof errorEnvelopeSchema>, 'type'> & 
 export type CreatedKeyResponse = z.infer<typeof createdKeyResponseSchema>;
 export type KeyListResponse = z.infer<typeof keyListResponseSchema>;
 export type PoolListResponse = z.infer<typeof poolListResponseSchema>;
+/** What a caller sends: fields with a server default (`timeout_sec`) may be left out. */
+export type ExecuteRequest = z.input<typeof executeRequestSchema>;
+export type VerifyRequest = NonNullable<z.input<typeof verifyRequestSchema>>;
 export type KeepaliveResponse = z.infer<typeof keepaliveResponseSchema>;
 export type PutSecretRequest = z.input<typeof putSecretRequestSchema>;
 export type SecretListResponse = z.infer<typeof secretListResponseSchema>;

@@ -44,10 +44,10 @@ export type EnvironmentStatusResponse = z.infer<typeof environmentStatusResponse
 export const environmentListResponseSchema = component(
   z.object({
     environments: z.array(environmentResponseSchema),
-    page: z.int(),
-    limit: z.int(),
-    total: z.int(),
-    total_pages: z.int(),
+    page: z.int().check(z.gte(1)),
+    limit: z.int().check(z.gte(1), z.lte(200)),
+    total: z.int().check(z.gte(0)),
+    total_pages: z.int().check(z.gte(0)),
     has_next: z.boolean(),
     has_previous: z.boolean(),
   }),
@@ -190,10 +190,10 @@ export type TaskListResponse = z.infer<typeof taskListResponseSchema>;
 export const poolResponseSchema = component(
   z.object({
     task_ref: z.string(),
-    size: z.int(),
-    warm: z.int(),
-    starting: z.int(),
-    claimed_total: z.int(),
+    size: z.int().check(z.gte(0), z.lte(100)),
+    warm: z.int().check(z.gte(0)),
+    starting: z.int().check(z.gte(0)),
+    claimed_total: z.int().check(z.gte(0)),
     updated_at: dateTime,
   }),
   { id: 'PoolResponse' },
@@ -206,7 +206,7 @@ export const poolListResponseSchema = component(z.object({ pools: z.array(poolRe
 
 export const errorEnvelopeSchema = component(
   z.object({
-    code: z.int(),
+    code: z.int().check(z.gte(400), z.lte(599)),
     detail: z.string(),
     type: z.enum([
       'invalid_request_error',

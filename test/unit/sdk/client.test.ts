@@ -90,6 +90,7 @@ const environment = (overrides: Partial<EnvironmentResponse> = {}): EnvironmentR
   execute_token: null,
   task_verification: null,
   error: null,
+  verification: null,
   ...overrides,
 });
 
