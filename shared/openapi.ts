@@ -261,11 +261,41 @@ const manifestSchemaRef = (components: Record<string, JsonSchema>): JsonSchema =
   return { $ref: '#/components/schemas/TaskManifest' };
 };
 
+/**
+ * A request body's `default`s as words in its description. The server applies a default when
+ * the field is absent, so the field is optional; but generators (openapi-typescript's
+ * `defaultNonNullable`, on by default) type a field with a `default` as always present, which
+ * would make a client send every defaulted field.
+ */
+const defaultsAsDescriptions = (schema: unknown): void => {
+  if (Array.isArray(schema)) {
+    for (const item of schema) defaultsAsDescriptions(item);
+    return;
+  }
+  if (typeof schema !== 'object' || schema === null) return;
+  const node = schema as JsonSchema;
+  if ('default' in node) {
+    const said = typeof node.description === 'string' ? `${node.description} ` : '';
+    node.description = `${said}Default: ${JSON.stringify(node.default)}.`;
+    delete node.default;
+  }
+  for (const [keyword, value] of Object.entries(node)) {
+    if (keyword === 'enum' || keyword === 'const' || keyword === 'examples') continue;
+    // Maps of names to schemas: a property may itself be called `default`.
+    if (keyword === 'properties' || keyword === 'patternProperties' || keyword === '$defs') {
+      for (const property of Object.values(value as JsonSchema)) defaultsAsDescriptions(property);
+    } else {
+      defaultsAsDescriptions(value);
+    }
+  }
+};
+
 /** Builds the document; `serverUrl` is where this API answers. */
 export const openApiDocument = (serverUrl: string, version: string): JsonSchema => {
   const components: Record<string, JsonSchema> = {};
   const errorRef = toSchema(api.errorEnvelopeSchema, 'output', components);
   const paths: Record<string, Record<string, JsonSchema>> = {};
+  const requestComponents = new Set<string>();
   for (const route of routes) {
     const answer = responseSchemas[route.operationId];
     const responses: Record<string, JsonSchema> = {
@@ -359,10 +389,18 @@ export const openApiDocument = (serverUrl: string, version: string): JsonSchema 
         },
       };
     }
+    const requestSchema = (
+      operation.requestBody as { content?: Record<string, { schema?: JsonSchema }> } | undefined
+    )?.content?.['application/json']?.schema;
+    const requestRef = requestSchema?.$ref;
+    if (typeof requestRef === 'string')
+      requestComponents.add(requestRef.replace('#/components/schemas/', ''));
+    else defaultsAsDescriptions(requestSchema);
     paths[route.path] ??= {};
     const forPath = paths[route.path];
     if (forPath !== undefined) forPath[route.method.toLowerCase()] = operation;
   }
+  for (const name of requestComponents) defaultsAsDescriptions(components[name]);
   return {
     openapi: '3.1.0',
     info: {
