@@ -42,7 +42,50 @@ const python = (
     child.once('close', (code) => resolve({ code, output }));
   });
 
+const run = Math.random().toString(16).slice(2, 10);
+
 describe('TypeScript SDK against the local stack', () => {
+  it('publish → create with wait → execute → verify → logs → scope exit tears it down', async () => {
+    // Prepare: a task whose verification passes once a file exists, published through the SDK
+    const taskenv = client();
+    const published = await taskenv.tasks.publish({
+      name: `sdk-lifecycle-${run}`,
+      version: '1.0.0',
+      instruction: 'Create the file.',
+      services: {
+        box: { image: 'none', local: { command: ['/bin/sh', '-c', 'echo box up; exec sleep 3600'] } },
+      },
+      verification: { method: 'script', script: `test -f /tmp/sdk-solved-${run}`, timeout: 10 },
+    });
+    let id = '';
+
+    // Act
+    {
+      await using env = await taskenv.environments.create(
+        { task_ref: published.task_ref },
+        { wait: { intervalMs: 50 } },
+      );
+      id = env.id;
+      const before = await env.verify();
+      const executed = await env.execute(`echo out; echo err >&2; touch /tmp/sdk-solved-${run}; exit 3`);
+      const after = await env.verify();
+      const logs = await env.logs({ tail: 50 });
+
+      // Assess
+      expect(env.state).toBe('ready');
+      expect(before.passed).toBe(false);
+      expect(executed).toMatchObject({ exit_code: 3, timed_out: false, truncated: false });
+      expect(executed.output).toContain('out\n');
+      expect(executed.output).toContain('err\n');
+      expect(after).toMatchObject({ passed: true, method: 'script', exit_code: 0 });
+      expect(logs.service).toBe('box');
+      expect(logs.lines.map((line) => line.message)).toContain('box up');
+    }
+
+    // Assess: the scope's end tore it down
+    expect((await taskenv.environments.get(id)).state).toBe('torn_down');
+  });
+
   it('create with wait → reads → keepalive → scope exit tears it down', async () => {
     // Prepare
     const taskenv = client();
@@ -108,12 +151,15 @@ describe('Python SDK (python3, standard library only)', () => {
 
     // Act
     const unit = await python(['-m', 'unittest', 'discover', '-s', 'tests', '-t', '.'], env);
-    const e2e = await python(['-m', 'unittest', 'discover', '-s', 'e2e', '-t', '.'], env);
+    const e2e = await python(['-m', 'unittest', 'discover', '-s', 'e2e', '-t', '.'], {
+      ...env,
+      TASKENV_E2E_RUN: run,
+    });
 
     // Assess
     expect(unit.code, unit.output).toBe(0);
     expect(unit.output).toMatch(/Ran \d+ tests/);
     expect(e2e.code, e2e.output).toBe(0);
-    expect(e2e.output).toMatch(/Ran 2 tests/);
+    expect(e2e.output).toMatch(/Ran 3 tests/);
   });
 });

@@ -33,6 +33,34 @@ class LifecycleTest(unittest.TestCase):
         # Assess: the block's end tore it down
         self.assertEqual(self.client.environments.get(environment_id)["state"], "torn_down")
 
+    def test_publish_execute_verify_logs_and_teardown(self):
+        # Prepare: a task whose verification passes once a file exists, published through the SDK
+        run = os.environ.get("TASKENV_E2E_RUN", "py")
+        published = self.client.tasks.publish({
+            "name": f"py-lifecycle-{run}", "version": "1.0.0", "instruction": "Create the file.",
+            "services": {"box": {"image": "none",
+                                 "local": {"command": ["/bin/sh", "-c", "echo box up; exec sleep 3600"]}}},
+            "verification": {"method": "script", "script": f"test -f /tmp/py-solved-{run}", "timeout": 10},
+        })
+
+        # Act
+        with self.client.environment(published["task_ref"]) as env:
+            before = env.verify()
+            executed = env.execute(f"echo out; echo err >&2; touch /tmp/py-solved-{run}; exit 3")
+            after = env.verify()
+            logs = env.logs(tail=50)
+            environment_id = env.id
+
+        # Assess
+        self.assertFalse(before["passed"])
+        self.assertEqual(executed["exit_code"], 3)
+        self.assertIn("out\n", executed["output"])
+        self.assertIn("err\n", executed["output"])
+        self.assertTrue(after["passed"])
+        self.assertEqual(logs["service"], "box")
+        self.assertIn("box up", [line["message"] for line in logs["lines"]])
+        self.assertEqual(self.client.environments.get(environment_id)["state"], "torn_down")
+
     def test_api_errors_arrive_as_typed_exceptions(self):
         with self.assertRaises(NotFoundError):
             self.client.environments.create("no-such-task")
