@@ -12,16 +12,14 @@ import { type ApiTarget, REPO_ROOT, stackPerFile } from '#test/support/e2e';
 const runningStack = stackPerFile('harness');
 
 const HARNESSES = {
-  typescript: [
-    join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
-    join(REPO_ROOT, 'examples', 'harness', 'harness.ts'),
-  ],
+  // One process (tsx's loader in node itself), so Ctrl-C reaches the harness with no relay between.
+  typescript: [process.execPath, '--import', 'tsx', join(REPO_ROOT, 'examples', 'harness', 'harness.ts')],
   python: ['python3', join(REPO_ROOT, 'examples', 'harness', 'harness.py')],
 } as const;
 
 const start = (which: keyof typeof HARNESSES, args: readonly string[], stack: ApiTarget): ChildProcess => {
-  const [command, script] = HARNESSES[which];
-  return spawn(command, [script, ...args], {
+  const [command, ...script] = HARNESSES[which];
+  return spawn(command, [...script, ...args], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,

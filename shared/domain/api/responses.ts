@@ -7,6 +7,8 @@ import { environmentStateSchema, serviceUrlSchema } from '../environment.ts';
 import { component } from './component.ts';
 
 const dateTime = z.iso.datetime({ offset: true });
+/** A process exit status (124: killed by the execution timeout). */
+const exitCode = z.int().check(z.gte(0), z.lte(255));
 
 // Responses ----------------------------------------------------------------------------------
 
@@ -84,11 +86,11 @@ export const keyListResponseSchema = component(z.object({ keys: z.array(keyRespo
 export const executeResponseSchema = component(
   z.object({
     id: z.uuid(),
-    exit_code: z.int(),
+    exit_code: exitCode,
     output: z.string(),
     truncated: z.boolean(),
     timed_out: z.boolean(),
-    duration_ms: z.int(),
+    duration_ms: z.int().check(z.gte(0)),
   }),
   { id: 'ExecuteResponse', description: 'The command finished within the wait.' },
 );
@@ -100,11 +102,11 @@ export const executionResponseSchema = component(
     state: z.enum(['running', 'completed']),
     started_at: dateTime,
     finished_at: z.nullable(dateTime),
-    exit_code: z.nullable(z.int()),
+    exit_code: z.nullable(exitCode),
     output: z.nullable(z.string()),
     truncated: z.nullable(z.boolean()),
     timed_out: z.nullable(z.boolean()),
-    duration_ms: z.nullable(z.int()),
+    duration_ms: z.nullable(z.int().check(z.gte(0))),
   }),
   { id: 'ExecutionResponse', description: 'One execution; result fields are null while it runs.' },
 );
@@ -122,7 +124,7 @@ export const verifyResponseSchema = component(
     passed: z.boolean(),
     method: z.string(),
     verified_at: dateTime,
-    exit_code: z.nullable(z.int()),
+    exit_code: z.nullable(exitCode),
     output: z.nullable(z.string()),
   }),
   { id: 'VerifyResponse' },
