@@ -4,13 +4,14 @@
  * not fatal: the exit code is non-zero only when a figure could not be measured at all.
  *
  * Options: `--quick` (small samples, for trying the harness: printed, not written, not for
- * quoting), `--only cold,control,events,ready,pooled`.
+ * quoting), `--only cold,control,events,ready,pooled,cli`.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { measureCliStartup } from './cli-startup.ts';
 import { type ColdStartRow, measureColdStart } from './cold-start.ts';
 import { type ControlPlaneResult, measureControlPlane } from './control-plane.ts';
 import { type EventPathResult, measureEventPath } from './event-path.ts';
@@ -32,9 +33,10 @@ const FLOORS = {
   eventPathCalls: '1 conditional write + 1 PutEvents per event (+1 EC2 call on RUNNING)',
   timeToReadyMs: 1000,
   pooledRatio: 1.2,
+  cliStartupRatio: 2,
 } as const;
 
-const FIGURES = ['cold', 'control', 'events', 'ready', 'pooled'] as const;
+const FIGURES = ['cold', 'control', 'events', 'ready', 'pooled', 'cli'] as const;
 type Figure = (typeof FIGURES)[number];
 
 const { values } = parseArgs({
@@ -60,6 +62,7 @@ const settings = values.quick
       readyWarmup: 1,
       pooledCreates: 40,
       coldPooledEnvironments: 2,
+      cliRuns: 5,
     }
   : {
       coldRuns: 15,
@@ -72,6 +75,7 @@ const settings = values.quick
       readyWarmup: 2,
       pooledCreates: 200,
       coldPooledEnvironments: 5,
+      cliRuns: 30,
     };
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -149,6 +153,10 @@ const timeToReady = await attempt('ready', () =>
     warmup: settings.readyWarmup,
     progress,
   }),
+);
+
+const cliStartup = await attempt('cli', () =>
+  measureCliStartup({ projectRoot, runs: settings.cliRuns, progress }),
 );
 
 // The table.
@@ -236,6 +244,21 @@ if (pooledReady !== null) {
     floor: 'none (reported)',
     verdict: 'info',
   });
+}
+if (cliStartup !== null) {
+  for (const [label, value, ratio] of [
+    ['taskenv --help', cliStartup.helpMs, cliStartup.helpRatio],
+    ['taskenv env list', cliStartup.listMs, cliStartup.listRatio],
+  ] as const) {
+    rows.push({
+      figure: `CLI start-up: ${label}, median`,
+      measured: ms(value),
+      baseline: `${ms(cliStartup.nodeMs)} (node -e 0)`,
+      ratio: times(ratio),
+      floor: `≤ ${times(FLOORS.cliStartupRatio)}`,
+      verdict: verdict(ratio <= FLOORS.cliStartupRatio),
+    });
+  }
 }
 for (const { figure } of errors) {
   rows.push({ figure, measured: 'not measured', baseline: '—', ratio: '—', floor: '—', verdict: 'ERROR' });
@@ -357,6 +380,19 @@ const results = {
             pass: timeToReady.p95Ms < FLOORS.timeToReadyMs,
             ...timeToReady,
             samples: timeToReady.samples.map((v) => round(v)),
+          },
+    cliStartup:
+      cliStartup === null
+        ? null
+        : {
+            floorRatio: FLOORS.cliStartupRatio,
+            pass: Math.max(cliStartup.helpRatio, cliStartup.listRatio) <= FLOORS.cliStartupRatio,
+            runs: cliStartup.runs,
+            nodeMs: round(cliStartup.nodeMs),
+            helpMs: round(cliStartup.helpMs),
+            listMs: round(cliStartup.listMs),
+            helpRatio: round(cliStartup.helpRatio, 3),
+            listRatio: round(cliStartup.listRatio, 3),
           },
   },
   errors,

@@ -1,7 +1,5 @@
 #!/usr/bin/env node
-// The CLI is TypeScript run in place (no build step), so tsx's loader is registered before it loads.
-import { register } from 'tsx/esm/api';
+// The CLI compiled by `npm run build` (run by `npm ci` and `npm pack`): plain JavaScript, no loader.
+import { main } from '../dist/cli.js';
 
-register();
-const { main } = await import('../cli/main.ts');
 process.exit(await main(process.argv.slice(2)));

@@ -3,7 +3,6 @@
  * no retries and no response rewriting, so `--json` output is exactly what the API answered.
  */
 
-import { z } from 'zod';
 import type {
   CreateEnvironmentRequest,
   EnvironmentListResponse,
@@ -21,7 +20,9 @@ import type {
   VerifyResponse,
 } from '#domain/api-schemas';
 import { errorTypeByStatus } from '#domain/errors';
+import * as z from '#shared/zod';
 import packageJson from '../package.json' with { type: 'json' };
+import { type HttpAnswer, send } from './http.ts';
 import { isLoopbackUrl, type Settings } from './settings.ts';
 
 export const CLIENT_VERSION: string = packageJson.version;
@@ -34,9 +35,9 @@ const envelopeSchema = z.object({
   code: z.number(),
   detail: z.string(),
   type: z.string(),
-  errors: z
-    .array(z.object({ loc: z.array(z.union([z.string(), z.number()])), msg: z.string(), type: z.string() }))
-    .optional(),
+  errors: z.optional(
+    z.array(z.object({ loc: z.array(z.union([z.string(), z.number()])), msg: z.string(), type: z.string() })),
+  ),
 });
 export type Envelope = z.infer<typeof envelopeSchema>;
 
@@ -295,20 +296,19 @@ export class ApiClient {
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     const signal = this.#signal === undefined ? timeout : AbortSignal.any([this.#signal, timeout]);
 
-    let response: Response;
-    let text: string;
+    let response: HttpAnswer;
     try {
-      response = await fetch(url, {
+      response = await send(url, {
         method,
         headers,
         signal,
         ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
       });
-      text = await response.text();
     } catch (error) {
       if (this.#signal?.aborted === true) throw new InterruptedError();
       throw this.#connectionError(error, timeout.aborted);
     }
+    const { text } = response;
 
     options.onStatus?.(response.status);
     const json = parseJson(text);
@@ -348,8 +348,8 @@ const parseJson = (text: string): unknown => {
   }
 };
 
-const toEnvelope = (response: Response, body: unknown): Envelope => {
-  const parsed = envelopeSchema.safeParse(body);
+const toEnvelope = (response: HttpAnswer, body: unknown): Envelope => {
+  const parsed = z.safeParse(envelopeSchema, body);
   if (parsed.success) return parsed.data;
   // A proxy or load balancer in front of the API may answer with its own page.
   return {
@@ -361,8 +361,9 @@ const toEnvelope = (response: Response, body: unknown): Envelope => {
   };
 };
 
-/** undici wraps the socket error in `cause`; its code (ECONNREFUSED) is what a user can act on. */
+/** The socket error's code (ECONNREFUSED) is what a user can act on. */
 const describeCause = (error: unknown): string => {
+  if (error instanceof Error && 'code' in error && typeof error.code === 'string') return error.code;
   const cause = error instanceof Error ? error.cause : undefined;
   if (cause instanceof Error && 'code' in cause && typeof cause.code === 'string') return cause.code;
   if (cause instanceof Error) return cause.message;

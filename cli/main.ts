@@ -164,10 +164,49 @@ const defaultIo = (): CliIo => ({
   stdin: process.stdin,
 });
 
-const usageFailure = (io: CliIo, error: UsageError): number => {
-  io.stderr.write(`error: ${error.message}\n${error.hint ?? "Run 'taskenv --help' for usage."}\n`);
+const usageFailure = (io: CliIo, error: UsageError, json = false): number => {
+  const hint = error.hint ?? "Run 'taskenv --help' for usage.";
+  if (json) writeJson(io, { type: 'usage_error', detail: error.message, hint });
+  else io.stderr.write(`error: ${error.message}\n${hint}\n`);
   return Exit.usage;
 };
+
+/** Edit distance (insertions, deletions, substitutions, adjacent swaps) between two words. */
+const distance = (a: string, b: string): number => {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  const at = (i: number, j: number): number => rows[i]?.[j] ?? Number.POSITIVE_INFINITY;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, at(i - 2, j - 2) + 1);
+      const row = rows[i];
+      if (row !== undefined) row[j] = best;
+    }
+  }
+  return at(a.length, b.length);
+};
+
+/** The known word closest to a mistyped one, when it is close enough to be what was meant. */
+export const closest = (word: string, known: readonly string[]): string | undefined => {
+  let best: { candidate: string; score: number } | undefined;
+  for (const candidate of known) {
+    const score = distance(word.toLowerCase(), candidate);
+    if (best === undefined || score < best.score) best = { candidate, score };
+  }
+  return best !== undefined && best.score <= Math.max(1, Math.floor(best.candidate.length / 3))
+    ? best.candidate
+    : undefined;
+};
+
+const unknownCommand = (typed: string, suggestion: string | undefined, fallbackHint: string): UsageError =>
+  new UsageError(
+    `unknown command '${typed}'${suggestion === undefined ? '' : `; did you mean '${suggestion}'?`}`,
+    fallbackHint,
+  );
 
 /** parseArgs explains with a paragraph; one line that names the option is enough. */
 const usageErrorFrom = (error: unknown, helpHint: string): UsageError => {
@@ -187,14 +226,15 @@ const authHint = (settings: Settings | null): string => {
   const source = settings?.sources.apiKey;
   return source === undefined || source === null
     ? ''
-    : `hint: the API key came from ${source === 'default' ? 'the local stack’s data dir' : source}\n`;
+    : `hint: the API key came from ${source === 'stack' ? 'the local stack’s data dir' : source}\n`;
 };
 
 /** The one place failures become output and exit codes. */
 const reportFailure = (io: CliIo, json: boolean, error: unknown, settings: Settings | null): number => {
-  if (error instanceof UsageError) return usageFailure(io, error);
+  if (error instanceof UsageError) return usageFailure(io, error, json);
   if (error instanceof SettingsError) {
-    io.stderr.write(`error: ${error.message}\n`);
+    if (json) writeJson(io, { type: 'settings_error', detail: error.message });
+    else io.stderr.write(`error: ${error.message}\n`);
     return Exit.usage;
   }
   if (error instanceof InterruptedError) {
@@ -260,6 +300,12 @@ const runDev = async (args: string[], io: CliIo): Promise<number> => {
   const url = new URL('../local/dev.ts', import.meta.url);
   let module: unknown;
   try {
+    // The compiled CLI (dist/) runs as JavaScript; the local stack is TypeScript, so only this
+    // command registers tsx's loader (from source, tsx is already running).
+    if (!import.meta.url.endsWith('.ts')) {
+      const { register } = await import('tsx/esm/api');
+      register();
+    }
     module = await import(url.href);
   } catch (error) {
     if (!isMissingModule(error, url)) throw error;
@@ -296,6 +342,7 @@ const resolveCommand = (argv: string[], io: CliIo): Resolved | number => {
   const scan = parseArgs({ args: argv, options: ALL_OPTIONS, strict: false, allowPositionals: true });
   const words = scan.positionals;
   const help = scan.values.help === true;
+  const json = scan.values.json === true;
   const [group, sub] = words;
 
   if (group === undefined) {
@@ -307,10 +354,11 @@ const resolveCommand = (argv: string[], io: CliIo): Resolved | number => {
     return help ? Exit.ok : Exit.usage;
   }
   if (group === 'dev') {
-    return usageFailure(io, new UsageError("'dev' must come first: taskenv dev [options]"));
+    return usageFailure(io, new UsageError("'dev' must come first: taskenv dev [options]"), json);
   }
   if (!(groups as readonly string[]).includes(group)) {
-    return usageFailure(io, new UsageError(`unknown command '${group}'`));
+    const suggestion = closest(group, [...groups, 'dev']);
+    return usageFailure(io, unknownCommand(group, suggestion, "Run 'taskenv --help' for usage."), json);
   }
   const command = sub === undefined ? undefined : commands.find((c) => c.name === `${group} ${sub}`);
   if (command === undefined) {
@@ -318,9 +366,18 @@ const resolveCommand = (argv: string[], io: CliIo): Resolved | number => {
       (help ? io.stdout : io.stderr).write(groupHelp(group));
       return help ? Exit.ok : Exit.usage;
     }
+    const subs = commands
+      .filter((c) => c.name.startsWith(`${group} `))
+      .map((c) => c.name.slice(group.length + 1));
+    const suggestion = closest(sub, subs);
     return usageFailure(
       io,
-      new UsageError(`unknown command '${group} ${sub}'`, `Run 'taskenv ${group} --help' for its commands.`),
+      unknownCommand(
+        `${group} ${sub}`,
+        suggestion === undefined ? undefined : `${group} ${suggestion}`,
+        `Run 'taskenv ${group} --help' for its commands.`,
+      ),
+      json,
     );
   }
   if (help) {
@@ -348,16 +405,16 @@ const runCommand = async (argv: string[], io: CliIo, { command, wordCount }: Res
       allowPositionals: true,
     });
   } catch (error) {
-    return usageFailure(io, usageErrorFrom(error, helpHint));
+    return usageFailure(io, usageErrorFrom(error, helpHint), argv.includes('--json'));
   }
   const { values } = parsed;
   const args = parsed.positionals.slice(wordCount);
   const json = values.json === true;
   const missing = command.args[args.length];
-  if (missing !== undefined) return usageFailure(io, new UsageError(`missing <${missing}>`, helpHint));
+  if (missing !== undefined) return usageFailure(io, new UsageError(`missing <${missing}>`, helpHint), json);
   const extra = args[command.args.length];
   if (extra !== undefined)
-    return usageFailure(io, new UsageError(`unexpected argument '${extra}'`, helpHint));
+    return usageFailure(io, new UsageError(`unexpected argument '${extra}'`, helpHint), json);
 
   const text = (name: string): string | undefined => {
     const value = values[name];

@@ -1,14 +1,16 @@
 /**
  * Where the CLI finds its API, key, org and workspace. Each setting is taken from the first
  * source that has it: flags, then `TASKENV_*` environment variables, then the config file, then
- * the local dev defaults (the stack `npm start` runs).
+ * the running local stack (`npm start`), found through the `.taskenv/stack.json` nearest to the
+ * working directory (walking up), then the local dev defaults.
  *
- * {@link resolveSettings} is pure; {@link loadSettings} only adds the two file reads.
+ * {@link resolveSettings} is pure; {@link loadSettings} only adds the file reads.
  */
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from '#shared/zod';
+import { findLocalStack } from '../sdk/local-stack.ts';
 
 export const LOCAL_DEFAULTS = {
   apiUrl: 'http://127.0.0.1:8787',
@@ -33,15 +35,16 @@ export interface SettingsFlags {
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
+const setting = z.optional(z.string().check(z.minLength(1)));
 const configFileSchema = z.strictObject({
-  api_url: z.string().min(1).optional(),
-  api_key: z.string().min(1).optional(),
-  org: z.string().min(1).optional(),
-  workspace: z.string().min(1).optional(),
+  api_url: setting,
+  api_key: setting,
+  org: setting,
+  workspace: setting,
 });
 export type ConfigFile = z.infer<typeof configFileSchema>;
 
-export type SettingSource = 'flag' | 'env' | 'config' | 'default';
+export type SettingSource = 'flag' | 'env' | 'config' | 'stack' | 'default';
 
 export interface Settings {
   /** Without a trailing slash. */
@@ -65,6 +68,8 @@ export interface SettingsSources {
   readonly config: ConfigFile | null;
   /** The key the local stack wrote to `<data dir>/api-key`, if any. */
   readonly localApiKey: string | null;
+  /** The API a running local stack announced in `<data dir>/stack.json`, if any. */
+  readonly localApiUrl?: string | null;
 }
 
 /** An empty variable (`TASKENV_ORG=`) is how shells unset things, so it counts as absent. */
@@ -112,7 +117,13 @@ const normaliseApiUrl = (raw: string, source: SettingSource): string => {
 };
 
 /** Applies the precedence flags → env → config file → local dev defaults, setting by setting. */
-export const resolveSettings = ({ flags, env, config, localApiKey }: SettingsSources): Settings => {
+export const resolveSettings = ({
+  flags,
+  env,
+  config,
+  localApiKey,
+  localApiUrl = null,
+}: SettingsSources): Settings => {
   const fromSources = (
     flag: string | undefined,
     envVar: string | undefined,
@@ -123,14 +134,15 @@ export const resolveSettings = ({ flags, env, config, localApiKey }: SettingsSou
       ['env', envVar],
       ['config', configValue],
     ]);
-  const apiUrlPick = fromSources(flags.apiUrl, env.TASKENV_API_URL, config?.api_url) ?? {
-    value: LOCAL_DEFAULTS.apiUrl,
-    source: 'default',
-  };
+  const apiUrlPick = fromSources(flags.apiUrl, env.TASKENV_API_URL, config?.api_url) ??
+    pick([['stack', localApiUrl ?? undefined]]) ?? {
+      value: LOCAL_DEFAULTS.apiUrl,
+      source: 'default',
+    };
   const apiUrl = normaliseApiUrl(apiUrlPick.value, apiUrlPick.source);
   const apiKey =
     fromSources(flags.apiKey, env.TASKENV_API_KEY, config?.api_key) ??
-    (isLoopbackUrl(apiUrl) ? pick([['default', localApiKey ?? undefined]]) : null);
+    (isLoopbackUrl(apiUrl) ? pick([['stack', localApiKey ?? undefined]]) : null);
   const org = fromSources(flags.org, env.TASKENV_ORG, config?.org) ?? {
     value: LOCAL_DEFAULTS.org,
     source: 'default',
@@ -168,10 +180,6 @@ export const configLocation = (env: Environment): ConfigLocation => {
   return { path: join(configHome, 'taskenv', 'config.json'), explicit: false };
 };
 
-/** The local stack's data dir: `$TASKENV_DATA_DIR`, else `./.taskenv`, relative to `cwd`. */
-export const dataDir = (env: Environment, cwd: string): string =>
-  resolve(cwd, present(env.TASKENV_DATA_DIR) ?? '.taskenv');
-
 /** Parses a config file's text; unknown keys are refused so a typo (`apiUrl`) does not go unnoticed. */
 export const parseConfigFile = (text: string, path: string): ConfigFile => {
   let json: unknown;
@@ -180,7 +188,7 @@ export const parseConfigFile = (text: string, path: string): ConfigFile => {
   } catch (error) {
     throw new SettingsError(`config file ${path} is not valid JSON`, { cause: error });
   }
-  const parsed = configFileSchema.safeParse(json);
+  const parsed = z.safeParse(configFileSchema, json);
   if (!parsed.success) {
     const problems = parsed.error.issues
       .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
@@ -209,7 +217,7 @@ const readIfPresent = async (path: string): Promise<string | null> => {
   }
 };
 
-/** Reads the config file and the local stack's key file, then {@link resolveSettings}. */
+/** Reads the config file and the nearest local stack's files, then {@link resolveSettings}. */
 export const loadSettings = async (
   flags: SettingsFlags,
   env: Environment,
@@ -221,11 +229,20 @@ export const loadSettings = async (
   if (configText === null && location.explicit) {
     throw new SettingsError(`TASKENV_CONFIG names ${configPath}, which does not exist`);
   }
-  const localKey = await readIfPresent(join(dataDir(env, cwd), 'api-key'));
+  let stack: ReturnType<typeof findLocalStack>;
+  try {
+    stack = findLocalStack(cwd, env);
+  } catch (error) {
+    throw new SettingsError(
+      `cannot read the local stack's data dir: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
   return resolveSettings({
     flags,
     env,
     config: configText === null ? null : parseConfigFile(configText, configPath),
-    localApiKey: localKey === null ? null : localKey.trim() || null,
+    localApiKey: stack?.apiKey ?? null,
+    localApiUrl: stack?.apiUrl ?? null,
   });
 };

@@ -18,3 +18,16 @@ export const createLogger = (serviceName: string): Logger =>
 /** Powertools metrics under the `taskenv` namespace. */
 export const createMetrics = (serviceName: string): Metrics =>
   new Metrics({ namespace: 'taskenv', serviceName });
+
+/**
+ * Middy middleware that flushes the invocation's metrics (EMF to stdout) after it ends, ok or
+ * not. Unlike Powertools' `logMetrics`, it stays silent when there is nothing to flush: most
+ * local requests and reconciler ticks record no metric, and `logMetrics` warns "No application
+ * metrics to publish" on each of them.
+ */
+export const publishMetrics = (metrics: Metrics): { after: () => void; onError: () => void } => {
+  const flush = (): void => {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  };
+  return { after: flush, onError: flush };
+};

@@ -1,7 +1,6 @@
 /** `taskenv task …`: publish, list, inspect and check task manifests (`task.yaml`). */
 import { stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { ValidationError } from '#domain/errors';
 import type { TaskSource } from '#domain/task-source';
 import { InputError, readUserFile, UsageError } from '../args.ts';
@@ -30,6 +29,8 @@ const manifestPath = async (target: string, cwd: string): Promise<string> => {
 const readManifest = async (target: string, cwd: string): Promise<{ path: string; manifest: unknown }> => {
   const path = await manifestPath(target, cwd);
   const text = await readUserFile(path, cwd);
+  // Loaded here, not at start-up: the YAML parser is most of the CLI's code, and only task commands read YAML.
+  const { parse: parseYaml } = await import('yaml');
   try {
     return { path, manifest: parseYaml(text) };
   } catch (error) {
@@ -236,6 +237,7 @@ export const taskCommands: readonly Command[] = [
           ['published', task.created_at],
         ]),
       );
+      const { stringify: stringifyYaml } = await import('yaml');
       context.io.stdout.write(`manifest:\n${indent(stringifyYaml(task.manifest))}`);
       return Exit.ok;
     },

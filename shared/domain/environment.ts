@@ -38,7 +38,7 @@ export const statesAllowedBefore = (to: EnvironmentState): EnvironmentState[] =>
 export const serviceUrlSchema = z.object({
   url: z.string(),
   host: z.string(),
-  port: z.int(),
+  port: z.int().check(z.gte(1), z.lte(65535)),
   protocol: z.string(),
 });
 export type ServiceUrl = z.infer<typeof serviceUrlSchema>;

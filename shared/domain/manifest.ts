@@ -273,21 +273,23 @@ const serviceName = z
   .string()
   .check(z.maxLength(32), z.regex(/^[a-z][a-z0-9-]*$/, 'Must match [a-z][a-z0-9-]*'));
 
-const resourcesSchema = z.strictObject({ cpu: z.int(), memory: z.int() }).check(
-  z.superRefine(({ cpu, memory }, ctx) => {
-    const memories = FARGATE_SIZES.get(cpu);
-    if (memories === undefined) {
-      const cpus = [...FARGATE_SIZES.keys()].join(', ');
-      ctx.addIssue({ code: 'custom', message: `cpu must be one of ${cpus}`, path: ['cpu'] });
-    } else if (!memories.includes(memory)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `memory for cpu ${cpu} must be one of ${memories.join(', ')}`,
-        path: ['memory'],
-      });
-    }
-  }),
-);
+const resourcesSchema = z
+  .strictObject({ cpu: z.int().check(z.gte(1)), memory: z.int().check(z.gte(1)) })
+  .check(
+    z.superRefine(({ cpu, memory }, ctx) => {
+      const memories = FARGATE_SIZES.get(cpu);
+      if (memories === undefined) {
+        const cpus = [...FARGATE_SIZES.keys()].join(', ');
+        ctx.addIssue({ code: 'custom', message: `cpu must be one of ${cpus}`, path: ['cpu'] });
+      } else if (!memories.includes(memory)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `memory for cpu ${cpu} must be one of ${memories.join(', ')}`,
+          path: ['memory'],
+        });
+      }
+    }),
+  );
 
 const timeoutSeconds = z.int().check(z.gte(60), z.lte(86400));
 

@@ -1,9 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { publishMetrics } from '#shared/observability';
 import { counts, type ReconcileDeps, reconcile } from '#use-cases/reconcile';
 
 export type ReconcilerHandler = (event: unknown, context: Context) => Promise<Record<string, number>>;
@@ -30,7 +30,7 @@ export const createReconcilerHandler = (options: {
   const deps: ReconcileDeps = { ...options.deps, logger };
   return middy<unknown, Record<string, number>>()
     .use(injectLambdaContext(logger))
-    .use(logMetrics(metrics))
+    .use(publishMetrics(metrics))
     .handler(async () => {
       const actions = counts(await reconcile(deps));
       for (const [kind, count] of Object.entries(actions)) {

@@ -1,10 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { ecsTaskStateChangeEventSchema } from '#domain/ecs-event';
+import { publishMetrics } from '#shared/observability';
 import { type ApplyTaskEventDeps, applyTaskEvent } from '#use-cases/apply-task-event';
 
 export type TaskEventsHandler = (event: unknown, context: Context) => Promise<void>;
@@ -23,7 +23,7 @@ export const createTaskEventsHandler = (options: {
   const deps: ApplyTaskEventDeps = { ...options.deps, logger };
   return middy<unknown, void>()
     .use(injectLambdaContext(logger))
-    .use(logMetrics(metrics))
+    .use(publishMetrics(metrics))
     .handler(async (event) => {
       // Parsed here rather than by the parser middleware, so the handler's type is what Lambda
       // really passes in; a ZodError fails the invocation like any other error.

@@ -7,7 +7,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import {
@@ -23,6 +22,7 @@ import {
 import { protoKeyProblems } from '#domain/json-shape';
 import { canUseWorkspace, type Principal, principalSchema } from '#domain/principal';
 import { parseOrThrow } from '#domain/validation';
+import { publishMetrics } from '#shared/observability';
 import { type HttpFunctionName, type OperationId, type Route, routesOf } from '#shared/routes';
 import type * as z from '#shared/zod';
 
@@ -104,7 +104,7 @@ export const httpFunction = <F extends HttpFunctionName>(
     return toApiResult(statusCode, result.body, result.headers);
   };
   const chain = middy<APIGatewayProxyEvent, APIGatewayProxyResult>().use(injectLambdaContext(options.logger));
-  if (options.metrics !== undefined) chain.use(logMetrics(options.metrics));
+  if (options.metrics !== undefined) chain.use(publishMetrics(options.metrics));
   return chain
     .use(errorEnvelope(options.logger, options.metrics))
     .use(normalizeHeaders())

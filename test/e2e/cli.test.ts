@@ -21,7 +21,7 @@ import {
 
 const runningStack = stackPerFile('cli');
 
-/** Each CLI run is a fresh Node process that loads TypeScript through tsx: a second or more each. */
+/** Each CLI run is a fresh Node process (the compiled CLI); the waits inside a run set the pace. */
 const CLI_TEST_TIMEOUT_MS = 60_000;
 
 /** `--json` promises exactly one JSON document on stdout; JSON.parse rejects anything more. */
@@ -129,8 +129,10 @@ describe('taskenv env against the local stack', () => {
       // Assess
       expect(unknownOption.code).toBe(2);
       expect(unknownOption.stderr).toContain("unknown option '--no-such-option'");
+      // With --json a usage error is one JSON document on stdout too.
       expect(missingRef.code).toBe(2);
-      expect(missingRef.stderr).toContain('missing <ref>');
+      expect(missingRef.stderr).toBe('');
+      expect(onlyJson(missingRef.stdout)).toMatchObject({ type: 'usage_error', detail: 'missing <ref>' });
       expect(parseBody(environmentListResponseSchema, after.body).total).toBe(
         parseBody(environmentListResponseSchema, before.body).total,
       );

@@ -3,12 +3,13 @@
  * curl example it prints, `taskenv dev invoke` against it, and Ctrl-C stopping everything it
  * started (API, DynamoDB Local, task processes).
  */
-import { type ChildProcessByStdio, spawn, spawnSync } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { type ChildProcessByStdio, execFile, spawn, spawnSync } from 'node:child_process';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { environmentResponseSchema } from '#domain/api-schemas';
+import { environmentListResponseSchema, environmentResponseSchema } from '#domain/api-schemas';
 import {
   type ApiTarget,
   connectError,
@@ -236,6 +237,32 @@ describe('taskenv dev (npm start)', () => {
     expect(counts).toMatchObject({ errors: 0, failed: 0, orphansStopped: 0 });
     expect((await fetch(webUrl)).status).toBe(200);
   }, 30_000);
+
+  it('is found by the CLI from a subdirectory of the project, on its non-default port, with no flags or env', async () => {
+    // Prepare: a project whose .taskenv is this stack's data dir, and a machine with no settings
+    const project = await makeTempDir('project');
+    try {
+      await symlink(dataDir.path, join(project.path, '.taskenv'));
+      const subdirectory = join(project.path, 'src', 'deep');
+      await mkdir(subdirectory, { recursive: true });
+      const env = Object.fromEntries(
+        Object.entries(process.env).filter(([name]) => !name.startsWith('TASKENV_')),
+      );
+
+      // Act
+      const listed = await promisify(execFile)(
+        process.execPath,
+        [join(REPO_ROOT, 'bin', 'taskenv.js'), 'env', 'list', '--json'],
+        { cwd: subdirectory, env: { ...env, HOME: project.path, XDG_CONFIG_HOME: project.path } },
+      );
+
+      // Assess: the banner's URL is not the default one, and the list came from this stack
+      expect(parseBanner().apiUrl).not.toBe('http://127.0.0.1:8787');
+      expect(parseBody(environmentListResponseSchema, JSON.parse(listed.stdout)).page).toBe(1);
+    } finally {
+      await project.remove();
+    }
+  });
 
   it('stops the API, DynamoDB Local and every task process on SIGINT, and exits 0 within 10 s', async () => {
     // Prepare

@@ -7,6 +7,8 @@ import { environmentStateSchema, serviceUrlSchema } from '../environment.ts';
 import { component } from './component.ts';
 
 const dateTime = z.iso.datetime({ offset: true });
+/** A process exit status (124: killed by the execution timeout). */
+const exitCode = z.int().check(z.gte(0), z.lte(255));
 
 // Responses ----------------------------------------------------------------------------------
 
@@ -44,10 +46,10 @@ export type EnvironmentStatusResponse = z.infer<typeof environmentStatusResponse
 export const environmentListResponseSchema = component(
   z.object({
     environments: z.array(environmentResponseSchema),
-    page: z.int(),
-    limit: z.int(),
-    total: z.int(),
-    total_pages: z.int(),
+    page: z.int().check(z.gte(1)),
+    limit: z.int().check(z.gte(1), z.lte(200)),
+    total: z.int().check(z.gte(0)),
+    total_pages: z.int().check(z.gte(0)),
     has_next: z.boolean(),
     has_previous: z.boolean(),
   }),
@@ -84,11 +86,11 @@ export const keyListResponseSchema = component(z.object({ keys: z.array(keyRespo
 export const executeResponseSchema = component(
   z.object({
     id: z.uuid(),
-    exit_code: z.int(),
+    exit_code: exitCode,
     output: z.string(),
     truncated: z.boolean(),
     timed_out: z.boolean(),
-    duration_ms: z.int(),
+    duration_ms: z.int().check(z.gte(0)),
   }),
   { id: 'ExecuteResponse', description: 'The command finished within the wait.' },
 );
@@ -100,11 +102,11 @@ export const executionResponseSchema = component(
     state: z.enum(['running', 'completed']),
     started_at: dateTime,
     finished_at: z.nullable(dateTime),
-    exit_code: z.nullable(z.int()),
+    exit_code: z.nullable(exitCode),
     output: z.nullable(z.string()),
     truncated: z.nullable(z.boolean()),
     timed_out: z.nullable(z.boolean()),
-    duration_ms: z.nullable(z.int()),
+    duration_ms: z.nullable(z.int().check(z.gte(0))),
   }),
   { id: 'ExecutionResponse', description: 'One execution; result fields are null while it runs.' },
 );
@@ -122,7 +124,7 @@ export const verifyResponseSchema = component(
     passed: z.boolean(),
     method: z.string(),
     verified_at: dateTime,
-    exit_code: z.nullable(z.int()),
+    exit_code: z.nullable(exitCode),
     output: z.nullable(z.string()),
   }),
   { id: 'VerifyResponse' },
@@ -190,10 +192,10 @@ export type TaskListResponse = z.infer<typeof taskListResponseSchema>;
 export const poolResponseSchema = component(
   z.object({
     task_ref: z.string(),
-    size: z.int(),
-    warm: z.int(),
-    starting: z.int(),
-    claimed_total: z.int(),
+    size: z.int().check(z.gte(0), z.lte(100)),
+    warm: z.int().check(z.gte(0)),
+    starting: z.int().check(z.gte(0)),
+    claimed_total: z.int().check(z.gte(0)),
     updated_at: dateTime,
   }),
   { id: 'PoolResponse' },
@@ -206,7 +208,7 @@ export const poolListResponseSchema = component(z.object({ pools: z.array(poolRe
 
 export const errorEnvelopeSchema = component(
   z.object({
-    code: z.int(),
+    code: z.int().check(z.gte(400), z.lte(599)),
     detail: z.string(),
     type: z.enum([
       'invalid_request_error',

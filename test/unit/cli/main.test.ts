@@ -858,6 +858,41 @@ describe('usage and connection errors', () => {
     expect(out.stderr.split('\n')[0]).toBe(message);
   });
 
+  it.each([
+    [['evn', 'list'], "error: unknown command 'evn'; did you mean 'env'?"],
+    [['env', 'lst'], "error: unknown command 'env lst'; did you mean 'env list'?"],
+    [['secret', 'sett', 'pw'], "error: unknown command 'secret sett'; did you mean 'secret set'?"],
+    [['zzz'], "error: unknown command 'zzz'"],
+  ])('suggests the nearest command for %j', async (argv, message) => {
+    // Prepare
+    const { io, out } = capture();
+
+    // Act
+    const code = await main(argv, io);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(out.stderr.split('\n')[0]).toBe(message);
+  });
+
+  it.each([
+    [['env', 'lst', '--json'], "unknown command 'env lst'; did you mean 'env list'?"],
+    [['env', 'list', '--colour', '--json'], "unknown option '--colour'"],
+    [['env', 'get', '--json'], 'missing <id>'],
+  ])('with --json answers a usage error as one JSON document on stdout: %j', async (argv, detail) => {
+    // Prepare
+    const { io, out } = capture();
+
+    // Act
+    const code = await main(argv, io);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(out.stderr).toBe('');
+    expect(JSON.parse(out.stdout)).toMatchObject({ type: 'usage_error', detail });
+    expect(api.requests).toHaveLength(0);
+  });
+
   it('prints help for a command on --help and exits 0', async () => {
     // Prepare
     const { io, out } = capture();

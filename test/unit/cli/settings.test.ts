@@ -206,7 +206,58 @@ describe('loadSettings', () => {
 
     // Assess
     expect(settings.apiKey).toBe('tk_default_dir');
-    expect(settings.sources.apiKey).toBe('default');
+    expect(settings.sources.apiKey).toBe('stack');
+  });
+
+  it('finds a running stack from a subdirectory through the nearest .taskenv/stack.json', async () => {
+    // Prepare: a stack on a non-default port, announced by this (live) process
+    await mkdir(join(dir, '.taskenv'));
+    await writeFile(join(dir, '.taskenv', 'api-key'), 'tk_walked_up\n');
+    await writeFile(
+      join(dir, '.taskenv', 'stack.json'),
+      JSON.stringify({ apiUrl: 'http://127.0.0.1:9911', pid: process.pid }),
+    );
+    await mkdir(join(dir, 'a', 'b'), { recursive: true });
+
+    // Act
+    const settings = await loadSettings({}, { HOME: dir }, join(dir, 'a', 'b'));
+
+    // Assess
+    expect(settings).toMatchObject({ apiUrl: 'http://127.0.0.1:9911', apiKey: 'tk_walked_up' });
+    expect(settings.sources).toMatchObject({ apiUrl: 'stack', apiKey: 'stack' });
+  });
+
+  it('ignores a stack.json left behind by a stack that is no longer running', async () => {
+    // Prepare: a pid that cannot exist
+    await mkdir(join(dir, '.taskenv'));
+    await writeFile(
+      join(dir, '.taskenv', 'stack.json'),
+      JSON.stringify({ apiUrl: 'http://127.0.0.1:9911', pid: 2 ** 31 - 2 }),
+    );
+
+    // Act
+    const settings = await loadSettings({}, { HOME: dir }, dir);
+
+    // Assess
+    expect(settings.apiUrl).toBe('http://127.0.0.1:8787');
+    expect(settings.sources.apiUrl).toBe('default');
+  });
+
+  it('lets env and flags win over the stack it found', async () => {
+    // Prepare
+    await mkdir(join(dir, '.taskenv'));
+    await writeFile(
+      join(dir, '.taskenv', 'stack.json'),
+      JSON.stringify({ apiUrl: 'http://127.0.0.1:9911', pid: process.pid }),
+    );
+
+    // Act
+    const fromEnv = await loadSettings({}, { HOME: dir, TASKENV_API_URL: 'http://127.0.0.1:1234' }, dir);
+    const fromFlag = await loadSettings({ apiUrl: 'http://127.0.0.1:4321' }, { HOME: dir }, dir);
+
+    // Assess
+    expect(fromEnv.apiUrl).toBe('http://127.0.0.1:1234');
+    expect(fromFlag.apiUrl).toBe('http://127.0.0.1:4321');
   });
 
   it('fails when TASKENV_CONFIG names a file that does not exist', async () => {
