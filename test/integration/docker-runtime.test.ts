@@ -201,7 +201,7 @@ describe.runIf(engine)('DockerRuntime', () => {
     const plain = await runtime.exec(
       taskArn,
       'web',
-      'echo "$API_SECRET $EXTRA"; echo oops >&2; pwd; exit 4',
+      'echo "$API_SECRET $EXTRA"; sleep 0.2; echo oops >&2; sleep 0.2; pwd; exit 4',
       {
         timeoutSec: 10,
         env: { EXTRA: 'extra' },

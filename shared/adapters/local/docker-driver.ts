@@ -44,7 +44,7 @@ const DROPPED_CAPABILITIES = ['NET_RAW', 'MKNOD', 'AUDIT_WRITE', 'SETFCAP'];
 const PULL_TIMEOUT_MS = 120_000;
 
 /** A container; `ip` is where the task's network namespace answers (its owner's bridge address). */
-export const dockerRefSchema = z.object({ containerId: z.string(), ip: z.string() });
+export const dockerRefSchema = z.object({ containerId: z.string(), ip: z.nullable(z.string()) });
 export type DockerRef = z.infer<typeof dockerRefSchema>;
 
 export interface DockerDriverOptions {
@@ -132,8 +132,8 @@ export class DockerDriver implements RuntimeDriver<DockerRef> {
   }
 
   /** The owner's bridge address: a probe of the published port would hit docker-proxy, which always accepts. */
-  probeTarget(ref: DockerRef, binding: PortBinding): { host: string; port: number } {
-    return { host: ref.ip, port: binding.containerPort };
+  probeTarget(ref: DockerRef, binding: PortBinding): { host: string; port: number } | null {
+    return ref.ip === null ? null : { host: ref.ip, port: binding.containerPort };
   }
 
   async signal(ref: DockerRef, how: 'stop' | 'kill'): Promise<void> {
@@ -415,15 +415,13 @@ export class DockerDriver implements RuntimeDriver<DockerRef> {
     };
   }
 
-  async #bridgeAddress(container: Docker.Container): Promise<string> {
+  /** Null when the container has none (it has already exited: its end is reported at once). */
+  async #bridgeAddress(container: Docker.Container): Promise<string | null> {
     const info = await container.inspect();
     const address = Object.values(info.NetworkSettings.Networks ?? {}).find(
       (n) => n.IPAddress !== '',
     )?.IPAddress;
-    // Probes go to this address; a container without one could never be seen ready.
-    if (address === undefined || address === '')
-      throw new Error('the container has no bridge network address');
-    return address;
+    return address === undefined || address === '' ? null : address;
   }
 
   /** Settles when the container stops: its exit code, and an OOM kill named as one. */

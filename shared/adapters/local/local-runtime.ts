@@ -527,7 +527,11 @@ export class LocalRuntime<Ref> implements ContainerRuntime, CommandRunner, TaskL
       for (const binding of plan.bindings) {
         const label = `${plan.name}:${binding.containerPort}`;
         const target = this.#driver.probeTarget(ref, binding);
-        probes.push(tcpAnswers(target.host, target.port).then((ok) => (ok ? null : label)));
+        probes.push(
+          target === null
+            ? Promise.resolve(label)
+            : tcpAnswers(target.host, target.port).then((ok) => (ok ? null : label)),
+        );
       }
       const probe = healthProbe(plan.definition);
       if (probe?.kind === 'command') {
@@ -549,7 +553,11 @@ export class LocalRuntime<Ref> implements ContainerRuntime, CommandRunner, TaskL
       if (probe?.kind === 'http' && healthBinding !== undefined) {
         const label = `${plan.name} GET ${probe.path}`;
         const target = this.#driver.probeTarget(ref, healthBinding);
-        probes.push(httpAnswers2xx(target.host, target.port, probe.path).then((ok) => (ok ? null : label)));
+        probes.push(
+          target === null
+            ? Promise.resolve(label)
+            : httpAnswers2xx(target.host, target.port, probe.path).then((ok) => (ok ? null : label)),
+        );
       }
     }
     return (await Promise.all(probes)).filter((label) => label !== null);

@@ -78,8 +78,8 @@ export interface RuntimeDriver<Ref> {
    */
   start(plan: TaskPlan): Promise<ServiceStart<Ref>[]>;
 
-  /** Where a readiness probe of a started service's `binding` connects. */
-  probeTarget(ref: Ref, binding: PortBinding): { readonly host: string; readonly port: number };
+  /** Where a readiness probe of a started service's `binding` connects; null: nowhere (not ready). */
+  probeTarget(ref: Ref, binding: PortBinding): { readonly host: string; readonly port: number } | null;
 
   /**
    * `stop`: the polite signal (SIGTERM); `kill`: the end (SIGKILL). A service that is already
