@@ -11,10 +11,12 @@ import { type ApiKeyRecord, roleSchema } from '#domain/principal';
 import type { AccessStore } from '#ports/access-store';
 import * as z from '#shared/zod';
 import { apiKeyKey, orgKey, orgKeyListKeys, orgKeysPk } from './keys.ts';
+import { quotaUsage } from './org-quota.ts';
 
 /**
- * {@link AccessStore} on the one DynamoDB table. The org item is shared with the environment
- * store, which owns its `runningCount`: this store writes only the org's own fields.
+ * {@link AccessStore} on the one DynamoDB table. The org's quota counter is the environment
+ * store's (`org-quota.ts`: shards, plus the org item's old `runningCount`): this store writes only
+ * the org's own fields, and reads the counter's sum as `runningCount`.
  */
 export class DynamoAccessStore implements AccessStore {
   readonly #client: DynamoDBDocumentClient;
@@ -95,14 +97,17 @@ export class DynamoAccessStore implements AccessStore {
    *   was never put): such an org has no limits of its own, so callers apply the defaults.
    */
   async getOrg(org: string): Promise<OrgRecord | null> {
-    const { Item } = await this.#client.send(
-      new GetCommand({ TableName: this.#tableName, Key: orgKey(org), ConsistentRead: true }),
-    );
+    const [{ Item }, runningCount] = await Promise.all([
+      this.#client.send(
+        new GetCommand({ TableName: this.#tableName, Key: orgKey(org), ConsistentRead: true }),
+      ),
+      quotaUsage(this.#client, this.#tableName, org),
+    ]);
     if (Item === undefined || !('maxConcurrentEnvironments' in Item)) return null;
-    const { maxPoolTasks, ...parsed } = orgSchema.parse(Item);
+    const { maxPoolTasks, runningCount: _legacy, ...parsed } = orgSchema.parse(Item);
     return {
       ...parsed,
-      runningCount: parsed.runningCount ?? 0,
+      runningCount,
       ...(maxPoolTasks === undefined ? {} : { maxPoolTasks }),
     };
   }

@@ -26,7 +26,8 @@ import { cancellationCodes, queryAll, retryOnConflict } from './client.ts';
 import { applyPatch, newerEvent, patchFields, stateChange } from './environment-expressions.ts';
 import { fromItem, toItem } from './environment-item.ts';
 import { counterUpdates, EnvironmentListing } from './environment-listing.ts';
-import { environmentFilterKeys, environmentKey, liveShardPks, orgKey } from './keys.ts';
+import { environmentFilterKeys, environmentKey, homeQuotaShard, liveShardPks } from './keys.ts';
+import { releaseUnit, shardOfItem, shardsToTry, takeUnit } from './org-quota.ts';
 import { Expression } from './update-expression.ts';
 
 /** Records of finished environments stay readable this long, then DynamoDB's TTL deletes them. */
@@ -42,7 +43,7 @@ const MAX_MOVE_ATTEMPTS = 5;
  * {@link EnvironmentStore} on the one DynamoDB table.
  *
  * Every state write is conditional on the state machine (and on the ECS event version when one
- * is given), so retried and out-of-order events change nothing. The org's `runningCount` moves
+ * is given), so retried and out-of-order events change nothing. The org's quota (`org-quota.ts`) moves
  * only inside transactions with the environment item: +1 on create, -1 on entering a final
  * state, which can happen once per environment, so the quota is released exactly once.
  */
@@ -68,54 +69,48 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
   }
 
   async create(record: EnvironmentRecord, quota: { readonly limit: number }): Promise<void> {
-    const org = new Expression();
-    const count = org.name('runningCount');
-    const [zero, one, limit] = [org.value(0), org.value(1), org.value(quota.limit)];
-    org.set('runningCount', `if_not_exists(${count}, ${zero}) + ${one}`);
-    // A missing counter is zero: below any positive limit, but not below a limit of 0.
-    const condition = `(attribute_not_exists(${count}) AND ${zero} < ${limit}) OR ${count} < ${limit}`;
-    try {
-      await retryOnConflict(() =>
-        this.#client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Put: {
-                  TableName: this.#tableName,
-                  Item: toItem(record),
-                  ConditionExpression: 'attribute_not_exists(pk)',
+    for (const shard of shardsToTry(record.id, quota.limit)) {
+      try {
+        await retryOnConflict(() =>
+          this.#client.send(
+            new TransactWriteCommand({
+              TransactItems: [
+                {
+                  Put: {
+                    TableName: this.#tableName,
+                    Item: { ...toItem(record), quotaShard: shard },
+                    ConditionExpression: 'attribute_not_exists(pk)',
+                  },
                 },
-              },
-              {
-                Update: {
-                  TableName: this.#tableName,
-                  Key: orgKey(record.org),
-                  ...org.update(),
-                  ConditionExpression: condition,
-                },
-              },
-              ...counterUpdates(this.#tableName, record, { to: record.state }),
-            ],
-          }),
-        ),
-      );
-    } catch (error) {
-      const codes = cancellationCodes(error);
-      if (codes?.[0] === 'ConditionalCheckFailed') {
-        throw new AlreadyExistsError(`Environment '${record.id}' already exists`, { cause: error });
+                takeUnit(this.#tableName, record.org, shard, quota.limit),
+                ...counterUpdates(this.#tableName, record, { to: record.state }),
+              ],
+            }),
+          ),
+        );
+        return;
+      } catch (error) {
+        const codes = cancellationCodes(error);
+        if (codes?.[0] === 'ConditionalCheckFailed') {
+          throw new AlreadyExistsError(`Environment '${record.id}' already exists`, { cause: error });
+        }
+        // This shard holds its whole share: the next one may not.
+        if (codes?.[1] !== 'ConditionalCheckFailed') throw error;
       }
-      if (codes?.[1] === 'ConditionalCheckFailed') {
-        throw new QuotaExceededError(record.org, quota.limit, { cause: error });
-      }
-      throw error;
     }
+    throw new QuotaExceededError(record.org, quota.limit);
   }
 
   async get(id: string): Promise<EnvironmentRecord | null> {
+    return (await this.#read(id))?.record ?? null;
+  }
+
+  /** The record and the quota shard holding its unit. */
+  async #read(id: string): Promise<{ record: EnvironmentRecord; shard: number | null } | null> {
     const { Item } = await this.#client.send(
       new GetCommand({ TableName: this.#tableName, Key: environmentKey(id), ConsistentRead: true }),
     );
-    return Item === undefined ? null : fromItem(Item);
+    return Item === undefined ? null : { record: fromItem(Item), shard: shardOfItem(Item) };
   }
 
   async list(query: EnvironmentQuery): Promise<EnvironmentPage> {
@@ -147,17 +142,21 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
         (change.orSameVersion === true
           ? record.eventVersion <= change.eventVersion
           : record.eventVersion < change.eventVersion));
-    let current = expected ?? (await this.get(id));
+    // Without a read, the quota shard is the one a create tries first (almost always the one it
+    // took); a wrong guess fails the move's condition, and the fresh read then tells.
+    let read =
+      expected === undefined ? await this.#read(id) : { record: expected, shard: homeQuotaShard(id) };
     let fresh = expected === undefined;
     for (let attempt = 0; attempt < MAX_MOVE_ATTEMPTS; attempt++) {
+      const current = read?.record ?? null;
       if (!applies(current)) {
         // A stale `expected` decides nothing: only a fresh read may answer "no change".
         if (fresh) return null;
       } else {
-        const moved = await this.#move(current, change);
+        const moved = await this.#move(current, read?.shard ?? null, change);
         if (moved !== OUT_OF_DATE) return moved;
       }
-      current = await this.get(id);
+      read = await this.#read(id);
       fresh = true;
     }
     throw new Error(`Environment '${id}' kept changing during ${MAX_MOVE_ATTEMPTS} attempts to move it`);
@@ -205,6 +204,7 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
    */
   async #move(
     current: EnvironmentRecord,
+    shard: number | null,
     change: StateChange,
   ): Promise<EnvironmentRecord | typeof OUT_OF_DATE> {
     const now = this.#clock.now();
@@ -230,7 +230,15 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
           : `${expression.name(field)} = ${expression.value(value)}`,
       );
     }
-    if (!(await this.#commitMove(current, change.to, expression))) return OUT_OF_DATE;
+    if (final) {
+      // The unit goes back to the shard that holds it, so the move must know the right one.
+      expression.conditions.push(
+        shard === null
+          ? `attribute_not_exists(${expression.name('quotaShard')})`
+          : `${expression.name('quotaShard')} = ${expression.value(shard)}`,
+      );
+    }
+    if (!(await this.#commitMove(current, shard, change.to, expression))) return OUT_OF_DATE;
 
     const item: Record<string, unknown> = {
       ...toItem(current),
@@ -269,14 +277,10 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
    */
   async #commitMove(
     current: EnvironmentRecord,
+    shard: number | null,
     to: EnvironmentState,
     expression: Expression,
   ): Promise<boolean> {
-    const org = new Expression();
-    // Every create writes the counter, so it exists; should it ever be missing, land on 0
-    // rather than fail the write, because a finalisation that cannot commit loses an environment.
-    const one = org.value(1);
-    org.set('runningCount', `if_not_exists(${org.name('runningCount')}, ${one}) - ${one}`);
     try {
       await retryOnConflict(() =>
         this.#client.send(
@@ -291,9 +295,7 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
                 },
               },
               ...counterUpdates(this.#tableName, current, { from: current.state, to }),
-              ...(isFinal(to)
-                ? [{ Update: { TableName: this.#tableName, Key: orgKey(current.org), ...org.update() } }]
-                : []),
+              ...(isFinal(to) ? [releaseUnit(this.#tableName, current.org, shard)] : []),
             ],
           }),
         ),

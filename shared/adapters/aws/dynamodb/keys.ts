@@ -230,3 +230,18 @@ export const counterKeys = (env: {
 
 /** Marker that one environment's removal by TTL was counted (a stream record may come twice). */
 export const removalMarkerKey = (id: string): PrimaryKey => ({ pk: `GONE#${id}`, sk: 'GONE' });
+
+// The org quota, sharded (see `org-quota.ts`)
+
+/** Items an org's quota counter is spread over; fixed, so a shard's share only grows with the limit. */
+export const QUOTA_SHARDS = 8;
+
+/** One shard of an org's quota counter: its own partition, so shards never share a hot key. */
+export const quotaShardKey = (org: string, shard: number): PrimaryKey => ({
+  pk: `QUOTA#${org}#${shard}`,
+  sk: 'QUOTA',
+});
+
+/** The shard an environment tries first: a hash of its id, so creates spread evenly over the shards. */
+export const homeQuotaShard = (id: string): number =>
+  (createHash('sha256').update(id).digest()[0] ?? 0) % QUOTA_SHARDS;

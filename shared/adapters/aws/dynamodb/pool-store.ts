@@ -19,7 +19,6 @@ import {
   ALL_POOLS_PK,
   allPoolsKeys,
   endedSlotKey,
-  orgKey,
   orgPoolsPk,
   poolKey,
   poolSlotsPk,
@@ -27,6 +26,7 @@ import {
   slotIdKeys,
   slotKey,
 } from './keys.ts';
+import { shardsToTry, takeUnit } from './org-quota.ts';
 
 /**
  * Claimed and retired slots stay this long (the events of a claimed task find its environment
@@ -270,79 +270,73 @@ export class DynamoPoolStore implements PoolStore {
   ): Promise<ClaimOutcome> {
     const now = new Date().toISOString();
     const claimed: SlotRecord = { ...slot, state: 'claimed', environmentId: environment.id, updatedAt: now };
-    try {
-      await retryOnConflict(() =>
-        this.#client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Delete: {
-                  TableName: this.#tableName,
-                  Key: slotKey(slot.org, slot.pool, slot.id),
-                  // Still warm and unchanged since it was read: the environment takes over its
-                  // task, version and URLs.
-                  ConditionExpression: '#state = :warm AND eventVersion = :version AND taskArn = :taskArn',
-                  ExpressionAttributeNames: { '#state': 'state' },
-                  ExpressionAttributeValues: {
-                    ':warm': 'warm',
-                    ':version': slot.eventVersion,
-                    ':taskArn': slot.taskArn,
+    // The quota unit comes from the first of the org's shards with room (`org-quota.ts`).
+    for (const shard of shardsToTry(environment.id, quota.limit)) {
+      try {
+        await retryOnConflict(() =>
+          this.#client.send(
+            new TransactWriteCommand({
+              TransactItems: [
+                {
+                  Delete: {
+                    TableName: this.#tableName,
+                    Key: slotKey(slot.org, slot.pool, slot.id),
+                    // Still warm and unchanged since it was read: the environment takes over its
+                    // task, version and URLs.
+                    ConditionExpression: '#state = :warm AND eventVersion = :version AND taskArn = :taskArn',
+                    ExpressionAttributeNames: { '#state': 'state' },
+                    ExpressionAttributeValues: {
+                      ':warm': 'warm',
+                      ':version': slot.eventVersion,
+                      ':taskArn': slot.taskArn,
+                    },
                   },
                 },
-              },
-              {
-                Put: {
-                  TableName: this.#tableName,
-                  Item: endedSlotItem(claimed),
-                  ConditionExpression: 'attribute_not_exists(pk)',
+                {
+                  Put: {
+                    TableName: this.#tableName,
+                    Item: endedSlotItem(claimed),
+                    ConditionExpression: 'attribute_not_exists(pk)',
+                  },
                 },
-              },
-              {
-                Put: {
-                  TableName: this.#tableName,
-                  Item: environmentItem(environment),
-                  ConditionExpression: 'attribute_not_exists(pk)',
+                {
+                  Put: {
+                    TableName: this.#tableName,
+                    Item: { ...environmentItem(environment), quotaShard: shard },
+                    ConditionExpression: 'attribute_not_exists(pk)',
+                  },
                 },
-              },
-              {
-                Update: {
-                  TableName: this.#tableName,
-                  Key: orgKey(environment.org),
-                  UpdateExpression: 'SET runningCount = if_not_exists(runningCount, :zero) + :one',
-                  // A missing counter is zero: below any positive limit, but not below a limit of 0.
-                  ConditionExpression:
-                    '(attribute_not_exists(runningCount) AND :zero < :limit) OR runningCount < :limit',
-                  ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':limit': quota.limit },
+                takeUnit(this.#tableName, environment.org, shard, quota.limit),
+                {
+                  Update: {
+                    TableName: this.#tableName,
+                    Key: poolKey(slot.org, slot.pool),
+                    UpdateExpression: 'SET claimedTotal = if_not_exists(claimedTotal, :zero) + :one',
+                    ConditionExpression: 'attribute_exists(pk)',
+                    ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
+                  },
                 },
-              },
-              {
-                Update: {
-                  TableName: this.#tableName,
-                  Key: poolKey(slot.org, slot.pool),
-                  UpdateExpression: 'SET claimedTotal = if_not_exists(claimedTotal, :zero) + :one',
-                  ConditionExpression: 'attribute_exists(pk)',
-                  ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
-                },
-              },
-              // The list counters: the environment enters its state (ready) here.
-              ...counterUpdates(this.#tableName, environment, { to: environment.state }),
-            ],
-          }),
-        ),
-      );
-      return 'claimed';
-    } catch (error) {
-      const codes = cancellationCodes(error);
-      if (codes === null) throw error;
-      if (codes[2] === 'ConditionalCheckFailed') {
-        throw new AlreadyExistsError(`Environment '${environment.id}' already exists`, { cause: error });
+                // The list counters: the environment enters its state (ready) here.
+                ...counterUpdates(this.#tableName, environment, { to: environment.state }),
+              ],
+            }),
+          ),
+        );
+        return 'claimed';
+      } catch (error) {
+        const codes = cancellationCodes(error);
+        if (codes === null) throw error;
+        if (codes[2] === 'ConditionalCheckFailed') {
+          throw new AlreadyExistsError(`Environment '${environment.id}' already exists`, { cause: error });
+        }
+        // This shard holds its whole share: the next one may not (a quota refusal, as before,
+        // comes before a slot taken meanwhile).
+        if (codes[3] === 'ConditionalCheckFailed') continue;
+        if (codes.includes('ConditionalCheckFailed')) return 'taken';
+        throw error;
       }
-      if (codes[3] === 'ConditionalCheckFailed') {
-        throw new QuotaExceededError(environment.org, quota.limit, { cause: error });
-      }
-      if (codes.includes('ConditionalCheckFailed')) return 'taken';
-      throw error;
     }
+    throw new QuotaExceededError(environment.org, quota.limit);
   }
 
   async #getEnded(id: string): Promise<SlotRecord | null> {
