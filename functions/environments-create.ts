@@ -27,6 +27,9 @@ import {
   secretValues,
   tableConfig,
 } from '#adapters/aws/wiring';
+import { CachedOrgLimits } from '#adapters/cache/cached-org-limits';
+import { CachedTaskRegistry } from '#adapters/cache/cached-task-registry';
+import { CREATE_CACHE_TTL_MS } from '#adapters/cache/ttl-cache';
 import { randomIds, systemClock } from '#ports/clock';
 import { parseConfig } from '#shared/config';
 import { createEnvironmentsCreateHandler } from '#shared/handlers/environments-create';
@@ -48,7 +51,13 @@ const config = parseConfig(
   }),
 );
 const documentClient = createDocumentClient();
-const { store, tasks, access, secretMetadata, poolStore } = dynamoStores(documentClient, config);
+const stores = dynamoStores(documentClient, config);
+const { store, secretMetadata, poolStore } = stores;
+// What a create reads about its task and org is kept a few seconds per warm function
+// (`docs/limits.md`, "Create-path caches").
+const cacheOptions = { ttlMs: CREATE_CACHE_TTL_MS, clock: systemClock };
+const tasks = new CachedTaskRegistry(stores.tasks, cacheOptions);
+const access = new CachedOrgLimits(stores.access, cacheOptions);
 
 export const handler = createEnvironmentsCreateHandler({
   deps: {
