@@ -134,20 +134,31 @@ export const launchEnvironment = async (
   );
   switch (outcome.kind) {
     case 'launched': {
-      let launched: EnvironmentRecord | null = { ...record, taskArn: outcome.taskArn, launchRetryAt: null };
-      try {
-        launched = await deps.store.update(record.id, { taskArn: outcome.taskArn, launchRetryAt: null });
-      } catch (error) {
-        // The task runs; the reconciler adopts it (by its environment id) into the record.
-        deferred('record-task')(error);
-      }
+      // The ARN write and the expiry schedule are independent, so they go out together: the
+      // write is kept (a DELETE or keepalive before the task's first event needs the ARN, see
+      // `docs/architecture.md`, "Who records the task ARN"), but it costs no round trip of its own.
+      const schedule = (expiresAt: string | null) =>
+        expiresAt === null
+          ? Promise.resolve()
+          : // The reconciler stops environments past their expiry, so a missed schedule is not fatal.
+            deps.expiry
+              .schedule(record.id, outcome.taskArn, new Date(expiresAt))
+              .catch(deferred('schedule-expiry'));
+      const [launched] = await Promise.all([
+        deps.store
+          .update(record.id, { taskArn: outcome.taskArn, launchRetryAt: null })
+          .catch((error: unknown): EnvironmentRecord => {
+            // The task runs; the reconciler adopts it (by its environment id) into the record.
+            deferred('record-task')(error);
+            return { ...record, taskArn: outcome.taskArn, launchRetryAt: null };
+          }),
+        schedule(record.expiresAt),
+      ]);
+      // Ended meanwhile (DELETE): the schedule stops its task at the latest at the expiry, and the
+      // reconciler's orphan pass before that.
       if (launched === null) return { kind: 'ended' };
-      if (launched.expiresAt !== null) {
-        // The reconciler stops environments past their expiry, so a missed schedule is not fatal.
-        await deps.expiry
-          .schedule(launched.id, outcome.taskArn, new Date(launched.expiresAt))
-          .catch(deferred('schedule-expiry'));
-      }
+      // A keepalive that came before the ARN could not move the schedule: move it now.
+      if (launched.expiresAt !== record.expiresAt) await schedule(launched.expiresAt);
       return { kind: 'launched', record: launched };
     }
     case 'retry': {
