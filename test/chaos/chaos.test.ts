@@ -14,6 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { dynamoStores } from '#adapters/aws/wiring';
@@ -38,6 +39,7 @@ import {
   workspacePath,
 } from '#test/load/stack-client';
 import { chaosRates, Faults } from '#test/support/faults';
+import { listCountersAndFullRead } from '#test/support/list-counters';
 import type { ReconcileConfig } from '#use-cases/reconcile';
 
 const ENVIRONMENTS = positiveIntEnv('CHAOS_ENVIRONMENTS', 60);
@@ -93,6 +95,7 @@ describe('chaos: environments under injected faults', () => {
   let stack: LocalStack;
   let api: ApiClient;
   let stores: ReturnType<typeof dynamoStores>;
+  let documentClient: DynamoDBDocumentClient;
   const faults = new Faults(chaosRates, SEED);
   const sleepSeconds = markerSeconds();
   const httpMarker = `chaos-${randomBytes(6).toString('hex')}`;
@@ -144,7 +147,8 @@ describe('chaos: environments under injected faults', () => {
       },
     });
     api = new ApiClient(stack.apiUrl, stack.apiKey);
-    stores = dynamoStores(createDocumentClient(), { TABLE_NAME: stack.tableName });
+    documentClient = createDocumentClient();
+    stores = dynamoStores(documentClient, { TABLE_NAME: stack.tableName });
     // Environments whose create died answered no id and live until they expire; the quota is
     // not what this run is about.
     await stores.access.putOrg({
@@ -347,6 +351,9 @@ describe('chaos: environments under injected faults', () => {
       // No double launch, and the quota counter is the live count.
       expect(faults.runtime.doubleLaunches()).toEqual([]);
       expect((await stores.access.getOrg(stack.org))?.runningCount).toBe(live.length);
+      // The list counters (`total`) are what a full read of the workspace finds, state by state.
+      const mid = await listCountersAndFullRead(documentClient, stack.tableName, stack.org, stack.workspace);
+      expect(mid.counters).toEqual(mid.fullRead);
       // The API behaved: only 201 and 502 (refused launch). A create whose record committed before
       // the injected crash answers 201 with that environment (API.md): no 5xx hides a live one.
       expect(anomalies).toEqual([]);
@@ -377,6 +384,8 @@ describe('chaos: environments under injected faults', () => {
       expect(await faults.runtime.listRunning()).toEqual([]);
       expect(await processesMatching(needles)).toEqual([]);
       expect((await stores.access.getOrg(stack.org))?.runningCount).toBe(0);
+      const end = await listCountersAndFullRead(documentClient, stack.tableName, stack.org, stack.workspace);
+      expect(end.counters).toEqual(end.fullRead);
       expect(faults.runtime.doubleLaunches()).toEqual([]);
       expect(faults.bus.failures).toEqual([]);
 
