@@ -1,9 +1,9 @@
 import { BatchWriteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createDocumentClient } from '#adapters/aws/dynamodb/client';
-import { environmentItem } from '#adapters/aws/dynamodb/environment-item';
+import { createDocumentClient, queryAll } from '#adapters/aws/dynamodb/client';
+import { environmentItem, fromItem } from '#adapters/aws/dynamodb/environment-item';
 import { DynamoEnvironmentStore } from '#adapters/aws/dynamodb/environment-store';
-import { counterKeys } from '#adapters/aws/dynamodb/keys';
+import { counterKeys, workspaceEnvironmentsPk } from '#adapters/aws/dynamodb/keys';
 import { type EnvironmentRecord, type EnvironmentState, environmentStates } from '#domain/environment';
 import type { EnvironmentQuery } from '#ports/environment-store';
 import { makeEnvironment, uniqueName } from '#test/support/factories';
@@ -35,7 +35,8 @@ const fullRead = (records: readonly EnvironmentRecord[], query: EnvironmentQuery
       return ka < kb ? 1 : ka > kb ? -1 : 0;
     });
   const start = (query.page - 1) * query.limit;
-  return { ids: matches.slice(start, start + query.limit).map((r) => r.id), total: matches.length };
+  const items = matches.slice(start, start + query.limit);
+  return { items, ids: items.map((r) => r.id), total: matches.length };
 };
 
 describe('environment list counters', () => {
@@ -96,6 +97,7 @@ describe('environment list at 10,000 environments', () => {
   const org = uniqueName('org');
   const workspace = uniqueName('ws');
   const records: EnvironmentRecord[] = [];
+  let stored: EnvironmentRecord[] = [];
 
   beforeAll(async () => {
     const start = Date.parse('2026-01-01T00:00:00.000Z');
@@ -151,6 +153,16 @@ describe('environment list at 10,000 environments', () => {
         ),
       ),
     );
+    // The oracle is the table itself: every item of the workspace, read whole (gsi1).
+    stored = (
+      await queryAll(client, {
+        TableName: tableName,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': workspaceEnvironmentsPk(org, workspace) },
+      })
+    ).map(fromItem);
+    expect(stored).toHaveLength(10_000);
   }, 240_000);
 
   const filters: { name: string; states?: EnvironmentState[]; projectId?: string }[] = [
@@ -179,10 +191,11 @@ describe('environment list at 10,000 environments', () => {
           ...(filter.states === undefined ? {} : { states: filter.states }),
           ...(filter.projectId === undefined ? {} : { projectId: filter.projectId }),
         };
-        const expected = fullRead(records, query);
+        const expected = fullRead(stored, query);
         const answer = await store.list(query);
         expect(answer.total).toBe(expected.total);
         expect(answer.items.map((r) => r.id)).toEqual(expected.ids);
+        expect(answer.items).toEqual(expected.items);
       }
     });
   }
