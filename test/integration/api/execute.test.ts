@@ -202,6 +202,48 @@ it('runs at most 8 executions at once: the 9th is a 429 with Retry-After; a fini
   expect(one.body).toMatchObject({ state: 'completed', exit_code: 124, timed_out: true });
 }, 15_000);
 
+it('keeps the result of a command answered at once readable by its id', async () => {
+  // Prepare
+  const { execute, env, adminKey } = await readyEnvironment();
+  runner(() => ({ exitCode: 5, output: 'quick\n' }));
+
+  // Act
+  const answered = await execute({ command: 'echo quick; exit 5' });
+  const read = await api.call('GET', `${env}/executions/${answered.body.id}`, { key: adminKey });
+
+  // Assess
+  expect(answered.status, answered.raw).toBe(200);
+  expect(read.status, read.raw).toBe(200);
+  expect(read.body).toMatchObject({
+    id: answered.body.id,
+    state: 'completed',
+    exit_code: 5,
+    output: 'quick\n',
+    truncated: false,
+    timed_out: false,
+    duration_ms: answered.body.duration_ms,
+  });
+});
+
+it('gives the slot of a refused execute back: 9 refusals leave room for 8 executions', async () => {
+  // Prepare
+  const { execute } = await readyEnvironment();
+  const calls = runner(untilAborted);
+
+  // Act
+  const refused = await Promise.all(
+    Array.from({ length: 9 }, () => execute({ command: 'sleep 30', timeout_sec: 3, service: 'nope' })),
+  );
+  const accepted = await Promise.all(
+    Array.from({ length: 8 }, () => execute({ command: 'sleep 30', timeout_sec: 3 })),
+  );
+
+  // Assess
+  for (const response of refused) expectError(response, 422, 'validation_error');
+  expect(accepted.map((r) => r.status)).toEqual(Array(8).fill(202));
+  expect(calls).toHaveLength(8);
+});
+
 it('keeps and returns exactly 1 MiB of output (stored in pieces) with truncated', async () => {
   // Prepare: what a runner keeps of 3 MB, multi-byte characters included.
   const kept = 'é'.repeat(MAX_EXEC_OUTPUT_BYTES / 2);
