@@ -367,6 +367,54 @@ it('answers 422 for a task without verification', async () => {
   expectError(await api.call('POST', `${env}/verify`, { key: adminKey }), 422, 'validation_error');
 });
 
+it("points a failed environment's error to the logs of the service that crashed; the pointer reads them", async () => {
+  // Prepare: `db` crashes (web is stopped by the platform after it, 137).
+  const { env, adminKey, id, taskArn, org } = await readyEnvironment();
+  const reads: string[] = [];
+  api.commands.logs = {
+    read: async (_task, service) => {
+      reads.push(service);
+      return { lines: [{ time: '2026-01-01T00:00:01.000Z', message: 'panic: no config' }], truncated: false };
+    },
+  };
+  const stopped = stoppedEvent(id, 9);
+  await api.handlers.taskEvents(
+    {
+      ...stopped,
+      detail: {
+        ...stopped.detail,
+        taskArn,
+        containers: [
+          { name: 'web', lastStatus: 'STOPPED', exitCode: 137 },
+          { name: 'db', lastStatus: 'STOPPED', exitCode: 1 },
+        ],
+      },
+    },
+    lambdaContext('task-events'),
+  );
+
+  // Act
+  const failed = await api.call('GET', env, { key: adminKey });
+  const pointer = /its logs: GET (\S+)\?service=(\S+) /.exec(failed.body.error ?? '');
+  const logs = await api.call('GET', pointer?.[1] ?? '', {
+    key: adminKey,
+    query: { service: pointer?.[2] ?? '' },
+  });
+
+  // Assess
+  expect(failed.body).toMatchObject({
+    state: 'failed',
+    error: `Task stopped (EssentialContainerExited): Essential container in task exited; container db exited with code 1; its logs: GET /api/v1/org/${org}/ws/default/environments/${id}/logs?service=db (CLI: taskenv env logs ${id} --service db)`,
+  });
+  expect(logs.status, logs.raw).toBe(200);
+  expect(logs.body).toEqual({
+    service: 'db',
+    lines: [{ time: '2026-01-01T00:00:01.000Z', message: 'panic: no config' }],
+    truncated: false,
+  });
+  expect(reads).toEqual(['db']);
+});
+
 it("returns a failed environment's logs of the named service, and 422 for an unknown one", async () => {
   // Prepare
   const { env, adminKey, id, taskArn } = await readyEnvironment();
