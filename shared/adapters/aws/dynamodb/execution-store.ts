@@ -53,9 +53,8 @@ const ttlOf = (startedAt: string): number =>
  * (`ENV#<id>` / `EXEC#<execution id>`, TTL 24 h). The running ones hold an entry each in a
  * string set on `ENV#<id>` / `EXECSLOTS`: starting is one conditional update (add the entry if
  * the set has room), so the bound holds under concurrent requests from any number of
- * functions; finishing writes the record and removes the entry. Every write on the way of a
- * command is a single-item write (a transaction costs about two of them): the record of a
- * command that ends inside the sync window is written once, at its end.
+ * functions; finishing is one transaction (write the record, remove the entry). The record of
+ * a command that ends inside the sync window is written once, at its end.
  */
 export class DynamoExecutionStore implements ExecutionStore {
   readonly #client: DynamoDBDocumentClient;
@@ -186,22 +185,10 @@ export class DynamoExecutionStore implements ExecutionStore {
       ExpressionAttributeValues: { ':running': 'running' },
     };
     const release = this.#release(execution);
-    if (rest.length === 0) {
-      // Two single-item writes side by side. Should the record be written and the release
-      // fail, the slot is given back at the execution's deadline like a dead runner's.
-      const [written, released] = await Promise.allSettled([
-        retryOnConflict(() => this.#client.send(new PutCommand(record))),
-        retryOnConflict(() => this.#client.send(new UpdateCommand(release))),
-      ]);
-      if (released.status === 'rejected') throw released.reason;
-      if (written.status === 'fulfilled') return completed;
-      if (!(written.reason instanceof ConditionalCheckFailedException)) throw written.reason;
-      // Already completed: that outcome stands.
-      return this.get(execution.environmentId, execution.id);
-    }
     try {
-      // The pieces of a long output land with their record or not at all: a reader never sees
-      // a completed record whose output is cut short.
+      // One request (DynamoDB Local serialises concurrent writes, so two side by side cost two):
+      // the record, the slot back, and the pieces of a long output, which land with their
+      // record or not at all, so a reader never sees a completed record cut short.
       await retryOnConflict(() =>
         this.#client.send(
           new TransactWriteCommand({
