@@ -61,6 +61,10 @@ export interface FailedService {
 
 export type ServiceStart<Ref> = StartedService<Ref> | FailedService;
 
+/** The message of a thrown value, for logs and stop reasons. */
+export const errorMessage = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
+
 export const isStarted = <Ref>(start: ServiceStart<Ref>): start is StartedService<Ref> => 'ref' in start;
 
 export interface RuntimeDriver<Ref> {
