@@ -13,8 +13,8 @@ import { type PoolRecord, type SlotRecord, slotStates } from '#domain/pool';
 import type { ClaimOutcome, PoolStore, SlotChange, SlotKey } from '#ports/pool-store';
 import * as z from '#shared/zod';
 import { cancellationCodes, queryAll, retryOnConflict } from './client.ts';
+import { environmentItem } from './environment-item.ts';
 import { counterUpdates } from './environment-listing.ts';
-import { environmentItem } from './environment-store.ts';
 import {
   ALL_POOLS_PK,
   allPoolsKeys,
