@@ -1,6 +1,6 @@
 /** Host ports handed to live local tasks, so two concurrent launches never get the same one. */
 
-import type { ServiceDefinition } from '#domain/manifest';
+import type { ServiceDefinition } from '#domain/service-manifest';
 import { LaunchFailedError } from '#ports/container-runtime';
 import { freePort } from './free-port.ts';
 import type { ServicePlan } from './runtime-driver.ts';

@@ -3,15 +3,13 @@
  * connection, the health path answers 2xx, the health command exits 0 where the service runs.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { healthProbe } from '#domain/manifest';
+import { healthProbe } from '#domain/service-manifest';
+import { shellQuote } from '#domain/verification';
 import type { LocalTask, ServiceState } from './local-task.ts';
 import { httpAnswers2xx, tcpAnswers } from './probes.ts';
 import type { RuntimeDriver } from './runtime-driver.ts';
 
 const HEALTH_COMMAND_TIMEOUT_SEC = 5;
-
-/** A word the shell reads back as exactly `text`. */
-const shellQuote = (text: string): string => `'${text.replaceAll("'", `'\\''`)}'`;
 
 /** Labels (`web:8080`, `web GET /health`) of the probes that do not pass yet. */
 const notReady = async <Ref>(

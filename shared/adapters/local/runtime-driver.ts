@@ -4,7 +4,7 @@
  * {@link LocalRuntime}'s, shared by every driver, so a new driver is only this interface.
  */
 import type * as z from 'zod';
-import type { ServiceDefinition } from '#domain/manifest';
+import type { ServiceDefinition } from '#domain/service-manifest';
 import type { TaskVersionRecord } from '#domain/task-version';
 import type { ExecOptions, ExecResult, LogLine } from '#ports/container-runtime';
 
