@@ -62,7 +62,7 @@ try {
   });
   if (published.status !== 201) throw new Error(`publishing the load task failed: ${published.raw}`);
 
-  const documentClient = createDocumentClient();
+  const documentClient = createDocumentClient({ endpoint: stack.dynamodbEndpoint, region: 'us-east-1' });
   const stores = dynamoStores(documentClient, { TABLE_NAME: stack.tableName });
   const load = async (label: string) => {
     process.stdout.write(

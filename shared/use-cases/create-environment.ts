@@ -23,12 +23,14 @@ import {
   templateVariables,
 } from '#domain/instruction';
 import { stateChangeEvent } from '#domain/integration-event';
-import { healthProbe, manifestEnvNames, redactVerification } from '#domain/manifest';
+import { manifestEnvNames } from '#domain/manifest';
 import { defaultOrgLimits } from '#domain/org';
 import type { Principal } from '#domain/principal';
 import { chosenSecretProblems } from '#domain/secret';
+import { healthProbe } from '#domain/service-manifest';
 import { parseTaskRef } from '#domain/task-ref';
 import type { TaskVersionRecord } from '#domain/task-version';
+import { redactVerification } from '#domain/verification';
 import type { AccessStore } from '#ports/access-store';
 import type { Clock, IdGenerator } from '#ports/clock';
 import type { ContainerRuntime } from '#ports/container-runtime';

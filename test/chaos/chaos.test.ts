@@ -147,7 +147,7 @@ describe('chaos: environments under injected faults', () => {
       },
     });
     api = new ApiClient(stack.apiUrl, stack.apiKey);
-    documentClient = createDocumentClient();
+    documentClient = createDocumentClient({ endpoint: stack.dynamodbEndpoint, region: 'us-east-1' });
     stores = dynamoStores(documentClient, { TABLE_NAME: stack.tableName });
     // Environments whose create died answered no id and live until they expire; the quota is
     // not what this run is about.

@@ -21,7 +21,7 @@ const client = createDocumentClient();
 const store = new DynamoEnvironmentStore({ client, tableName });
 const STREAM_ARN = `arn:aws:dynamodb:us-east-1:123456789012:table/${tableName}/stream/2026-01-01T00:00:00.000`;
 
-let sequence = 100_000_000_000_000_000_000;
+let sequence = 100_000_000;
 
 /** A stream record as Lambda receives it, `OLD_IMAGE` view. */
 const streamRecord = (
@@ -29,25 +29,28 @@ const streamRecord = (
   oldImage: Record<string, unknown> | undefined,
   keys: { pk: string; sk: string },
   ttl: boolean,
-): DynamoDBRecord => ({
-  eventID: `${(sequence += 1)}`,
-  eventName,
-  eventVersion: '1.1',
-  eventSource: 'aws:dynamodb',
-  awsRegion: 'us-east-1',
-  dynamodb: {
-    ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
-    Keys: marshall(keys) as NonNullable<DynamoDBRecord['dynamodb']>['Keys'],
-    ...(oldImage === undefined
-      ? {}
-      : { OldImage: marshall(oldImage) as NonNullable<DynamoDBRecord['dynamodb']>['OldImage'] }),
-    SequenceNumber: `${sequence}`,
-    SizeBytes: 512,
-    StreamViewType: 'OLD_IMAGE',
-  },
-  ...(ttl ? { userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' } } : {}),
-  eventSourceARN: STREAM_ARN,
-});
+): DynamoDBRecord => {
+  sequence += 1;
+  return {
+    eventID: `${sequence}`,
+    eventName,
+    eventVersion: '1.1',
+    eventSource: 'aws:dynamodb',
+    awsRegion: 'us-east-1',
+    dynamodb: {
+      ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
+      Keys: marshall(keys) as NonNullable<DynamoDBRecord['dynamodb']>['Keys'],
+      ...(oldImage === undefined
+        ? {}
+        : { OldImage: marshall(oldImage) as NonNullable<DynamoDBRecord['dynamodb']>['OldImage'] }),
+      SequenceNumber: `${sequence}`,
+      SizeBytes: 512,
+      StreamViewType: 'OLD_IMAGE',
+    },
+    ...(ttl ? { userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' } } : {}),
+    eventSourceARN: STREAM_ARN,
+  };
+};
 
 /** What TTL does to an expired item: delete it; the stream then carries its old image. */
 const expire = async (id: string): Promise<DynamoDBRecord> => {

@@ -25,8 +25,9 @@ export const listCountersAndFullRead = async (
   });
   const fullRead: Tally = {};
   const add = (scope: string, state: string) => {
-    const states = (fullRead[scope] ??= {});
+    const states = fullRead[scope] ?? {};
     states[state] = (states[state] ?? 0) + 1;
+    fullRead[scope] = states;
   };
   const projects = new Set<string>();
   for (const item of items) {
@@ -42,7 +43,7 @@ export const listCountersAndFullRead = async (
     );
     for (const state of environmentStates) {
       const count = Item?.[state];
-      if (typeof count === 'number' && count !== 0) (counters[scope] ??= {})[state] = count;
+      if (typeof count === 'number' && count !== 0) counters[scope] = { ...counters[scope], [state]: count };
     }
   };
   await read('workspace', counterKeys({ org, workspace, projectId: '' })[0]);
