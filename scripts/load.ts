@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { dynamoStores } from '#adapters/aws/wiring';
+import { localDynamoConfig } from '#local/local-adapters';
 import { startLocalStack } from '#local/stack';
 import { type LatencyStats, type LoadResult, operations, runLoad, verifyCreated } from '#test/load/driver';
 import { seedFinishedEnvironments } from '#test/load/seed';
@@ -40,7 +41,7 @@ const connections = positive('connections', values.connections);
 const seeded = values.seeded === '0' ? 0 : positive('seeded', values.seeded);
 
 // The handlers' own logging is not what is measured; errors still reach the report.
-process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
 const dataDir = await mkdtemp(join(tmpdir(), 'taskenv-load-'));
 const stackWarnings: string[] = [];
 const stack = await startLocalStack({
@@ -62,7 +63,7 @@ try {
   });
   if (published.status !== 201) throw new Error(`publishing the load task failed: ${published.raw}`);
 
-  const documentClient = createDocumentClient({ endpoint: stack.dynamodbEndpoint, region: 'us-east-1' });
+  const documentClient = createDocumentClient(localDynamoConfig(stack.dynamodbEndpoint));
   const stores = dynamoStores(documentClient, { TABLE_NAME: stack.tableName });
   const load = async (label: string) => {
     process.stdout.write(
@@ -151,6 +152,10 @@ try {
       side('all', (r) => r.overall),
       '',
       `after: live ${live}, org counter ${runningCount}, task processes ${processes}`,
+      ...stackWarnings
+        .filter((w) => w.startsWith('error'))
+        .slice(0, 5)
+        .map((w) => `  stack: ${w.slice(0, 400)}`),
       `wrote ${values.out}`,
       '',
     ].join('\n'),

@@ -37,114 +37,141 @@ const environmentHomedOn = (org: string, shard: number) => {
   }
 };
 
+/** Generous: DynamoDB Local on a shared, loaded machine. */
+const DEADLINE_MS = 120_000;
+
 describe('org quota over shards', () => {
-  it('splits every limit into shares that add up to it exactly', () => {
-    for (const limit of [0, 1, 3, 7, 8, 9, 13, 50, 1_000, 1_001]) {
-      const shares = Array.from({ length: QUOTA_SHARDS }, (_, shard) => shareOf(limit, shard));
-      expect(shares.reduce((a, b) => a + b, 0)).toBe(limit);
-      expect(Math.max(...shares) - Math.min(...shares)).toBeLessThanOrEqual(1);
-    }
-  });
+  it(
+    'splits every limit into shares that add up to it exactly',
+    () => {
+      for (const limit of [0, 1, 3, 7, 8, 9, 13, 50, 1_000, 1_001]) {
+        const shares = Array.from({ length: QUOTA_SHARDS }, (_, shard) => shareOf(limit, shard));
+        expect(shares.reduce((a, b) => a + b, 0)).toBe(limit);
+        expect(Math.max(...shares) - Math.min(...shares)).toBeLessThanOrEqual(1);
+      }
+    },
+    DEADLINE_MS,
+  );
 
-  it.each([1, 3, 13, 50])('lets exactly %i of 80 concurrent creates through, never more', async (limit) => {
-    // Prepare
-    const org = uniqueName('org');
-    const records = Array.from({ length: 80 }, () => makeEnvironment({ org }));
+  it.each([1, 3, 13, 50])(
+    'lets exactly %i of 80 concurrent creates through, never more',
+    async (limit) => {
+      // Prepare
+      const org = uniqueName('org');
+      const records = Array.from({ length: 80 }, () => makeEnvironment({ org }));
 
-    // Act
-    const results = await Promise.allSettled(records.map((r) => store.create(r, { limit })));
+      // Act
+      const results = await Promise.allSettled(records.map((r) => store.create(r, { limit })));
 
-    // Assess
-    const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
-    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(Math.min(limit, 80));
-    for (const reason of refused) expect(reason).toBeInstanceOf(QuotaExceededError);
-    expect(await quotaUsage(client, tableName, org)).toBe(limit);
-    const counts = await shardCounts(org);
-    counts.forEach((count, shard) => {
-      expect(count).toBe(shareOf(limit, shard));
-    });
-    const stored = await Promise.all(records.map((r) => store.get(r.id)));
-    expect(stored.filter((r) => r !== null)).toHaveLength(limit);
-  });
-
-  it('stays within the limit while environments finish and new ones start, and ends at zero', async () => {
-    // Prepare: a limit of 10, 120 creates in 6 waves; each wave also finishes what came before.
-    const org = uniqueName('org');
-    const limit = 10;
-    const admitted: string[] = [];
-    let finished = 0;
-
-    // Act
-    for (let wave = 0; wave < 6; wave++) {
-      const toFinish = admitted.splice(0, admitted.length);
-      const creates = Array.from({ length: 20 }, () => makeEnvironment({ org }));
-      const [created] = await Promise.all([
-        Promise.allSettled(creates.map((r) => store.create(r, { limit }).then(() => r.id))),
-        Promise.all(
-          toFinish.map(async (id) => {
-            const ended = await store.transition(id, { to: wave % 2 === 0 ? 'torn_down' : 'failed' });
-            if (ended !== null) finished++;
-          }),
-        ),
-      ]);
-      for (const result of created) if (result.status === 'fulfilled') admitted.push(result.value);
-      // Assess (within the run): never more live than the limit.
-      const usage = await quotaUsage(client, tableName, org);
-      expect(usage).toBe(admitted.length);
-      expect(usage).toBeLessThanOrEqual(limit);
+      // Assess
+      const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(Math.min(limit, 80));
+      for (const reason of refused) expect(reason).toBeInstanceOf(QuotaExceededError);
+      expect(await quotaUsage(client, tableName, org)).toBe(limit);
       const counts = await shardCounts(org);
       counts.forEach((count, shard) => {
-        expect(count).toBeLessThanOrEqual(shareOf(limit, shard));
+        expect(count).toBe(shareOf(limit, shard));
       });
-    }
-    await Promise.all(admitted.map((id) => store.transition(id, { to: 'torn_down' })));
+      const stored = await Promise.all(records.map((r) => store.get(r.id)));
+      expect(stored.filter((r) => r !== null)).toHaveLength(limit);
+    },
+    DEADLINE_MS,
+  );
 
-    // Assess: every unit came back, to its own shard (none below zero, none left over).
-    expect(finished).toBeGreaterThan(0);
-    expect(await shardCounts(org)).toEqual(Array.from({ length: QUOTA_SHARDS }, () => 0));
-    expect(await quotaUsage(client, tableName, org)).toBe(0);
-  });
+  it(
+    'stays within the limit while environments finish and new ones start, and ends at zero',
+    async () => {
+      // Prepare: a limit of 10, 120 creates in 6 waves; each wave also finishes what came before.
+      const org = uniqueName('org');
+      const limit = 10;
+      const admitted: string[] = [];
+      let finished = 0;
 
-  it('takes a unit from another shard when the first is full, and gives it back there', async () => {
-    // Prepare: under a limit of 1 only shard 0 has a share; this environment tries shard 5 first.
-    const org = uniqueName('org');
-    const record = environmentHomedOn(org, 5);
+      // Act
+      for (let wave = 0; wave < 6; wave++) {
+        const toFinish = admitted.splice(0, admitted.length);
+        const creates = Array.from({ length: 20 }, () => makeEnvironment({ org }));
+        const [created] = await Promise.all([
+          Promise.allSettled(creates.map((r) => store.create(r, { limit }).then(() => r.id))),
+          Promise.all(
+            toFinish.map(async (id) => {
+              const ended = await store.transition(id, { to: wave % 2 === 0 ? 'torn_down' : 'failed' });
+              if (ended !== null) finished++;
+            }),
+          ),
+        ]);
+        for (const result of created) if (result.status === 'fulfilled') admitted.push(result.value);
+        // Assess (within the run): never more live than the limit.
+        const usage = await quotaUsage(client, tableName, org);
+        expect(usage).toBe(admitted.length);
+        expect(usage).toBeLessThanOrEqual(limit);
+        const counts = await shardCounts(org);
+        counts.forEach((count, shard) => {
+          expect(count).toBeLessThanOrEqual(shareOf(limit, shard));
+        });
+      }
+      await Promise.all(admitted.map((id) => store.transition(id, { to: 'torn_down' })));
 
-    // Act
-    await store.create(record, { limit: 1 });
-    const ended = await store.transition(record.id, { to: 'torn_down' }, { expected: record });
+      // Assess: every unit came back, to its own shard (none below zero, none left over).
+      expect(finished).toBeGreaterThan(0);
+      expect(await shardCounts(org)).toEqual(Array.from({ length: QUOTA_SHARDS }, () => 0));
+      expect(await quotaUsage(client, tableName, org)).toBe(0);
+    },
+    DEADLINE_MS,
+  );
 
-    // Assess
-    expect((await rawItem({ pk: `ENV#${record.id}`, sk: 'ENV' }))?.quotaShard).toBe(0);
-    expect(ended?.state).toBe('torn_down');
-    expect(await shardCounts(org)).toEqual(Array.from({ length: QUOTA_SHARDS }, () => 0));
-    await expect(store.create(makeEnvironment({ org }), { limit: 1 })).resolves.toBeUndefined();
-  });
+  it(
+    'takes a unit from another shard when the first is full, and gives it back there',
+    async () => {
+      // Prepare: under a limit of 1 only shard 0 has a share; this environment tries shard 5 first.
+      const org = uniqueName('org');
+      const record = environmentHomedOn(org, 5);
 
-  it('writes each create to the shard of its id, spreading an org over every shard', async () => {
-    const org = uniqueName('org');
-    const records = Array.from({ length: QUOTA_SHARDS }, (_, shard) => environmentHomedOn(org, shard));
+      // Act
+      await store.create(record, { limit: 1 });
+      const ended = await store.transition(record.id, { to: 'torn_down' }, { expected: record });
 
-    await Promise.all(records.map((r) => store.create(r, { limit: 1_000 })));
+      // Assess
+      expect((await rawItem({ pk: `ENV#${record.id}`, sk: 'ENV' }))?.quotaShard).toBe(0);
+      expect(ended?.state).toBe('torn_down');
+      expect(await shardCounts(org)).toEqual(Array.from({ length: QUOTA_SHARDS }, () => 0));
+      await expect(store.create(makeEnvironment({ org }), { limit: 1 })).resolves.toBeUndefined();
+    },
+    DEADLINE_MS,
+  );
 
-    expect(await shardCounts(org)).toEqual(Array.from({ length: QUOTA_SHARDS }, () => 1));
-    expect(await rawItem(orgKey(org))).toBeUndefined();
-  });
+  it(
+    'writes each create to the shard of its id, spreading an org over every shard',
+    async () => {
+      const org = uniqueName('org');
+      const records = Array.from({ length: QUOTA_SHARDS }, (_, shard) => environmentHomedOn(org, shard));
 
-  it('releases an environment recorded before the shards on the org item it took its unit from', async () => {
-    // Prepare: an item as the single counter left it (no quotaShard; the unit on the org item).
-    const org = uniqueName('org');
-    const record = makeEnvironment({ org });
-    await client.send(new PutCommand({ TableName: tableName, Item: environmentItem(record) }));
-    await client.send(new PutCommand({ TableName: tableName, Item: { ...orgKey(org), runningCount: 1 } }));
-    expect(await quotaUsage(client, tableName, org)).toBe(1);
+      await Promise.all(records.map((r) => store.create(r, { limit: 1_000 })));
 
-    // Act
-    const ended = await store.transition(record.id, { to: 'failed' }, { expected: record });
+      expect(await shardCounts(org)).toEqual(Array.from({ length: QUOTA_SHARDS }, () => 1));
+      expect(await rawItem(orgKey(org))).toBeUndefined();
+    },
+    DEADLINE_MS,
+  );
 
-    // Assess
-    expect(ended?.state).toBe('failed');
-    expect((await rawItem(orgKey(org)))?.runningCount).toBe(0);
-    expect(await shardCounts(org)).toEqual(Array.from({ length: QUOTA_SHARDS }, () => 0));
-  });
+  it(
+    'releases an environment recorded before the shards on the org item it took its unit from',
+    async () => {
+      // Prepare: an item as the single counter left it (no quotaShard; the unit on the org item).
+      const org = uniqueName('org');
+      const record = makeEnvironment({ org });
+      await client.send(new PutCommand({ TableName: tableName, Item: environmentItem(record) }));
+      await client.send(new PutCommand({ TableName: tableName, Item: { ...orgKey(org), runningCount: 1 } }));
+      expect(await quotaUsage(client, tableName, org)).toBe(1);
+
+      // Act
+      const ended = await store.transition(record.id, { to: 'failed' }, { expected: record });
+
+      // Assess
+      expect(ended?.state).toBe('failed');
+      expect((await rawItem(orgKey(org)))?.runningCount).toBe(0);
+      expect(await shardCounts(org)).toEqual(Array.from({ length: QUOTA_SHARDS }, () => 0));
+    },
+    DEADLINE_MS,
+  );
 });
