@@ -1,9 +1,9 @@
-import { BatchWriteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient, queryAll } from '#adapters/aws/dynamodb/client';
 import { environmentItem, fromItem } from '#adapters/aws/dynamodb/environment-item';
 import { DynamoEnvironmentStore } from '#adapters/aws/dynamodb/environment-store';
-import { counterKeys, workspaceEnvironmentsPk } from '#adapters/aws/dynamodb/keys';
+import { counterKeys, environmentFilterKeys, workspaceEnvironmentsPk } from '#adapters/aws/dynamodb/keys';
 import { type EnvironmentRecord, type EnvironmentState, environmentStates } from '#domain/environment';
 import type { EnvironmentQuery } from '#ports/environment-store';
 import { makeEnvironment, uniqueName } from '#test/support/factories';
@@ -90,6 +90,39 @@ describe('environment list counters', () => {
     });
     expect(page.total).toBe(8);
     expect(page.items.map((r) => r.state)).toEqual(Array(8).fill('ready'));
+  });
+});
+
+describe('environment list while the indexes lag', () => {
+  it('lists an environment once when an index still has it under the state it left', async () => {
+    // Prepare: three environments; the middle one moved to ready, and the index still holds its
+    // old `building` key too (a stale index entry, as eventually consistent indexes keep one for
+    // a moment: here an index-only item naming the same environment).
+    const base = makeEnvironment();
+    const records = [0, 1, 2].map((i) =>
+      makeEnvironment({
+        org: base.org,
+        workspace: base.workspace,
+        createdAt: new Date(Date.parse('2026-01-01T00:00:00.000Z') + i * 1000).toISOString(),
+      }),
+    );
+    for (const r of records) await store.create(r, quota);
+    const moved = records[1] as EnvironmentRecord;
+    await store.transition(moved.id, { to: 'provisioning' });
+    const stale = environmentFilterKeys({ ...moved, state: 'building' });
+    await client.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { pk: `ENV#${moved.id}`, sk: 'STALE-INDEX-ENTRY', gsi4pk: stale.gsi4pk, gsi4sk: stale.gsi4sk },
+      }),
+    );
+
+    // Act
+    const page = await store.list({ org: base.org, workspace: base.workspace, page: 1, limit: 50 });
+
+    // Assess: each environment once, newest first, and the total from the counters.
+    expect(page.items.map((r) => r.id)).toEqual([...records].reverse().map((r) => r.id));
+    expect(page.total).toBe(3);
   });
 });
 

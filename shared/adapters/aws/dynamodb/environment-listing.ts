@@ -111,11 +111,18 @@ export class EnvironmentListing {
       ),
     );
     const start = (query.page - 1) * query.limit;
-    return partitions
-      .flat()
-      .sort((a, b) => (a.sk < b.sk ? 1 : a.sk > b.sk ? -1 : 0))
-      .slice(start, start + query.limit)
-      .map((key) => key.id);
+    // The indexes are eventually consistent: an environment that just changed state can still be
+    // listed under the state it left as well as under the new one. It counts once (BatchGetItem
+    // refuses a request that names a key twice).
+    const ids = [
+      ...new Set(
+        partitions
+          .flat()
+          .sort((a, b) => (a.sk < b.sk ? 1 : a.sk > b.sk ? -1 : 0))
+          .map((key) => key.id),
+      ),
+    ];
+    return ids.slice(start, start + query.limit);
   }
 
   async #topKeys(index: 'gsi4' | 'gsi5', pk: string, wanted: number): Promise<{ sk: string; id: string }[]> {
