@@ -41,6 +41,19 @@ const MIX: readonly (readonly [EnvironmentState, number])[] = [
   ['building', 1],
 ];
 
+const SMALL_MIX: readonly EnvironmentState[] = [
+  'torn_down',
+  'torn_down',
+  'torn_down',
+  'torn_down',
+  'torn_down',
+  'failed',
+  'ready',
+  'ready',
+  'provisioning',
+  'building',
+];
+
 const stateAt = (i: number): EnvironmentState => {
   let slot = i % 100;
   for (const [state, share] of MIX) {
@@ -56,8 +69,8 @@ const seed = async (world: World, template: EnvironmentRecord, workspace: string
   const counts = new Map<EnvironmentState, number>();
   const items: Record<string, unknown>[] = [];
   for (let i = 0; i < count; i++) {
-    // For 10, take the same mix at a coarser grain, so every state has some.
-    const state = count < 100 ? stateAt(Math.floor((i * 100) / count)) : stateAt(i);
+    // Under 100, a coarser mix in which every state has some (`?state=ready` finds a few).
+    const state = count < 100 ? (SMALL_MIX[i % SMALL_MIX.length] ?? 'torn_down') : stateAt(i);
     counts.set(state, (counts.get(state) ?? 0) + 1);
     const createdAt = new Date(base + i * 1000).toISOString();
     const record: EnvironmentRecord = {

@@ -176,7 +176,7 @@ export const startProvisionBench = (world: World): ProvisionBench => {
     const hashes = calls
       .filter((c) => c.kind === 'low-level' && c.command === 'PutItemCommand')
       .flatMap((c) =>
-        [...c.inputJson.matchAll(/"id":\{"S":"[^"#]*#([0-9a-f]{16,})"\}/g)].map((m) => m[1] ?? ''),
+        [...c.inputJson.matchAll(/"id":\{"S":"[^"#]*#([^"]{8,})"\}/g)].map((m) => m[1] ?? ''),
       );
     const tokens = [id, id.replaceAll('-', ''), ...(key === undefined ? [] : [key]), ...hashes].filter(
       (t) => t.length > 0,
