@@ -209,7 +209,18 @@ export const measurePooledReady = async (
     Array.from({ length: options.coldEnvironments }, () =>
       time(async () => {
         const id = await post(slowGateway, POOLED_TASK, 'building');
-        await watcher.ready(id);
+        // Bounded, so a RUNNING that never makes it ready fails the figure instead of hanging it.
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new Error(`Cold create ${id} not ready ${SIMULATED_START_MS / 1000 + 30} s after its POST`),
+              ),
+            SIMULATED_START_MS + 30_000,
+          );
+        });
+        await Promise.race([watcher.ready(id), late]).finally(() => clearTimeout(timer));
       }),
     ),
   );

@@ -175,9 +175,7 @@ export const startProvisionBench = (world: World): ProvisionBench => {
     // Powertools keys its record by a hash of the key: found in the record it puts.
     const hashes = calls
       .filter((c) => c.kind === 'low-level' && c.command === 'PutItemCommand')
-      .flatMap((c) =>
-        [...c.inputJson.matchAll(/"id":\{"S":"[^"#]*#([^"]{8,})"\}/g)].map((m) => m[1] ?? ''),
-      );
+      .flatMap((c) => [...c.inputJson.matchAll(/"id":\{"S":"[^"#]*#([^"]{8,})"\}/g)].map((m) => m[1] ?? ''));
     const tokens = [id, id.replaceAll('-', ''), ...(key === undefined ? [] : [key]), ...hashes].filter(
       (t) => t.length > 0,
     );
