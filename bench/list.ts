@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { environmentItem } from '#adapters/aws/dynamodb/environment-store';
+import { environmentItem } from '#adapters/aws/dynamodb/environment-item';
 import { counterKeys, orgKey } from '#adapters/aws/dynamodb/keys';
 import { type EnvironmentRecord, type EnvironmentState, isFinal } from '#domain/environment';
 import type { Gateway } from '#local/gateway';
