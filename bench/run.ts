@@ -78,10 +78,10 @@ const settings = values.quick
   : {
       coldRuns: 15,
       profileRuns: 3,
-      provisions: 300,
+      provisions: 200,
       warmup: 50,
       createRounds: 30,
-      eventEnvironments: 150,
+      eventEnvironments: 100,
       concurrency: 8,
       listLarge: 10_000,
       listRequests: 100,
@@ -94,8 +94,12 @@ const settings = values.quick
     };
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
-const progress = (line: string) => process.stdout.write(`bench: ${line}\n`);
 const started = performance.now();
+/** Each line carries the seconds since the start, so a slow figure shows where the time went. */
+const progress = (line: string) =>
+  process.stdout.write(
+    `bench: [${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`,
+  );
 const machine = await describeMachine();
 const errors: { figure: Figure; message: string }[] = [];
 progress(
