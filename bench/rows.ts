@@ -123,8 +123,13 @@ export const listRows = (l: ListResult): TableRow[] =>
 export const timeToReadyRows = (t: TimeToReadyResult): TableRow[] =>
   t.levels.flatMap((level) => {
     const at = level.concurrency === 1 ? 'one at a time' : `${level.concurrency} at once`;
+    const absolute = limitRow(`local time to ready (hello-http), ${at}, p50`, level.limit);
     return [
-      limitRow(`local time to ready (hello-http), ${at}, p50`, level.limit),
+      // DESIGN.md's 1 s is for one create; at 20 the raw spawns alone can take longer on 2 CPUs,
+      // so there the figure is the ratio to that floor, reported with the absolute beside it.
+      level.concurrency === 1
+        ? absolute
+        : { ...absolute, floor: `none (${FLOORS.timeToReadyMs} ms is for one create)`, verdict: 'info' },
       infoRow(`local time to ready, ${at}: vs raw spawn + health`, level.vsRaw, {
         baseline: `${ms(level.vsRaw.baseline)} (raw spawn)`,
       }),
