@@ -11,7 +11,7 @@
  * later RUNNING) and the local runtimes' (loopback port bindings, RUNNING once probes passed).
  * Throughput is reported (info) against the same calls replayed raw on twin environments.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { LocalExecuteTokens } from '#adapters/local/local-execute-tokens';
 import { LoopbackAddressResolver } from '#adapters/local/loopback-address-resolver';
 import type { Principal } from '#domain/principal';
@@ -21,9 +21,10 @@ import { randomIds, systemClock } from '#ports/clock';
 import { createTaskEventsHandler } from '#shared/handlers/task-events';
 import { createLogger, createMetrics } from '#shared/observability';
 import { createEnvironment } from '#use-cases/create-environment';
-import { type AwsCall, BENCH_CLUSTER_ARN, mockedAws } from './aws-mocks.ts';
+import { type AwsCall, mockedAws } from './aws-mocks.ts';
 import { inScope } from './call-scope.ts';
 import { isWrite, type RecordedCall, replay } from './dynamodb-recorder.ts';
+import { type EventKind, ecsEvent, SEQUENCES, type Shape } from './ecs-event-kinds.ts';
 import {
   CountingPublisher,
   InstantRuntime,
@@ -31,79 +32,8 @@ import {
   NullExpiry,
   NullQueue,
   NullSecretValues,
-  taskArnFor,
 } from './fakes.ts';
 import { BENCH_ORG, BENCH_TASK, BENCH_WORKSPACE, type World } from './world.ts';
-
-type Shape = 'fargate' | 'local';
-
-/** One kind of event in a task's life, as one runtime sends it. */
-interface EventKind {
-  /** `RUNNING (UNKNOWN health)` … */
-  readonly label: string;
-  readonly lastStatus: string;
-  readonly desiredStatus: 'RUNNING' | 'STOPPED';
-  readonly healthStatus?: string;
-  readonly containerStatus: string;
-}
-
-const SEQUENCES: Readonly<Record<Shape, readonly EventKind[]>> = {
-  fargate: [
-    {
-      label: 'PROVISIONING',
-      lastStatus: 'PROVISIONING',
-      desiredStatus: 'RUNNING',
-      containerStatus: 'PENDING',
-    },
-    { label: 'PENDING', lastStatus: 'PENDING', desiredStatus: 'RUNNING', containerStatus: 'PENDING' },
-    {
-      label: 'RUNNING (health UNKNOWN)',
-      lastStatus: 'RUNNING',
-      desiredStatus: 'RUNNING',
-      healthStatus: 'UNKNOWN',
-      containerStatus: 'RUNNING',
-    },
-    {
-      label: 'RUNNING (HEALTHY)',
-      lastStatus: 'RUNNING',
-      desiredStatus: 'RUNNING',
-      healthStatus: 'HEALTHY',
-      containerStatus: 'RUNNING',
-    },
-    {
-      label: 'DEACTIVATING',
-      lastStatus: 'DEACTIVATING',
-      desiredStatus: 'STOPPED',
-      containerStatus: 'RUNNING',
-    },
-    { label: 'STOPPING', lastStatus: 'STOPPING', desiredStatus: 'STOPPED', containerStatus: 'RUNNING' },
-    {
-      label: 'DEPROVISIONING',
-      lastStatus: 'DEPROVISIONING',
-      desiredStatus: 'STOPPED',
-      containerStatus: 'STOPPED',
-    },
-    { label: 'STOPPED', lastStatus: 'STOPPED', desiredStatus: 'STOPPED', containerStatus: 'STOPPED' },
-  ],
-  local: [
-    {
-      label: 'PROVISIONING',
-      lastStatus: 'PROVISIONING',
-      desiredStatus: 'RUNNING',
-      containerStatus: 'PENDING',
-    },
-    { label: 'PENDING', lastStatus: 'PENDING', desiredStatus: 'RUNNING', containerStatus: 'PENDING' },
-    {
-      label: 'RUNNING (HEALTHY)',
-      lastStatus: 'RUNNING',
-      desiredStatus: 'RUNNING',
-      healthStatus: 'HEALTHY',
-      containerStatus: 'RUNNING',
-    },
-    { label: 'STOPPING', lastStatus: 'STOPPING', desiredStatus: 'STOPPED', containerStatus: 'RUNNING' },
-    { label: 'STOPPED', lastStatus: 'STOPPED', desiredStatus: 'STOPPED', containerStatus: 'STOPPED' },
-  ],
-};
 
 /** The worst event of one kind: the most of each call any single event of the kind made. */
 export interface EventKindCost {
@@ -135,75 +65,6 @@ export interface EventPathResult {
 
 export const EVENT_BUDGET =
   '1 conditional DynamoDB write + ≤ 1 PutEvents per event (+ ≤ 1 EC2 call on RUNNING), nothing else';
-
-const ecsEvent = (
-  shape: Shape,
-  environmentId: string,
-  kind: EventKind,
-  version: number,
-  hostPort: number,
-) => {
-  const taskArn = taskArnFor(environmentId);
-  const now = new Date().toISOString();
-  const running = kind.containerStatus === 'RUNNING';
-  const stopped = kind.lastStatus === 'STOPPED';
-  const stopping = kind.desiredStatus === 'STOPPED';
-  const eni = `eni-${environmentId.replaceAll('-', '').slice(0, 17)}`;
-  const attachment = randomUUID();
-  const fargate = shape === 'fargate';
-  return {
-    version: '0',
-    id: randomUUID(),
-    'detail-type': 'ECS Task State Change',
-    source: 'aws.ecs',
-    account: '000000000000',
-    time: now,
-    region: 'us-east-1',
-    resources: [taskArn],
-    detail: {
-      version,
-      taskArn,
-      clusterArn: BENCH_CLUSTER_ARN,
-      lastStatus: kind.lastStatus,
-      desiredStatus: kind.desiredStatus,
-      startedBy: environmentId,
-      group: `taskenv:${BENCH_ORG}`,
-      ...(kind.healthStatus === undefined ? {} : { healthStatus: kind.healthStatus }),
-      containers: [
-        {
-          name: 'web',
-          lastStatus: kind.containerStatus,
-          ...(kind.healthStatus === undefined ? {} : { healthStatus: kind.healthStatus }),
-          ...(fargate
-            ? { networkInterfaces: [{ attachmentId: attachment, privateIpv4Address: '10.0.0.9' }] }
-            : {}),
-          ...(!fargate && running
-            ? { networkBindings: [{ bindIP: '127.0.0.1', containerPort: 8080, hostPort, protocol: 'tcp' }] }
-            : {}),
-          ...(stopped ? { exitCode: 143 } : {}),
-        },
-      ],
-      attachments: fargate
-        ? [
-            {
-              id: attachment,
-              type: 'eni',
-              status: stopped ? 'DELETED' : 'ATTACHED',
-              details: [
-                { name: 'subnetId', value: 'subnet-bench' },
-                { name: 'networkInterfaceId', value: eni },
-                { name: 'privateIPv4Address', value: '10.0.0.9' },
-              ],
-            },
-          ]
-        : [],
-      createdAt: now,
-      updatedAt: now,
-      ...(stopping ? { stopCode: 'UserInitiated', stoppedReason: 'taskenv: deleted', stoppingAt: now } : {}),
-      ...(stopped ? { stoppedAt: now } : {}),
-    },
-  };
-};
 
 /** Runs `work` over `items` with at most `concurrency` in flight. */
 const pool = async <T>(
