@@ -33,7 +33,8 @@ describe('list counters: the table stream consumer', () => {
   });
 
   it('passes only REMOVE records of the TTL service whose old image is an environment', () => {
-    const filters = (mapping.Properties?.FilterCriteria as { Filters: { Pattern: string }[] }).Filters;
+    const filters =
+      (mapping.Properties?.FilterCriteria as { Filters: { Pattern: string }[] } | undefined)?.Filters ?? [];
     expect(filters.map((f) => JSON.parse(f.Pattern))).toEqual([
       {
         eventName: ['REMOVE'],
