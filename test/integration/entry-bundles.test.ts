@@ -13,6 +13,7 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-d
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DynamoAccessStore } from '#adapters/aws/dynamodb/access-store';
 import { defaultOrgLimits } from '#domain/org';
+import { POOL_STARTED_BY_PREFIX } from '#domain/pool';
 import { generateApiKey } from '#domain/principal';
 import { type FunctionName, functionNames, matchRoute } from '#shared/routes';
 import { configSchema } from '#shared/wiring/functions';
@@ -77,7 +78,7 @@ const environmentOf = (name: FunctionName): Record<string, string> => ({
   AWS_ENDPOINT_URL: stub.url,
   AWS_ENDPOINT_URL_DYNAMODB: inject('dynamodbEndpoint'),
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  POWERTOOLS_LOG_LEVEL: 'ERROR',
+  POWERTOOLS_LOG_LEVEL: 'WARN',
   POWERTOOLS_METRICS_DISABLED: 'true',
   NODE_OPTIONS: '--enable-source-maps',
 });
@@ -241,7 +242,7 @@ describe.sequential('every production entry, bundled, on DynamoDB Local', () => 
     expect(created.status).toBe(201);
     environmentId = String(created.body.id);
     executeToken = String(created.body.execute_token);
-    expect(created.body.state).toBe('provisioning');
+    expect(created.body.state).toBe('building');
 
     const run = stub
       .of('ECS.RunTask')
@@ -252,7 +253,8 @@ describe.sequential('every production entry, bundled, on DynamoDB Local', () => 
     expect(stub.of('S3.PutObject').some((c) => c.path.includes(environmentId))).toBe(true);
     expect(stub.of('Scheduler.CreateSchedule').some((c) => c.path.includes(environmentId))).toBe(true);
     expect(JSON.stringify(stub.of('Scheduler.CreateSchedule'))).not.toContain(executeToken);
-    expect((await item(`ENV#${environmentId}`, 'ENV'))?.state).toBe('provisioning');
+    // The record waits in `building` for the task's first event (which also brings its ARN).
+    expect((await item(`ENV#${environmentId}`, 'ENV'))?.state).toBe('building');
   });
 
   it('task-events: the ECS RUNNING event makes the environment ready with its private URL', async () => {
@@ -293,9 +295,11 @@ describe.sequential('every production entry, bundled, on DynamoDB Local', () => 
     await invoke('exec-worker', dispatch?.body);
 
     expect(stub.of('ECS.ExecuteCommand')[0]?.body).toMatchObject({ cluster: CLUSTER_ARN, task: taskArn });
+    // The item is finished; reading it answers the platform's refusal as a 502 in the envelope.
+    expect((await item(`ENV#${environmentId}`, `EXEC#${executionId}`))?.state).toBe('completed');
     const execution = await request('GET', `${ws}/environments/${environmentId}/executions/${executionId}`);
-    expect(execution.status).toBe(200);
-    expect(execution.body.state).toBe('completed');
+    expect(execution.status).toBe(502);
+    expect(execution.body).toMatchObject({ type: 'bad_gateway_error' });
   });
 
   it('lifecycle-checks: a malformed message is reported for redelivery, a valid check is consumed', async () => {
@@ -341,7 +345,7 @@ describe.sequential('every production entry, bundled, on DynamoDB Local', () => 
     await invoke('pool-keeper', scheduledEvent('aws.scheduler'));
     const poolRuns = stub
       .of('ECS.RunTask')
-      .filter((c) => String((c.body as { startedBy?: string }).startedBy).startsWith('pool:'));
+      .filter((c) => String((c.body as { startedBy?: string }).startedBy).startsWith(POOL_STARTED_BY_PREFIX));
     expect(poolRuns).toHaveLength(1);
     const slots = await documents.send(
       new QueryCommand({

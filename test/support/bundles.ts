@@ -4,6 +4,7 @@
  * environment and event, the handler's answer read back as JSON.
  */
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,8 +87,12 @@ export const buildBundles = async (names: readonly FunctionName[]): Promise<Bund
           ],
           // Only what Lambda and the deployment would set: nothing of the test process leaks in.
           { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 60_000 },
-          (error, _stdout, stderr) =>
-            error ? reject(new Error(`${name}: ${error.message}\n${stderr}`)) : resolve(),
+          (error, stdout, stderr) => {
+            // The function's own log lines, kept beside its result for a look (TASKENV_KEEP_BUNDLES).
+            writeFileSync(`${resultFile}.log`, `${stdout}${stderr}`);
+            if (error) reject(new Error(`${name}: ${error.message}\n${stderr}`));
+            else resolve();
+          },
         );
       });
       const outcome = JSON.parse(await readFile(resultFile, 'utf8')) as
@@ -96,6 +101,10 @@ export const buildBundles = async (names: readonly FunctionName[]): Promise<Bund
       if (!outcome.ok) throw new Error(`${name} threw ${outcome.error}`);
       return outcome.result;
     },
-    remove: () => rm(dir, { recursive: true, force: true }),
+    // TASKENV_KEEP_BUNDLES=1 keeps the bundles, events, results and logs for a look.
+    remove: () =>
+      process.env.TASKENV_KEEP_BUNDLES === '1'
+        ? Promise.resolve()
+        : rm(dir, { recursive: true, force: true }),
   };
 };
