@@ -94,6 +94,7 @@ export const composeHandlers = (adapters: Adapters, options: ComposeOptions): Ha
   const { dataPlane } = adapters;
   // Without a keeper nothing fills the pools, so a create does not look for a warm slot.
   const { pools, ...createPorts } = ports('environments-create');
+  const meta = ports('meta');
   return {
     authorizer: createAuthorizerHandler({ ...ports('authorizer'), logger: createLogger('authorizer') }),
     http: {
@@ -132,7 +133,7 @@ export const composeHandlers = (adapters: Adapters, options: ComposeOptions): Ha
         logger: createLogger('meta'),
         version: options.version,
         docsAssets: options.docsAssets,
-        probeDatabase: () => ports('meta').access.ping(),
+        probeDatabase: () => meta.access.ping(),
       }),
     },
     taskEvents: createTaskEventsHandler({ ...observed('task-events'), deps: ports('task-events') }),
