@@ -24,7 +24,7 @@ import { createSecretsHandler } from '#shared/handlers/secrets';
 import { createTaskEventsHandler, type TaskEventsHandler } from '#shared/handlers/task-events';
 import { createTasksHandler } from '#shared/handlers/tasks';
 import type { ApiHandler } from '#shared/http/http-function';
-import { createLogger, createMetrics } from '#shared/observability';
+import { createLogger, createMetrics, type ObservabilityOptions } from '#shared/observability';
 import type { HttpFunctionName } from '#shared/routes';
 import { type Declarations, functionDeclarations, type Ports } from '#shared/wiring/functions';
 import { type PortBag, resolvePorts } from '#shared/wiring/ports';
@@ -64,6 +64,8 @@ export interface ComposeOptions {
   readonly minClientVersion?: string;
   readonly docsAssets: () => Promise<DocsAssets>;
   readonly reconcile: ReconcileConfig;
+  /** Log level and metrics where no `POWERTOOLS_*` variable says (the local stack). */
+  readonly observability?: ObservabilityOptions;
 }
 
 export interface Handlers {
@@ -76,7 +78,11 @@ export interface Handlers {
 }
 
 export const composeHandlers = (adapters: Adapters, options: ComposeOptions): Handlers => {
-  const observed = (name: string) => ({ logger: createLogger(name), metrics: createMetrics(name) });
+  const logger = (name: string) => createLogger(name, options.observability);
+  const observed = (name: string) => ({
+    logger: logger(name),
+    metrics: createMetrics(name, options.observability),
+  });
   const api = (name: string) => ({
     ...observed(name),
     ...(options.minClientVersion === undefined ? {} : { minClientVersion: options.minClientVersion }),
@@ -96,7 +102,7 @@ export const composeHandlers = (adapters: Adapters, options: ComposeOptions): Ha
   const { pools, ...createPorts } = ports('environments-create');
   const meta = ports('meta');
   return {
-    authorizer: createAuthorizerHandler({ ...ports('authorizer'), logger: createLogger('authorizer') }),
+    authorizer: createAuthorizerHandler({ ...ports('authorizer'), logger: logger('authorizer') }),
     http: {
       'environments-create': createEnvironmentsCreateHandler({
         ...api('environments-create'),
@@ -130,7 +136,7 @@ export const composeHandlers = (adapters: Adapters, options: ComposeOptions): Ha
       secrets: createSecretsHandler({ ...api('secrets'), deps: ports('secrets') }),
       admin: createAdminHandler({ ...api('admin'), deps: ports('admin') }),
       meta: createMetaHandler({
-        logger: createLogger('meta'),
+        logger: logger('meta'),
         version: options.version,
         docsAssets: options.docsAssets,
         probeDatabase: () => meta.access.ping(),
