@@ -6,6 +6,8 @@
  * DynamoDB stream events). DynamoDB is DynamoDB Local; the services without an emulator answer
  * from `test/support/aws-stub.ts`, which records what each function sent. One story, in order:
  * a key, a task, an environment through ready, execute, pools, teardown, and TTL counting.
+ * One file on purpose (past 400 lines): the steps share the one environment and build the
+ * bundles once.
  */
 import { randomUUID } from 'node:crypto';
 import { DeleteItemCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
