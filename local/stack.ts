@@ -4,7 +4,7 @@
  * scheduler for expiry, and the reconciler on an interval.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { parse as parseYaml } from 'yaml';
+import Docker from 'dockerode';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { dynamoStores } from '#adapters/aws/wiring';
 import { dockerAnswers } from '#adapters/local/docker-driver';
@@ -42,6 +42,14 @@ import type { ReconcileConfig } from '#use-cases/reconcile';
 import { publishTask } from '#use-cases/tasks';
 import { type Adapters, composeHandlers, type Handlers } from './compose.ts';
 import { localDataPlane } from './data-plane.ts';
+import {
+  defaultBusybox,
+  type Example,
+  ExampleImagesError,
+  prepareExampleImages,
+  publishableExample,
+  readExamples,
+} from './examples.ts';
 import { createGateway, lambdaContext, STAGE_THROTTLE, type Throttle } from './gateway.ts';
 
 const require = createRequire(import.meta.url);
@@ -62,9 +70,12 @@ export interface LocalStackOptions {
   readonly dataDir: string;
   /**
    * Which local runtime runs the tasks. `taskenv dev` defaults to `auto`; here the default is
-   * the process runtime, which needs nothing but Node. @default 'process'
+   * the process runtime, which needs nothing but Node. With Docker, the examples' images are
+   * built at start when missing. @default 'process'
    */
   readonly runtime?: RuntimeChoice;
+  /** The static busybox the examples' `FROM scratch` images get. @default TASKENV_BUSYBOX, else /bin/busybox */
+  readonly busybox?: string;
   /** API port; 0 picks a free one. @default 8787 */
   readonly port?: number;
   /** DynamoDB Local port; a free one when absent. */
@@ -77,6 +88,8 @@ export interface LocalStackOptions {
   readonly poolKeeperIntervalMs?: number;
   /** Where request and lifecycle lines go. */
   readonly log?: (line: string) => void;
+  /** Where start-up lines go: image builds, the runtime `auto` picked and why. @default log */
+  readonly progress?: (line: string) => void;
   /**
    * Run the `local.command` of every task as a host process, whoever published it. Off: only
    * tasks published by an admin key of org `local` run on the host (`docs/security.md`).
@@ -148,6 +161,7 @@ const lambdaEnvironment = (endpoint: string): Record<string, string> => ({
 
 export const startLocalStack = async (options: LocalStackOptions): Promise<LocalStack> => {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const progress = options.progress ?? log;
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const cleanups: (() => Promise<void>)[] = [];
@@ -156,6 +170,18 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
   };
   try {
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+    const examples = await readExamples(options.examplesDir ?? join(repoRoot, 'examples/tasks'));
+    for (const problem of examples.problems) {
+      log(`examples: ${problem.dir}/task.yaml was not published: ${problem.message}`);
+    }
+    // The runtime (and, for Docker, the examples' images) while DynamoDB Local starts.
+    const picking = pickRuntime(options.runtime ?? 'process', {
+      examples: examples.examples,
+      busybox: options.busybox ?? defaultBusybox(),
+      progress,
+    });
+    // Awaited below; until then a failure must not surface as an unhandled rejection.
+    picking.catch(() => undefined);
     const ddb: DynamoDbLocal = await startDynamoDbLocal({
       dataDir: join(dataDir, 'dynamodb'),
       pidFile: join(dataDir, 'dynamodb.pid'),
@@ -178,7 +204,7 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       if (handlers === null) return;
       await handlers.taskEvents(event, lambdaContext('task-events'));
     };
-    const runtimeName = await pickRuntime(options.runtime ?? 'process');
+    const runtimeName = await picking;
     const runtimeOptions = {
       onEvent: options.decorate?.taskEvents?.(deliver) ?? deliver,
       logDir: join(dataDir, 'logs'),
@@ -295,11 +321,7 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
     }
 
     const apiKey = await ensureAdminKey(dataDir, stores.access);
-    const publishedTasks = await publishExamples(
-      options.examplesDir ?? join(repoRoot, 'examples/tasks'),
-      adapters,
-      log,
-    );
+    const publishedTasks = await publishExamples(examples.examples, adapters, log);
 
     const gateway = createGateway({
       authorizer: composed.authorizer,
@@ -358,16 +380,39 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
   }
 };
 
-/** The runtime `choice` names; `docker` fails when no engine answers. */
-const pickRuntime = async (choice: RuntimeChoice): Promise<'docker' | 'process'> => {
+/**
+ * The runtime `choice` names. Docker needs an engine, and the examples' images, built here when
+ * missing so no request waits for a build: `docker` fails without either, `auto` falls back to
+ * the process runtime with a one-line notice.
+ */
+const pickRuntime = async (
+  choice: RuntimeChoice,
+  images: { examples: readonly Example[]; busybox: string; progress: (line: string) => void },
+): Promise<'docker' | 'process'> => {
   if (choice === 'process') return 'process';
-  const engine = await dockerAnswers();
-  if (choice === 'docker' && !engine) {
-    throw new Error(
-      '--runtime docker: no Docker engine answers (DOCKER_HOST or /var/run/docker.sock); start dockerd or use --runtime process',
+  const docker = new Docker();
+  if (!(await dockerAnswers(docker))) {
+    if (choice === 'docker') {
+      throw new Error(
+        '--runtime docker: no Docker engine answers (DOCKER_HOST or /var/run/docker.sock); start dockerd or use --runtime process',
+      );
+    }
+    images.progress(
+      'runtime auto: no Docker engine answers (DOCKER_HOST or /var/run/docker.sock); using the process runtime',
     );
+    return 'process';
   }
-  return engine ? 'docker' : 'process';
+  try {
+    await prepareExampleImages({ ...images, org: LOCAL_ORG, docker });
+  } catch (error) {
+    if (!(error instanceof ExampleImagesError)) throw error;
+    if (choice === 'docker') {
+      throw new Error(`--runtime docker: ${error.message}; or use --runtime process`, { cause: error });
+    }
+    images.progress(`runtime auto: ${error.message}; using the process runtime`);
+    return 'process';
+  }
+  return 'docker';
 };
 
 /** This data dir's id (`<dataDir>/stack-id`), the `taskenv.stack` label of its containers. */
@@ -408,23 +453,24 @@ const ensureAdminKey = async (dataDir: string, access: Adapters['access']): Prom
   return generated.key;
 };
 
-/** Publishes every `examples/tasks/<dir>/task.yaml` not yet published (versions are immutable). */
+/**
+ * Publishes every example not yet published (versions are immutable), its `build` services
+ * under their local image tags (built at start for the Docker runtime; the process runtime
+ * runs `local.command` instead).
+ */
 const publishExamples = async (
-  dir: string,
+  examples: readonly Example[],
   adapters: Adapters,
   log: (line: string) => void,
 ): Promise<string[]> => {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   const published: string[] = [];
-  for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
-    const text = await readFile(join(dir, entry.name, 'task.yaml'), 'utf8').catch(() => null);
-    if (text === null) continue;
+  for (const example of examples) {
     try {
       const record = await publishTask(
         {
           principal: { keyId: 'local-seed', org: LOCAL_ORG, role: 'admin', workspaces: ['*'] },
           org: LOCAL_ORG,
-          manifest: parseYaml(text),
+          manifest: publishableExample(example, LOCAL_ORG),
         },
         adapters,
       );
@@ -432,7 +478,7 @@ const publishExamples = async (
     } catch (error) {
       if (error instanceof AlreadyExistsError) continue;
       log(
-        `examples: ${entry.name}/task.yaml was not published: ${error instanceof Error ? error.message : String(error)}`,
+        `examples: ${example.dir}/task.yaml was not published: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
   }
