@@ -130,7 +130,11 @@ export const prepareExampleImages = async (options: {
           {
             docker: options.docker,
             ecr: () => new ECRClient({}),
-            onProgress: (line) => options.progress(`examples: ${example.source.name} ${line}`),
+            // The engine's own LABEL steps say nothing to a reader.
+            onProgress: (line) => {
+              if (!/: Step \d+\/\d+ : LABEL /.test(line))
+                options.progress(`examples: ${example.source.name} ${line}`);
+            },
           },
         ).catch((error: unknown) => {
           throw new ExampleImagesError(

@@ -1,7 +1,7 @@
 #!/bin/sh
 # GET /: a page with the message of the api service next to it. Both containers share one
 # network namespace (as in an awsvpc task), so the API answers on 127.0.0.1:8081.
-if ! answer=$(wget -q -T 5 -O - http://127.0.0.1:8081/api/message); then
+if ! answer=$(wget -q -O - http://127.0.0.1:8081/api/message); then
   printf 'Status: 502 Bad Gateway\r\nContent-Type: text/plain\r\n\r\nThe API did not answer\n'
   exit 0
 fi
