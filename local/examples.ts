@@ -106,7 +106,13 @@ export const prepareExampleImages = async (options: {
     }
     if (stale.size === 0) continue;
     const where = relative(process.cwd(), example.dir) || example.dir;
-    await checkStaticBusybox(options.busybox);
+    await checkStaticBusybox(options.busybox).catch((error: unknown) => {
+      const services = [...stale.keys()];
+      throw new ExampleImagesError(
+        `cannot build the image of ${where} (service${services.length > 1 ? 's' : ''} ${services.join(', ')}): ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    });
     const staging = await mkdtemp(join(tmpdir(), 'taskenv-example-image-'));
     try {
       await cp(example.dir, staging, { recursive: true });

@@ -5,7 +5,7 @@
  * Each test works on a copy of `examples/tasks/hello-http` under a run-unique name, so its tags
  * are its own and are removed afterwards (by their `taskenv.task-ref` label).
  */
-import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,21 +18,12 @@ import {
   readExamples,
 } from '#local/examples';
 import { dockerEngine } from '#test/support/docker';
-import { makeTempDir, REPO_ROOT } from '#test/support/e2e';
-import { removeTaskImages, uniqueTaskName } from '#test/support/task-dirs';
+import { makeTempDir } from '#test/support/e2e';
+import { copyExampleAs, removeTaskImages, uniqueTaskName } from '#test/support/task-dirs';
 
 const docker = new Docker();
 const engine = await dockerEngine('test/integration/example-images.test.ts');
 const BUSYBOX = process.env.TASKENV_TEST_BUSYBOX ?? '/bin/busybox';
-
-/** A copy of hello-http named `name` in a fresh examples dir. */
-const copyHelloHttp = async (root: string, name: string): Promise<string> => {
-  const dir = join(root, name);
-  await cp(join(REPO_ROOT, 'examples', 'tasks', 'hello-http'), dir, { recursive: true });
-  const manifest = await readFile(join(dir, 'task.yaml'), 'utf8');
-  await writeFile(join(dir, 'task.yaml'), manifest.replace(/^name: hello-http$/m, `name: ${name}`));
-  return dir;
-};
 
 describe('checkStaticBusybox', () => {
   it('accepts the static busybox the examples are built with', async () => {
@@ -61,7 +52,7 @@ describe.runIf(engine)('prepareExampleImages', () => {
 
   beforeAll(async () => {
     root = await makeTempDir('example-images');
-    await copyHelloHttp(root.path, name);
+    await copyExampleAs(root.path, 'hello-http', name);
   });
 
   afterAll(async () => {
