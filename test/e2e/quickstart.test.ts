@@ -12,6 +12,7 @@ import { routes } from '#shared/routes';
 import { containersLabelled, dockerEngine } from '#test/support/docker';
 import {
   apiRequest,
+  createEnvironment,
   environmentsUrl,
   getEnvironment,
   goneWithin,
@@ -99,6 +100,38 @@ describe('the seed request against the local stack', () => {
     30_000,
   );
 });
+
+describe.runIf(dockerStack !== null)(
+  'the other example tasks as containers of their locally built images',
+  () => {
+    const stack = () => {
+      if (dockerStack === null) throw new Error('no Docker engine');
+      return dockerStack();
+    };
+
+    it('serves two-service, whose page reads the API next to it on 127.0.0.1:8081 inside the task', async () => {
+      // Act
+      const created = await createEnvironment(stack(), { task_ref: 'two-service' });
+      const ready = await pollStatus(stack(), created.id, ['ready'], { timeoutMs: 10_000 });
+      const page = await fetch(serviceUrl(ready.status, 'web'));
+      const api = await fetch(`${serviceUrl(ready.status, 'api')}/api/message`);
+
+      // Assess
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<h1>Hello from the API</h1>');
+      expect(await api.json()).toEqual({ message: 'Hello from the API' });
+    }, 30_000);
+
+    it('fails crash-on-start with the exit code of its container', async () => {
+      // Act
+      const created = await createEnvironment(stack(), { task_ref: 'crash-on-start' });
+      const failed = await pollStatus(stack(), created.id, ['failed'], { timeoutMs: 10_000 });
+
+      // Assess
+      expect(failed.status.error).toContain('container app exited with code 3');
+    }, 30_000);
+  },
+);
 
 describe('the API reference', () => {
   it('serves /docs from the locally installed swagger-ui, with no remote script or stylesheet', async () => {
