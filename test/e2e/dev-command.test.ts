@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL_STACK } from '#adapters/local/docker-driver';
 import { environmentListResponseSchema, environmentResponseSchema } from '#domain/api-schemas';
-import { containersLabelled, dockerEngine } from '#test/support/docker';
+import { containersLabelled, dockerEngine, removeTestContainers } from '#test/support/docker';
 import {
   type ApiTarget,
   connectError,
@@ -168,6 +168,10 @@ afterAll(async () => {
     );
     if ((await Promise.race([exited, timeout])) === 'timeout') dev.kill('SIGKILL');
   }
+  // A stack killed before it stopped its tasks leaves its containers behind: remove them (by its label).
+  const stackId =
+    dataDir === undefined ? '' : await readFile(join(dataDir.path, 'stack-id'), 'utf8').catch(() => '');
+  if (stackId.trim() !== '') await removeTestContainers(stackId.trim());
   await dataDir?.remove();
 }, 30_000);
 
