@@ -6,7 +6,7 @@
  * exit code is non-zero only when a figure could not be measured at all.
  *
  * Options: `--quick` (small samples, for trying the harness: printed, not written, not for
- * quoting), `--only cold,control,create,events,list,ready,pooled,cli`.
+ * quoting), `--only cold,control,create,events,list,ready,docker,pooled,cli`.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { measureCliStartup } from './cli-startup.ts';
 import { measureColdStart } from './cold-start.ts';
 import { measureControlPlane, measureCreateConcurrency } from './control-plane.ts';
+import { measureDockerReady } from './docker-ready.ts';
 import { measureEventPath } from './event-path.ts';
 import { measureList } from './list.ts';
 import { measurePooledReady } from './pooled-ready.ts';
@@ -26,6 +27,7 @@ import {
   coldStartRows,
   controlPlaneRows,
   createConcurrencyRows,
+  dockerReadyRows,
   eventPathRows,
   FLOORS,
   listRows,
@@ -41,7 +43,7 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-const FIGURES = ['cold', 'control', 'create', 'events', 'list', 'ready', 'pooled', 'cli'] as const;
+const FIGURES = ['cold', 'control', 'create', 'events', 'list', 'ready', 'docker', 'pooled', 'cli'] as const;
 type Figure = (typeof FIGURES)[number];
 /** The figures measured in the shared DynamoDB Local world. */
 const IN_WORLD: readonly Figure[] = ['control', 'create', 'events', 'pooled', 'list'];
@@ -71,6 +73,7 @@ const settings = values.quick
       readySingle: 6,
       readyRounds: 2,
       readyWarmup: 1,
+      dockerEnvironments: 5,
       pooledCreates: 30,
       coldPooledEnvironments: 2,
       cliRuns: 5,
@@ -88,6 +91,7 @@ const settings = values.quick
       readySingle: 40,
       readyRounds: 8,
       readyWarmup: 2,
+      dockerEnvironments: 40,
       pooledCreates: 200,
       coldPooledEnvironments: 5,
       cliRuns: 30,
@@ -212,6 +216,16 @@ const timeToReady = await attempt('ready', () =>
   }),
 );
 
+const dockerReady = await attempt('docker', () =>
+  measureDockerReady({
+    projectRoot,
+    environments: settings.dockerEnvironments,
+    warmup: settings.readyWarmup,
+    limitMs: FLOORS.dockerReadyMs,
+    progress,
+  }),
+);
+
 const cliStartup = await attempt('cli', () =>
   measureCliStartup({ projectRoot, runs: settings.cliRuns, floor: FLOORS.cliStartupRatio, progress }),
 );
@@ -223,6 +237,7 @@ const rows: TableRow[] = [
   ...(eventPath === null ? [] : eventPathRows(eventPath)),
   ...(list === null ? [] : listRows(list)),
   ...(timeToReady === null ? [] : timeToReadyRows(timeToReady)),
+  ...(dockerReady === null ? [] : dockerReadyRows(dockerReady)),
   ...(pooledReady === null ? [] : pooledRows(pooledReady)),
   ...(cliStartup === null ? [] : cliRows(cliStartup)),
   ...errors.map(
@@ -326,6 +341,7 @@ const results = {
     eventPath,
     list,
     timeToReady,
+    dockerReady,
     pooledReady,
     cliStartup,
   },

@@ -5,7 +5,8 @@
  * first see it), at concurrency 1 and at 20 creates at once. Against the raw runtime floor: the
  * same command (`node examples/tasks/hello-http/server.mjs`) spawned directly and polled every
  * 2 ms until its health path answers 200 (what `ready` waits for), the same number at once.
- * DESIGN.md's floor is absolute: POST → `ready` under 1 s.
+ * DESIGN.md's floor is absolute: POST → `ready` under 1 s. `docker-ready.ts` runs the same loop
+ * on the Docker runtime, one at a time and without the raw floor (`runtime: 'docker'`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -28,13 +29,13 @@ export interface ReadyAtConcurrency {
   readonly concurrency: number;
   /** Rounds (concurrency > 1) or pairs (concurrency 1) the comparison is over. */
   readonly rounds: number;
-  /** Chain ÷ raw spawn, on per-round medians (reported, no floor of its own). */
-  readonly vsRaw: FloorComparison;
+  /** Chain ÷ raw spawn, on per-round medians (reported, no floor of its own); null without the raw side. */
+  readonly vsRaw: FloorComparison | null;
   /** The chain's time to ready against DESIGN.md's 1 s. */
   readonly limit: LimitComparison;
   readonly chainP50Ms: number;
   readonly chainP95Ms: number;
-  readonly rawP50Ms: number;
+  readonly rawP50Ms: number | null;
   readonly postP50Ms: number;
   readonly samplesMs: { readonly chain: readonly number[]; readonly raw: readonly number[] };
 }
@@ -95,7 +96,14 @@ export const measureTimeToReady = async (options: {
   readonly warmup: number;
   readonly limitMs: number;
   readonly progress: (line: string) => void;
+  /**
+   * `docker`: hello-http as a container of the image the stack builds at start, before any
+   * sample; no raw floor is measured (only the process runtime has one). @default 'process'
+   */
+  readonly runtime?: 'process' | 'docker';
 }): Promise<TimeToReadyResult> => {
+  const runtime = options.runtime ?? 'process';
+  const withRaw = runtime === 'process';
   const dataDir = await mkdtemp(join(tmpdir(), 'taskenv-bench-ready-'));
   const seen = new Map<string, number>();
   const waiting = new Map<string, () => void>();
@@ -129,6 +137,8 @@ export const measureTimeToReady = async (options: {
     throttle: null,
     dataDir,
     port: 0,
+    runtime,
+    progress: options.progress,
     examplesDir: join(options.projectRoot, 'examples', 'tasks'),
     log,
     // The reconciler has nothing to do here; keep its timer from landing inside a sample.
@@ -171,6 +181,7 @@ export const measureTimeToReady = async (options: {
         return results;
       };
       const raw = async () => {
+        if (!withRaw) return [];
         const results = await Promise.all(Array.from({ length: n }, () => rawStart(options.projectRoot)));
         await Promise.all(results.map((r) => stopChild(r.child)));
         return results.map((r) => r.ms);
@@ -184,10 +195,9 @@ export const measureTimeToReady = async (options: {
     };
 
     const levels: ReadyAtConcurrency[] = [];
-    for (const [concurrency, count] of [
-      [1, options.single],
-      [options.concurrency, options.rounds],
-    ] as const) {
+    const plan: (readonly [number, number])[] = [[1, options.single]];
+    if (options.rounds > 0) plan.push([options.concurrency, options.rounds]);
+    for (const [concurrency, count] of plan) {
       const chainRounds: number[] = [];
       const rawRounds: number[] = [];
       const chainAll: number[] = [];
@@ -198,22 +208,22 @@ export const measureTimeToReady = async (options: {
         if (i < options.warmup) continue;
         const chainMs = result.chain.map((r) => r.ms);
         chainRounds.push(median(chainMs));
-        rawRounds.push(median(result.raw));
+        if (withRaw) rawRounds.push(median(result.raw));
         chainAll.push(...chainMs);
         rawAll.push(...result.raw);
         posts.push(...result.chain.map((r) => r.postMs));
       }
       options.progress(
-        `time to ready: ${count} ${concurrency === 1 ? 'environments one at a time' : `rounds of ${concurrency} at once`}, each against a raw spawn`,
+        `time to ready (${runtime}): ${count} ${concurrency === 1 ? 'environments one at a time' : `rounds of ${concurrency} at once`}${withRaw ? ', each against a raw spawn' : ''}`,
       );
       levels.push({
         concurrency,
         rounds: count,
-        vsRaw: compareToFloor(chainRounds, rawRounds, Number.POSITIVE_INFINITY),
+        vsRaw: withRaw ? compareToFloor(chainRounds, rawRounds, Number.POSITIVE_INFINITY) : null,
         limit: compareToLimit(chainRounds, options.limitMs),
         chainP50Ms: median(chainAll),
         chainP95Ms: percentile(chainAll, 95),
-        rawP50Ms: median(rawAll),
+        rawP50Ms: withRaw ? median(rawAll) : null,
         postP50Ms: median(posts),
         samplesMs: { chain: chainAll, raw: rawAll },
       });
@@ -221,7 +231,7 @@ export const measureTimeToReady = async (options: {
     return {
       levels,
       notes: [
-        'startLocalStack on a temp data dir, port 0; hello-http via the process runtime',
+        `startLocalStack on a temp data dir, port 0; hello-http via the ${runtime} runtime`,
         'chain: from sending the POST to the `ready` integration event; /status checked to say ready; deleted and torn down after each round',
         'raw: `node examples/tasks/hello-http/server.mjs` spawned directly with PORT set, GET /healthz every 2 ms until 200',
         'concurrency 1: pairs, order alternating; concurrency 20: rounds of 20 at once on each side, intervals over per-round medians',
