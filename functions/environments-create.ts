@@ -8,24 +8,15 @@ import { secretsManagerClient } from '#adapters/aws/clients/secrets-manager';
 import { sqsClient } from '#adapters/aws/clients/sqs';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import {
-  apiConfig,
-  busConfig,
   dynamoStores,
-  ecsConfig,
   ecsRuntime,
-  envFileConfig,
   eventBus,
-  executeTokenConfig,
   kmsExecuteTokens,
   lifecycleQueue,
-  lifecycleQueueConfig,
   poolNudge,
   s3EnvFiles,
-  schedulerConfig,
   schedulerExpiry,
-  secretsConfig,
   secretValues,
-  tableConfig,
 } from '#adapters/aws/wiring';
 import { CachedOrgLimits } from '#adapters/cache/cached-org-limits';
 import { CachedTaskRegistry } from '#adapters/cache/cached-task-registry';
@@ -34,48 +25,35 @@ import { randomIds, systemClock } from '#ports/clock';
 import { parseConfig } from '#shared/config';
 import { createEnvironmentsCreateHandler } from '#shared/handlers/environments-create';
 import { createLogger, createMetrics } from '#shared/observability';
-import * as z from '#shared/zod';
+import { configSchema, type Ports } from '#shared/wiring/functions';
 
-const config = parseConfig(
-  z.object({
-    ...tableConfig,
-    ...apiConfig,
-    ...ecsConfig,
-    ...envFileConfig,
-    ...schedulerConfig,
-    ...secretsConfig,
-    ...busConfig,
-    ...executeTokenConfig,
-    ...lifecycleQueueConfig,
-    IDEMPOTENCY_TABLE_NAME: z.string().check(z.minLength(1)),
-  }),
-);
-const documentClient = createDocumentClient();
-const stores = dynamoStores(documentClient, config);
+const config = parseConfig(configSchema('environments-create'));
+const stores = dynamoStores(createDocumentClient(), config);
 const { store, secretMetadata, poolStore } = stores;
 // What a create reads about its task and org is kept a few seconds per warm function
 // (`docs/limits.md`, "Create-path caches").
 const cacheOptions = { ttlMs: CREATE_CACHE_TTL_MS, clock: systemClock };
 const tasks = new CachedTaskRegistry(stores.tasks, cacheOptions);
 const access = new CachedOrgLimits(stores.access, cacheOptions);
+const ports: Ports<'environments-create'> = {
+  store,
+  tasks,
+  access,
+  secretMetadata,
+  secretValues: secretValues(secretsManagerClient, config),
+  envFiles: s3EnvFiles(s3Client, config),
+  runtime: ecsRuntime(ecsClient, config),
+  expiry: schedulerExpiry(schedulerClient, config),
+  publisher: eventBus(eventBridgeClient, config),
+  checks: lifecycleQueue(sqsClient, config),
+  clock: systemClock,
+  ids: randomIds,
+  executeTokens: kmsExecuteTokens(kmsClient, config),
+  pools: { store: poolStore, keeper: poolNudge(eventBridgeClient, config) },
+};
 
 export const handler = createEnvironmentsCreateHandler({
-  deps: {
-    store,
-    tasks,
-    access,
-    secretMetadata,
-    secretValues: secretValues(secretsManagerClient, config),
-    envFiles: s3EnvFiles(s3Client, config),
-    runtime: ecsRuntime(ecsClient, config),
-    expiry: schedulerExpiry(schedulerClient, config),
-    publisher: eventBus(eventBridgeClient, config),
-    checks: lifecycleQueue(sqsClient, config),
-    clock: systemClock,
-    ids: randomIds,
-    pools: { store: poolStore, keeper: poolNudge(eventBridgeClient, config) },
-    executeTokens: kmsExecuteTokens(kmsClient, config),
-  },
+  deps: ports,
   logger: createLogger('environments-create'),
   metrics: createMetrics('environments-create'),
   idempotency: new DynamoDBPersistenceLayer({ tableName: config.IDEMPOTENCY_TABLE_NAME }),
