@@ -1,5 +1,5 @@
 /**
- * A small typed client for the taskenv HTTP API (`API.md`). It only speaks the wire contract:
+ * A small typed client for the taskenv HTTP API (`docs/api.md`). It only speaks the wire contract:
  * no retries and no response rewriting, so `--json` output is exactly what the API answered.
  */
 
@@ -28,7 +28,7 @@ import { isLoopbackUrl, type Settings } from './settings.ts';
 export const CLIENT_VERSION: string = packageJson.version;
 
 /**
- * The error body of `API.md`, read leniently: a server newer than this CLI may add error types,
+ * The error body of `docs/api.md`, read leniently: a server newer than this CLI may add error types,
  * and the CLI should still print their detail.
  */
 const envelopeSchema = z.object({
@@ -117,7 +117,7 @@ interface RequestOptions {
   readonly onStatus?: (status: number) => void;
 }
 
-/** The body of POST execute as the CLI sends it (`API.md`, Execute). */
+/** The body of POST execute as the CLI sends it (`docs/api.md`, Execute). */
 export interface ExecuteRequestBody {
   readonly command: string;
   readonly timeout_sec?: number;

@@ -1,4 +1,4 @@
-/** `client.tasks`, `client.secrets`, `client.pools`, `client.keys` (`API.md`). */
+/** `client.tasks`, `client.secrets`, `client.pools`, `client.keys` (`docs/api.md`). */
 import type { Transport } from './http.ts';
 import type {
   CreatedKeyResponse,

@@ -86,7 +86,7 @@ export const DESCRIPTIONS: { readonly [Op in OperationId]: string } = {
   healthz: 'Answers 200 while the API can read its database, 503 when it cannot.',
 };
 
-/** The error statuses an operation can answer, from what it takes and does (`API.md`, "Errors"). */
+/** The error statuses an operation can answer, from what it takes and does (`docs/api.md`, "Errors"). */
 export const errorStatusesOf = (route: Route): string[] => {
   if (!route.auth) return route.operationId === 'healthz' ? ['429', '500', '503'] : ['429', '500'];
   const statuses = new Set(['401', '403', '426', '429', '500', '504']);

@@ -1,6 +1,6 @@
 /**
  * The EventBridge "ECS Task State Change" event and what one such event means for the
- * environment whose task it describes (`DESIGN.md`, "ECS event → environment state").
+ * environment whose task it describes (`docs/design.md`, "ECS event → environment state").
  *
  * Parsing is tolerant: ECS adds fields over time and local runtimes emit a subset, so unknown
  * fields pass, only what taskenv reads is required, and timestamps may be ISO strings or epoch
@@ -298,7 +298,7 @@ export const UNHEALTHY = 'UNHEALTHY';
  *   stay until the final state clears them with the state, so `ready` is never shown without
  *   its URLs;
  * - RUNNING: `ready` (URLs), unless the environment waits for health probes the task does not
- *   report HEALTHY yet: then `await_health` (`DESIGN.md`, "Readiness");
+ *   report HEALTHY yet: then `await_health` (`docs/design.md`, "Readiness");
  * - the same version again, RUNNING and now HEALTHY (a readiness check's DescribeTasks: ECS
  *   changes no version when health changes): `ready`;
  * - PROVISIONING / PENDING / ACTIVATING: `provisioning`;

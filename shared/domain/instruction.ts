@@ -213,7 +213,7 @@ export const renderInstruction = (
 
 /**
  * The instruction as it can be shown at creation: rendered with the inputs when the template
- * uses no service variable, else null until the environment is ready (`API.md`,
+ * uses no service variable, else null until the environment is ready (`docs/api.md`,
  * `instruction`). `environment_id` counts as available only when `environmentId` is given.
  */
 export const renderableNow = (

@@ -1,4 +1,4 @@
-/** Maps stored records to the wire shapes of `API.md`. Nothing secret survives this mapping. */
+/** Maps stored records to the wire shapes of `docs/api.md`. Nothing secret survives this mapping. */
 
 import type {
   EnvironmentResponse,

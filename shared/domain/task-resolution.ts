@@ -1,5 +1,5 @@
 /**
- * Which task version a `task_ref` denotes for a given caller (`API.md`, CreateEnvironmentRequest).
+ * Which task version a `task_ref` denotes for a given caller (`docs/api.md`, CreateEnvironmentRequest).
  *
  * Visibility is decided per version: a version is visible to a caller when the caller's org owns
  * it or when that version is public. A caller learns nothing about versions it cannot see: asking

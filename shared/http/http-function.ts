@@ -26,7 +26,7 @@ import { publishMetrics } from '#shared/observability';
 import { type HttpFunctionName, type OperationId, type Route, routesOf } from '#shared/routes';
 import type * as z from '#shared/zod';
 
-/** Request bodies above this are a 400 (`API.md`). */
+/** Request bodies above this are a 400 (`docs/api.md`). */
 export const MAX_BODY_BYTES = 256 * 1024;
 
 /** Request bodies whose arrays and objects nest deeper than this are a 400, as malformed ones are. */

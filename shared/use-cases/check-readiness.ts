@@ -22,7 +22,7 @@ export type ReadinessOutcome =
   | { readonly kind: 'failed'; readonly error: string; readonly record: EnvironmentRecord | null };
 
 /**
- * A queued readiness check (`DESIGN.md`, "Readiness"): ECS emits no event when a container's
+ * A queued readiness check (`docs/design.md`, "Readiness"): ECS emits no event when a container's
  * health changes, so the environment of a running task with health checks stays `provisioning`
  * and this reads the task (DescribeTasks) until every probed service is HEALTHY, then makes it
  * `ready` with the same write its RUNNING event would have made. A service still UNHEALTHY past

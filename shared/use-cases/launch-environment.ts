@@ -23,7 +23,7 @@ import type { ExpiryScheduler } from '#ports/expiry-scheduler';
 import type { LifecycleQueue } from '#ports/lifecycle-queue';
 import type { TaskRegistry } from '#ports/task-registry';
 
-/** How long refused launches are retried (`DESIGN.md`, "Launch retries"). */
+/** How long refused launches are retried (`docs/design.md`, "Launch retries"). */
 export interface LaunchPolicy {
   /** Seconds from the first attempt until a launch refused for now fails for good. @default 600 */
   readonly deadlineSec: number;

@@ -10,7 +10,7 @@ import type { EnvironmentResponse, EnvironmentStatusResponse } from '#domain/api
 import type { EnvironmentState } from '#domain/environment';
 import packageJson from '../../../package.json' with { type: 'json' };
 
-// A stand-in for the HTTP peer (API.md): it records every request and answers from `route`.
+// A stand-in for the HTTP peer (docs/api.md): it records every request and answers from `route`.
 
 interface RecordedRequest {
   readonly method: string;

@@ -1,5 +1,5 @@
 /**
- * Key builders of the one table (`DESIGN.md`, "Data"; index use in `table.ts`). Every key the
+ * Key builders of the one table (`docs/design.md`, "Data"; index use in `table.ts`). Every key the
  * adapters read or write is spelled here, so two item types cannot drift into the same key
  * space. Slugs, names and ids never contain `#` (see `#domain/names`), so `#` is a safe separator.
  */
