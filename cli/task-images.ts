@@ -212,7 +212,7 @@ const pushImage = async (
 const tokenSchema = z.object({ authorizationToken: z.string(), proxyEndpoint: z.string() });
 
 /** The registry credentials ECR hands out for 12 hours: `AWS` and a password, base64 `user:password`. */
-export const ecrCredentials = async (ecr: ECRClient): Promise<Docker.AuthConfig> => {
+const ecrCredentials = async (ecr: ECRClient): Promise<Docker.AuthConfig> => {
   const answer = await ecr.send(new GetAuthorizationTokenCommand({}));
   const data = tokenSchema.safeParse(answer.authorizationData?.[0]);
   if (!data.success) throw new ImageBuildError('ECR answered GetAuthorizationToken without a token');

@@ -14,13 +14,13 @@ import { STOP_REASON_PREFIX } from './stop-reason.ts';
 import type { TaskNetwork } from './task-network.ts';
 import { taskNetwork } from './task-network.ts';
 
-export { ENI_ATTACHMENT_TYPES, taskNetwork } from './task-network.ts';
+export { taskNetwork } from './task-network.ts';
 
 /** Epoch values below this are seconds (DescribeTasks JSON), above it milliseconds (`Date.now()`). */
 const EPOCH_MILLIS_THRESHOLD = 1e11;
 
 /** A point in time as ECS or a local runtime writes it, normalised to an ISO-8601 string. */
-export const timestampSchema = z.pipe(
+const timestampSchema = z.pipe(
   z.union([z.string(), z.number()]),
   z.transform((value: string | number, payload) => {
     const millis =
@@ -100,8 +100,8 @@ export const ecsTaskDetailSchema = z.looseObject({
 });
 export type EcsTaskDetail = z.output<typeof ecsTaskDetailSchema>;
 
-export const ECS_EVENT_SOURCE = 'aws.ecs';
-export const ECS_TASK_STATE_CHANGE = 'ECS Task State Change';
+const ECS_EVENT_SOURCE = 'aws.ecs';
+const ECS_TASK_STATE_CHANGE = 'ECS Task State Change';
 
 /**
  * The EventBridge envelope: the fields of the Powertools parser's `EventBridgeSchema`, with the
@@ -284,7 +284,7 @@ export const snapshotOf = (detail: EcsTaskDetail): TaskSnapshot => ({
 
 /** The health status ECS gives a task (and a container) whose health checks passed. */
 export const HEALTHY = 'HEALTHY';
-export const UNHEALTHY = 'UNHEALTHY';
+const _UNHEALTHY = 'UNHEALTHY';
 
 /**
  * What `task` (an event's, or a described task's) asks of `record`. Pure: the caller reads the

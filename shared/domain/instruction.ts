@@ -35,7 +35,6 @@ export interface TemplateManifest {
 export {
   MAX_INSTRUCTION_BYTES,
   MAX_RENDERED_INSTRUCTION_BYTES,
-  RENDER_MEMORY_LIMIT,
   RENDER_TIME_LIMIT_MS,
 } from './instruction-engine.ts';
 

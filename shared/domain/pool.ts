@@ -16,19 +16,19 @@ export const DEFAULT_MAX_POOL_TASKS = 10;
 export const MAX_POOL_SIZE = 100;
 
 /** A waiting task older than this is replaced (`docs/api.md`). */
-export const SLOT_MAX_AGE_SEC = 3600;
+const SLOT_MAX_AGE_SEC = 3600;
 
 /** A slot that has not become warm this long after it was made is given up and replaced. */
-export const SLOT_START_DEADLINE_SEC = 600;
+const SLOT_START_DEADLINE_SEC = 600;
 
 /**
  * `startedBy` of a pool task. `pool/`, not `pool:`: ECS allows only letters, digits, `-`, `_`
  * and `/` in `startedBy` (and at most 36 of them), so a colon would make RunTask refuse it.
  */
-export const POOL_STARTED_BY_PREFIX = 'pool/';
+const POOL_STARTED_BY_PREFIX = 'pool/';
 
 /** Slot ids: 30 hex digits, so `pool/<id>` fits ECS's 36 characters. */
-export const SLOT_ID_PATTERN = /^[0-9a-f]{30}$/;
+const SLOT_ID_PATTERN = /^[0-9a-f]{30}$/;
 
 export const poolStartedBy = (slotId: string): string => `${POOL_STARTED_BY_PREFIX}${slotId}`;
 

@@ -21,7 +21,7 @@ const PART_WIDTH = String(SEMVER_PART_MAX).length;
 /** `0`, or 1 to 6 digits without a leading zero. */
 const part = '(0|[1-9][0-9]{0,5})';
 
-export const SEMVER_PATTERN = new RegExp(`^${part}\\.${part}\\.${part}$`);
+const SEMVER_PATTERN = new RegExp(`^${part}\\.${part}\\.${part}$`);
 
 const PADDED_PATTERN = new RegExp(
   `^([0-9]{${PART_WIDTH}})\\.([0-9]{${PART_WIDTH}})\\.([0-9]{${PART_WIDTH}})$`,

@@ -19,7 +19,7 @@ export interface TaskRef {
 }
 
 /** The word that asks for the latest version explicitly; same as writing no version. */
-export const LATEST = 'latest';
+const LATEST = 'latest';
 
 const VERSION_MAX_LENGTH = 3 * String(SEMVER_PART_MAX).length + 2;
 

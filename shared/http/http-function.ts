@@ -117,7 +117,7 @@ export const httpFunction = <F extends HttpFunctionName>(
  * raw path parameters: a value that would fail validation names no org or workspace the key
  * holds, so it is a 403 here, never a 422 that tells the caller more.
  */
-export const authorize = (route: Route, event: APIGatewayProxyEvent): Principal => {
+const authorize = (route: Route, event: APIGatewayProxyEvent): Principal => {
   if (!route.auth) return anonymous;
   const principal = principalOf(event);
   const params = event.pathParameters ?? {};
@@ -243,7 +243,7 @@ const safeJson = (text: string): unknown => {
   }
 };
 
-export const toApiResult = (
+const toApiResult = (
   statusCode: number,
   body: unknown,
   headers: Readonly<Record<string, string>> = {},
@@ -254,7 +254,7 @@ export const toApiResult = (
 });
 
 /** The one place errors become responses; unexpected ones are logged in full and answered generically. */
-export const errorEnvelope = (
+const errorEnvelope = (
   logger: Logger,
   metrics?: Metrics,
 ): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({

@@ -7,7 +7,7 @@ import { silentLog } from '#ports/log';
 import { type ApplyTaskEventDeps, applyTaskSnapshot, finalChange } from './apply-task-event.ts';
 
 /** The `stoppedReason` of a task stopped because its services never became healthy. */
-export const UNHEALTHY_STOP_REASON = `${STOP_REASON_PREFIX} unhealthy`;
+const UNHEALTHY_STOP_REASON = `${STOP_REASON_PREFIX} unhealthy`;
 
 export interface CheckReadinessDeps extends ApplyTaskEventDeps {
   readonly runtime: ContainerRuntime;

@@ -48,7 +48,7 @@ import { type LaunchPolicy, launchEnvironment } from './launch-environment.ts';
 import { resolveTaskVersion } from './tasks.ts';
 
 /** Lifetime when neither the request nor the task says (`docs/api.md`, `timeout_sec`). */
-export const DEFAULT_TIMEOUT_SEC = 900;
+const DEFAULT_TIMEOUT_SEC = 900;
 
 /** How long an `Idempotency-Key` names its environment (`docs/api.md`: 24 h). */
 export const IDEMPOTENCY_WINDOW_SEC = 24 * 3600;
@@ -226,11 +226,7 @@ const readinessOf = (task: TaskVersionRecord): Readiness | null => {
 };
 
 /** Lifetime: the request, else the task's default, else 900 s; clamped to the task's and the org's maximum. */
-export const clampTimeout = (
-  requested: number | undefined,
-  task: TaskVersionRecord,
-  orgMaxSec: number,
-): number => {
+const clampTimeout = (requested: number | undefined, task: TaskVersionRecord, orgMaxSec: number): number => {
   const wanted = requested ?? task.manifest.timeout?.default_sec ?? DEFAULT_TIMEOUT_SEC;
   return Math.min(wanted, task.manifest.timeout?.max_sec ?? Number.POSITIVE_INFINITY, orgMaxSec);
 };

@@ -29,7 +29,7 @@ export interface LaunchPolicy {
   readonly deadlineSec: number;
 }
 
-export const defaultLaunchPolicy: LaunchPolicy = { deadlineSec: DEFAULT_LAUNCH_DEADLINE_SEC };
+const defaultLaunchPolicy: LaunchPolicy = { deadlineSec: DEFAULT_LAUNCH_DEADLINE_SEC };
 
 /** What one launch attempt came to, under the retry rule. */
 export type LaunchAttemptOutcome =
@@ -49,7 +49,7 @@ export type LaunchAttemptOutcome =
  *
  * @param attempt 1 for the first launch.
  */
-export const attemptLaunch = async (
+const attemptLaunch = async (
   request: LaunchRequest,
   attempt: { readonly number: number; readonly firstAttemptAt: string },
   deps: { readonly runtime: ContainerRuntime; readonly clock: Clock },

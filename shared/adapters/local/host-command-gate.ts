@@ -9,7 +9,7 @@ export interface HostCommandGateOptions {
 }
 
 /** Whether a version was published by an admin key of `trustedOrg`, into that org. */
-export const isTrustedForHost = (task: Pick<TaskVersionRecord, 'org' | 'publishedBy'>, trustedOrg: string) =>
+const isTrustedForHost = (task: Pick<TaskVersionRecord, 'org' | 'publishedBy'>, trustedOrg: string) =>
   task.org === trustedOrg && task.publishedBy?.org === trustedOrg && task.publishedBy.role === 'admin';
 
 /**

@@ -16,7 +16,7 @@ export interface PrimaryKey {
 export const environmentKey = (id: string): PrimaryKey => ({ pk: `ENV#${id}`, sk: 'ENV' });
 
 /** gsi1 partition of a workspace's environments. */
-export const workspaceEnvironmentsPk = (org: string, workspace: string): string => `WS#${org}#${workspace}`;
+const workspaceEnvironmentsPk = (org: string, workspace: string): string => `WS#${org}#${workspace}`;
 
 /** gsi1: `<created_at>#<id>` sorts by creation (ISO timestamps order lexically), id breaking ties. */
 export const environmentListKeys = (env: {
@@ -59,7 +59,7 @@ export const liveKeys = (id: string, expiresAt: string | null): { gsi3pk: string
 
 // Executions (in their environment's partition)
 
-export const EXECUTION_PREFIX = 'EXEC#';
+const EXECUTION_PREFIX = 'EXEC#';
 
 export const executionKey = (environmentId: string, executionId: string): PrimaryKey => ({
   pk: `ENV#${environmentId}`,
@@ -210,7 +210,7 @@ export const environmentFilterKeys = (env: {
   };
 };
 
-export const countersPk = (org: string, workspace: string): string => `COUNT#${org}#${workspace}`;
+const countersPk = (org: string, workspace: string): string => `COUNT#${org}#${workspace}`;
 
 /**
  * The two counter items of an environment: its workspace's and its workspace's project's. Each
