@@ -4,12 +4,14 @@
  * deployment's ECR repository with a token from ECR. Returns the reference to publish per
  * service: the local tag for the local stack, `<repository>@sha256:<digest>` for a registry.
  */
+
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import Docker from 'dockerode';
 import { z } from 'zod';
 import type { ServiceBuild } from '#domain/service-manifest';
+import { resolvedTaskRef } from '#domain/task-ref';
 import { builtImageTag } from '#domain/task-source';
 import { InputError } from './args.ts';
 import { InterruptedError } from './client.ts';
@@ -244,7 +246,10 @@ export const buildTaskImages = async (
   try {
     for (const [service, build] of request.builds) {
       const localTag = builtImageTag({ org, name, version, service });
-      const labels = { [IMAGE_LABELS.taskRef]: `${org}/${name}@${version}`, [IMAGE_LABELS.service]: service };
+      const labels = {
+        [IMAGE_LABELS.taskRef]: resolvedTaskRef({ org, name, version }),
+        [IMAGE_LABELS.service]: service,
+      };
       await buildImage(deps, resolve(request.dir, build.context), build, localTag, labels, (line) =>
         deps.onProgress(`building ${service}: ${line}`),
       );

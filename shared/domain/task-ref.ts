@@ -95,6 +95,13 @@ export const parseTaskRef = (s: string): TaskRef => {
 export const formatTaskRef = (ref: TaskRef): string =>
   `${ref.org === undefined ? '' : `${ref.org}/`}${ref.name}${ref.version === undefined ? '' : `@${ref.version}`}`;
 
+/** A resolved task version as clients see it (`task_ref` of every answer): `org/name@version`. */
+export const resolvedTaskRef = (task: {
+  readonly org: string;
+  readonly name: string;
+  readonly version: string;
+}): string => `${task.org}/${task.name}@${task.version}`;
+
 const checkOrg = (org: string): void => {
   if (org.length === 0) {
     throw new InvalidTaskRefError(`The org before '/' must not be empty; expected ${GRAMMAR}`);

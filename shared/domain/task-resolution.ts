@@ -7,7 +7,7 @@
  */
 import { TaskNotFoundError, ValidationError } from './errors.ts';
 import { compareSemver } from './semver.ts';
-import { formatTaskRef, type TaskRef } from './task-ref.ts';
+import { formatTaskRef, resolvedTaskRef, type TaskRef } from './task-ref.ts';
 
 /** One published task version, as far as resolution needs to know it. */
 export interface TaskCandidate {
@@ -84,7 +84,7 @@ export const resolveTask = (
 };
 
 /** The fully resolved ref returned to clients: `org/name@version`. */
-export const formatResolved = (c: TaskCandidate): string => `${c.org}/${c.name}@${c.version}`;
+export const formatResolved = (c: TaskCandidate): string => resolvedTaskRef(c);
 
 const unprefixedPool = (
   callerOrg: string,

@@ -4,6 +4,7 @@
  * workspace), body parsing, path/query/body validation and dispatch by route. Handlers receive
  * typed, validated, authorized requests and return plain results.
  */
+
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -21,6 +22,7 @@ import {
 } from '#domain/errors';
 import { protoKeyProblems } from '#domain/json-shape';
 import { canUseWorkspace, type Principal, principalSchema } from '#domain/principal';
+import { compareVersionParts } from '#domain/semver';
 import { parseOrThrow } from '#domain/validation';
 import { publishMetrics } from '#shared/observability';
 import { type HttpFunctionName, type OperationId, type Route, routesOf } from '#shared/routes';
@@ -297,10 +299,5 @@ const clientVersionGate = (
 /** Dotted numeric comparison; an unparsable version counts as 0.0.0 (too old). */
 const compareVersions = (a: string, b: string): number => {
   const parts = (v: string) => (/^\d+(\.\d+)*$/.test(v.trim()) ? v.trim().split('.').map(Number) : [0]);
-  const [x, y] = [parts(a), parts(b)];
-  for (let i = 0; i < Math.max(x.length, y.length); i++) {
-    const d = (x[i] ?? 0) - (y[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
+  return compareVersionParts(parts(a), parts(b));
 };

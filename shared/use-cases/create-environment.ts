@@ -28,7 +28,7 @@ import { defaultOrgLimits } from '#domain/org';
 import type { Principal } from '#domain/principal';
 import { chosenSecretProblems } from '#domain/secret';
 import { healthProbe } from '#domain/service-manifest';
-import { parseTaskRef } from '#domain/task-ref';
+import { parseTaskRef, resolvedTaskRef } from '#domain/task-ref';
 import type { TaskVersionRecord } from '#domain/task-version';
 import { redactVerification } from '#domain/verification';
 import type { AccessStore } from '#ports/access-store';
@@ -146,7 +146,7 @@ export const createEnvironment = async (
     org,
     workspace,
     projectId: request.project_id ?? 'default',
-    taskRef: `${task.org}/${task.name}@${task.version}`,
+    taskRef: resolvedTaskRef(task),
     state: 'building',
     eventVersion: 0,
     taskArn: null,

@@ -24,6 +24,7 @@ import {
   type ServiceDefinition,
 } from '#domain/service-manifest';
 import { taskNetwork } from '#domain/task-network';
+import { resolvedTaskRef } from '#domain/task-ref';
 import type { TaskVersionRecord } from '#domain/task-version';
 import {
   type ContainerRuntime,
@@ -256,7 +257,7 @@ export class EcsRuntime implements ContainerRuntime {
       workspace === null
         ? [
             { key: 'taskenv:org', value: org },
-            { key: 'taskenv:task', value: `${task.org}/${task.name}@${task.version}` },
+            { key: 'taskenv:task', value: resolvedTaskRef(task) },
             { key: 'taskenv:pool-slot', value: environmentId },
           ]
         : [
