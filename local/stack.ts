@@ -95,6 +95,12 @@ export interface LocalStackOptions {
   readonly decorate?: LocalStackDecorators;
   /** Per-key request rate of the gateway; default the deployed stage's, null for none. */
   readonly throttle?: Throttle | null;
+  /**
+   * How long the gateway keeps an authorizer result per `Authorization` header, as API Gateway
+   * does (the deployed default is 300 s). @default 0: every request asks the authorizer, so a
+   * revoked key is refused at once.
+   */
+  readonly authorizerCacheTtlMs?: number;
 }
 
 export interface LocalStackDecorators {
@@ -275,6 +281,9 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       authorizer: composed.authorizer,
       handlers: composed.http,
       ...(options.throttle === null ? {} : { throttle: options.throttle ?? STAGE_THROTTLE }),
+      ...(options.authorizerCacheTtlMs === undefined
+        ? {}
+        : { authorizerCacheTtlMs: options.authorizerCacheTtlMs }),
     });
     const invoke = localInvoker(composed, adapters.access);
     const server = await startServer(gateway, invoke, options.port ?? DEFAULT_PORT, log);

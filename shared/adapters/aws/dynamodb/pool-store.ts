@@ -12,8 +12,8 @@ import { AlreadyExistsError, QuotaExceededError } from '#domain/errors';
 import type { PoolRecord, SlotRecord } from '#domain/pool';
 import type { ClaimOutcome, PoolStore, SlotChange, SlotKey } from '#ports/pool-store';
 import { cancellationCodes, queryAll, retryOnConflict } from './client.ts';
+import { environmentItem } from './environment-item.ts';
 import { counterUpdates } from './environment-listing.ts';
-import { environmentItem } from './environment-store.ts';
 import {
   ALL_POOLS_PK,
   allPoolsKeys,
