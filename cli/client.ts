@@ -35,7 +35,6 @@ import {
   type VerifyResponse,
   verifyResponseSchema,
 } from '#domain/api-schemas';
-import { errorTypeByStatus } from '#domain/errors';
 import * as z from '#shared/zod';
 import packageJson from '../package.json' with { type: 'json' };
 import type {
@@ -48,53 +47,13 @@ import type {
   PutSecretRequest,
   SecretListResponse,
 } from '../sdk/types.ts';
+import { ApiError, ConnectionError, InterruptedError, toEnvelope } from './api-errors.ts';
 import { type HttpAnswer, send } from './http.ts';
 import { isLoopbackUrl, type Settings } from './settings.ts';
 
+export { ApiError, ConnectionError, type Envelope, InterruptedError } from './api-errors.ts';
+
 export const CLIENT_VERSION: string = packageJson.version;
-
-/**
- * The error body of `docs/api.md`, read leniently: a server newer than this CLI may add error types,
- * and the CLI should still print their detail.
- */
-const envelopeSchema = z.object({
-  code: z.number(),
-  detail: z.string(),
-  type: z.string(),
-  errors: z.optional(
-    z.array(z.object({ loc: z.array(z.union([z.string(), z.number()])), msg: z.string(), type: z.string() })),
-  ),
-});
-export type Envelope = z.infer<typeof envelopeSchema>;
-
-/** The API answered with a non-2xx status; `envelope` is its body (or a stand-in when the body was not one). */
-export class ApiError extends Error {
-  readonly status: number;
-  readonly envelope: Envelope;
-
-  constructor(status: number, envelope: Envelope) {
-    super(envelope.detail);
-    this.name = 'ApiError';
-    this.status = status;
-    this.envelope = envelope;
-  }
-}
-
-/** No HTTP answer at all: refused, DNS, TLS, or no answer within the request timeout. */
-export class ConnectionError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ConnectionError';
-  }
-}
-
-/** The caller's signal fired (Ctrl-C); nothing is retried or cleaned up. */
-export class InterruptedError extends Error {
-  constructor() {
-    super('interrupted');
-    this.name = 'InterruptedError';
-  }
-}
 
 export interface ListEnvironmentsOptions {
   readonly states?: readonly string[];
@@ -407,19 +366,6 @@ const parseJson = (text: string): unknown => {
   } catch {
     return undefined;
   }
-};
-
-const toEnvelope = (response: HttpAnswer, body: unknown): Envelope => {
-  const parsed = z.safeParse(envelopeSchema, body);
-  if (parsed.success) return parsed.data;
-  // A proxy or load balancer in front of the API may answer with its own page.
-  return {
-    code: response.status,
-    detail: `HTTP ${response.status}${response.statusText === '' ? '' : ` ${response.statusText}`}`,
-    type:
-      errorTypeByStatus[response.status] ??
-      (response.status >= 500 ? 'internal_error' : 'invalid_request_error'),
-  };
 };
 
 /** The socket error's code (ECONNREFUSED) is what a user can act on. */
