@@ -41,6 +41,8 @@ export interface TaskImagesRequest {
   readonly version: string;
   readonly builds: ReadonlyMap<string, ServiceBuild>;
   readonly target: ImageTarget;
+  /** More labels on every image, beside {@link IMAGE_LABELS}. */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 export interface TaskImagesDeps {
@@ -247,6 +249,7 @@ export const buildTaskImages = async (
     for (const [service, build] of request.builds) {
       const localTag = builtImageTag({ org, name, version, service });
       const labels = {
+        ...request.labels,
         [IMAGE_LABELS.taskRef]: resolvedTaskRef({ org, name, version }),
         [IMAGE_LABELS.service]: service,
       };

@@ -25,7 +25,7 @@ const SLOT_START_DEADLINE_SEC = 600;
  * `startedBy` of a pool task. `pool/`, not `pool:`: ECS allows only letters, digits, `-`, `_`
  * and `/` in `startedBy` (and at most 36 of them), so a colon would make RunTask refuse it.
  */
-const POOL_STARTED_BY_PREFIX = 'pool/';
+export const POOL_STARTED_BY_PREFIX = 'pool/';
 
 /** Slot ids: 30 hex digits, so `pool/<id>` fits ECS's 36 characters. */
 const SLOT_ID_PATTERN = /^[0-9a-f]{30}$/;
