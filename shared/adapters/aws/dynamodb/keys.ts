@@ -16,7 +16,7 @@ export interface PrimaryKey {
 export const environmentKey = (id: string): PrimaryKey => ({ pk: `ENV#${id}`, sk: 'ENV' });
 
 /** gsi1 partition of a workspace's environments. */
-const workspaceEnvironmentsPk = (org: string, workspace: string): string => `WS#${org}#${workspace}`;
+export const workspaceEnvironmentsPk = (org: string, workspace: string): string => `WS#${org}#${workspace}`;
 
 /** gsi1: `<created_at>#<id>` sorts by creation (ISO timestamps order lexically), id breaking ties. */
 export const environmentListKeys = (env: {
