@@ -184,11 +184,13 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       logDir: join(dataDir, 'logs'),
       // What the runtime started, so a restart after a crash adopts it or ends it.
       ledgerDir: join(dataDir, 'runtime'),
+      // On every container (a label) or process (a variable): what a restart may end as its own.
+      stack: await stackId(dataDir),
       log: background,
     };
     const local: LocalRuntime<unknown> =
       runtimeName === 'docker'
-        ? new DockerRuntime({ ...runtimeOptions, stack: await stackId(dataDir) })
+        ? new DockerRuntime(runtimeOptions)
         : new ProcessRuntime({
             ...runtimeOptions,
             // Example commands are relative to the repo root, wherever `taskenv dev` was started.
@@ -370,7 +372,7 @@ const pickRuntime = async (choice: RuntimeChoice): Promise<'docker' | 'process'>
   return engine ? 'docker' : 'process';
 };
 
-/** This data dir's id (`<dataDir>/stack-id`), the `taskenv.stack` label of its containers. */
+/** This data dir's id (`<dataDir>/stack-id`): the `taskenv.stack` label of its containers, `TASKENV_LOCAL_STACK` of its processes. */
 const stackId = async (dataDir: string): Promise<string> => {
   const file = join(dataDir, 'stack-id');
   const existing = (await readFile(file, 'utf8').catch(() => '')).trim();

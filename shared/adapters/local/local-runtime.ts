@@ -361,7 +361,8 @@ export class LocalRuntime<Ref> implements ContainerRuntime, CommandRunner, TaskL
           releaseEvents = release;
         }),
       });
-      this.#emit(task);
+      // Recorded before anything starts, so a crash mid-start leaves a record to adopt from.
+      const recorded = this.#emit(task);
       const plan: TaskPlan = {
         taskArn: task.taskArn,
         environmentId,
@@ -370,7 +371,7 @@ export class LocalRuntime<Ref> implements ContainerRuntime, CommandRunner, TaskL
         services: plans,
         variables: fileVariables,
       };
-      task.starting = this.#startServices(task, plan);
+      task.starting = recorded.then(() => this.#startServices(task, plan));
       return { taskArn: task.taskArn, releaseEvents };
     } catch (error) {
       for (const port of hostPorts) this.#reservedPorts.delete(port);
@@ -636,18 +637,22 @@ export class LocalRuntime<Ref> implements ContainerRuntime, CommandRunner, TaskL
 
   /** Rebuilds a recorded task around its live services, or ends them and answers null. */
   async #adopt(record: LedgerRecord): Promise<LocalTask<Ref> | null> {
-    const services = record.services.map((s) => {
-      const ref = this.#driver.refSchema.safeParse(s.ref);
-      return {
-        plan: { name: s.name, definition: s.definition, bindings: s.bindings },
-        ref: ref.success ? ref.data : null,
-      };
-    });
+    const services = await Promise.all(
+      record.services.map(async (s) => {
+        const plan = { name: s.name, definition: s.definition, bindings: s.bindings };
+        const ref = this.#driver.refSchema.safeParse(s.ref);
+        // Started after the record was written, before the stack could add its ref to it.
+        const found = ref.success
+          ? ref.data
+          : ((await this.#driver.findStarted?.(record.taskArn, plan)) ?? null);
+        return { plan, ref: found };
+      }),
+    );
     const live = await Promise.all(
       services.map(async ({ plan, ref }) => (ref === null ? null : await this.#driver.reattach(ref, plan))),
     );
     const adoptable =
-      (record.lastStatus === 'PENDING' || record.lastStatus === 'RUNNING') &&
+      ['PROVISIONING', 'PENDING', 'RUNNING'].includes(record.lastStatus) &&
       services.every(({ plan }, index) => !plan.definition.essential || live[index] !== null);
     if (!adoptable) {
       for (const started of live) {
@@ -693,10 +698,12 @@ export class LocalRuntime<Ref> implements ContainerRuntime, CommandRunner, TaskL
   }
 
   /**
-   * Snapshots the task as its next event and queues, behind the previous ones, the ledger
-   * update and then the delivery: a restarted stack never counts from below an event it sent.
+   * Snapshots the task as its next event, writes it to the ledger at once (the ledger keeps a
+   * task's writes in order) and queues the delivery behind the previous ones and that write: a
+   * restarted stack never counts from below an event it sent, and a slow delivery never leaves
+   * what was started unrecorded. Resolves once the ledger write has landed (or failed).
    */
-  #emit(task: LocalTask<Ref>): void {
+  #emit(task: LocalTask<Ref>): Promise<void> {
     task.version += 1;
     const time = this.#now();
     const event: EcsTaskStateChangeEvent = {
@@ -730,24 +737,25 @@ export class LocalRuntime<Ref> implements ContainerRuntime, CommandRunner, TaskL
       },
     };
     const record = this.#ledgerRecord(task);
-    const ledger = this.#ledger;
-    task.delivery = task.delivery
-      .then(async () => {
-        if (ledger !== null && record !== null) {
-          await ledger.save(record).catch((error: unknown) =>
+    const recorded =
+      this.#ledger === null || record === null
+        ? Promise.resolve()
+        : this.#ledger.save(record).catch((error: unknown) =>
             this.#log.warn('Local task ledger write failed', {
               taskArn: task.taskArn,
               error: errorMessage(error),
             }),
           );
-        }
-      })
-      .then(() => this.#deliver(event));
+    task.delivery = task.delivery.then(() => recorded).then(() => this.#deliver(event));
+    return recorded;
   }
 
-  /** The ledger's view of the task; null before the driver started anything or once it stopped. */
+  /**
+   * The ledger's view of the task; null once it stops. Written from PROVISIONING on, before the
+   * driver starts anything: a restart finds what a crash mid-start left through it.
+   */
   #ledgerRecord(task: LocalTask<Ref>): LedgerRecord | null {
-    if (task.lastStatus === 'STOPPED' || task.services.every((s) => s.ref === null)) return null;
+    if (task.lastStatus === 'STOPPED') return null;
     return {
       taskArn: task.taskArn,
       environmentId: task.environmentId,
