@@ -24,6 +24,7 @@ import {
   environmentsUrl,
   makeTempDir,
   parseBody,
+  processExists,
   serviceUrl,
 } from '#test/support/e2e';
 import {
@@ -323,7 +324,9 @@ describe('Ctrl-C of npm start', () => {
       const recorded: RecordedProcess[] = await ledgerProcesses(dataDir);
 
       // Act
-      const code = await interruptStack(dev, STOP_TIMEOUT_MS);
+      await interruptStack(dev, STOP_TIMEOUT_MS);
+      // Read the moment npm has exited: the terminal's prompt is back, so the stack must be done.
+      const stackLeft = processExists(dev.stackPid);
       const leftProcesses = await environmentProcesses(new Set(ids));
       const leftDynamodb = await dynamodbLocalsOf(dataDir);
       const stackFileLeft = await exists(join(dataDir, 'stack.json'));
@@ -333,7 +336,7 @@ describe('Ctrl-C of npm start', () => {
       // Assess
       expect(ready).toBe(true);
       expect(recorded.map((r) => r.environmentId).sort()).toEqual([...ids].sort());
-      expect(code).toBe(0);
+      expect(stackLeft).toBe(false);
       expect(leftProcesses).toEqual([]);
       expect((await Promise.all(recorded.map(stillRuns))).some((runs) => runs)).toBe(false);
       expect(leftDynamodb).toEqual([]);
@@ -342,6 +345,7 @@ describe('Ctrl-C of npm start', () => {
         ['torn_down', null],
         ['torn_down', null],
       ]);
+      for (const id of ids) expect(dev.output()).toContain(`event  ${id} ready → torn_down`);
     },
     TEST_TIMEOUT_MS,
   );

@@ -15,7 +15,7 @@ import { processExists, REPO_ROOT } from './e2e.ts';
 const BANNER_END = 'Ctrl-C stops everything.';
 
 export interface DevProcess extends ApiTarget {
-  /** The `tsx` launcher; it leads the process group. */
+  /** What was spawned, the leader of the process group: the stack itself, or `npm`. */
   readonly child: ChildProcessByStdio<null, Readable, Readable>;
   /** The stack's own process (what `stack.json` names). */
   readonly stackPid: number;
@@ -23,7 +23,7 @@ export interface DevProcess extends ApiTarget {
   readonly dynamodbPid: number;
   /** Everything the process printed so far. */
   readonly output: () => string;
-  /** Settles once the launcher has exited. */
+  /** Settles once the spawned process has exited. */
   readonly exited: Promise<number | string | null>;
 }
 
@@ -39,7 +39,8 @@ export const startDevProcess = async (
   const devArgs = ['--port', '0', '--data-dir', dataDir, ...args];
   const [command, commandArgs] = viaNpm
     ? ['npm', ['start', '--silent', '--', ...devArgs]]
-    : [process.execPath, [join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), 'cli/main.ts', 'dev', ...devArgs]];
+    : // tsx's loader in node itself, as `npm start` runs it: no relay process between the signal and the stack.
+      [process.execPath, ['--import', 'tsx', 'cli/main.ts', 'dev', ...devArgs]];
   // Its own group, as a terminal's foreground job: a group signal reaches all of it.
   const child = spawn(command, commandArgs, {
     cwd: REPO_ROOT,
@@ -87,7 +88,7 @@ export const startDevProcess = async (
 };
 
 /**
- * `kill -9` of the whole stack (its process group: launcher and stack), leaving what it started
+ * `kill -9` of the whole stack (its process group: the stack, and `npm` and its shell under npm), leaving what it started
  * in groups of their own: task processes, containers, DynamoDB Local.
  */
 export const killStack = async (dev: DevProcess): Promise<void> => {
