@@ -17,7 +17,14 @@ import {
   environmentResponseSchema,
 } from '#domain/api-schemas';
 import { environmentIdForKey } from '#domain/environment-id';
-import { type DevProcess, interruptStack, killStack, startDevProcess } from '#test/support/dev-process';
+import {
+  type DevProcess,
+  interruptStack,
+  killGroup as killDev,
+  killStack,
+  spawnDev,
+  startDevProcess,
+} from '#test/support/dev-process';
 import {
   type ApiTarget,
   apiRequest,
@@ -299,6 +306,40 @@ describe('a crash of taskenv dev mid-burst', () => {
     'kill -9 of everything it started: the reconciler finishes every key, then Ctrl-C leaves nothing',
     async () => {
       await crashAndRecover(true);
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
+
+describe('a crash of taskenv dev while DynamoDB Local starts', () => {
+  it(
+    'the restart stops the emulator the crash left, so one DynamoDB Local serves the data dir',
+    async () => {
+      // Prepare: killed once its emulator runs, before the stack could use it.
+      const tmp = await makeTempDir('crash-ddb');
+      dirs.push(tmp);
+      const early = spawnDev(tmp.path, []);
+      let left: number[] = [];
+      const emulatorSeen = await eventually(async () => {
+        left = await dynamodbLocalsOf(tmp.path);
+        return left.length > 0 || early.child.exitCode !== null;
+      }, START_TIMEOUT_MS);
+      await killDev(early);
+      const bannerBeforeKill = early.output().includes('Ctrl-C stops everything.');
+
+      // Act
+      const restarted = await start(tmp.path);
+      const serving = await dynamodbLocalsOf(tmp.path);
+      const code = await interruptStack(restarted, STOP_TIMEOUT_MS);
+
+      // Assess
+      expect(emulatorSeen).toBe(true);
+      expect(bannerBeforeKill).toBe(false);
+      expect(left).toHaveLength(1);
+      expect(serving).toEqual([restarted.dynamodbPid]);
+      expect(serving).not.toContain(left[0]);
+      expect(code).toBe(0);
+      expect(await dynamodbLocalsOf(tmp.path)).toEqual([]);
     },
     TEST_TIMEOUT_MS,
   );

@@ -27,21 +27,23 @@ export interface DevProcess extends ApiTarget {
   readonly exited: Promise<number | string | null>;
 }
 
+/** `taskenv dev` (or `npm start`) spawned, before its banner. */
+export interface SpawnedDev {
+  readonly child: ChildProcessByStdio<null, Readable, Readable>;
+  readonly output: () => string;
+  readonly exited: Promise<number | string | null>;
+}
+
 /**
- * Starts `taskenv dev --port 0 --data-dir <dataDir> <args>` (or `npm start -- …`) and resolves
- * once its banner is out.
+ * Spawns `taskenv dev --port 0 --data-dir <dataDir> <args>` (or `npm start -- …`) in a process
+ * group of its own, as a terminal's foreground job: a group signal reaches all of it.
  */
-export const startDevProcess = async (
-  dataDir: string,
-  args: readonly string[],
-  { viaNpm = false, timeoutMs = 60_000 }: { readonly viaNpm?: boolean; readonly timeoutMs?: number } = {},
-): Promise<DevProcess> => {
+export const spawnDev = (dataDir: string, args: readonly string[], viaNpm = false): SpawnedDev => {
   const devArgs = ['--port', '0', '--data-dir', dataDir, ...args];
   const [command, commandArgs] = viaNpm
     ? ['npm', ['start', '--silent', '--', ...devArgs]]
     : // tsx's loader in node itself, as `npm start` runs it: no relay process between the signal and the stack.
       [process.execPath, ['--import', 'tsx', 'cli/main.ts', 'dev', ...devArgs]];
-  // Its own group, as a terminal's foreground job: a group signal reaches all of it.
   const child = spawn(command, commandArgs, {
     cwd: REPO_ROOT,
     env: process.env,
@@ -58,17 +60,42 @@ export const startDevProcess = async (
   const exited = new Promise<number | string | null>((settle) =>
     child.once('exit', (code, signal) => settle(code ?? signal)),
   );
+  return { child, output: () => output, exited };
+};
+
+/** SIGKILL to the whole group of a spawned stack; resolves once its leader has exited. */
+export const killGroup = async (spawned: Pick<SpawnedDev, 'child' | 'exited'>): Promise<void> => {
+  try {
+    process.kill(-(spawned.child.pid ?? 0), 'SIGKILL');
+  } catch {
+    // Gone already.
+  }
+  await spawned.exited;
+};
+
+/**
+ * Starts `taskenv dev --port 0 --data-dir <dataDir> <args>` (or `npm start -- …`) and resolves
+ * once its banner is out.
+ */
+export const startDevProcess = async (
+  dataDir: string,
+  args: readonly string[],
+  { viaNpm = false, timeoutMs = 60_000 }: { readonly viaNpm?: boolean; readonly timeoutMs?: number } = {},
+): Promise<DevProcess> => {
+  const spawned = spawnDev(dataDir, args, viaNpm);
+  const { child, output: read, exited } = spawned;
   const deadline = performance.now() + timeoutMs;
-  while (!output.includes(BANNER_END)) {
+  while (!read().includes(BANNER_END)) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`taskenv dev exited before its banner:\n${output}`);
+      throw new Error(`taskenv dev exited before its banner:\n${read()}`);
     }
     if (performance.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`no banner within ${timeoutMs} ms:\n${output}`);
+      await killGroup(spawned);
+      throw new Error(`no banner within ${timeoutMs} ms:\n${read()}`);
     }
     await sleep(50);
   }
+  const output = read();
   const apiUrl = /API\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
   const apiKey = /API key\s+(\S+)/.exec(output)?.[1];
   if (apiUrl === undefined || apiKey === undefined) throw new Error(`cannot read the banner:\n${output}`);
@@ -82,7 +109,7 @@ export const startDevProcess = async (
     child,
     stackPid: stack.pid,
     dynamodbPid: dynamodb.pid,
-    output: () => output,
+    output: read,
     exited,
   };
 };
@@ -92,12 +119,7 @@ export const startDevProcess = async (
  * in groups of their own: task processes, containers, DynamoDB Local.
  */
 export const killStack = async (dev: DevProcess): Promise<void> => {
-  try {
-    process.kill(-(dev.child.pid ?? 0), 'SIGKILL');
-  } catch {
-    // Gone already.
-  }
-  await dev.exited;
+  await killGroup(dev);
   while (processExists(dev.stackPid)) await sleep(20);
 };
 
