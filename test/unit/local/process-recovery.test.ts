@@ -18,17 +18,14 @@ import { exampleTask, REPO_ROOT } from '#test/support/example-tasks';
 import { runtimeHarness, waitForEvent } from '#test/support/local-runtime';
 
 const harness = runtimeHarness('process-recovery');
-/** Process groups a test left to a runtime it abandoned; ended after it whatever happened. */
-const abandoned: number[] = [];
+/**
+ * The runtimes a test abandoned: stopped after it (before the harness removes the temp dir), so
+ * whatever still runs ends and their late ledger writes have landed.
+ */
+const abandoned: ProcessRuntime[] = [];
 
-afterEach(() => {
-  for (const pgid of abandoned.splice(0)) {
-    try {
-      process.kill(-pgid, 'SIGKILL');
-    } catch {
-      // Gone already.
-    }
-  }
+afterEach(async () => {
+  await Promise.all(abandoned.splice(0).map((runtime) => runtime.stopAll()));
 });
 
 /** A runtime of stack `stack` whose ledger is `<dir>/<ledger>`. */
@@ -47,13 +44,13 @@ const runningThenAbandoned = async (stack: string) => {
   const first = runtimeOf(stack, 'ledger', async (event) => {
     events.push(event);
   });
+  abandoned.push(first);
   const { taskArn, environmentId } = await harness.launch(first, exampleTask('hello-http'));
   await waitForEvent(events, 'RUNNING');
   const file = join(harness.dir(), 'ledger', `${environmentId}.json`);
   // The RUNNING record lands before the event is delivered.
   const record = ledgerRecordSchema.parse(JSON.parse(await readFile(file, 'utf8')));
   const pid = (record.services[0]?.ref as { pid: number }).pid;
-  abandoned.push(pid);
   return { taskArn, environmentId, file, record, pid };
 };
 
