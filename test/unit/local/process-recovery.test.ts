@@ -11,6 +11,7 @@ import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EcsTaskStateChangeEvent, TaskEventListener } from '#adapters/local/ecs-task-events';
 import { processStartTime } from '#adapters/local/host-processes';
+import { processRefSchema } from '#adapters/local/process-driver';
 import { ProcessRuntime } from '#adapters/local/process-runtime';
 import { ledgerRecordSchema } from '#adapters/local/task-ledger';
 import { goneWithin } from '#test/support/e2e';
@@ -50,7 +51,7 @@ const runningThenAbandoned = async (stack: string) => {
   const file = join(harness.dir(), 'ledger', `${environmentId}.json`);
   // The RUNNING record lands before the event is delivered.
   const record = ledgerRecordSchema.parse(JSON.parse(await readFile(file, 'utf8')));
-  const pid = (record.services[0]?.ref as { pid: number }).pid;
+  const { pid } = processRefSchema.parse(record.services[0]?.ref);
   return { taskArn, environmentId, file, record, pid };
 };
 
