@@ -38,7 +38,12 @@ export interface SpawnedDev {
  * Spawns `taskenv dev --port 0 --data-dir <dataDir> <args>` (or `npm start -- …`) in a process
  * group of its own, as a terminal's foreground job: a group signal reaches all of it.
  */
-export const spawnDev = (dataDir: string, args: readonly string[], viaNpm = false): SpawnedDev => {
+export const spawnDev = (
+  dataDir: string,
+  args: readonly string[],
+  viaNpm = false,
+  env: NodeJS.ProcessEnv = process.env,
+): SpawnedDev => {
   const devArgs = ['--port', '0', '--data-dir', dataDir, ...args];
   const [command, commandArgs] = viaNpm
     ? ['npm', ['start', '--silent', '--', ...devArgs]]
@@ -46,7 +51,7 @@ export const spawnDev = (dataDir: string, args: readonly string[], viaNpm = fals
       [process.execPath, ['--import', 'tsx', 'cli/main.ts', 'dev', ...devArgs]];
   const child = spawn(command, commandArgs, {
     cwd: REPO_ROOT,
-    env: process.env,
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -80,9 +85,18 @@ export const killGroup = async (spawned: Pick<SpawnedDev, 'child' | 'exited'>): 
 export const startDevProcess = async (
   dataDir: string,
   args: readonly string[],
-  { viaNpm = false, timeoutMs = 60_000 }: { readonly viaNpm?: boolean; readonly timeoutMs?: number } = {},
+  {
+    viaNpm = false,
+    timeoutMs = 60_000,
+    env = process.env,
+  }: {
+    readonly viaNpm?: boolean;
+    readonly timeoutMs?: number;
+    /** The environment of the process. @default this one's */
+    readonly env?: NodeJS.ProcessEnv;
+  } = {},
 ): Promise<DevProcess> => {
-  const spawned = spawnDev(dataDir, args, viaNpm);
+  const spawned = spawnDev(dataDir, args, viaNpm, env);
   const { child, output: read, exited } = spawned;
   const deadline = performance.now() + timeoutMs;
   while (!read().includes(BANNER_END)) {
