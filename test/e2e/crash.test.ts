@@ -48,6 +48,8 @@ const FINAL = new Set(['failed', 'torn_down']);
 const START_TIMEOUT_MS = 150_000;
 const STOP_TIMEOUT_MS = 60_000;
 const TEST_TIMEOUT_MS = 420_000;
+/** The process runtime (hello-http's `local.command`): what /proc shows is the whole task. */
+const PROCESS_RUNTIME = ['--runtime', 'process'];
 
 /** Everything this file started, so a failing test still leaves nothing behind. */
 const started: DevProcess[] = [];
@@ -79,7 +81,7 @@ const killGroup = (pgid: number): void => {
 };
 
 const start = async (dataDir: string, options: { viaNpm?: boolean } = {}): Promise<DevProcess> => {
-  const dev = await startDevProcess(dataDir, [], { ...options, timeoutMs: START_TIMEOUT_MS });
+  const dev = await startDevProcess(dataDir, PROCESS_RUNTIME, { ...options, timeoutMs: START_TIMEOUT_MS });
   started.push(dev);
   const label = `${options.viaNpm === true ? 'npm start' : 'taskenv dev'} #${started.length}`;
   onTestFailed(() => console.error(`--- output of ${label} ---\n${dev.output()}`));
@@ -318,7 +320,7 @@ describe('a crash of taskenv dev while DynamoDB Local starts', () => {
       // Prepare: killed once its emulator runs, before the stack could use it.
       const tmp = await makeTempDir('crash-ddb');
       dirs.push(tmp);
-      const early = spawnDev(tmp.path, []);
+      const early = spawnDev(tmp.path, PROCESS_RUNTIME);
       let left: number[] = [];
       const emulatorSeen = await eventually(async () => {
         left = await dynamodbLocalsOf(tmp.path);
