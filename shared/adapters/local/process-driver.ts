@@ -32,7 +32,7 @@ import {
  * service gets all of its task's ports: on ECS the containers of a task share one network
  * namespace and reach each other at `localhost:<containerPort>`; here that port is elsewhere.
  */
-export const PORT_ENV_PREFIX = 'TASKENV_PORT_';
+const PORT_ENV_PREFIX = 'TASKENV_PORT_';
 
 /**
  * Set on every service (and every command `exec` runs in one) when the driver knows its stack:
