@@ -152,6 +152,7 @@ const fargateEvent = (record: EnvironmentRecord, lastStatus: 'PROVISIONING' | 'R
         {
           name: 'web',
           lastStatus: lastStatus === 'RUNNING' ? 'RUNNING' : 'PENDING',
+          ...(lastStatus === 'RUNNING' ? { healthStatus: 'HEALTHY' } : {}),
           taskArn,
           networkInterfaces: [{ attachmentId: 'a', privateIpv4Address: '10.0.0.10' }],
         },
@@ -165,7 +166,7 @@ const fargateEvent = (record: EnvironmentRecord, lastStatus: 'PROVISIONING' | 'R
       taskArn,
       updatedAt: at,
       version,
-      ...(lastStatus === 'RUNNING' ? { startedAt: at } : {}),
+      ...(lastStatus === 'RUNNING' ? { startedAt: at, healthStatus: 'HEALTHY' } : {}),
     },
   };
 };
@@ -328,7 +329,7 @@ export const coldStartScenarios = (world: World): Readonly<Record<string, Scenar
           timeoutSec: 30,
           env: {},
           workdir: null,
-          purpose: 'execute' as const,
+          purpose: 'command' as const,
           startedAt: fixedNow.toISOString(),
         };
         await executions.start(runningRecord(job), { maxRunning: 1_000_000, now: fixedNow });
@@ -452,7 +453,8 @@ export const coldStartScenarios = (world: World): Readonly<Record<string, Scenar
       check: statusIs(200),
     },
     'task-events': {
-      description: 'EventBridge: RUNNING of a provisioning Fargate task (EC2 lookup, instruction rendered)',
+      description:
+        'EventBridge: RUNNING, HEALTHY of a provisioning Fargate task (EC2 lookup, instruction rendered)',
       fixture: async () => {
         const env = await provisioning();
         const taskArn = env.taskArn ?? taskArnFor(env.id);

@@ -237,6 +237,16 @@ export const ratioInterval = (
   };
 };
 
+/**
+ * PASS only when the whole interval is at or under the floor, FAIL when it is all above it,
+ * otherwise inconclusive: a median that happens to land under the floor passes nothing.
+ */
+export const coldStartVerdict = (
+  row: Pick<ColdStartRow, 'interval'>,
+  floor: number,
+): 'PASS' | 'FAIL' | 'inconclusive' =>
+  row.interval.high <= floor ? 'PASS' : row.interval.low > floor ? 'FAIL' : 'inconclusive';
+
 interface Prepared {
   readonly fn: string;
   readonly scenario: Scenario;
@@ -254,6 +264,7 @@ interface Prepared {
 
 const recordCalls = async (
   fn: string,
+  scenario: Scenario,
   fixture: Fixture,
   dir: string,
   env: Record<string, string>,
@@ -285,6 +296,8 @@ const recordCalls = async (
     failure: string | null;
   };
   if (recorded.failure !== null) throw new Error(`${fn}'s first invocation failed: ${recorded.failure}`);
+  const problem = scenario.check(recorded.result);
+  if (problem !== null) throw new Error(`${fn}: ${problem}`);
   if (stub.unknown.length > 0)
     throw new Error(`${fn} called what the AWS stub cannot answer: ${stub.unknown.join(', ')}`);
   return recorded.calls;
@@ -314,7 +327,7 @@ const prepare = async (
   const sdkClients = sdkClientsOf(result.metafile);
 
   const fixture = await scenario.fixture();
-  const calls = await recordCalls(fn, fixture, dir, env, options, stub);
+  const calls = await recordCalls(fn, scenario, fixture, dir, env, options, stub);
   const baseline = join(dir, 'baseline', 'index.mjs');
   const baselineResult = await build({
     ...serviceFunctionBuildOptions({ projectRoot: options.projectRoot, outfile: baseline }),

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 
-export type Verdict = 'PASS' | 'FAIL' | 'info' | 'n/a' | 'ERROR';
+export type Verdict = 'PASS' | 'FAIL' | 'inconclusive' | 'info' | 'n/a' | 'ERROR';
 
 export interface TableRow {
   readonly figure: string;
