@@ -8,7 +8,10 @@
  * replayed conditions that name a record's timestamps hold on every copy).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { parse as parseYaml } from 'yaml';
 import { DynamoExecutionStore } from '#adapters/aws/dynamodb/execution-store';
 import { environmentKey } from '#adapters/aws/dynamodb/keys';
 import { LocalExecuteTokens } from '#adapters/local/local-execute-tokens';
@@ -20,6 +23,7 @@ import type { Principal } from '#domain/principal';
 import { type Clock, randomIds } from '#ports/clock';
 import { applyTaskEvent } from '#use-cases/apply-task-event';
 import { createEnvironment } from '#use-cases/create-environment';
+import { publishTask } from '#use-cases/tasks';
 import {
   CountingPublisher,
   InstantRuntime,
@@ -171,7 +175,21 @@ const fargateEvent = (record: EnvironmentRecord, lastStatus: 'PROVISIONING' | 'R
   };
 };
 
-export const coldStartScenarios = (world: World): Readonly<Record<string, Scenario>> => {
+/** The version of the bench task the ECS side runs: registered with a task definition, as `task push` does on AWS. */
+const ECS_TASK_VERSION = '1.0.1';
+
+class RegisteringRuntime extends InstantRuntime {
+  override async register(): Promise<{ taskDefinitionArn: string | null }> {
+    return {
+      taskDefinitionArn: 'arn:aws:ecs:us-east-1:000000000000:task-definition/taskenv-bench-hello-http:1',
+    };
+  }
+}
+
+export const coldStartScenarios = async (
+  world: World,
+  projectRoot: string,
+): Promise<Readonly<Record<string, Scenario>>> => {
   const admin: Principal = { keyId: 'bench-admin', org: BENCH_ORG, role: 'admin', workspaces: ['*'] };
   const member: Principal = { keyId: 'bench-member', org: BENCH_ORG, role: 'member', workspaces: ['*'] };
   const executions = new DynamoExecutionStore({ client: world.client, tableName: world.tableName });
@@ -215,6 +233,20 @@ export const coldStartScenarios = (world: World): Readonly<Record<string, Scenar
     return shared;
   };
   const ws = { org: BENCH_ORG, workspace: BENCH_WORKSPACE };
+
+  // The world's hello-http was published on a runtime without task definitions; the deployed
+  // functions launch with ECS, which needs one.
+  const manifest = parseYaml(
+    await readFile(join(projectRoot, 'examples', 'tasks', BENCH_TASK, 'task.yaml'), 'utf8'),
+  ) as Record<string, unknown>;
+  await publishTask(
+    { principal: admin, org: BENCH_ORG, manifest: { ...manifest, version: ECS_TASK_VERSION } },
+    {
+      tasks: world.stores.tasks,
+      runtime: new RegisteringRuntime(),
+      clock,
+    },
+  );
 
   return {
     admin: {

@@ -379,7 +379,7 @@ export const measureColdStart = async (options: ColdStartOptions): Promise<ColdS
       table: EMPTY_TABLE,
       idempotencyTable: `${EMPTY_TABLE}-idempotency`,
     });
-    const scenarios = coldStartScenarios(world);
+    const scenarios = await coldStartScenarios(world, options.projectRoot);
     const entries = options.only ?? (await functionEntries(options.projectRoot));
     const prepared: Prepared[] = [];
     for (const fn of entries) {
