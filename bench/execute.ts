@@ -1,19 +1,25 @@
 /**
  * The execute figure of DESIGN.md "Targets": `POST …/execute {"command": "true"}` through the
- * full chain (HTTP, gateway, authorizer, token check, environment read, execution slot and
- * record, the runtime's exec, result write) against the raw runtime exec it makes, p50, in one
- * run, interleaved so both sides see the same machine. `tsx bench/execute.ts [--runtime
- * process|docker] [--iterations N]`; prints a JSON line (not written to results.json).
+ * full chain (HTTP, gateway, authorizer, token check, environment read beside the execution's
+ * slot, the runtime's exec, the record and the slot back in one transaction) against the raw
+ * runtime exec it makes, p50, in one run, interleaved so both sides see the same machine.
+ * `tsx bench/execute.ts [--runtime process|docker] [--iterations N] [--authorizer-cache-ttl S]`;
+ * prints a JSON line (not written to results.json).
+ *
+ * A ratio of two medians on a shared machine moves from run to run, so the result carries a
+ * bootstrap interval of it (`ratio-interval.ts`) and the verdict is PASS or FAIL only when
+ * the whole interval is on one side of the floor, else `inconclusive`.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { DynamoEnvironmentStore } from '#adapters/aws/dynamodb/environment-store';
 import { startLocalStack } from '#local/stack';
 import { buildBusyboxImage, removeTestContainers, removeTestImages } from '#test/support/docker';
+import { INTERVAL_LEVEL, type RatioVerdict, ratioInterval, verdictOf } from './ratio-interval.ts';
 import { median, percentile, round } from './stats.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
@@ -26,20 +32,30 @@ export const EXECUTE_FLOOR = 1.5;
 export interface ExecuteResult {
   readonly runtime: 'process' | 'docker';
   readonly iterations: number;
+  /** The gateway's authorizer cache (API Gateway's is 300 s when deployed; `npm start` has none). */
+  readonly authorizerCacheTtlSec: number;
   readonly chainP50Ms: number;
   readonly rawP50Ms: number;
   readonly chainP90Ms: number;
   readonly rawP90Ms: number;
   readonly ratio: number;
+  /** The bootstrap interval of `ratio` at {@link INTERVAL_LEVEL}. */
+  readonly ratioInterval: readonly [number, number];
+  readonly intervalLevel: number;
   readonly floor: number;
-  readonly met: boolean;
+  readonly verdict: RatioVerdict;
+  /** The machine's 1-minute load average at the start and the end of the run. */
+  readonly loadAverage: readonly [number, number];
 }
 
 export const measureExecute = async (options: {
   readonly runtime: 'process' | 'docker';
   readonly iterations: number;
   readonly warmup: number;
+  readonly authorizerCacheTtlSec?: number;
 }): Promise<ExecuteResult> => {
+  const loadAtStart = loadavg()[0] ?? 0;
+  const authorizerCacheTtlSec = options.authorizerCacheTtlSec ?? 0;
   const dataDir = await mkdtemp(join(tmpdir(), 'taskenv-bench-exec-'));
   const image = `taskenv-test/busybox-bench:${randomBytes(4).toString('hex')}`;
   if (options.runtime === 'docker') await buildBusyboxImage(image);
@@ -49,6 +65,7 @@ export const measureExecute = async (options: {
     runtime: options.runtime,
     examplesDir: join(dataDir, 'no-examples'),
     log: () => undefined,
+    authorizerCacheTtlMs: authorizerCacheTtlSec * 1000,
   });
   try {
     const headers = { Authorization: `Bearer ${stack.apiKey}`, 'Content-Type': 'application/json' };
@@ -123,16 +140,21 @@ export const measureExecute = async (options: {
       }
     }
     const ratio = median(chainSamples) / median(rawSamples);
+    const interval = ratioInterval(chainSamples, rawSamples);
     return {
       runtime: options.runtime,
       iterations: options.iterations,
+      authorizerCacheTtlSec,
       chainP50Ms: round(median(chainSamples)),
       rawP50Ms: round(median(rawSamples)),
       chainP90Ms: round(percentile(chainSamples, 90)),
       rawP90Ms: round(percentile(rawSamples, 90)),
       ratio: round(ratio),
+      ratioInterval: [round(interval.low), round(interval.high)],
+      intervalLevel: INTERVAL_LEVEL,
       floor: EXECUTE_FLOOR,
-      met: ratio <= EXECUTE_FLOOR,
+      verdict: verdictOf(interval, EXECUTE_FLOOR),
+      loadAverage: [round(loadAtStart), round(loadavg()[0] ?? 0)],
     };
   } finally {
     await stack.stop();
@@ -151,11 +173,17 @@ if (invokedDirectly) {
     options: {
       runtime: { type: 'string', default: 'process' },
       iterations: { type: 'string', default: '200' },
+      'authorizer-cache-ttl': { type: 'string', default: '0' },
     },
     strict: true,
   });
   const runtime = values.runtime === 'docker' ? 'docker' : 'process';
   const iterations = Number(values.iterations);
-  const result = await measureExecute({ runtime, iterations, warmup: Math.min(20, iterations) });
+  const result = await measureExecute({
+    runtime,
+    iterations,
+    warmup: Math.min(20, iterations),
+    authorizerCacheTtlSec: Number(values['authorizer-cache-ttl']),
+  });
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -4,155 +4,25 @@
  */
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { parseArgs } from 'node:util';
 import { InputError, UsageError } from './args.ts';
 import { ApiClient, ApiError, CLIENT_VERSION, ConnectionError, InterruptedError } from './client.ts';
+import { type CliIo, type Command, type CommandContext, Exit, writeJson } from './command.ts';
 import {
-  type CliIo,
-  type Command,
-  type CommandContext,
-  Exit,
-  type OptionSpecs,
-  writeJson,
-} from './command.ts';
-import { adminCommands } from './commands/admin.ts';
-import { envCommands } from './commands/env.ts';
-import { envDataCommands } from './commands/env-data.ts';
-import { keyCommands } from './commands/key.ts';
-import { poolCommands } from './commands/pool.ts';
-import { secretCommands } from './commands/secret.ts';
-import { taskCommands } from './commands/task.ts';
+  ALL_OPTIONS,
+  commandHelp,
+  commands,
+  GLOBAL_OPTIONS,
+  groupHelp,
+  groups,
+  rootHelp,
+  toParseArgsOptions,
+} from './help.ts';
 import { formatEnvelope } from './output.ts';
-import { LOCAL_DEFAULTS, loadSettings, type Settings, SettingsError } from './settings.ts';
+import { loadSettings, type Settings, SettingsError } from './settings.ts';
+import { closest } from './suggest.ts';
 
 export type { CliIo } from './command.ts';
-
-const commands: readonly Command[] = [
-  ...envCommands,
-  ...envDataCommands,
-  ...taskCommands,
-  ...secretCommands,
-  ...poolCommands,
-  ...keyCommands,
-  ...adminCommands,
-];
-const groups = ['env', 'task', 'secret', 'pool', 'key', 'admin'] as const;
-
-const HELP_OPTION = { type: 'boolean', short: 'h', description: 'show help' } as const;
-
-const GLOBAL_OPTIONS: OptionSpecs = {
-  'api-url': { type: 'string', value: 'URL', description: `API base URL (default ${LOCAL_DEFAULTS.apiUrl})` },
-  'api-key': {
-    type: 'string',
-    value: 'KEY',
-    description: 'API key (default for a local API: .taskenv/api-key)',
-  },
-  org: { type: 'string', value: 'ORG', description: `org slug (default ${LOCAL_DEFAULTS.org})` },
-  workspace: {
-    type: 'string',
-    value: 'WS',
-    description: `workspace slug (default ${LOCAL_DEFAULTS.workspace})`,
-  },
-  json: { type: 'boolean', description: 'print only JSON on stdout (errors too)' },
-  help: HELP_OPTION,
-};
-
-const ROOT_OPTIONS: OptionSpecs = {
-  help: HELP_OPTION,
-  version: { type: 'boolean', description: 'print the version' },
-};
-
-const toParseArgsOptions = (specs: OptionSpecs): NonNullable<ParseArgsConfig['options']> =>
-  Object.fromEntries(
-    Object.entries(specs).map(([name, spec]) => [
-      name,
-      {
-        type: spec.type,
-        ...(spec.multiple === true ? { multiple: true } : {}),
-        ...(spec.short === undefined ? {} : { short: spec.short }),
-      },
-    ]),
-  );
-
-/** Every option any command knows: enough to tell option values from command words in a first pass. */
-const ALL_OPTIONS = toParseArgsOptions(
-  Object.assign({}, ROOT_OPTIONS, GLOBAL_OPTIONS, ...commands.map((command) => command.options)),
-);
-
-// Help -------------------------------------------------------------------------------------------
-
-const optionLines = (specs: OptionSpecs): string[] => {
-  const rows = Object.entries(specs).map(([name, spec]) => {
-    const flag = `${spec.short === undefined ? '    ' : `-${spec.short}, `}--${name}${spec.value === undefined ? '' : ` ${spec.value}`}`;
-    return [flag, `${spec.description}${spec.multiple === true ? ' (repeatable)' : ''}`] as const;
-  });
-  const width = Math.max(...rows.map(([flag]) => flag.length));
-  return rows.map(([flag, description]) => `  ${flag.padEnd(width)}  ${description}`);
-};
-
-const usageOf = (command: Command): string =>
-  `taskenv ${command.name}${command.args.map((arg) => ` <${arg}>`).join('')}${
-    Object.keys(command.options).length > 0 ? ' [options]' : ''
-  }${command.rest === undefined ? '' : ` -- <${command.rest}…>`}`;
-
-const commandHelp = (command: Command): string =>
-  [
-    `Usage: ${usageOf(command)}`,
-    '',
-    command.summary,
-    ...(Object.keys(command.options).length > 0 ? ['', 'Options:', ...optionLines(command.options)] : []),
-    '',
-    'Global options:',
-    ...optionLines(GLOBAL_OPTIONS),
-    ...(command.details === undefined ? [] : ['', command.details]),
-    '',
-  ].join('\n');
-
-const DEV_ROW = [
-  'dev [options]',
-  'run the whole service on this machine (= npm start); taskenv dev --help',
-] as const;
-
-const commandListLines = (rows: readonly (readonly [string, string])[]): string[] => {
-  const width = Math.max(...rows.map(([usage]) => usage.length));
-  return rows.map(([usage, summary]) => `  ${usage.padEnd(width)}  ${summary}`);
-};
-
-const commandRow = (command: Command): readonly [string, string] => [
-  usageOf(command)
-    .replace(/^taskenv /, '')
-    .replace(/ \[options\]$/, ''),
-  command.summary,
-];
-
-const groupHelp = (group: string): string =>
-  [
-    `Usage: taskenv ${group} <command> [options]`,
-    '',
-    'Commands:',
-    ...commandListLines(commands.filter((command) => command.name.startsWith(`${group} `)).map(commandRow)),
-    '',
-    `Run 'taskenv ${group} <command> --help' for its options.`,
-    '',
-  ].join('\n');
-
-const rootHelp = (): string =>
-  [
-    `taskenv ${CLIENT_VERSION}: per-task sandbox environments`,
-    '',
-    'Usage: taskenv <command> [options]',
-    '',
-    'Commands:',
-    ...commandListLines([DEV_ROW, ...commands.map(commandRow)]),
-    '',
-    'Settings, first found wins: --api-url/--api-key/--org/--workspace; TASKENV_API_URL, TASKENV_API_KEY,',
-    'TASKENV_ORG, TASKENV_WORKSPACE; the config file ($TASKENV_CONFIG or ~/.config/taskenv/config.json,',
-    `keys api_url, api_key, org, workspace); the local stack (${LOCAL_DEFAULTS.apiUrl}, key from .taskenv/api-key).`,
-    '',
-    'Exit codes: 0 ok/ready, 1 failed, 2 usage, 3 wait timed out, 4 API error, 130 interrupted.',
-    "Run 'taskenv <command> --help' for a command's options.",
-    '',
-  ].join('\n');
 
 // Running ----------------------------------------------------------------------------------------
 
@@ -169,37 +39,6 @@ const usageFailure = (io: CliIo, error: UsageError, json = false): number => {
   if (json) writeJson(io, { type: 'usage_error', detail: error.message, hint });
   else io.stderr.write(`error: ${error.message}\n${hint}\n`);
   return Exit.usage;
-};
-
-/** Edit distance (insertions, deletions, substitutions, adjacent swaps) between two words. */
-const distance = (a: string, b: string): number => {
-  const rows = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  const at = (i: number, j: number): number => rows[i]?.[j] ?? Number.POSITIVE_INFINITY;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        best = Math.min(best, at(i - 2, j - 2) + 1);
-      const row = rows[i];
-      if (row !== undefined) row[j] = best;
-    }
-  }
-  return at(a.length, b.length);
-};
-
-/** The known word closest to a mistyped one, when it is close enough to be what was meant. */
-export const closest = (word: string, known: readonly string[]): string | undefined => {
-  let best: { candidate: string; score: number } | undefined;
-  for (const candidate of known) {
-    const score = distance(word.toLowerCase(), candidate);
-    if (best === undefined || score < best.score) best = { candidate, score };
-  }
-  return best !== undefined && best.score <= Math.max(1, Math.floor(best.candidate.length / 3))
-    ? best.candidate
-    : undefined;
 };
 
 const unknownCommand = (typed: string, suggestion: string | undefined, fallbackHint: string): UsageError =>

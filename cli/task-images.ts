@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import Docker from 'dockerode';
 import { z } from 'zod';
-import type { ServiceBuild } from '#domain/manifest';
+import type { ServiceBuild } from '#domain/service-manifest';
 import { builtImageTag } from '#domain/task-source';
 import { InputError } from './args.ts';
 import { InterruptedError } from './client.ts';

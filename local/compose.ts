@@ -24,7 +24,7 @@ import { createSecretsHandler } from '#shared/handlers/secrets';
 import { createTaskEventsHandler, type TaskEventsHandler } from '#shared/handlers/task-events';
 import { createTasksHandler } from '#shared/handlers/tasks';
 import type { ApiHandler } from '#shared/http/http-function';
-import { createLogger, createMetrics } from '#shared/observability';
+import { createLogger, createMetrics, type ObservabilityOptions } from '#shared/observability';
 import type { HttpFunctionName } from '#shared/routes';
 import type { CreateEnvironmentDeps } from '#use-cases/create-environment';
 import type { ReconcileConfig } from '#use-cases/reconcile';
@@ -62,6 +62,8 @@ export interface ComposeOptions {
   readonly minClientVersion?: string;
   readonly docsAssets: () => Promise<DocsAssets>;
   readonly reconcile: ReconcileConfig;
+  /** Log level and metrics where no `POWERTOOLS_*` variable says (the local stack). */
+  readonly observability?: ObservabilityOptions;
 }
 
 export interface Handlers {
@@ -74,8 +76,8 @@ export interface Handlers {
 }
 
 export const composeHandlers = (adapters: Adapters, options: ComposeOptions): Handlers => {
-  const logger = (name: string) => createLogger(name);
-  const metrics = (name: string) => createMetrics(name);
+  const logger = (name: string) => createLogger(name, options.observability);
+  const metrics = (name: string) => createMetrics(name, options.observability);
   const api = (name: string) => ({
     logger: logger(name),
     metrics: metrics(name),

@@ -85,6 +85,8 @@ export const runDev = async (argv: string[]): Promise<number> => {
   const quiet = values.quiet === true;
 
   process.stderr.write(`Starting taskenv (DynamoDB Local, API, runtime ${runtime})…\n`);
+  // This command's own process: the SDK's notice about Node 22 is known (README) and only noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   let stack: LocalStack;
   try {
     stack = await startLocalStack({

@@ -11,13 +11,41 @@ const SECRET_KEY = /authorization|secret|token|password|api[-_]?key|^value$|cook
 export const redactSecrets = (key: string, value: unknown): unknown =>
   key !== '' && SECRET_KEY.test(key) && value !== null && value !== undefined ? '[redacted]' : value;
 
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+/**
+ * What a host that is not Lambda (the local stack) sets explicitly rather than through
+ * `POWERTOOLS_*` variables. Absent fields: the variables decide, as on Lambda.
+ */
+export interface ObservabilityOptions {
+  readonly logLevel?: LogLevel;
+  /** False: metrics are recorded and dropped (no CloudWatch reads EMF there). */
+  readonly metrics?: boolean;
+}
+
 /** A Powertools logger for one function, with secret redaction. */
-export const createLogger = (serviceName: string): Logger =>
-  new Logger({ serviceName, jsonReplacerFn: redactSecrets });
+export const createLogger = (serviceName: string, options: ObservabilityOptions = {}): Logger =>
+  new Logger({
+    serviceName,
+    jsonReplacerFn: redactSecrets,
+    ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
+  });
+
+/** Metrics that are kept until a flush and then dropped, never written (not even an empty-flush warning). */
+class DroppedMetrics extends Metrics {
+  override publishStoredMetrics(): this {
+    this.clearMetrics();
+    this.clearDimensions();
+    this.clearMetadata();
+    return this;
+  }
+}
 
 /** Powertools metrics under the `taskenv` namespace. */
-export const createMetrics = (serviceName: string): Metrics =>
-  new Metrics({ namespace: 'taskenv', serviceName });
+export const createMetrics = (serviceName: string, options: ObservabilityOptions = {}): Metrics =>
+  options.metrics === false
+    ? new DroppedMetrics({ namespace: 'taskenv', serviceName })
+    : new Metrics({ namespace: 'taskenv', serviceName });
 
 /**
  * Middy middleware that flushes the invocation's metrics (EMF to stdout) after it ends, ok or

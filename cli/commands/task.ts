@@ -181,7 +181,7 @@ export const taskCommands: readonly Command[] = [
     async run(context) {
       const { io } = context;
       const { path, manifest } = await readManifest(context.args[0] ?? '.', io.cwd);
-      const { servicesWithBuild } = await import('#domain/manifest');
+      const { servicesWithBuild } = await import('#domain/service-manifest');
       const toPublish =
         servicesWithBuild(manifest).length === 0 ? manifest : await buildAndPush(context, path, manifest);
       const published = await (await context.client()).publishTask(toPublish);

@@ -10,6 +10,7 @@
 import * as z from '#shared/zod';
 import { redactPlatformMessage } from './env-var.ts';
 import { type EnvironmentRecord, isFinal } from './environment.ts';
+import { logsPointer } from './logs-pointer.ts';
 import { STOP_REASON_PREFIX } from './stop-reason.ts';
 import type { TaskNetwork } from './task-network.ts';
 import { taskNetwork } from './task-network.ts';
@@ -238,17 +239,31 @@ export const stopErrorMessage = (stop: TaskStop): string => {
 };
 
 /**
+ * Whose logs explain a stop: the culprit container when it ran (it has an exit code), the
+ * default service when the stop names no container, none when the culprit never started (an
+ * image that could not be pulled wrote nothing; its reason is in the error).
+ */
+const logsServiceOf = (stop: TaskStop): { readonly service: string | null } | null => {
+  if (stop.containers.length === 0) return { service: null };
+  const container = culprit(stop.containers);
+  return typeof container?.exitCode === 'number' ? { service: container.name } : null;
+};
+
+/**
  * The final state of an environment whose task stopped: `torn_down` when taskenv asked for the
  * stop (DELETE, expiry, the reconciler: the record says so, or the reason carries our prefix),
- * else `failed` with {@link stopErrorMessage}.
+ * else `failed` with {@link stopErrorMessage} and where its logs are ({@link logsPointer}).
  */
 export const stoppedOutcome = (
-  record: Pick<EnvironmentRecord, 'stopReason'>,
+  record: Pick<EnvironmentRecord, 'stopReason' | 'org' | 'workspace' | 'id'>,
   stop: TaskStop,
 ): { readonly to: 'torn_down' | 'failed'; readonly error: string | null } => {
   const stoppedByUs =
     record.stopReason !== null || (stop.stoppedReason?.startsWith(STOP_REASON_PREFIX) ?? false);
-  return stoppedByUs ? { to: 'torn_down', error: null } : { to: 'failed', error: stopErrorMessage(stop) };
+  if (stoppedByUs) return { to: 'torn_down', error: null };
+  const logs = logsServiceOf(stop);
+  const pointer = logs === null ? '' : logsPointer(record, logs.service);
+  return { to: 'failed', error: `${stopErrorMessage(stop)}${pointer}` };
 };
 
 /**

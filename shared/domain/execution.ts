@@ -2,8 +2,8 @@
  * Executions: one command run inside an environment (`API.md`, "Execute"), and the rules of
  * the data plane that do not depend on where the command runs.
  */
-import { createHash } from 'node:crypto';
 import * as z from '#shared/zod';
+import { sha256Hex } from './digest.ts';
 
 /** At most this many executions run at once in one environment; one more is a 429. */
 export const MAX_RUNNING_EXECUTIONS = 8;
@@ -102,8 +102,6 @@ export const runningRecord = (job: ExecutionJob): ExecutionRecord => ({
   durationMs: null,
   error: null,
 });
-
-export const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /** The first `maxBytes` bytes of `text` in UTF-8, never cutting a character in two. */
 export const capUtf8 = (text: string, maxBytes: number): { text: string; truncated: boolean } => {

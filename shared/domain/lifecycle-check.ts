@@ -67,7 +67,8 @@ export const readinessCheckDelaySec = (check: number): number =>
 export type ReadinessVerdict =
   | { readonly kind: 'healthy' }
   | { readonly kind: 'wait'; readonly delaySec: number }
-  | { readonly kind: 'unhealthy'; readonly error: string };
+  /** `services`: those not healthy, sorted; `error` names them. */
+  | { readonly kind: 'unhealthy'; readonly error: string; readonly services: readonly string[] };
 
 /**
  * The verdict on one reading of the services' health (`HEALTHY`, `UNHEALTHY`, `UNKNOWN`, or
@@ -90,12 +91,14 @@ export const readinessVerdict = (
   if (unhealthy.length > 0 && elapsedSec >= graceSec) {
     return {
       kind: 'unhealthy',
+      services: unhealthy,
       error: `${serviceList(unhealthy)} failed ${unhealthy.length === 1 ? 'its' : 'their'} health check past the grace period of ${graceSec} s`,
     };
   }
   if (elapsedSec >= graceSec + READINESS_SETTLE_SEC) {
     return {
       kind: 'unhealthy',
+      services: notHealthy,
       error: `${serviceList(notHealthy)} did not report healthy within ${graceSec + READINESS_SETTLE_SEC} s of starting`,
     };
   }

@@ -1,12 +1,13 @@
 /**
- * The task manifest (`task.yaml`, published as JSON; `DESIGN.md`, "Task manifest"): the one
+ * The task manifest (`task.yaml`, published as JSON; `docs/design.md`, "Task manifest"): the one
  * schema a task version must satisfy before it is registered, plus the derived facts other
- * modules need (the exposed endpoints, the redacted verification config).
+ * modules need (the exposed endpoints). One service's schema is `service-manifest.ts`, the
+ * Fargate sizes `fargate.ts`, the redacted verification config `verification.ts`.
  */
 import { Buffer } from 'node:buffer';
-import { createHash } from 'node:crypto';
 import * as z from '#shared/zod';
 import { type FieldError, ValidationError } from './errors.ts';
+import { FARGATE_SIZES } from './fargate.ts';
 import { INPUT_TYPES, type InputValue, inputValueProblem } from './inputs.ts';
 import {
   ENVIRONMENT_ID_VARIABLE,
@@ -18,65 +19,17 @@ import {
 } from './instruction.ts';
 import { DYNAMODB_MAX_DEPTH, jsonShapeProblems } from './json-shape.ts';
 import { semverSchema } from './semver.ts';
+import { BUILD_NOT_PUBLISHABLE, keyedRecord, PLATFORMS, serviceSchema, servicesWithBuild } from './service-manifest.ts';
 import { parseOrThrow } from './validation.ts';
 
 /** ECS allows at most 10 containers in one task definition; each service is a container. */
 export const MAX_SERVICES = 10;
 
 /**
- * Ports one service may expose. Each becomes an ECS port mapping and a `service_urls` entry;
- * the ECS quota tables name no per-container limit, so this one is taskenv's, kept small.
- */
-export const MAX_PORTS_PER_SERVICE = 16;
-
-/**
  * How deep a manifest may nest: it is stored as one attribute of the task version's item, one
  * level below DynamoDB's limit of {@link DYNAMODB_MAX_DEPTH}.
  */
 export const MAX_MANIFEST_DEPTH = DYNAMODB_MAX_DEPTH - 1;
-
-/** Environment variable names with this prefix are set by taskenv itself (`TASKENV_EXECUTE_TOKEN`). */
-export const RESERVED_ENV_PREFIX = 'TASKENV_';
-
-const range = (from: number, to: number, step: number): number[] =>
-  Array.from({ length: (to - from) / step + 1 }, (_, i) => from + i * step);
-
-/** Valid Fargate task sizes: CPU units → allowed memory (MiB). */
-export const FARGATE_SIZES: ReadonlyMap<number, readonly number[]> = new Map([
-  [256, [512, 1024, 2048]],
-  [512, range(1024, 4096, 1024)],
-  [1024, range(2048, 8192, 1024)],
-  [2048, range(4096, 16384, 1024)],
-  [4096, range(8192, 30720, 1024)],
-  [8192, range(16384, 61440, 4096)],
-  [16384, range(32768, 122880, 8192)],
-]);
-
-/** Whether `{cpu, memory}` is a task size Fargate accepts. */
-export const isFargateSize = (cpu: number, memory: number): boolean =>
-  FARGATE_SIZES.get(cpu)?.includes(memory) ?? false;
-
-/**
- * A record whose keys must satisfy `key`; the key's own message becomes the issue's message
- * (zod's default, "Invalid key in record", would not tell the author what is wrong).
- */
-const keyedRecord = <V extends z.core.$ZodType>(key: z.ZodMiniType<string, string>, value: V) =>
-  z.record(key, value, {
-    error: (issue) => (issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined),
-  });
-
-const port = z.int().check(z.gte(1), z.lte(65535));
-
-const envName = z.string().check(
-  z.regex(/^[A-Z_][A-Z0-9_]*$/, 'Must match [A-Z_][A-Z0-9_]*'),
-  z.refine((name) => !name.startsWith(RESERVED_ENV_PREFIX), {
-    message: `Names starting with ${RESERVED_ENV_PREFIX} are reserved for taskenv`,
-  }),
-);
-
-const envSchema = keyedRecord(envName, z.string());
-
-const commandSchema = z.array(z.string()).check(z.minLength(1));
 
 const inputValueSchema = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -142,132 +95,6 @@ export const inputDeclarationSchema = z
 const inputName = z
   .string()
   .check(z.maxLength(64), z.regex(/^[a-z_][a-z0-9_]*$/, 'Must match [a-z_][a-z0-9_]*'));
-
-/** ECS accepts a container health check `startPeriod` of 0 to 300 s. */
-export const MAX_HEALTH_GRACE_SEC = 300;
-export const DEFAULT_HEALTH_GRACE_SEC = 60;
-
-/**
- * A readiness probe: an HTTP GET of `path` on `port` that must answer 2xx, or a `command` that
- * must exit 0. On ECS either runs inside the container (its `healthCheck`), so an HTTP probe
- * needs `wget` or `curl` in the image; an image without either declares a `command` instead.
- * `grace_sec` is how long the service may take to become healthy after it started.
- */
-const healthSchema = z
-  .strictObject({
-    path: z.optional(z.string().check(z.startsWith('/', 'Must start with /'))),
-    port: z.optional(port),
-    command: z.optional(commandSchema),
-    grace_sec: z._default(z.int().check(z.gte(0), z.lte(MAX_HEALTH_GRACE_SEC)), DEFAULT_HEALTH_GRACE_SEC),
-  })
-  .check(
-    z.superRefine((health, ctx) => {
-      const http = health.path !== undefined || health.port !== undefined;
-      if (http && health.command !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          message: 'Give either path and port (an HTTP probe) or command, not both',
-          path: ['command'],
-        });
-      } else if (!http && health.command === undefined) {
-        ctx.addIssue({ code: 'custom', message: 'Give path and port, or command', path: [] });
-      } else if (http && (health.path === undefined || health.port === undefined)) {
-        ctx.addIssue({
-          code: 'custom',
-          message: 'An HTTP probe needs both path and port',
-          path: [health.path === undefined ? 'path' : 'port'],
-        });
-      }
-    }),
-  );
-
-/** A service's readiness probe, one of its two kinds; null when it declares none. */
-export type HealthProbe =
-  | { readonly kind: 'http'; readonly path: string; readonly port: number; readonly graceSec: number }
-  | { readonly kind: 'command'; readonly command: readonly string[]; readonly graceSec: number };
-
-export const healthProbe = (service: Pick<ServiceDefinition, 'health'>): HealthProbe | null => {
-  const { health } = service;
-  if (health === undefined) return null;
-  if (health.command !== undefined) {
-    return { kind: 'command', command: health.command, graceSec: health.grace_sec };
-  }
-  if (health.path === undefined || health.port === undefined) return null;
-  return { kind: 'http', path: health.path, port: health.port, graceSec: health.grace_sec };
-};
-
-/** Fargate CPU architectures, by the manifest's `platform`. */
-export const PLATFORMS = ['linux/amd64', 'linux/arm64'] as const;
-export type Platform = (typeof PLATFORMS)[number];
-
-/** One service of a task: one container of its ECS task definition. */
-export const serviceSchema = z
-  .strictObject({
-    image: z.string().check(z.minLength(1)),
-    ports: z._default(z.array(port).check(z.maxLength(MAX_PORTS_PER_SERVICE)), []),
-    command: z.optional(commandSchema),
-    env: z.optional(envSchema),
-    health: z.optional(healthSchema),
-    local: z.optional(z.strictObject({ command: commandSchema, env: z.optional(envSchema) })),
-    essential: z._default(z.boolean(), true),
-  })
-  .check(
-    z.superRefine((service, ctx) => {
-      for (const [index, p] of service.ports.entries()) {
-        if (service.ports.indexOf(p) !== index) {
-          ctx.addIssue({ code: 'custom', message: `Duplicate port ${p}`, path: ['ports', index] });
-        }
-      }
-      // The local runtimes probe readiness from outside the task, so only an exposed port is reachable.
-      if (service.health?.port !== undefined && !service.ports.includes(service.health.port)) {
-        ctx.addIssue({
-          code: 'custom',
-          message: 'The health port must be one of the service ports',
-          path: ['health', 'port'],
-        });
-      }
-    }),
-  );
-
-/**
- * A path inside the task directory: relative, and never climbing out of it, so a task directory
- * builds the same wherever it is checked out.
- */
-const taskDirectoryPath = z.string().check(
-  z.minLength(1),
-  z.refine((path) => !/^([/\\]|[A-Za-z]:)/.test(path) && !path.split(/[/\\]/).includes('..'), {
-    message: 'Must be a relative path inside the task directory',
-  }),
-);
-
-/**
- * Instead of `image`: the service's image is built from the task directory by `taskenv task
- * push`, which publishes the manifest with the built image's reference. `context` is relative
- * to the directory holding `task.yaml`, `dockerfile` to the context (default `Dockerfile`).
- * Never part of a published manifest (see {@link parseManifest}).
- */
-export const serviceBuildSchema = z.strictObject({
-  context: taskDirectoryPath,
-  dockerfile: z.optional(taskDirectoryPath),
-});
-
-export type ServiceBuild = z.output<typeof serviceBuildSchema>;
-
-/** Why the API refuses a `build` service: only the CLI has the directory to build from. */
-export const BUILD_NOT_PUBLISHABLE =
-  'A service with build is published by `taskenv task push <dir>`, which builds its image and publishes the manifest with the image reference; the API takes only image';
-
-/** The names of the services of a raw manifest that carry a `build` key. */
-export const servicesWithBuild = (json: unknown): string[] => {
-  const services = isRecord(json) ? json.services : undefined;
-  if (!isRecord(services)) return [];
-  return Object.entries(services)
-    .filter(([, service]) => isRecord(service) && Object.hasOwn(service, 'build'))
-    .map(([name]) => name);
-};
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const serviceName = z
   .string()
@@ -407,8 +234,6 @@ export type TaskManifestInput = z.input<typeof taskManifestSchema>;
 
 export type InputDeclaration = z.output<typeof inputDeclarationSchema>;
 
-export type ServiceDefinition = z.output<typeof serviceSchema>;
-
 export type Verification = z.output<typeof verificationSchema>;
 
 /**
@@ -471,47 +296,3 @@ export const manifestEnvNames = (manifest: Pick<TaskManifest, 'services'>): Set<
       ...Object.keys(service.local?.env ?? {}),
     ]),
   );
-
-/** Keys of a verification config that hold the answer; compared case-insensitively. */
-const ANSWER_KEYS: ReadonlySet<string> = new Set(['value', 'answer', 'flag', 'expected']);
-
-const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
-
-const redactObject = (object: object): Record<string, unknown> =>
-  Object.fromEntries(
-    Object.entries(object).map(([key, value]: [string, unknown]) => {
-      if (!ANSWER_KEYS.has(key.toLowerCase())) {
-        return [key, redact(value)];
-      }
-      // A non-string answer (a number, a list of accepted flags) would leak just the same;
-      // hash its JSON form so a client can still compare against it.
-      return [key, sha256(typeof value === 'string' ? value : JSON.stringify(value))];
-    }),
-  );
-
-const redact = (value: unknown): unknown => {
-  if (Array.isArray(value)) {
-    return value.map(redact);
-  }
-  if (typeof value === 'object' && value !== null) {
-    return redactObject(value);
-  }
-  return value;
-};
-
-/**
- * The verification config as clients see it (`task_verification`): every answer value
- * (`value`, `answer`, `flag`, `expected`, at any depth) replaced by the SHA-256 hex of its
- * UTF-8 text, so a client can check a candidate answer without being handed it. Other keys,
- * such as `method` and `path`, are kept.
- *
- * @returns null when the task has no verification config.
- */
-export const redactVerification = (
-  verification: Readonly<Record<string, unknown>> | null | undefined,
-): Record<string, unknown> | null => {
-  if (verification === null || verification === undefined) {
-    return null;
-  }
-  return redactObject(verification);
-};

@@ -1,5 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as z from '#shared/zod';
+import { sha256Hex } from './digest.ts';
 
 export const roleSchema = z.enum(['admin', 'member']);
 export type Role = z.infer<typeof roleSchema>;
@@ -25,7 +26,7 @@ export interface ApiKeyRecord extends Principal {
 const KEY_PATTERN = /^tk_([a-z0-9]{12})_([A-Za-z0-9_-]{32,64})$/;
 
 /** SHA-256 hex of the whole key: the only form in which a key is stored. */
-export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
+export const hashApiKey = (key: string): string => sha256Hex(key);
 
 /** True when `key` has the `tk_<id>_<secret>` shape; a cheap pre-check before any lookup. */
 export const isWellFormedApiKey = (key: string): boolean => KEY_PATTERN.test(key);

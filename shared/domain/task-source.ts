@@ -5,7 +5,8 @@
  */
 import * as z from '#shared/zod';
 import { type FieldError, ValidationError } from './errors.ts';
-import { parseManifest, type ServiceBuild, serviceBuildSchema } from './manifest.ts';
+import { parseManifest } from './manifest.ts';
+import { type ServiceBuild, serviceBuildSchema } from './service-manifest.ts';
 import { fieldErrors } from './validation.ts';
 
 /** What a task directory's manifest declares, once it passes every rule the API applies. */

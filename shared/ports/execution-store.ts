@@ -6,22 +6,39 @@ export interface VerificationResult {
   readonly verifiedAt: string;
 }
 
-/** Persistence of executions and of the slots that bound how many run at once per environment. */
+/** What takes (and gives back) one of an environment's execution slots. */
+export type ExecutionSlot = Pick<ExecutionRecord, 'environmentId' | 'id' | 'deadline'>;
+
+/**
+ * Persistence of executions and of the slots that bound how many run at once per environment.
+ * An execution's record is written when its id is first handed out: at its end for a command
+ * that finishes inside the sync window (one write), or as `running` when the window passes
+ * (then again at its end). Until then only its slot exists, and nobody knows its id.
+ */
 export interface ExecutionStore {
   /**
-   * Records a running execution and takes one of the environment's slots, in one write. Slots
-   * held past their execution's deadline (a runner that died) do not count.
+   * Takes one of the environment's slots for `execution`, in one conditional write. Slots held
+   * past their execution's deadline (a runner that died) do not count.
    * @throws TooManyExecutionsError when `maxRunning` executions already run.
    */
   start(
-    execution: ExecutionRecord,
+    execution: ExecutionSlot,
     options: { readonly maxRunning: number; readonly now: Date },
   ): Promise<void>;
 
+  /** Gives back the slot of an execution refused after it was taken (it never ran, nothing is recorded). */
+  release(execution: ExecutionSlot): Promise<void>;
+
   /**
-   * Records the outcome of `execution` (its running record) and gives the slot back, in one
-   * write. Finishing a completed execution changes nothing.
-   * @returns the record as now stored, or null when there is no such execution.
+   * Records `execution` (its running record) unless it already has a record.
+   * @returns the record as now stored: `execution`, or the completed one when it finished first.
+   */
+  recordRunning(execution: ExecutionRecord): Promise<ExecutionRecord>;
+
+  /**
+   * Records the outcome of `execution` (its running record) and gives the slot back. Finishing
+   * a completed execution changes nothing.
+   * @returns the record as now stored.
    */
   finish(
     execution: ExecutionRecord,

@@ -2,6 +2,7 @@ import { HEALTHY, taskPhase } from '#domain/ecs-event';
 import type { EnvironmentRecord } from '#domain/environment';
 import { stateChangeEvent } from '#domain/integration-event';
 import { type ReadinessCheck, readinessVerdict } from '#domain/lifecycle-check';
+import { logsPointer } from '#domain/logs-pointer';
 import { type ContainerRuntime, type RuntimeTask, STOP_REASON_PREFIX } from '#ports/container-runtime';
 import { silentLog } from '#ports/log';
 import { type ApplyTaskEventDeps, applyTaskSnapshot, finalChange } from './apply-task-event.ts';
@@ -72,7 +73,8 @@ export const checkReadiness = async (
       log.info('Readiness check: not healthy yet', { ...facts, nextInSec: verdict.delaySec });
       return { kind: 'waiting', delaySec: verdict.delaySec };
     case 'unhealthy': {
-      const error = `Not ready: ${verdict.error}`;
+      // The first of the services named: the logs route reads one at a time.
+      const error = `Not ready: ${verdict.error}${logsPointer(record, verdict.services[0] ?? null)}`;
       const failed = await deps.store.transition(record.id, finalChange(record, { to: 'failed', error }), {
         expected: record,
       });

@@ -23,7 +23,9 @@ import {
   templateVariables,
 } from '#domain/instruction';
 import { stateChangeEvent } from '#domain/integration-event';
-import { healthProbe, manifestEnvNames, redactVerification } from '#domain/manifest';
+import { manifestEnvNames } from '#domain/manifest';
+import { healthProbe } from '#domain/service-manifest';
+import { redactVerification } from '#domain/verification';
 import { defaultOrgLimits } from '#domain/org';
 import type { Principal } from '#domain/principal';
 import { chosenSecretProblems } from '#domain/secret';

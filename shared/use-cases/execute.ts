@@ -13,6 +13,7 @@ import {
   type ExecutionJob,
   type ExecutionPurpose,
   type ExecutionRecord,
+  executionDeadline,
   MAX_RUNNING_EXECUTIONS,
   runningRecord,
 } from '#domain/execution';
@@ -20,7 +21,7 @@ import { parseTaskRef } from '#domain/task-ref';
 import type { Clock, IdGenerator } from '#ports/clock';
 import type { EnvironmentStore } from '#ports/environment-store';
 import type { ExecuteTokens } from '#ports/execute-tokens';
-import type { ExecutionDispatcher, ExecutionStore } from '#ports/execution-store';
+import type { ExecutionDispatcher, ExecutionSlot, ExecutionStore } from '#ports/execution-store';
 import type { TaskRegistry } from '#ports/task-registry';
 import { assertWorkspaceAccess } from './access.ts';
 import { type EnvironmentAddress, getEnvironment } from './environments.ts';
@@ -99,28 +100,43 @@ export const assertReady = (env: EnvironmentRecord, operation: string): string =
   return env.taskArn;
 };
 
+/** What a command to run is, before it has an environment's task to run in. */
+interface CommandSpec {
+  readonly command: string;
+  readonly timeoutSec: number;
+  readonly envVars: Readonly<Record<string, string>>;
+  readonly workdir: string | null;
+  readonly purpose: ExecutionPurpose;
+  readonly waitMs: number;
+}
+
+/** An execution's identity and slot, fixed before the environment is read. */
+const newSlot = (environmentId: string, timeoutSec: number, deps: Pick<ExecutionDeps, 'clock' | 'ids'>) => {
+  const startedAt = deps.clock.now().toISOString();
+  return {
+    environmentId,
+    id: deps.ids.next(),
+    startedAt,
+    deadline: executionDeadline(startedAt, timeoutSec),
+  };
+};
+
+const takeSlot = (slot: ExecutionSlot, deps: Pick<ExecutionDeps, 'executions' | 'clock'>): Promise<void> =>
+  deps.executions.start(slot, { maxRunning: MAX_RUNNING_EXECUTIONS, now: deps.clock.now() });
+
 /**
- * Records an execution (taking one of the environment's slots), hands it to the dispatcher and
- * waits up to `waitMs` for it.
+ * Hands an execution whose slot is taken to the dispatcher and waits up to `waitMs` for it.
+ * Its record is written by whoever comes first: its end (a command done inside the window:
+ * one write), or the window passing (`running`, so the id the 202 gives can be read).
  */
-export const startExecution = async (
-  spec: {
-    readonly env: EnvironmentRecord;
-    readonly taskArn: string;
-    readonly service: string;
-    readonly command: string;
-    readonly timeoutSec: number;
-    readonly envVars: Readonly<Record<string, string>>;
-    readonly workdir: string | null;
-    readonly purpose: ExecutionPurpose;
-    readonly waitMs: number;
-  },
+const runInSlot = async (
+  slot: ReturnType<typeof newSlot>,
+  spec: CommandSpec & { readonly taskArn: string; readonly service: string },
   deps: ExecutionDeps,
 ): Promise<ExecuteOutcome> => {
-  const startedAt = deps.clock.now().toISOString();
   const job: ExecutionJob = {
-    environmentId: spec.env.id,
-    executionId: deps.ids.next(),
+    environmentId: slot.environmentId,
+    executionId: slot.id,
     taskArn: spec.taskArn,
     service: spec.service,
     command: spec.command,
@@ -128,10 +144,8 @@ export const startExecution = async (
     env: { ...spec.envVars },
     workdir: spec.workdir,
     purpose: spec.purpose,
-    startedAt,
+    startedAt: slot.startedAt,
   };
-  const running = runningRecord(job);
-  await deps.executions.start(running, { maxRunning: MAX_RUNNING_EXECUTIONS, now: deps.clock.now() });
   const wait = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const windowPassed = new Promise<'window'>((resolve) => {
@@ -139,9 +153,10 @@ export const startExecution = async (
   });
   try {
     const first = await Promise.race([deps.dispatcher.dispatch(job, wait.signal), windowPassed]);
-    if (first === 'window') return { done: false, execution: running };
-    if (first.error !== null) throw new BadGatewayError(first.error);
-    return { done: true, execution: first };
+    const execution = first === 'window' ? await deps.executions.recordRunning(runningRecord(job)) : first;
+    if (execution.state === 'running') return { done: false, execution };
+    if (execution.error !== null) throw new BadGatewayError(execution.error);
+    return { done: true, execution };
   } finally {
     clearTimeout(timer);
     wait.abort();
@@ -149,8 +164,28 @@ export const startExecution = async (
 };
 
 /**
- * POST execute: the caller's workspace, then the environment's token, then the environment
- * (ready), then the service; the command then runs for up to the sync window here.
+ * Takes one of the environment's slots, hands the execution to the dispatcher and waits up to
+ * `waitMs` for it (verify: the environment is already read).
+ */
+export const startExecution = async (
+  spec: CommandSpec & {
+    readonly env: EnvironmentRecord;
+    readonly taskArn: string;
+    readonly service: string;
+  },
+  deps: ExecutionDeps,
+): Promise<ExecuteOutcome> => {
+  const slot = newSlot(spec.env.id, spec.timeoutSec, deps);
+  await takeSlot(slot, deps);
+  return runInSlot(slot, spec, deps);
+};
+
+/**
+ * POST execute: the caller's workspace, then the environment's token (an HMAC: no read), then
+ * the environment (ready) and the service, read while the execution's slot is taken: the two
+ * are independent, so they cost one round trip. A request refused after its slot was taken
+ * gives the slot back; the refusal of the environment comes before a 429. The command then
+ * runs for up to the sync window here.
  */
 export const executeCommand = async (
   input: EnvironmentAddress & { readonly token: string | undefined; readonly request: ExecuteRequest },
@@ -160,15 +195,27 @@ export const executeCommand = async (
   if (input.token === undefined || input.token === '' || !(await deps.tokens.verify(input.id, input.token))) {
     throw new AuthenticationError();
   }
-  const env = await getEnvironment(input, deps);
-  const taskArn = assertReady(env, 'execute');
   const { request } = input;
-  const service = await resolveService(env, request.service, ['body', 'service'], deps);
-  return startExecution(
+  const slot = newSlot(input.id, request.timeout_sec, deps);
+  const [read, taken] = await Promise.allSettled([
+    (async () => {
+      const env = await getEnvironment(input, deps);
+      const taskArn = assertReady(env, 'execute');
+      const service = await resolveService(env, request.service, ['body', 'service'], deps);
+      return { taskArn, service };
+    })(),
+    takeSlot(slot, deps),
+  ]);
+  if (read.status === 'rejected') {
+    if (taken.status === 'fulfilled') await deps.executions.release(slot);
+    throw read.reason;
+  }
+  if (taken.status === 'rejected') throw taken.reason;
+  return runInSlot(
+    slot,
     {
-      env,
-      taskArn,
-      service,
+      taskArn: read.value.taskArn,
+      service: read.value.service,
       command: request.command,
       timeoutSec: request.timeout_sec,
       envVars: request.env ?? {},

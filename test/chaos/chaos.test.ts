@@ -144,7 +144,9 @@ describe('chaos: environments under injected faults', () => {
       },
     });
     api = new ApiClient(stack.apiUrl, stack.apiKey);
-    stores = dynamoStores(createDocumentClient(), { TABLE_NAME: stack.tableName });
+    stores = dynamoStores(createDocumentClient({ endpoint: stack.dynamodbEndpoint, region: 'us-east-1' }), {
+      TABLE_NAME: stack.tableName,
+    });
     // Environments whose create died answered no id and live until they expire; the quota is
     // not what this run is about.
     await stores.access.putOrg({

@@ -333,11 +333,19 @@ describe.each(runtimes)('data plane on the %s runtime', (runtime) => {
 
     // Act
     const reply = await call('GET', `${env.url}/logs?tail=50`);
+    const failed = await call('GET', env.url);
+    const pointer = /; its logs: GET (\S+) /.exec(failed.body.error ?? '')?.[1] ?? '';
+    const followed = await call('GET', `${stack.apiUrl}${pointer}`);
 
     // Assess
     expect(reply.status, JSON.stringify(reply.body)).toBe(200);
     expect(reply.body.service).toBe('web');
     expect(reply.body.lines.map((l: { message: string }) => l.message)).toContain('about to crash');
+    // The failed environment's error says where to look, and that is where the output is.
+    expect(pointer).toBe(`${new URL(env.url).pathname}/logs?service=web`);
+    expect(failed.body.error).toContain(`(CLI: taskenv env logs ${env.id} --service web)`);
+    expect(followed.status, JSON.stringify(followed.body)).toBe(200);
+    expect(followed.body.lines.map((l: { message: string }) => l.message)).toContain('about to crash');
   });
 
   it('runs a command in an environment claimed from a warm pool, with its derived token', async () => {

@@ -138,6 +138,7 @@ describe.runIf(engine)('taskenv dev --runtime docker', () => {
 
     // Assess
     expect(failed.status.error).toContain('container web exited with code 7');
+    expect(failed.status.error).toContain(`/environments/${created.id}/logs?service=web`);
   }, 60_000);
 
   it('fails an environment whose container runs out of memory, naming the OOM kill', async () => {
@@ -157,6 +158,7 @@ describe.runIf(engine)('taskenv dev --runtime docker', () => {
 
     // Assess
     expect(failed.status.error).toContain('container web was killed: out of memory (limit 512 MiB)');
+    expect(failed.status.error).toContain(`/environments/${created.id}/logs?service=web`);
   }, 60_000);
 
   it('fails, without hanging, an environment whose image does not exist', async () => {

@@ -78,6 +78,9 @@ describe('environment lifecycle on the local stack', () => {
     // Assess
     expect(failed.status.service_urls).toBeNull();
     expect(failed.status.error).toContain('container app exited with code 3');
+    expect(failed.status.error).toContain(
+      `; its logs: GET /api/v1/org/${stack.org}/ws/${stack.workspace}/environments/${created.id}/logs?service=app`,
+    );
   });
 
   it('serves both services of a two-service environment', async () => {

@@ -1,7 +1,8 @@
 import { BatchWriteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
-import { DynamoEnvironmentStore, environmentItem } from '#adapters/aws/dynamodb/environment-store';
+import { environmentItem } from '#adapters/aws/dynamodb/environment-item';
+import { DynamoEnvironmentStore } from '#adapters/aws/dynamodb/environment-store';
 import { counterKeys } from '#adapters/aws/dynamodb/keys';
 import { type EnvironmentRecord, type EnvironmentState, environmentStates } from '#domain/environment';
 import type { EnvironmentQuery } from '#ports/environment-store';

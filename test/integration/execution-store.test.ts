@@ -36,9 +36,10 @@ describe('DynamoExecutionStore', () => {
     const env = randomUUID();
     const startedAt = new Date().toISOString();
     const execution = running(env, startedAt);
+    await executions.start(execution, { maxRunning: 8, now: new Date() });
 
     // Act
-    await executions.start(execution, { maxRunning: 8, now: new Date() });
+    const recorded = await executions.recordRunning(execution);
 
     // Assess
     const { Item } = await client.send(
@@ -47,7 +48,44 @@ describe('DynamoExecutionStore', () => {
     expect(Item?.pk).toBe(`ENV#${env}`);
     expect(Item?.sk).toBe(`EXEC#${execution.id}`);
     expect(Item?.ttl).toBe(Math.floor(Date.parse(startedAt) / 1000) + EXECUTION_RETENTION_SEC);
+    expect(recorded).toEqual(execution);
     expect(await executions.get(env, execution.id)).toEqual(execution);
+  });
+
+  it('writes the record of an execution that ends before it was recorded running once, at its end', async () => {
+    // Prepare
+    const env = randomUUID();
+    const execution = running(env, new Date().toISOString());
+    await executions.start(execution, { maxRunning: 1, now: new Date() });
+    const before = await executions.get(env, execution.id);
+
+    // Act
+    const finished = await executions.finish(execution, outcome, new Date());
+    const late = await executions.recordRunning(execution);
+
+    // Assess: no record until its end; the slot is free again; a late `running` changes nothing.
+    expect(before).toBeNull();
+    expect(finished).toMatchObject({ state: 'completed', exitCode: 0, output: 'ok' });
+    expect(late).toMatchObject({ state: 'completed', exitCode: 0, output: 'ok' });
+    expect(await executions.get(env, execution.id)).toMatchObject({ state: 'completed', output: 'ok' });
+    await executions.start(running(env, new Date().toISOString()), { maxRunning: 1, now: new Date() });
+  });
+
+  it('gives back a slot without recording anything', async () => {
+    // Prepare
+    const env = randomUUID();
+    const execution = running(env, new Date().toISOString());
+    await executions.start(execution, { maxRunning: 1, now: new Date() });
+    await expect(
+      executions.start(running(env, new Date().toISOString()), { maxRunning: 1, now: new Date() }),
+    ).rejects.toBeInstanceOf(TooManyExecutionsError);
+
+    // Act
+    await executions.release(execution);
+
+    // Assess
+    await executions.start(running(env, new Date().toISOString()), { maxRunning: 1, now: new Date() });
+    expect(await executions.get(env, execution.id)).toBeNull();
   });
 
   it('refuses a start beyond maxRunning under concurrency, and a finish frees the slot', async () => {
@@ -90,7 +128,7 @@ describe('DynamoExecutionStore', () => {
     await executions.start(fresh, { maxRunning: 8, now: new Date() });
 
     // Assess
-    expect((await executions.get(env, fresh.id))?.state).toBe('running');
+    expect(await executions.recordRunning(fresh)).toEqual(fresh);
   });
 
   it('finishing twice keeps the first outcome', async () => {

@@ -522,8 +522,7 @@ describe('reconcile: a lost STOPPED event', () => {
       state: 'failed',
       serviceUrls: null,
       instruction: null,
-      error:
-        'Task stopped (EssentialContainerExited): Essential container in task exited; container web exited with code 2',
+      error: `Task stopped (EssentialContainerExited): Essential container in task exited; container web exited with code 2; its logs: GET /api/v1/org/${record.org}/ws/${record.workspace}/environments/${record.id}/logs?service=web (CLI: taskenv env logs ${record.id} --service web)`,
     });
     expect(s.envFiles.files.has(record.id)).toBe(false);
     expect(s.publisher.events).toEqual([
@@ -569,7 +568,8 @@ describe('reconcile: a lost STOPPED event', () => {
     expect(summary.finalised).toEqual([record.id]);
     expect(await store.get(record.id)).toMatchObject({
       state: 'failed',
-      error: 'Task stopped: the task is no longer known to the container platform',
+      // No container to name: the logs of the first service.
+      error: `Task stopped: the task is no longer known to the container platform; its logs: GET /api/v1/org/${record.org}/ws/${record.workspace}/environments/${record.id}/logs (CLI: taskenv env logs ${record.id})`,
     });
     await expectCounterMatchesLive(s);
   });

@@ -259,8 +259,7 @@ describe('applyTaskEvent on STOPPED', () => {
       eventVersion: 6,
       serviceUrls: null,
       instruction: null,
-      error:
-        'Task stopped (EssentialContainerExited): Essential container in task exited; container web exited with code 3',
+      error: `Task stopped (EssentialContainerExited): Essential container in task exited; container web exited with code 3; its logs: GET /api/v1/org/${record.org}/ws/${record.workspace}/environments/${record.id}/logs?service=web (CLI: taskenv env logs ${record.id} --service web)`,
     });
     expect(w.envFiles.files.has(record.id)).toBe(false);
     expect(w.store.runningCount.get(record.org)).toBe(0);

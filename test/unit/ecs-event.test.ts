@@ -220,11 +220,67 @@ describe('stoppedOutcome', () => {
     ],
   ] as const)('is %s → %s', (_label, record, stoppedReason, to) => {
     // Act
-    const outcome = stoppedOutcome(record, { stoppedReason, containers: [] });
+    const outcome = stoppedOutcome(
+      { id: 'env-1', org: 'acme', workspace: 'default', ...record },
+      { stoppedReason, containers: [] },
+    );
 
     // Assess
     expect(outcome.to).toBe(to);
     expect(outcome.error === null).toBe(to === 'torn_down');
+  });
+});
+
+describe('stoppedOutcome: where the logs are', () => {
+  const env = { id: 'env-7', org: 'acme', workspace: 'default', stopReason: null };
+  const pointer = (query: string, option: string) =>
+    `; its logs: GET /api/v1/org/acme/ws/default/environments/env-7/logs${query} (CLI: taskenv env logs env-7${option})`;
+
+  it.each([
+    [
+      'a crash',
+      { name: 'web', exitCode: 139 },
+      'Task stopped (EssentialContainerExited): Essential container in task exited; container web exited with code 139',
+      pointer('?service=web', ' --service web'),
+    ],
+    [
+      'an exit at start',
+      { name: 'api', exitCode: 3 },
+      'Task stopped (EssentialContainerExited): Essential container in task exited; container api exited with code 3',
+      pointer('?service=api', ' --service api'),
+    ],
+    [
+      'an out-of-memory kill',
+      { name: 'web', exitCode: 137, reason: 'OutOfMemoryError: Container killed due to memory usage' },
+      'Task stopped (EssentialContainerExited): Essential container in task exited; container web exited with code 137 (OutOfMemoryError: Container killed due to memory usage)',
+      pointer('?service=web', ' --service web'),
+    ],
+    [
+      'an image that was never pulled (it wrote nothing)',
+      { name: 'web', reason: 'CannotPullContainerError: not found' },
+      'Task stopped (EssentialContainerExited): Essential container in task exited; container web (CannotPullContainerError: not found)',
+      '',
+    ],
+  ] as const)('names the service to read after %s', (_label, container, message, logs) => {
+    // Act
+    const outcome = stoppedOutcome(env, {
+      stopCode: 'EssentialContainerExited',
+      stoppedReason: 'Essential container in task exited',
+      // A crash or an exit is told from the sidecar the platform then stopped (143).
+      containers:
+        'exitCode' in container && container.exitCode !== 137
+          ? [{ name: 'sidecar', exitCode: 143 }, container]
+          : [container],
+    });
+
+    // Assess
+    expect(outcome).toEqual({ to: 'failed', error: `${message}${logs}` });
+  });
+
+  it('points to the first service when the stop names no container', () => {
+    expect(stoppedOutcome(env, { stoppedReason: 'gone', containers: [] }).error).toBe(
+      `Task stopped: gone${pointer('', '')}`,
+    );
   });
 });
 
@@ -372,8 +428,7 @@ describe('decideTransition', () => {
     expect(decision).toEqual({
       kind: 'final',
       to: 'failed',
-      error:
-        'Task stopped (EssentialContainerExited): Essential container in task exited; container web exited with code 3',
+      error: `Task stopped (EssentialContainerExited): Essential container in task exited; container web exited with code 3; its logs: GET /api/v1/org/${record.org}/ws/${record.workspace}/environments/${record.id}/logs?service=web (CLI: taskenv env logs ${record.id} --service web)`,
     });
   });
 

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { chunkUtf8 } from '#adapters/aws/dynamodb/execution-store';
-import { capUtf8, MAX_VERIFY_OUTPUT_BYTES, outcomeFor, sha256Hex } from '#domain/execution';
-import { redactVerification } from '#domain/manifest';
-import { matchesDigest, shellQuote, verificationPlan } from '#domain/verification';
+import { sha256Hex } from '#domain/digest';
+import { capUtf8, MAX_VERIFY_OUTPUT_BYTES, outcomeFor } from '#domain/execution';
+
+import { matchesDigest, redactVerification, shellQuote, verificationPlan } from '#domain/verification';
 
 describe('output pieces', () => {
   it('cuts UTF-8 text into pieces of at most n bytes, never inside a character, and joins back', () => {

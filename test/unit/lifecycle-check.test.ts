@@ -36,6 +36,7 @@ describe('readinessVerdict', () => {
     expect(readinessVerdict({ web: 'UNHEALTHY' }, 30, 29, 3)).toEqual({ kind: 'wait', delaySec: 20 });
     expect(readinessVerdict({ web: 'UNHEALTHY', api: 'UNHEALTHY', db: 'HEALTHY' }, 30, 30, 4)).toEqual({
       kind: 'unhealthy',
+      services: ['api', 'web'],
       error: "Services 'api', 'web' failed their health check past the grace period of 30 s",
     });
   });
@@ -46,6 +47,7 @@ describe('readinessVerdict', () => {
     });
     expect(readinessVerdict({ web: null }, 30, 30 + READINESS_SETTLE_SEC, 7)).toEqual({
       kind: 'unhealthy',
+      services: ['web'],
       error: `Service 'web' did not report healthy within ${30 + READINESS_SETTLE_SEC} s of starting`,
     });
   });

@@ -1,13 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { type FieldError, ValidationError } from '#domain/errors';
-import {
-  parseManifest,
-  redactVerification,
-  serviceEndpoints,
-  type TaskManifest,
-  taskManifestSchema,
-} from '#domain/manifest';
+import { parseManifest, serviceEndpoints, type TaskManifest, taskManifestSchema } from '#domain/manifest';
+import { redactVerification } from '#domain/verification';
 
 /** The example manifest of DESIGN.md ("Task manifest"), as the JSON it is published as. */
 const designExample = () => ({

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ecrRepositoryParts, repositoryTag } from '#cli/task-images';
 import { type FieldError, ValidationError } from '#domain/errors';
-import { BUILD_NOT_PUBLISHABLE, parseManifest } from '#domain/manifest';
+import { parseManifest } from '#domain/manifest';
+import { BUILD_NOT_PUBLISHABLE } from '#domain/service-manifest';
 import { builtImageTag, parseTaskSource, withBuiltImages } from '#domain/task-source';
 
 /** A task directory's manifest: `web` is built from `challenge/`, `db` is a registry image. */

@@ -17,7 +17,12 @@ import {
   StopTaskCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
-import { type HealthProbe, healthProbe, type Platform, type ServiceDefinition } from '#domain/manifest';
+import {
+  type HealthProbe,
+  healthProbe,
+  type Platform,
+  type ServiceDefinition,
+} from '#domain/service-manifest';
 import { taskNetwork } from '#domain/task-network';
 import type { TaskVersionRecord } from '#domain/task-version';
 import {

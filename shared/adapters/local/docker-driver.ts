@@ -7,17 +7,17 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import Docker from 'dockerode';
-import * as z from 'zod';
 import type { TaskVersionRecord } from '#domain/task-version';
 import {
   type ExecOptions,
   type ExecResult,
   ExecUnavailableError,
   type LogLine,
-  TIMED_OUT_EXIT_CODE,
 } from '#ports/container-runtime';
+import { containerSpec, LABEL_ENVIRONMENT_ID, LABEL_SERVICE, LABEL_STACK } from './docker-container-spec.ts';
+import { type DockerRef, dockerRefSchema, engineMessage, killQuietly, statusOf } from './docker-engine.ts';
 import { demultiplexed, frameDecoder, timestampedLines } from './docker-streams.ts';
-import { CappedOutput } from './exec-output.ts';
+import { awaitExec, CappedOutput } from './exec-output.ts';
 import { descendants } from './host-processes.ts';
 import type {
   PortBinding,
@@ -28,24 +28,16 @@ import type {
   TaskPlan,
 } from './runtime-driver.ts';
 
-/** Labels on every container (no secret is ever in one). */
-export const LABEL_ENVIRONMENT_ID = 'taskenv.environment-id';
-export const LABEL_TASK_ARN = 'taskenv.task-arn';
-export const LABEL_STACK = 'taskenv.stack';
-export const LABEL_SERVICE = 'taskenv.service';
-
-/** Hardening defaults: at most this many processes per container. */
-const PIDS_LIMIT = 512;
-
-/** Capabilities of Docker's default set a task has no use for. */
-const DROPPED_CAPABILITIES = ['NET_RAW', 'MKNOD', 'AUDIT_WRITE', 'SETFCAP'];
+export {
+  LABEL_ENVIRONMENT_ID,
+  LABEL_SERVICE,
+  LABEL_STACK,
+  LABEL_TASK_ARN,
+} from './docker-container-spec.ts';
+export { type DockerRef, dockerAnswers, dockerRefSchema } from './docker-engine.ts';
 
 /** How long a missing image may take to pull before the task fails. */
 const PULL_TIMEOUT_MS = 120_000;
-
-/** A container; `ip` is where the task's network namespace answers (its owner's bridge address). */
-export const dockerRefSchema = z.object({ containerId: z.string(), ip: z.nullable(z.string()) });
-export type DockerRef = z.infer<typeof dockerRefSchema>;
 
 export interface DockerDriverOptions {
   /** The Engine API client. @default the local engine (DOCKER_HOST or /var/run/docker.sock) */
@@ -55,45 +47,6 @@ export interface DockerDriverOptions {
   /** Where a container's logs are kept once it is removed: `<logDir>/<environmentId>/<service>.log`. */
   readonly logDir: string;
 }
-
-const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-
-/** The HTTP status of an Engine API error (dockerode puts it on `statusCode`). */
-const statusOf = (error: unknown): number | undefined =>
-  error instanceof Error && 'statusCode' in error && typeof error.statusCode === 'number'
-    ? error.statusCode
-    : undefined;
-
-/** The engine's own message of an API error (`{"message": …}`), without dockerode's prefix. */
-const engineMessage = (error: unknown): string => {
-  if (error instanceof Error && 'json' in error) {
-    const json = error.json;
-    if (typeof json === 'object' && json !== null && 'message' in json && typeof json.message === 'string') {
-      return json.message;
-    }
-  }
-  return errorMessage(error);
-};
-
-/** Whether a Docker engine answers at all (for `--runtime auto`). */
-export const dockerAnswers = async (docker: Docker = new Docker(), timeoutMs = 2000): Promise<boolean> => {
-  const timeout = new Promise<false>((settle) => setTimeout(() => settle(false), timeoutMs).unref());
-  return Promise.race([
-    docker.ping().then(
-      () => true,
-      () => false,
-    ),
-    timeout,
-  ]);
-};
-
-const killQuietly = (pid: number): void => {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // Gone already.
-  }
-};
 
 /** {@link RuntimeDriver} of Docker containers: isolated, limited, published on 127.0.0.1 only. */
 export class DockerDriver implements RuntimeDriver<DockerRef> {
@@ -195,7 +148,6 @@ export class DockerDriver implements RuntimeDriver<DockerRef> {
     }
     const output = new CappedOutput();
     const decode = frameDecoder((payload) => output.write(payload));
-    let timedOut = false;
     const done = new Promise<void>((settle) => {
       stream.on('data', (chunk: Buffer) => decode(chunk));
       stream.once('end', () => settle());
@@ -215,28 +167,16 @@ export class DockerDriver implements RuntimeDriver<DockerRef> {
         1000,
       ).unref();
     };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      void end();
-    }, options.timeoutSec * 1000);
-    const onAbort = () => void end();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    if (options.signal?.aborted === true) void end();
-    try {
-      await done;
-      const inspected = await exec.inspect().catch(() => null);
-      const exitCode = timedOut ? TIMED_OUT_EXIT_CODE : (inspected?.ExitCode ?? 137);
-      return {
-        exitCode,
-        output: output.text(),
-        truncated: output.truncated,
-        timedOut,
-        durationMs: Math.round(performance.now() - started),
-      };
-    } finally {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-    }
+    return awaitExec(
+      options,
+      output,
+      started,
+      () => void end(),
+      async () => {
+        await done;
+        return (await exec.inspect().catch(() => null))?.ExitCode ?? 137;
+      },
+    );
   }
 
   /** From the engine while the container exists, else from the copy kept at its removal. */
@@ -339,57 +279,10 @@ export class DockerDriver implements RuntimeDriver<DockerRef> {
     service: ServicePlan,
     owner: DockerRef | null,
   ): Promise<ServiceStart<DockerRef>> {
-    const { definition } = service;
-    const { cpu, memory } = plan.task.manifest.resources;
-    const published = plan.services.flatMap((s) => s.bindings);
-    const taskId = plan.taskArn.slice(plan.taskArn.lastIndexOf('/') + 1);
+    const { memory } = plan.task.manifest.resources;
     let container: Docker.Container;
     try {
-      container = await this.#docker.createContainer({
-        name: `taskenv-${taskId.slice(0, 12)}-${service.name}`,
-        Image: definition.image,
-        ...(definition.command === undefined ? {} : { Cmd: [...definition.command] }),
-        // The only place secrets go: never a label, the name, or a log line of ours.
-        Env: Object.entries({ ...definition.env, ...plan.variables }).map(
-          ([name, value]) => `${name}=${value}`,
-        ),
-        Labels: {
-          [LABEL_ENVIRONMENT_ID]: plan.environmentId,
-          [LABEL_TASK_ARN]: plan.taskArn,
-          [LABEL_STACK]: this.#stack,
-          [LABEL_SERVICE]: service.name,
-        },
-        ...(owner === null
-          ? { ExposedPorts: Object.fromEntries(published.map((b) => [`${b.containerPort}/tcp`, {}])) }
-          : {}),
-        HostConfig: {
-          // The first container owns the namespace and publishes every port of the task.
-          ...(owner === null
-            ? {
-                PortBindings: Object.fromEntries(
-                  [...new Set(published.map((b) => b.containerPort))].map((port) => [
-                    `${port}/tcp`,
-                    published
-                      .filter((b) => b.containerPort === port)
-                      .map((b) => ({ HostIp: '127.0.0.1', HostPort: String(b.hostPort) })),
-                  ]),
-                ),
-              }
-            : { NetworkMode: `container:${owner.containerId}` }),
-          Memory: memory * 1024 * 1024,
-          // No swap beyond the memory limit, so the limit is what the task gets.
-          MemorySwap: memory * 1024 * 1024,
-          NanoCpus: Math.round((cpu / 1024) * 1e9),
-          PidsLimit: PIDS_LIMIT,
-          SecurityOpt: ['no-new-privileges:true'],
-          CapDrop: DROPPED_CAPABILITIES,
-          // An init as PID 1 forwards the stop signal and reaps what the service leaves behind.
-          Init: true,
-          Binds: [],
-          Privileged: false,
-          RestartPolicy: { Name: 'no' },
-        },
-      });
+      container = await this.#docker.createContainer(containerSpec(plan, service, owner, this.#stack));
     } catch (error) {
       return this.#cannotStart(service, error);
     }

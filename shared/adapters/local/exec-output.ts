@@ -1,4 +1,9 @@
-import { MAX_EXEC_OUTPUT_BYTES } from '#ports/container-runtime';
+import {
+  type ExecOptions,
+  type ExecResult,
+  MAX_EXEC_OUTPUT_BYTES,
+  TIMED_OUT_EXIT_CODE,
+} from '#ports/container-runtime';
 
 /**
  * The output of one command, stdout and stderr in the order their chunks arrived, keeping the
@@ -44,6 +49,41 @@ export class CappedOutput {
     return new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, end));
   }
 }
+
+/**
+ * The end of one exec, the same for every driver: `kill` at `options.timeoutSec` or when
+ * `options.signal` aborts, then the result once `exited` gives the command's exit code
+ * ({@link TIMED_OUT_EXIT_CODE} after a timeout), with the output kept in `output`.
+ */
+export const awaitExec = async (
+  options: ExecOptions,
+  output: CappedOutput,
+  started: number,
+  kill: () => void,
+  exited: () => Promise<number>,
+): Promise<ExecResult> => {
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    kill();
+  }, options.timeoutSec * 1000);
+  const onAbort = () => kill();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted === true) kill();
+  try {
+    const exitCode = await exited();
+    return {
+      exitCode: timedOut ? TIMED_OUT_EXIT_CODE : exitCode,
+      output: output.text(),
+      truncated: output.truncated,
+      timedOut,
+      durationMs: Math.round(performance.now() - started),
+    };
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+};
 
 /** The length of `bytes` without a trailing, incomplete UTF-8 sequence. */
 const wholeCharacterEnd = (bytes: Buffer): number => {

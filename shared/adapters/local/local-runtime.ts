@@ -1,16 +1,15 @@
 /**
  * The lifecycle every local runtime shares, whatever starts the services (a
- * {@link RuntimeDriver}: processes, Docker containers): host ports, readiness probes,
- * ECS-shaped "Task State Change" events, stop bookkeeping, retention of stopped tasks, exec and
- * logs routed to the right service, and the task ledger that lets a restarted stack adopt
- * what is still its own.
+ * {@link RuntimeDriver}: processes, Docker containers): the task table, launch, stop, exec and
+ * logs routed to the right service, restart recovery and shutdown. Its parts live beside it:
+ * `local-task.ts` (the task and its event/ledger views), `port-reservations.ts` (host ports),
+ * `launch-variables.ts`, `readiness.ts` (probes), `task-termination.ts`, `event-delivery.ts`,
+ * `task-adoption.ts` (restart adoption). Over 400 lines because it is one state machine over
+ * private task state (a launch, a stop and an adoption mutate the same tables); what is not
+ * that state machine has been moved out.
  */
 
-import { randomBytes, randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { healthProbe } from '#domain/manifest';
-import { slotIdOf } from '#domain/pool';
-import { taskNetwork } from '#domain/task-network';
+import { randomBytes } from 'node:crypto';
 import type { TaskVersionRecord } from '#domain/task-version';
 import { type Clock, systemClock } from '#ports/clock';
 import {
@@ -28,40 +27,37 @@ import {
 } from '#ports/container-runtime';
 import type { Log } from '#ports/log';
 import {
-  type EcsContainerDetail,
-  type EcsNetworkBinding,
-  type EcsTaskStateChangeEvent,
   LOCAL_ACCOUNT,
-  LOCAL_CLUSTER_ARN,
   LOCAL_CLUSTER_NAME,
   LOCAL_REGION,
   type TaskEventListener,
 } from './ecs-task-events.ts';
-import { freePort } from './free-port.ts';
-import { readEnvFile } from './local-env-file-store.ts';
-import { httpAnswers2xx, tcpAnswers } from './probes.ts';
+import { queueEvent } from './event-delivery.ts';
+import { launchVariables } from './launch-variables.ts';
 import {
+  type LocalTask,
+  newLocalTask,
+  type ServiceState,
+  taskStateChangeEvent,
+  toRuntimeTask,
+} from './local-task.ts';
+import { PortReservations } from './port-reservations.ts';
+import { untilReady } from './readiness.ts';
+import {
+  errorMessage,
   type FailedService,
   isStarted,
   type RuntimeDriver,
   type ServiceEnd,
-  type ServicePlan,
   type ServiceStart,
   type TaskPlan,
 } from './runtime-driver.ts';
+import { reattachRecorded } from './task-adoption.ts';
 import { type LedgerRecord, TaskLedger } from './task-ledger.ts';
-
-/** The variable the ECS runtime sets through overrides; set here too so a task sees the same. */
-export const ENVIRONMENT_ID_ENV_VAR = 'TASKENV_ENVIRONMENT_ID';
+import { release, terminate } from './task-termination.ts';
 
 /** Like ECS, stopped tasks stay describable for a while, then are forgotten. */
 const STOPPED_TASK_RETENTION_MS = 60 * 60 * 1000;
-
-/** Environment ids name log directories, ledger files and container names. */
-const ENVIRONMENT_ID_PATTERN = /^[A-Za-z0-9_-]+$/;
-
-const FIRST_PROBE_DELAY_MS = 10;
-const MAX_PROBE_DELAY_MS = 100;
 
 export interface LocalRuntimeOptions {
   /** The event bus: called once per event; a failure is logged and does not stop the task. */
@@ -84,53 +80,12 @@ export interface LocalRuntimeOptions {
   readonly log?: Log;
 }
 
-type ContainerStatus = 'PENDING' | 'RUNNING' | 'STOPPED';
-
-interface ServiceState<Ref> {
-  readonly plan: ServicePlan;
-  /** Set once the driver started it. */
-  ref: Ref | null;
-  status: ContainerStatus;
-  exitCode: number | null;
-  reason: string | null;
-  /** Settles once the service has ended and its end is recorded (at once when it never started). */
-  ended: Promise<void>;
-}
-
-interface LocalTask<Ref> {
-  readonly taskArn: string;
-  readonly environmentId: string;
-  readonly group: string;
-  readonly createdAt: string;
-  readonly services: readonly ServiceState<Ref>[];
-  readonly hostPorts: readonly number[];
-  lastStatus: string;
-  desiredStatus: 'RUNNING' | 'STOPPED';
-  version: number;
-  stopCode: string | null;
-  stoppedReason: string | null;
-  startedAt: string | null;
-  stoppingAt: string | null;
-  stoppedAt: string | null;
-  /** The driver's start; a stop waits for it, so nothing it starts is left behind. */
-  starting: Promise<void>;
-  /** The stop under way or done; set once, so a second stop joins the first. */
-  stopping: Promise<void> | null;
-  /** True once the driver released the services (their logs are read from what it kept). */
-  released: boolean;
-  /** Tail of the task's event deliveries, which keeps them in order. */
-  delivery: Promise<void>;
-}
-
 const consoleLog: Log = {
   debug: () => undefined,
   info: () => undefined,
   warn: (message, attributes) => console.warn(message, attributes ?? {}),
   error: (message, attributes) => console.error(message, attributes ?? {}),
 };
-
-export const errorMessage = (error: unknown): string =>
-  error instanceof Error ? error.message : String(error);
 
 /**
  * {@link ContainerRuntime}, {@link CommandRunner} and {@link TaskLogs} over a driver. A launch
@@ -156,8 +111,7 @@ export class LocalRuntime<Ref> implements ContainerRuntime, CommandRunner, TaskL
   readonly #byEnvironment = new Map<string, LocalTask<Ref>>();
   /** Launches by environment id, kept after they succeed: a repeat answers the same task. */
   readonly #launches = new Map<string, Promise<{ taskArn: string }>>();
-  /** Host ports handed to live tasks, so two concurrent launches never get the same one. */
-  readonly #reservedPorts = new Set<number>();
+  readonly #ports = new PortReservations();
   #closed = false;
 
   constructor(
@@ -314,39 +268,10 @@ export class LocalRuntime<Ref> implements ContainerRuntime, CommandRunner, TaskL
   async #prepare(request: LaunchRequest): Promise<{ taskArn: string; releaseEvents: () => void }> {
     const { environmentId, org, task: version } = request;
     this.#assertOpen();
-    const refusal = this.#driver.refusal(version);
-    if (refusal !== null) throw new LaunchFailedError(refusal);
-    // A pool task's `pool/<30 hex digits>` names the directory `pool/<slot id>`.
-    if (!ENVIRONMENT_ID_PATTERN.test(environmentId) && slotIdOf(environmentId) === null) {
-      throw new LaunchFailedError(`environment id '${environmentId}' cannot name a log directory`);
-    }
-    let fileVariables: Record<string, string>;
-    try {
-      // A pool task has no env file: no secrets, no token, and no environment yet.
-      fileVariables =
-        request.envFileRef === null
-          ? {}
-          : { ...(await readEnvFile(request.envFileRef)), [ENVIRONMENT_ID_ENV_VAR]: environmentId };
-    } catch (error) {
-      throw new LaunchFailedError("the environment's env file could not be read", { cause: error });
-    }
+    const fileVariables = await launchVariables(this.#driver, request);
     const hostPorts: number[] = [];
     try {
-      const plans = await Promise.all(
-        Object.entries(version.manifest.services).map(
-          async ([name, definition]): Promise<ServicePlan> => ({
-            name,
-            definition,
-            bindings: await Promise.all(
-              definition.ports.map(async (containerPort) => {
-                const hostPort = await this.#reservePort();
-                hostPorts.push(hostPort);
-                return { containerPort, hostPort };
-              }),
-            ),
-          }),
-        ),
-      );
+      const plans = await this.#ports.planServices(version.manifest.services, hostPorts);
       // Shutdown may have begun while the ports were being chosen.
       this.#assertOpen();
       let releaseEvents = (): void => undefined;
@@ -373,47 +298,14 @@ export class LocalRuntime<Ref> implements ContainerRuntime, CommandRunner, TaskL
       task.starting = this.#startServices(task, plan);
       return { taskArn: task.taskArn, releaseEvents };
     } catch (error) {
-      for (const port of hostPorts) this.#reservedPorts.delete(port);
+      this.#ports.release(hostPorts);
       throw error;
     }
   }
 
-  #newTask(fields: {
-    taskArn: string;
-    environmentId: string;
-    group: string;
-    createdAt: string;
-    plans: readonly ServicePlan[];
-    hostPorts: readonly number[];
-    delivery: Promise<void>;
-  }): LocalTask<Ref> {
-    const task: LocalTask<Ref> = {
-      taskArn: fields.taskArn,
-      environmentId: fields.environmentId,
-      group: fields.group,
-      createdAt: fields.createdAt,
-      services: fields.plans.map((plan) => ({
-        plan,
-        ref: null,
-        status: 'PENDING',
-        exitCode: null,
-        reason: null,
-        ended: Promise.resolve(),
-      })),
-      hostPorts: fields.hostPorts,
-      lastStatus: 'PROVISIONING',
-      desiredStatus: 'RUNNING',
-      version: 0,
-      stopCode: null,
-      stoppedReason: null,
-      startedAt: null,
-      stoppingAt: null,
-      stoppedAt: null,
-      starting: Promise.resolve(),
-      stopping: null,
-      released: false,
-      delivery: fields.delivery,
-    };
+  /** Creates the task and files it under its ARN and its environment. */
+  #newTask(fields: Parameters<typeof newLocalTask>[0]): LocalTask<Ref> {
+    const task = newLocalTask<Ref>(fields);
     this.#tasks.set(task.taskArn, task);
     this.#byEnvironment.set(task.environmentId, task);
     return task;
@@ -478,89 +370,23 @@ export class LocalRuntime<Ref> implements ContainerRuntime, CommandRunner, TaskL
     }
   }
 
-  async #reservePort(): Promise<number> {
-    for (let attempt = 0; attempt < 20; attempt += 1) {
-      const port = await freePort();
-      if (!this.#reservedPorts.has(port)) {
-        this.#reservedPorts.add(port);
-        return port;
-      }
-    }
-    throw new LaunchFailedError('no free port on 127.0.0.1');
-  }
-
   async #awaitReady(task: LocalTask<Ref>): Promise<void> {
-    const deadline = Date.now() + this.#readyTimeoutMs;
-    let delay = FIRST_PROBE_DELAY_MS;
-    while (task.desiredStatus === 'RUNNING') {
-      const waiting = await this.#notReady(task);
-      if (task.desiredStatus !== 'RUNNING') return;
-      if (waiting.length === 0) {
-        task.lastStatus = 'RUNNING';
-        task.startedAt = this.#now();
-        for (const service of task.services) {
-          if (service.status === 'PENDING') service.status = 'RUNNING';
-        }
-        this.#emit(task);
-        return;
+    const waiting = await untilReady(this.#driver, task, this.#readyTimeoutMs);
+    if (waiting === null) return;
+    if (waiting.length === 0) {
+      task.lastStatus = 'RUNNING';
+      task.startedAt = this.#now();
+      for (const service of task.services) {
+        if (service.status === 'PENDING') service.status = 'RUNNING';
       }
-      if (Date.now() >= deadline) {
-        void this.#stopTask(
-          task,
-          'TaskFailedToStart',
-          `Timed out waiting for ports to accept connections after ${this.#readyTimeoutMs} ms: ${waiting.join(', ')}`,
-        );
-        return;
-      }
-      await sleep(delay, undefined, { ref: false });
-      delay = Math.min(delay * 2, MAX_PROBE_DELAY_MS);
+      this.#emit(task);
+      return;
     }
-  }
-
-  /** Labels (`web:8080`, `web GET /health`) of the probes that do not pass yet. */
-  async #notReady(task: LocalTask<Ref>): Promise<string[]> {
-    const probes: Promise<string | null>[] = [];
-    // A non-essential service that has exited no longer has anything to wait for.
-    for (const service of task.services.filter((s) => s.status !== 'STOPPED')) {
-      const { ref, plan } = service;
-      if (ref === null) continue;
-      for (const binding of plan.bindings) {
-        const label = `${plan.name}:${binding.containerPort}`;
-        const target = this.#driver.probeTarget(ref, binding);
-        probes.push(
-          target === null
-            ? Promise.resolve(label)
-            : tcpAnswers(target.host, target.port).then((ok) => (ok ? null : label)),
-        );
-      }
-      const probe = healthProbe(plan.definition);
-      if (probe?.kind === 'command') {
-        // Run where the service runs (its container, or its process's directory and environment).
-        const label = `${plan.name} health command`;
-        probes.push(
-          this.#driver
-            .exec(ref, plan, probe.command.map(shellQuote).join(' '), {
-              timeoutSec: HEALTH_COMMAND_TIMEOUT_SEC,
-            })
-            .then(
-              (result) => (result.exitCode === 0 ? null : label),
-              () => label,
-            ),
-        );
-      }
-      const healthBinding =
-        probe?.kind === 'http' ? plan.bindings.find((b) => b.containerPort === probe.port) : undefined;
-      if (probe?.kind === 'http' && healthBinding !== undefined) {
-        const label = `${plan.name} GET ${probe.path}`;
-        const target = this.#driver.probeTarget(ref, healthBinding);
-        probes.push(
-          target === null
-            ? Promise.resolve(label)
-            : httpAnswers2xx(target.host, target.port, probe.path).then((ok) => (ok ? null : label)),
-        );
-      }
-    }
-    return (await Promise.all(probes)).filter((label) => label !== null);
+    void this.#stopTask(
+      task,
+      'TaskFailedToStart',
+      `Timed out waiting for ports to accept connections after ${this.#readyTimeoutMs} ms: ${waiting.join(', ')}`,
+    );
   }
 
   #stopTask(task: LocalTask<Ref>, stopCode: string, stoppedReason: string): Promise<void> {
@@ -573,10 +399,10 @@ export class LocalRuntime<Ref> implements ContainerRuntime, CommandRunner, TaskL
     task.stoppedReason = stoppedReason;
     task.stoppingAt = this.#now();
     this.#emit(task);
-    task.stopping = this.#terminate(task).then(async () => {
+    task.stopping = terminate(this.#driver, task, this.#stopTimeoutMs, this.#log).then(async () => {
       for (const service of task.services) service.status = 'STOPPED';
-      for (const port of task.hostPorts) this.#reservedPorts.delete(port);
-      await this.#release(task);
+      this.#ports.release(task.hostPorts);
+      await release(this.#driver, task, this.#log);
       task.lastStatus = 'STOPPED';
       task.stoppedAt = this.#now();
       this.#emit(task);
@@ -588,82 +414,12 @@ export class LocalRuntime<Ref> implements ContainerRuntime, CommandRunner, TaskL
     return task.stopping;
   }
 
-  /**
-   * The polite stop to every service, the kill to what is left after the stop timeout. The kill
-   * goes to every service, also those already ended: a crashed command may have left children.
-   */
-  async #terminate(task: LocalTask<Ref>): Promise<void> {
-    await task.starting;
-    const refs = task.services.flatMap((s) => (s.ref === null ? [] : [s.ref]));
-    const ended = Promise.all(task.services.map((s) => s.ended));
-    await Promise.all(refs.map((ref) => this.#signal(task, ref, 'stop')));
-    const timeout = new AbortController();
-    await Promise.race([
-      ended,
-      sleep(this.#stopTimeoutMs, undefined, { ref: false, signal: timeout.signal }).catch(() => undefined),
-    ]);
-    timeout.abort();
-    await Promise.all(refs.map((ref) => this.#signal(task, ref, 'kill')));
-    await ended;
-  }
-
-  async #signal(task: LocalTask<Ref>, ref: Ref, how: 'stop' | 'kill'): Promise<void> {
-    try {
-      await this.#driver.signal(ref, how);
-    } catch (error) {
-      this.#log.warn('Local task could not be signalled', {
-        taskArn: task.taskArn,
-        signal: how,
-        error: errorMessage(error),
-      });
-    }
-  }
-
-  async #release(task: LocalTask<Ref>): Promise<void> {
-    const services = task.services.flatMap((s) =>
-      s.ref === null ? [] : [{ name: s.plan.name, ref: s.ref }],
-    );
-    try {
-      await this.#driver.release(task.environmentId, services);
-    } catch (error) {
-      this.#log.warn('Local task could not be released', {
-        taskArn: task.taskArn,
-        error: errorMessage(error),
-      });
-    }
-    task.released = true;
-  }
-
   /** Rebuilds a recorded task around its live services, or ends them and answers null. */
   async #adopt(record: LedgerRecord): Promise<LocalTask<Ref> | null> {
-    const services = record.services.map((s) => {
-      const ref = this.#driver.refSchema.safeParse(s.ref);
-      return {
-        plan: { name: s.name, definition: s.definition, bindings: s.bindings },
-        ref: ref.success ? ref.data : null,
-      };
-    });
-    const live = await Promise.all(
-      services.map(async ({ plan, ref }) => (ref === null ? null : await this.#driver.reattach(ref, plan))),
-    );
-    const adoptable =
-      (record.lastStatus === 'PENDING' || record.lastStatus === 'RUNNING') &&
-      services.every(({ plan }, index) => !plan.definition.essential || live[index] !== null);
-    if (!adoptable) {
-      for (const started of live) {
-        if (started !== null) await this.#driver.signal(started.ref, 'kill').catch(() => undefined);
-      }
-      await Promise.all(live.map((started) => started?.ended));
-      await this.#driver
-        .release(
-          record.environmentId,
-          services.flatMap(({ plan, ref }) => (ref === null ? [] : [{ name: plan.name, ref }])),
-        )
-        .catch(() => undefined);
-      return null;
-    }
-    for (const binding of record.services.flatMap((s) => s.bindings))
-      this.#reservedPorts.add(binding.hostPort);
+    const found = await reattachRecorded(this.#driver, record);
+    if (found === null) return null;
+    const { services, live } = found;
+    this.#ports.hold(record.services.flatMap((s) => s.bindings.map((b) => b.hostPort)));
     const task = this.#newTask({
       taskArn: record.taskArn,
       environmentId: record.environmentId,
@@ -692,92 +448,14 @@ export class LocalRuntime<Ref> implements ContainerRuntime, CommandRunner, TaskL
     return task;
   }
 
-  /**
-   * Snapshots the task as its next event and queues, behind the previous ones, the ledger
-   * update and then the delivery: a restarted stack never counts from below an event it sent.
-   */
+  /** Snapshots the task as its next event and queues it behind the previous ones (`queueEvent`). */
   #emit(task: LocalTask<Ref>): void {
     task.version += 1;
-    const time = this.#now();
-    const event: EcsTaskStateChangeEvent = {
-      version: '0',
-      id: randomUUID(),
-      'detail-type': 'ECS Task State Change',
-      source: 'aws.ecs',
-      account: LOCAL_ACCOUNT,
-      time,
-      region: LOCAL_REGION,
-      resources: [task.taskArn],
-      detail: {
-        version: task.version,
-        taskArn: task.taskArn,
-        clusterArn: LOCAL_CLUSTER_ARN,
-        lastStatus: task.lastStatus,
-        desiredStatus: task.desiredStatus,
-        startedBy: task.environmentId,
-        group: task.group,
-        containers: task.services.map((service) => containerDetail(task, service)),
-        // RUNNING comes only once every probe passed, so from then on the task is healthy.
-        ...(task.startedAt === null ? {} : { healthStatus: 'HEALTHY' }),
-        attachments: [],
-        createdAt: task.createdAt,
-        updatedAt: time,
-        ...(task.startedAt === null ? {} : { startedAt: task.startedAt }),
-        ...(task.stoppingAt === null ? {} : { stoppingAt: task.stoppingAt }),
-        ...(task.stoppedAt === null ? {} : { stoppedAt: task.stoppedAt }),
-        ...(task.stopCode === null ? {} : { stopCode: task.stopCode }),
-        ...(task.stoppedReason === null ? {} : { stoppedReason: task.stoppedReason }),
-      },
-    };
-    const record = this.#ledgerRecord(task);
-    const ledger = this.#ledger;
-    task.delivery = task.delivery
-      .then(async () => {
-        if (ledger !== null && record !== null) {
-          await ledger.save(record).catch((error: unknown) =>
-            this.#log.warn('Local task ledger write failed', {
-              taskArn: task.taskArn,
-              error: errorMessage(error),
-            }),
-          );
-        }
-      })
-      .then(() => this.#deliver(event));
-  }
-
-  /** The ledger's view of the task; null before the driver started anything or once it stopped. */
-  #ledgerRecord(task: LocalTask<Ref>): LedgerRecord | null {
-    if (task.lastStatus === 'STOPPED' || task.services.every((s) => s.ref === null)) return null;
-    return {
-      taskArn: task.taskArn,
-      environmentId: task.environmentId,
-      group: task.group,
-      createdAt: task.createdAt,
-      startedAt: task.startedAt,
-      lastStatus: task.lastStatus,
-      version: task.version,
-      services: task.services.map((s) => ({
-        name: s.plan.name,
-        definition: s.plan.definition,
-        bindings: [...s.plan.bindings],
-        ref: s.ref,
-      })),
-    };
-  }
-
-  async #deliver(event: EcsTaskStateChangeEvent): Promise<void> {
-    try {
-      await this.#onEvent(event);
-    } catch (error) {
-      // The bus is not the task: a handler failure must neither stop it nor block later events
-      // (the reconciler repairs what a lost event leaves behind).
-      this.#log.error('Local task event delivery failed', {
-        taskArn: event.detail.taskArn,
-        version: event.detail.version,
-        lastStatus: event.detail.lastStatus,
-        error: errorMessage(error),
-      });
-    }
+    queueEvent(task, taskStateChangeEvent(task, this.#now()), {
+      ledger: this.#ledger,
+      onEvent: this.#onEvent,
+      log: this.#log,
+    });
   }
 
   #forgetOldTasks(): void {
@@ -797,44 +475,3 @@ export class LocalRuntime<Ref> implements ContainerRuntime, CommandRunner, TaskL
     return this.#clock.now().toISOString();
   }
 }
-
-const toRuntimeTask = <Ref>(task: LocalTask<Ref>): RuntimeTask => ({
-  taskArn: task.taskArn,
-  startedBy: task.environmentId,
-  group: task.group,
-  lastStatus: task.lastStatus,
-  desiredStatus: task.desiredStatus,
-  stopCode: task.stopCode,
-  stoppedReason: task.stoppedReason,
-  containers: task.services.map((s) => ({ name: s.plan.name, exitCode: s.exitCode, reason: s.reason })),
-  // The counter and the bindings the task's latest event carried, read as the event path reads them.
-  version: task.version,
-  healthStatus: task.startedAt === null ? null : 'HEALTHY',
-  network: taskNetwork({ containers: task.services.map((s) => containerDetail(task, s)) }),
-});
-
-const HEALTH_COMMAND_TIMEOUT_SEC = 5;
-
-/** A word the shell reads back as exactly `text`. */
-const shellQuote = (text: string): string => `'${text.replaceAll("'", `'\\''`)}'`;
-
-const containerDetail = <Ref>(task: LocalTask<Ref>, service: ServiceState<Ref>): EcsContainerDetail => ({
-  name: service.plan.name,
-  image: service.plan.definition.image,
-  taskArn: task.taskArn,
-  lastStatus: service.status,
-  ...(service.exitCode === null ? {} : { exitCode: service.exitCode }),
-  ...(service.reason === null ? {} : { reason: service.reason }),
-  ...(service.status === 'RUNNING'
-    ? {
-        networkBindings: service.plan.bindings.map(
-          (b): EcsNetworkBinding => ({
-            bindIP: '127.0.0.1',
-            containerPort: b.containerPort,
-            hostPort: b.hostPort,
-            protocol: 'tcp',
-          }),
-        ),
-      }
-    : {}),
-});

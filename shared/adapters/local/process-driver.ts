@@ -14,17 +14,17 @@ import {
   type ExecResult,
   ExecUnavailableError,
   type LogLine,
-  TIMED_OUT_EXIT_CODE,
 } from '#ports/container-runtime';
-import { CappedOutput } from './exec-output.ts';
+import { awaitExec, CappedOutput } from './exec-output.ts';
 import { processEnvironment, processStartTime } from './host-processes.ts';
-import type {
-  PortBinding,
-  RuntimeDriver,
-  ServiceEnd,
-  ServicePlan,
-  ServiceStart,
-  TaskPlan,
+import {
+  errorMessage,
+  type PortBinding,
+  type RuntimeDriver,
+  type ServiceEnd,
+  type ServicePlan,
+  type ServiceStart,
+  type TaskPlan,
 } from './runtime-driver.ts';
 
 /**
@@ -59,8 +59,6 @@ export interface ProcessDriverOptions {
   /** When set, each service's stdout and stderr go to `<logDir>/<environmentId>/<service>.log`. */
   readonly logDir?: string;
 }
-
-const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 const errorCode = (error: unknown): string | undefined =>
   error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
@@ -212,7 +210,6 @@ export class ProcessDriver implements RuntimeDriver<ProcessRef> {
     const output = new CappedOutput();
     child.stdout?.on('data', (chunk: Buffer) => output.write(chunk));
     child.stderr?.on('data', (chunk: Buffer) => output.write(chunk));
-    let timedOut = false;
     const killGroup = () => {
       if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
       // A process that left the group may still hold the pipes: stop reading them soon after.
@@ -221,30 +218,20 @@ export class ProcessDriver implements RuntimeDriver<ProcessRef> {
         child.stderr?.destroy();
       }, 500).unref();
     };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup();
-    }, options.timeoutSec * 1000);
-    const onAbort = () => killGroup();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    if (options.signal?.aborted === true) killGroup();
     try {
-      const exitCode = await new Promise<number>((resolveExit, reject) => {
-        child.once('error', reject);
-        child.once('close', (code, signal) => resolveExit(exitCodeOf(code, signal)));
-      });
-      return {
-        exitCode: timedOut ? TIMED_OUT_EXIT_CODE : exitCode,
-        output: output.text(),
-        truncated: output.truncated,
-        timedOut,
-        durationMs: Math.round(performance.now() - started),
-      };
+      return await awaitExec(
+        options,
+        output,
+        started,
+        killGroup,
+        () =>
+          new Promise<number>((resolveExit, reject) => {
+            child.once('error', reject);
+            child.once('close', (code, signal) => resolveExit(exitCodeOf(code, signal)));
+          }),
+      );
     } catch (error) {
       throw new ExecUnavailableError(`the command could not start: ${errorMessage(error)}`, { cause: error });
-    } finally {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
     }
   }
 

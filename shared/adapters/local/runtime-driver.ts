@@ -4,7 +4,7 @@
  * {@link LocalRuntime}'s, shared by every driver, so a new driver is only this interface.
  */
 import type * as z from 'zod';
-import type { ServiceDefinition } from '#domain/manifest';
+import type { ServiceDefinition } from '#domain/service-manifest';
 import type { TaskVersionRecord } from '#domain/task-version';
 import type { ExecOptions, ExecResult, LogLine } from '#ports/container-runtime';
 
@@ -60,6 +60,10 @@ export interface FailedService {
 }
 
 export type ServiceStart<Ref> = StartedService<Ref> | FailedService;
+
+/** The message of a thrown value, for logs and stop reasons. */
+export const errorMessage = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
 
 export const isStarted = <Ref>(start: ServiceStart<Ref>): start is StartedService<Ref> => 'ref' in start;
 

@@ -7,7 +7,7 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
-import { serviceSchema } from '#domain/manifest';
+import { serviceSchema } from '#domain/service-manifest';
 
 const bindingSchema = z.object({ containerPort: z.int(), hostPort: z.int() });
 

@@ -202,6 +202,48 @@ it('runs at most 8 executions at once: the 9th is a 429 with Retry-After; a fini
   expect(one.body).toMatchObject({ state: 'completed', exit_code: 124, timed_out: true });
 }, 15_000);
 
+it('keeps the result of a command answered at once readable by its id', async () => {
+  // Prepare
+  const { execute, env, adminKey } = await readyEnvironment();
+  runner(() => ({ exitCode: 5, output: 'quick\n' }));
+
+  // Act
+  const answered = await execute({ command: 'echo quick; exit 5' });
+  const read = await api.call('GET', `${env}/executions/${answered.body.id}`, { key: adminKey });
+
+  // Assess
+  expect(answered.status, answered.raw).toBe(200);
+  expect(read.status, read.raw).toBe(200);
+  expect(read.body).toMatchObject({
+    id: answered.body.id,
+    state: 'completed',
+    exit_code: 5,
+    output: 'quick\n',
+    truncated: false,
+    timed_out: false,
+    duration_ms: answered.body.duration_ms,
+  });
+});
+
+it('gives the slot of a refused execute back: 9 refusals leave room for 8 executions', async () => {
+  // Prepare
+  const { execute } = await readyEnvironment();
+  const calls = runner(untilAborted);
+
+  // Act
+  const refused = await Promise.all(
+    Array.from({ length: 9 }, () => execute({ command: 'sleep 30', timeout_sec: 3, service: 'nope' })),
+  );
+  const accepted = await Promise.all(
+    Array.from({ length: 8 }, () => execute({ command: 'sleep 30', timeout_sec: 3 })),
+  );
+
+  // Assess
+  for (const response of refused) expectError(response, 422, 'validation_error');
+  expect(accepted.map((r) => r.status)).toEqual(Array(8).fill(202));
+  expect(calls).toHaveLength(8);
+});
+
 it('keeps and returns exactly 1 MiB of output (stored in pieces) with truncated', async () => {
   // Prepare: what a runner keeps of 3 MB, multi-byte characters included.
   const kept = 'é'.repeat(MAX_EXEC_OUTPUT_BYTES / 2);
@@ -323,6 +365,54 @@ it('verifies a script task by its exit code, with its timeout and service', asyn
 it('answers 422 for a task without verification', async () => {
   const { env, adminKey } = await readyEnvironment({ verification: undefined });
   expectError(await api.call('POST', `${env}/verify`, { key: adminKey }), 422, 'validation_error');
+});
+
+it("points a failed environment's error to the logs of the service that crashed; the pointer reads them", async () => {
+  // Prepare: `db` crashes (web is stopped by the platform after it, 137).
+  const { env, adminKey, id, taskArn, org } = await readyEnvironment();
+  const reads: string[] = [];
+  api.commands.logs = {
+    read: async (_task, service) => {
+      reads.push(service);
+      return { lines: [{ time: '2026-01-01T00:00:01.000Z', message: 'panic: no config' }], truncated: false };
+    },
+  };
+  const stopped = stoppedEvent(id, 9);
+  await api.handlers.taskEvents(
+    {
+      ...stopped,
+      detail: {
+        ...stopped.detail,
+        taskArn,
+        containers: [
+          { name: 'web', lastStatus: 'STOPPED', exitCode: 137 },
+          { name: 'db', lastStatus: 'STOPPED', exitCode: 1 },
+        ],
+      },
+    },
+    lambdaContext('task-events'),
+  );
+
+  // Act
+  const failed = await api.call('GET', env, { key: adminKey });
+  const pointer = /its logs: GET (\S+)\?service=(\S+) /.exec(failed.body.error ?? '');
+  const logs = await api.call('GET', pointer?.[1] ?? '', {
+    key: adminKey,
+    query: { service: pointer?.[2] ?? '' },
+  });
+
+  // Assess
+  expect(failed.body).toMatchObject({
+    state: 'failed',
+    error: `Task stopped (EssentialContainerExited): Essential container in task exited; container db exited with code 1; its logs: GET /api/v1/org/${org}/ws/default/environments/${id}/logs?service=db (CLI: taskenv env logs ${id} --service db)`,
+  });
+  expect(logs.status, logs.raw).toBe(200);
+  expect(logs.body).toEqual({
+    service: 'db',
+    lines: [{ time: '2026-01-01T00:00:01.000Z', message: 'panic: no config' }],
+    truncated: false,
+  });
+  expect(reads).toEqual(['db']);
 });
 
 it("returns a failed environment's logs of the named service, and 422 for an unknown one", async () => {

@@ -221,7 +221,7 @@ it('fails the environment naming the service, and stops its task, when it is UNH
   expect(read.body).toMatchObject({
     state: 'failed',
     service_urls: null,
-    error: "Not ready: Service 'web' failed its health check past the grace period of 30 s",
+    error: `Not ready: Service 'web' failed its health check past the grace period of 30 s; its logs: GET /api/v1/org/${org}/ws/default/environments/${id}/logs?service=web (CLI: taskenv env logs ${id} --service web)`,
   });
   expect(aws.ecs.commandCalls(StopTaskCommand).map((c) => c.args[0].input)).toEqual([
     { cluster: AWS.clusterArn, task: FIXTURE_TASK_ARN, reason: 'taskenv: unhealthy' },

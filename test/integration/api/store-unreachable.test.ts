@@ -47,7 +47,14 @@ beforeAll(async () => {
       expiry: { schedule: unused, cancel: unused },
       publisher: { publish: unused },
       dataPlane: {
-        executions: { start: unused, finish: unused, get: unused, recordVerification: unused },
+        executions: {
+          start: unused,
+          release: unused,
+          recordRunning: unused,
+          finish: unused,
+          get: unused,
+          recordVerification: unused,
+        },
         dispatcher: { dispatch: unused },
         logs: { read: unused },
         verifiedEvents: { publishVerified: unused },

@@ -8,14 +8,9 @@ import {
 import {
   type EnvironmentRecord,
   type EnvironmentState,
-  endpointSchema,
-  environmentStateSchema,
   finalStates,
   isFinal,
-  readinessSchema,
-  serviceUrlSchema,
   statesAllowedBefore,
-  stopReasons,
 } from '#domain/environment';
 import { AlreadyExistsError, QuotaExceededError } from '#domain/errors';
 import { type Clock, systemClock } from '#ports/clock';
@@ -27,18 +22,12 @@ import type {
   StateChange,
   TransitionOptions,
 } from '#ports/environment-store';
-import * as z from '#shared/zod';
 import { cancellationCodes, queryAll, retryOnConflict } from './client.ts';
+import { applyPatch, newerEvent, patchFields, stateChange } from './environment-expressions.ts';
+import { fromItem, toItem } from './environment-item.ts';
 import { counterUpdates, EnvironmentListing } from './environment-listing.ts';
-import {
-  environmentFilterKeys,
-  environmentKey,
-  environmentListKeys,
-  liveKeys,
-  liveShardPks,
-  liveSortKey,
-  orgKey,
-} from './keys.ts';
+import { environmentFilterKeys, environmentKey, liveShardPks, orgKey } from './keys.ts';
+import { Expression } from './update-expression.ts';
 
 /** Records of finished environments stay readable this long, then DynamoDB's TTL deletes them. */
 const FINISHED_RETENTION_SEC = 30 * 24 * 3600;
@@ -48,22 +37,6 @@ const OUT_OF_DATE = Symbol('out of date');
 
 /** Fresh reads a transition tries before giving up on an environment that keeps changing. */
 const MAX_MOVE_ATTEMPTS = 5;
-
-/**
- * Every field a write after creation can set, besides `state`, `updatedAt` and `eventVersion`
- * (typed so that a field added to the patch must be added here).
- */
-const patchFields: { readonly [F in keyof Required<EnvironmentPatch>]: F } = {
-  taskArn: 'taskArn',
-  expiresAt: 'expiresAt',
-  serviceUrls: 'serviceUrls',
-  instruction: 'instruction',
-  instructionTemplate: 'instructionTemplate',
-  error: 'error',
-  stopReason: 'stopReason',
-  launchAttempts: 'launchAttempts',
-  launchRetryAt: 'launchRetryAt',
-};
 
 /**
  * {@link EnvironmentStore} on the one DynamoDB table.
@@ -356,202 +329,3 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
     }
   }
 }
-
-/**
- * Collects the names, values, SET/REMOVE clauses and conditions of one update. Every attribute
- * goes through a placeholder, so reserved words (`state`, `ttl`) need no special care.
- */
-class Expression {
-  readonly conditions: string[] = [];
-  readonly #names: Record<string, string> = {};
-  readonly #values: Record<string, unknown> = {};
-  readonly #sets: string[] = [];
-  readonly #removes: string[] = [];
-
-  name(attribute: string): string {
-    const placeholder = `#${attribute}`;
-    this.#names[placeholder] = attribute;
-    return placeholder;
-  }
-
-  value(value: unknown): string {
-    const placeholder = `:v${Object.keys(this.#values).length}`;
-    this.#values[placeholder] = value;
-    return placeholder;
-  }
-
-  /** `SET attribute = <operand>`; the operand is a placeholder or an expression built from them. */
-  set(attribute: string, operand: string): void {
-    this.#sets.push(`${this.name(attribute)} = ${operand}`);
-  }
-
-  remove(attribute: string): void {
-    this.#removes.push(this.name(attribute));
-  }
-
-  /** Absent keys are left alone; `null` removes the attribute (nulls are never stored). */
-  patch(attribute: string, value: unknown): void {
-    if (value === undefined) return;
-    if (value === null) this.remove(attribute);
-    else this.set(attribute, this.value(value));
-  }
-
-  attributes(): {
-    ExpressionAttributeNames?: Record<string, string>;
-    ExpressionAttributeValues?: Record<string, unknown>;
-  } {
-    // DynamoDB rejects empty maps, so leave them out entirely.
-    return {
-      ...(Object.keys(this.#names).length > 0 ? { ExpressionAttributeNames: { ...this.#names } } : {}),
-      ...(Object.keys(this.#values).length > 0 ? { ExpressionAttributeValues: { ...this.#values } } : {}),
-    };
-  }
-
-  update(): {
-    UpdateExpression: string;
-    ExpressionAttributeNames?: Record<string, string>;
-    ExpressionAttributeValues?: Record<string, unknown>;
-  } {
-    const clauses = [
-      this.#sets.length > 0 ? `SET ${this.#sets.join(', ')}` : '',
-      this.#removes.length > 0 ? `REMOVE ${this.#removes.join(', ')}` : '',
-    ];
-    return { UpdateExpression: clauses.filter((c) => c !== '').join(' '), ...this.attributes() };
-  }
-}
-
-/** Records the event's version and, as the condition it returns, demands that it be newer. */
-const newerEvent = (expression: Expression, eventVersion: number, orSame = false): string => {
-  const version = expression.value(eventVersion);
-  expression.set('eventVersion', version);
-  return `${expression.name('eventVersion')} ${orSame ? '<=' : '<'} ${version}`;
-};
-
-/** The state write and its conditions, shared by both kinds of transition. */
-const stateChange = (
-  change: StateChange,
-  allowedBefore: readonly EnvironmentState[],
-  now: Date,
-): Expression => {
-  const expression = new Expression();
-  // The operand is the value before this update: the exact state this write replaces.
-  expression.set('previousState', expression.name('state'));
-  expression.set('state', expression.value(change.to));
-  expression.set('updatedAt', expression.value(now.toISOString()));
-  expression.conditions.push(
-    `${expression.name('state')} IN (${allowedBefore.map((s) => expression.value(s)).join(', ')})`,
-  );
-  if (change.eventVersion !== undefined) {
-    expression.conditions.push(newerEvent(expression, change.eventVersion, change.orSameVersion === true));
-  }
-  return expression;
-};
-
-/** Only the fields the patch type names are written; anything else on the object is ignored. */
-const applyPatch = (
-  expression: Expression,
-  id: string,
-  patch: EnvironmentPatch,
-  { live }: { live: boolean },
-) => {
-  expression.patch('taskArn', patch.taskArn);
-  expression.patch('expiresAt', patch.expiresAt);
-  expression.patch('serviceUrls', patch.serviceUrls);
-  expression.patch('instruction', patch.instruction);
-  expression.patch('instructionTemplate', patch.instructionTemplate);
-  expression.patch('error', patch.error);
-  expression.patch('stopReason', patch.stopReason);
-  expression.patch('launchAttempts', patch.launchAttempts);
-  expression.patch('launchRetryAt', patch.launchRetryAt);
-  // The reconciler reads live environments in expiry order, so the index key follows expiresAt.
-  if (live && patch.expiresAt !== undefined) {
-    expression.set('gsi3sk', expression.value(liveSortKey(id, patch.expiresAt)));
-  }
-};
-
-const toItem = (record: EnvironmentRecord): Record<string, unknown> => ({
-  ...environmentKey(record.id),
-  ...environmentListKeys(record),
-  ...environmentFilterKeys(record),
-  ...(isFinal(record.state) ? {} : liveKeys(record.id, record.expiresAt)),
-  id: record.id,
-  org: record.org,
-  workspace: record.workspace,
-  projectId: record.projectId,
-  taskRef: record.taskRef,
-  state: record.state,
-  eventVersion: record.eventVersion,
-  taskArn: record.taskArn ?? undefined,
-  createdAt: record.createdAt,
-  updatedAt: record.updatedAt,
-  expiresAt: record.expiresAt ?? undefined,
-  timeoutSec: record.timeoutSec,
-  inputs: record.inputs,
-  secretIds: record.secretIds,
-  endpoints: record.endpoints,
-  instructionTemplate: record.instructionTemplate ?? undefined,
-  instruction: record.instruction ?? undefined,
-  serviceUrls: record.serviceUrls ?? undefined,
-  taskVerification: record.taskVerification ?? undefined,
-  error: record.error ?? undefined,
-  stopReason: record.stopReason ?? undefined,
-  launchAttempts: record.launchAttempts,
-  maxLifetimeSec: record.maxLifetimeSec,
-  launchRetryAt: record.launchRetryAt ?? undefined,
-  readiness: record.readiness ?? undefined,
-  previousState: record.previousState ?? undefined,
-});
-
-const itemSchema = z.object({
-  id: z.string(),
-  org: z.string(),
-  workspace: z.string(),
-  projectId: z.string(),
-  taskRef: z.string(),
-  state: environmentStateSchema,
-  eventVersion: z.number(),
-  taskArn: z.nullish(z.string()),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  expiresAt: z.nullish(z.string()),
-  timeoutSec: z.number(),
-  inputs: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
-  secretIds: z.array(z.string()),
-  endpoints: z.array(endpointSchema),
-  instructionTemplate: z.nullish(z.string()),
-  instruction: z.nullish(z.string()),
-  serviceUrls: z.nullish(z.record(z.string(), serviceUrlSchema)),
-  taskVerification: z.nullish(z.record(z.string(), z.unknown())),
-  error: z.nullish(z.string()),
-  stopReason: z.nullish(z.enum(stopReasons)),
-  launchAttempts: z.number(),
-  verification: z.nullish(z.object({ passed: z.boolean(), verifiedAt: z.string() })),
-  maxLifetimeSec: z.optional(z.number()),
-  launchRetryAt: z.nullish(z.string()),
-  readiness: z.nullish(readinessSchema),
-  previousState: z.nullish(environmentStateSchema),
-});
-
-const fromItem = (item: Record<string, unknown>): EnvironmentRecord => {
-  const { verification, maxLifetimeSec, ...parsed } = itemSchema.parse(item);
-  return {
-    ...parsed,
-    ...(maxLifetimeSec === undefined ? {} : { maxLifetimeSec }),
-    taskArn: parsed.taskArn ?? null,
-    expiresAt: parsed.expiresAt ?? null,
-    instructionTemplate: parsed.instructionTemplate ?? null,
-    instruction: parsed.instruction ?? null,
-    serviceUrls: parsed.serviceUrls ?? null,
-    taskVerification: parsed.taskVerification ?? null,
-    error: parsed.error ?? null,
-    stopReason: parsed.stopReason ?? null,
-    // Absent until the first verify, so a record reads back as it was stored.
-    ...(verification === undefined || verification === null ? {} : { verification }),
-    launchRetryAt: parsed.launchRetryAt ?? null,
-    readiness: parsed.readiness ?? null,
-    previousState: parsed.previousState ?? null,
-  };
-};
-
-/** The stored item of an environment, for another store's transaction that puts one (a pool claim). */
-export const environmentItem = (record: EnvironmentRecord): Record<string, unknown> => toItem(record);

@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -13,7 +14,7 @@ import {
   executionPurposes,
   executionStates,
 } from '#domain/execution';
-import type { ExecutionStore, VerificationResult } from '#ports/execution-store';
+import type { ExecutionSlot, ExecutionStore, VerificationResult } from '#ports/execution-store';
 import * as z from '#shared/zod';
 import { cancellationCodes, queryAll, retryOnConflict } from './client.ts';
 import { environmentKey, executionKey, executionSlotsKey } from './keys.ts';
@@ -22,8 +23,7 @@ import { environmentKey, executionKey, executionSlotsKey } from './keys.ts';
  * A slot entry: the deadline first, so a reader can tell a slot left by a dead runner without
  * reading its execution. ISO dates and UUIDs hold no `|`.
  */
-const slotEntry = (execution: Pick<ExecutionRecord, 'id' | 'deadline'>): string =>
-  `${execution.deadline}|${execution.id}`;
+const slotEntry = (execution: ExecutionSlot): string => `${execution.deadline}|${execution.id}`;
 
 /**
  * An item holds at most 400 KB, and an output up to 1 MiB: the output is kept in pieces of at
@@ -51,9 +51,10 @@ const ttlOf = (startedAt: string): number =>
 /**
  * {@link ExecutionStore} on the one table. Executions live in their environment's partition
  * (`ENV#<id>` / `EXEC#<execution id>`, TTL 24 h). The running ones hold an entry each in a
- * string set on `ENV#<id>` / `EXECSLOTS`: starting is one transaction (put the execution, add
- * the entry if the set has room), finishing another (complete it, remove the entry), so the
- * bound holds under concurrent requests from any number of functions.
+ * string set on `ENV#<id>` / `EXECSLOTS`: starting is one conditional update (add the entry if
+ * the set has room), so the bound holds under concurrent requests from any number of
+ * functions; finishing is one transaction (write the record, remove the entry). The record of
+ * a command that ends inside the sync window is written once, at its end.
  */
 export class DynamoExecutionStore implements ExecutionStore {
   readonly #client: DynamoDBDocumentClient;
@@ -65,7 +66,7 @@ export class DynamoExecutionStore implements ExecutionStore {
   }
 
   async start(
-    execution: ExecutionRecord,
+    execution: ExecutionSlot,
     options: { readonly maxRunning: number; readonly now: Date },
   ): Promise<void> {
     // Two tries: the second after giving back slots whose runners died.
@@ -74,42 +75,62 @@ export class DynamoExecutionStore implements ExecutionStore {
         await retryOnConflict(() => this.#startOnce(execution, options.maxRunning));
         return;
       } catch (error) {
-        const codes = cancellationCodes(error);
-        if (codes?.[1] !== 'ConditionalCheckFailed') throw error;
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
         const freed = attempt === 1 ? await this.#releaseStale(execution.environmentId, options.now) : 0;
         if (freed === 0) throw new TooManyExecutionsError(options.maxRunning, { cause: error });
       }
     }
   }
 
-  #startOnce(execution: ExecutionRecord, maxRunning: number) {
+  #startOnce(execution: ExecutionSlot, maxRunning: number) {
     return this.#client.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: this.#tableName,
-              Item: toItem(execution),
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-          {
-            Update: {
-              TableName: this.#tableName,
-              Key: executionSlotsKey(execution.environmentId),
-              UpdateExpression: 'ADD #running :entry SET #ttl = :ttl',
-              ConditionExpression: 'attribute_not_exists(#running) OR size(#running) < :max',
-              ExpressionAttributeNames: { '#running': 'running', '#ttl': 'ttl' },
-              ExpressionAttributeValues: {
-                ':entry': new Set([slotEntry(execution)]),
-                ':max': maxRunning,
-                ':ttl': ttlOf(execution.startedAt),
-              },
-            },
-          },
-        ],
+      new UpdateCommand({
+        TableName: this.#tableName,
+        Key: executionSlotsKey(execution.environmentId),
+        UpdateExpression: 'ADD #running :entry SET #ttl = :ttl',
+        ConditionExpression: 'attribute_not_exists(#running) OR size(#running) < :max',
+        ExpressionAttributeNames: { '#running': 'running', '#ttl': 'ttl' },
+        ExpressionAttributeValues: {
+          ':entry': new Set([slotEntry(execution)]),
+          ':max': maxRunning,
+          // The set outlives its last entry's execution record by a day at most.
+          ':ttl': Math.floor(Date.parse(execution.deadline) / 1000) + EXECUTION_RETENTION_SEC,
+        },
       }),
     );
+  }
+
+  async release(execution: ExecutionSlot): Promise<void> {
+    await retryOnConflict(() => this.#client.send(new UpdateCommand(this.#release(execution))));
+  }
+
+  #release(execution: ExecutionSlot) {
+    return {
+      TableName: this.#tableName,
+      Key: executionSlotsKey(execution.environmentId),
+      UpdateExpression: 'DELETE #running :entry',
+      ExpressionAttributeNames: { '#running': 'running' },
+      ExpressionAttributeValues: { ':entry': new Set([slotEntry(execution)]) },
+    };
+  }
+
+  async recordRunning(execution: ExecutionRecord): Promise<ExecutionRecord> {
+    try {
+      await retryOnConflict(() =>
+        this.#client.send(
+          new PutCommand({
+            TableName: this.#tableName,
+            Item: toItem(execution),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      );
+      return execution;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // It finished (and was recorded) in the meantime.
+      return (await this.get(execution.environmentId, execution.id)) ?? execution;
+    }
   }
 
   /** Removes the entries past their deadline; returns how many. */
@@ -143,39 +164,36 @@ export class DynamoExecutionStore implements ExecutionStore {
   ): Promise<ExecutionRecord | null> {
     const [first = '', ...rest] = chunkUtf8(outcome.output, OUTPUT_CHUNK_BYTES);
     const ttl = ttlOf(execution.startedAt);
-    const complete = {
-      TableName: this.#tableName,
-      Key: executionKey(execution.environmentId, execution.id),
-      UpdateExpression:
-        'SET #state = :completed, finishedAt = :finishedAt, exitCode = :exitCode, #output = :output, outputChunks = :chunks, truncated = :truncated, timedOut = :timedOut, durationMs = :durationMs, #error = :error',
-      ConditionExpression: '#state = :running',
-      ExpressionAttributeNames: { '#state': 'state', '#output': 'output', '#error': 'error' },
-      ExpressionAttributeValues: {
-        ':completed': 'completed',
-        ':running': 'running',
-        ':finishedAt': finishedAt.toISOString(),
-        ':exitCode': outcome.exitCode,
-        ':output': first,
-        ':chunks': rest.length + 1,
-        ':truncated': outcome.truncated,
-        ':timedOut': outcome.timedOut,
-        ':durationMs': outcome.durationMs,
-        ':error': outcome.error,
-      },
+    const completed: ExecutionRecord = {
+      ...execution,
+      state: 'completed',
+      finishedAt: finishedAt.toISOString(),
+      exitCode: outcome.exitCode,
+      output: outcome.output,
+      truncated: outcome.truncated,
+      timedOut: outcome.timedOut,
+      durationMs: outcome.durationMs,
+      error: outcome.error,
     };
-    const release = {
+    // Written whether or not a running record exists (a command that ended inside the sync
+    // window has none), but never over a completed one.
+    const record = {
       TableName: this.#tableName,
-      Key: executionSlotsKey(execution.environmentId),
-      UpdateExpression: 'DELETE #running :entry',
-      ExpressionAttributeNames: { '#running': 'running' },
-      ExpressionAttributeValues: { ':entry': new Set([slotEntry(execution)]) },
+      Item: { ...toItem(completed), output: first, outputChunks: rest.length + 1 },
+      ConditionExpression: 'attribute_not_exists(pk) OR #state = :running',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':running': 'running' },
     };
+    const release = this.#release(execution);
     try {
+      // One request (DynamoDB Local serialises concurrent writes, so two side by side cost two):
+      // the record, the slot back, and the pieces of a long output, which land with their
+      // record or not at all, so a reader never sees a completed record cut short.
       await retryOnConflict(() =>
         this.#client.send(
           new TransactWriteCommand({
             TransactItems: [
-              { Update: complete },
+              { Put: record },
               { Update: release },
               ...rest.map((output, index) => ({
                 Put: {
@@ -189,22 +207,12 @@ export class DynamoExecutionStore implements ExecutionStore {
       );
     } catch (error) {
       if (cancellationCodes(error)?.[0] !== 'ConditionalCheckFailed') throw error;
-      // Already completed (or gone): the slot must not stay taken either way.
-      await this.#client.send(new UpdateCommand(release));
+      // Already completed: that outcome stands, and the slot must not stay taken either way.
+      await this.release(execution);
       return this.get(execution.environmentId, execution.id);
     }
     // What was just written, without reading it back.
-    return {
-      ...execution,
-      state: 'completed',
-      finishedAt: finishedAt.toISOString(),
-      exitCode: outcome.exitCode,
-      output: outcome.output,
-      truncated: outcome.truncated,
-      timedOut: outcome.timedOut,
-      durationMs: outcome.durationMs,
-      error: outcome.error,
-    };
+    return completed;
   }
 
   async get(environmentId: string, executionId: string): Promise<ExecutionRecord | null> {

@@ -3,7 +3,7 @@
  * adapters read or write is spelled here, so two item types cannot drift into the same key
  * space. Slugs, names and ids never contain `#` (see `#domain/names`), so `#` is a safe separator.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '#domain/digest';
 import { padSemver } from '#domain/semver';
 
 export interface PrimaryKey {
@@ -41,9 +41,7 @@ export const liveShardPks: readonly string[] = [...HEX_DIGITS].map((digit) => `L
  */
 const liveShardOf = (id: string): string => {
   const first = id.charAt(0).toLowerCase();
-  return first !== '' && HEX_DIGITS.includes(first)
-    ? first
-    : createHash('sha256').update(id).digest('hex').charAt(0);
+  return first !== '' && HEX_DIGITS.includes(first) ? first : sha256Hex(id).charAt(0);
 };
 
 /** Sorts after every ISO date, so environments without an expiry come last in a shard. */
