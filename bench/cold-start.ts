@@ -29,6 +29,7 @@ import {
 import { LAMBDA_NODE_OPTIONS, serviceFunctionBuildOptions } from './bundle-options.ts';
 import { coldStartScenarios, type Fixture, type Scenario } from './cold-start-scenarios.ts';
 import { type InitAttribution, profileInit } from './init-profile.ts';
+import { INTERVAL_LEVEL, type RatioVerdict, ratioInterval, verdictOf } from './ratio-interval.ts';
 import { baselineSource, retarget, type SdkCall, wavesOf } from './sdk-calls.ts';
 import { median } from './stats.ts';
 import { startWorld, type World } from './world.ts';
@@ -145,7 +146,7 @@ export interface ColdStartRow {
   readonly baselineTotalMs: number;
   /** Median total over median baseline total. */
   readonly ratio: number;
-  /** A bootstrap interval of {@link ratio} (resampling both sides' samples). */
+  /** The bootstrap interval of {@link ratio} (`ratio-interval.ts`: samples of one round resampled as pairs). */
   readonly interval: { readonly low: number; readonly high: number; readonly confidence: number };
   /** The SDK packages found in the function's bundle, whose clients the baseline builds too. */
   readonly sdkClients: readonly string[];
@@ -207,45 +208,12 @@ const timeSample = async (
   };
 };
 
-/** A deterministic PRNG (mulberry32): the same samples give the same interval. */
-const prng = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
-
-/**
- * A percentile-bootstrap interval of median(a) / median(b): both sides resampled with
- * replacement, `resamples` times.
- */
-export const ratioInterval = (
-  a: readonly number[],
-  b: readonly number[],
-  confidence = 0.9,
-  resamples = 2000,
-): { low: number; high: number; confidence: number } => {
-  const random = prng(0x5eed);
-  const draw = (xs: readonly number[]) =>
-    median(Array.from({ length: xs.length }, () => xs[Math.floor(random() * xs.length)] ?? Number.NaN));
-  const ratios = Array.from({ length: resamples }, () => draw(a) / draw(b)).sort((x, y) => x - y);
-  const tail = (1 - confidence) / 2;
-  return {
-    low: ratios[Math.floor(tail * (resamples - 1))] ?? Number.NaN,
-    high: ratios[Math.ceil((1 - tail) * (resamples - 1))] ?? Number.NaN,
-    confidence,
-  };
-};
-
 /**
  * PASS only when the whole interval is at or under the floor, FAIL when it is all above it,
  * otherwise inconclusive: a median that happens to land under the floor passes nothing.
  */
-export const coldStartVerdict = (
-  row: Pick<ColdStartRow, 'interval'>,
-  floor: number,
-): 'PASS' | 'FAIL' | 'inconclusive' =>
-  row.interval.high <= floor ? 'PASS' : row.interval.low > floor ? 'FAIL' : 'inconclusive';
+export const coldStartVerdict = (row: Pick<ColdStartRow, 'interval'>, floor: number): RatioVerdict =>
+  verdictOf(row.interval, floor);
 
 interface Prepared {
   readonly fn: string;
@@ -456,7 +424,7 @@ export const measureColdStart = async (options: ColdStartOptions): Promise<ColdS
         baselineInvokeMs: pick(s.baseline, 'invokeMs'),
         baselineTotalMs: median(baselineTotals),
         ratio: median(totals) / median(baselineTotals),
-        interval: ratioInterval(totals, baselineTotals),
+        interval: { ...ratioInterval(totals, baselineTotals), confidence: INTERVAL_LEVEL },
         sdkClients: p.sdkClients,
         biggestInputs: bytesByPackage(p.metafile).slice(0, 8),
         attribution,
