@@ -366,6 +366,7 @@ export const measureColdStart = async (options: ColdStartOptions): Promise<ColdS
     // Round 0 warms the page cache and is dropped; the order flips every round so drift on a
     // busy machine lands on both sides alike.
     for (let round = 0; round <= options.runs; round++) {
+      if (round > 0 && round % 5 === 0) options.progress(`cold start: round ${round} of ${options.runs}`);
       for (const p of prepared) {
         const into = samples.get(p.fn);
         if (into === undefined) continue;

@@ -19,7 +19,13 @@ import {
 } from './instruction.ts';
 import { DYNAMODB_MAX_DEPTH, jsonShapeProblems } from './json-shape.ts';
 import { semverSchema } from './semver.ts';
-import { BUILD_NOT_PUBLISHABLE, keyedRecord, PLATFORMS, serviceSchema, servicesWithBuild } from './service-manifest.ts';
+import {
+  BUILD_NOT_PUBLISHABLE,
+  keyedRecord,
+  PLATFORMS,
+  serviceSchema,
+  servicesWithBuild,
+} from './service-manifest.ts';
 import { parseOrThrow } from './validation.ts';
 
 /** ECS allows at most 10 containers in one task definition; each service is a container. */

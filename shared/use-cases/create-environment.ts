@@ -24,13 +24,13 @@ import {
 } from '#domain/instruction';
 import { stateChangeEvent } from '#domain/integration-event';
 import { manifestEnvNames } from '#domain/manifest';
-import { healthProbe } from '#domain/service-manifest';
-import { redactVerification } from '#domain/verification';
 import { defaultOrgLimits } from '#domain/org';
 import type { Principal } from '#domain/principal';
 import { chosenSecretProblems } from '#domain/secret';
+import { healthProbe } from '#domain/service-manifest';
 import { parseTaskRef } from '#domain/task-ref';
 import type { TaskVersionRecord } from '#domain/task-version';
+import { redactVerification } from '#domain/verification';
 import type { AccessStore } from '#ports/access-store';
 import type { Clock, IdGenerator } from '#ports/clock';
 import type { ContainerRuntime } from '#ports/container-runtime';
