@@ -6,6 +6,9 @@
  * against a DynamoDB Local and a stub of the other AWS services (`aws-stub.ts`) that the bench
  * starts, so both sides pay the same round trips. The baseline's calls are the function's own,
  * recorded from one invocation of its source (`cold-start-record.ts`).
+ *
+ * A little over 400 lines: the sampling loop and the Lambda environment and timer script it
+ * runs belong together; the events, the stub, the recorder and the baseline source live apart.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';

@@ -1,6 +1,7 @@
 /**
  * The one route table. The CDK API, the local server, the handlers' dispatch and the OpenAPI
- * document all read it, so they cannot drift apart.
+ * document all read it, so they cannot drift apart. Over 400 lines because it is that table:
+ * one entry per route, grouped in one array per function.
  */
 import * as api from '#domain/api/requests';
 import type * as z from '#shared/zod';
@@ -409,9 +410,6 @@ export const routes = /* @__PURE__ */ concatRoutes(
 
 export type Route = (typeof routes)[number];
 export type OperationId = Route['operationId'];
-
-/** The routes one function serves. */
-export const routesOf = (fn: HttpFunctionName): Route[] => routes.filter((r) => r.function === fn);
 
 // Built on the first match, so a bundle that never matches (every Lambda) keeps none of it.
 let compiled: { readonly route: Route; readonly pattern: RegExp }[] | undefined;

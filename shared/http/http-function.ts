@@ -23,7 +23,7 @@ import { protoKeyProblems } from '#domain/json-shape';
 import { canUseWorkspace, type Principal, principalSchema } from '#domain/principal';
 import { parseOrThrow } from '#domain/validation';
 import { publishMetrics } from '#shared/observability';
-import type { HttpFunctionName, OperationId, Route } from '#shared/routes';
+import type { OperationId, Route } from '#shared/routes';
 import type * as z from '#shared/zod';
 
 /** Request bodies above this are a 400 (`API.md`). */
@@ -63,10 +63,6 @@ export interface HttpResult {
 }
 
 export type RouteHandler<Op extends OperationId> = (request: HttpRequest<Op>) => Promise<HttpResult>;
-
-export type RouteHandlers<F extends HttpFunctionName> = {
-  [Op in Extract<Route, { function: F }>['operationId']]: RouteHandler<Op>;
-};
 
 export interface HttpFunctionOptions {
   readonly logger: Logger;
