@@ -4,7 +4,7 @@
  * not fatal: the exit code is non-zero only when a figure could not be measured at all.
  *
  * Options: `--quick` (small samples, for trying the harness: printed, not written, not for
- * quoting), `--only cold,control,events,ready,pooled,cli`.
+ * quoting), `--only cold,control,events,ready,docker,pooled,cli`.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { measureCliStartup } from './cli-startup.ts';
 import { type ColdStartRow, coldStartVerdict, measureColdStart } from './cold-start.ts';
 import { type ControlPlaneResult, measureControlPlane } from './control-plane.ts';
+import { measureDockerReady } from './docker-ready.ts';
 import { type EventPathResult, measureEventPath } from './event-path.ts';
 import { measurePooledReady, type PooledReadyResult } from './pooled-ready.ts';
 import { describeMachine, kib, ms, renderTable, type TableRow, times } from './report.ts';
@@ -32,11 +33,12 @@ const FLOORS = {
   controlPlaneRatio: 1.5,
   eventPathCalls: '1 conditional write + 1 PutEvents per event (+1 EC2 call on RUNNING)',
   timeToReadyMs: 1000,
+  dockerReadyP50Ms: 1500,
   pooledRatio: 1.2,
   cliStartupRatio: 2,
 } as const;
 
-const FIGURES = ['cold', 'control', 'events', 'ready', 'pooled', 'cli'] as const;
+const FIGURES = ['cold', 'control', 'events', 'ready', 'docker', 'pooled', 'cli'] as const;
 type Figure = (typeof FIGURES)[number];
 
 const { values } = parseArgs({
@@ -60,6 +62,7 @@ const settings = values.quick
       concurrency: 8,
       readyEnvironments: 8,
       readyWarmup: 1,
+      dockerEnvironments: 5,
       pooledCreates: 40,
       coldPooledEnvironments: 2,
       cliRuns: 5,
@@ -73,6 +76,7 @@ const settings = values.quick
       concurrency: 8,
       readyEnvironments: 50,
       readyWarmup: 2,
+      dockerEnvironments: 40,
       pooledCreates: 200,
       coldPooledEnvironments: 5,
       cliRuns: 30,
@@ -118,7 +122,8 @@ let controlPlane: ControlPlaneResult | null = null;
 let eventPath: EventPathResult | null = null;
 let pooledReady: PooledReadyResult | null = null;
 if (selected('control') || selected('events') || selected('pooled')) {
-  const first = FIGURES.find((f) => f !== 'cold' && f !== 'ready' && selected(f)) ?? 'control';
+  const first =
+    FIGURES.find((f) => f !== 'cold' && f !== 'ready' && f !== 'docker' && selected(f)) ?? 'control';
   const world = await attempt(first, () => startWorld(projectRoot));
   if (world !== null) {
     try {
@@ -150,6 +155,15 @@ const timeToReady = await attempt('ready', () =>
   measureTimeToReady({
     projectRoot,
     environments: settings.readyEnvironments,
+    warmup: settings.readyWarmup,
+    progress,
+  }),
+);
+
+const dockerReady = await attempt('docker', () =>
+  measureDockerReady({
+    projectRoot,
+    environments: settings.dockerEnvironments,
     warmup: settings.readyWarmup,
     progress,
   }),
@@ -223,6 +237,21 @@ if (timeToReady !== null) {
       ratio: `${(value / FLOORS.timeToReadyMs).toFixed(2)}× floor`,
       floor: `< ${FLOORS.timeToReadyMs} ms`,
       verdict: verdict(value < FLOORS.timeToReadyMs),
+    });
+  }
+}
+if (dockerReady !== null) {
+  for (const [label, value, judged] of [
+    ['p50', dockerReady.p50Ms, true],
+    ['p95', dockerReady.p95Ms, false],
+  ] as const) {
+    rows.push({
+      figure: `local time to ready (hello-http, Docker), ${label}`,
+      measured: ms(value),
+      baseline: '—',
+      ratio: `${(value / FLOORS.dockerReadyP50Ms).toFixed(2)}× floor`,
+      floor: `< ${FLOORS.dockerReadyP50Ms} ms${judged ? '' : ' (p50)'}`,
+      verdict: judged ? verdict(value < FLOORS.dockerReadyP50Ms) : 'info',
     });
   }
 }
@@ -385,6 +414,15 @@ const results = {
             pass: timeToReady.p95Ms < FLOORS.timeToReadyMs,
             ...timeToReady,
             samples: timeToReady.samples.map((v) => round(v)),
+          },
+    dockerReady:
+      dockerReady === null
+        ? null
+        : {
+            floorP50Ms: FLOORS.dockerReadyP50Ms,
+            pass: dockerReady.p50Ms < FLOORS.dockerReadyP50Ms,
+            ...dockerReady,
+            samples: dockerReady.samples.map((v) => round(v)),
           },
     cliStartup:
       cliStartup === null

@@ -1,6 +1,7 @@
 /**
  * Figure 4, local time-to-ready: the whole local stack (`npm start`'s) on a temp data dir,
- * `hello-http` on the process runtime, from the POST that creates an environment to the
+ * `hello-http` on the process runtime (or, for `docker-ready.ts`, the Docker runtime), from the
+ * POST that creates an environment to the
  * integration event that announces it `ready` (the moment a client polling `/status` could
  * first see it). One environment at a time, each deleted and torn down before the next.
  */
@@ -32,7 +33,10 @@ export const measureTimeToReady = async (options: {
   readonly environments: number;
   readonly warmup: number;
   readonly progress: (line: string) => void;
+  /** With Docker, the stack builds hello-http's image at start, before any sample. @default 'process' */
+  readonly runtime?: 'process' | 'docker';
 }): Promise<TimeToReadyResult> => {
+  const runtime = options.runtime ?? 'process';
   const dataDir = await mkdtemp(join(tmpdir(), 'taskenv-bench-ready-'));
   const seen = new Map<string, number>();
   const waiting = new Map<string, () => void>();
@@ -66,6 +70,8 @@ export const measureTimeToReady = async (options: {
     throttle: null,
     dataDir,
     port: 0,
+    runtime,
+    progress: options.progress,
     examplesDir: join(options.projectRoot, 'examples', 'tasks'),
     log,
     // The reconciler has nothing to do here; keep its timer from landing inside a sample.
@@ -104,7 +110,9 @@ export const measureTimeToReady = async (options: {
       if (deleted.status >= 300) throw new Error(`Delete answered ${deleted.status}`);
       await eventAt(id, 'torn_down');
     }
-    options.progress(`time to ready: ${options.environments} environments after ${options.warmup} warm-up`);
+    options.progress(
+      `time to ready (${runtime}): ${options.environments} environments after ${options.warmup} warm-up`,
+    );
     return {
       environments: options.environments,
       warmup: options.warmup,
@@ -114,7 +122,7 @@ export const measureTimeToReady = async (options: {
       postP50Ms: median(postSamples),
       samples,
       notes: [
-        'startLocalStack on a temp data dir, port 0; hello-http via the process runtime; one environment at a time',
+        `startLocalStack on a temp data dir, port 0; hello-http via the ${runtime} runtime; one environment at a time`,
         'from sending the POST to the `ready` integration event; /status checked to say ready; each deleted and torn down before the next',
       ],
     };

@@ -3,15 +3,14 @@
  * pointed at it (one for taskenv's adapters, one for the raw calls, both recorded) and a seeded
  * org with an admin key and the `hello-http` example task published.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { parse as parseYaml } from 'yaml';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { dynamoStores } from '#adapters/aws/wiring';
 import { type DynamoDbLocal, ensureTables, startDynamoDbLocal } from '#adapters/local/dynamodb-local';
 import { generateApiKey } from '#domain/principal';
+import { publishableExample, readExamples } from '#local/examples';
 import { systemClock } from '#ports/clock';
 import { publishTask } from '#use-cases/tasks';
 import { DynamoCallRecorder } from './dynamodb-recorder.ts';
@@ -71,9 +70,11 @@ export const startWorld = async (projectRoot: string): Promise<World> => {
       createdAt: new Date().toISOString(),
       revoked: false,
     });
-    const manifest: unknown = parseYaml(
-      await readFile(join(projectRoot, 'examples', 'tasks', BENCH_TASK, 'task.yaml'), 'utf8'),
+    const example = (await readExamples(join(projectRoot, 'examples', 'tasks'))).examples.find(
+      (e) => e.source.name === BENCH_TASK,
     );
+    if (example === undefined) throw new Error(`no valid examples/tasks/${BENCH_TASK}`);
+    const manifest = publishableExample(example, BENCH_ORG);
     await publishTask(
       {
         principal: { keyId: key.keyId, org: BENCH_ORG, role: 'admin', workspaces: ['*'] },

@@ -39,6 +39,8 @@ export interface TaskImagesRequest {
   readonly version: string;
   readonly builds: ReadonlyMap<string, ServiceBuild>;
   readonly target: ImageTarget;
+  /** More labels on every image, beside {@link IMAGE_LABELS}. */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 export interface TaskImagesDeps {
@@ -244,7 +246,11 @@ export const buildTaskImages = async (
   try {
     for (const [service, build] of request.builds) {
       const localTag = builtImageTag({ org, name, version, service });
-      const labels = { [IMAGE_LABELS.taskRef]: `${org}/${name}@${version}`, [IMAGE_LABELS.service]: service };
+      const labels = {
+        ...request.labels,
+        [IMAGE_LABELS.taskRef]: `${org}/${name}@${version}`,
+        [IMAGE_LABELS.service]: service,
+      };
       await buildImage(deps, resolve(request.dir, build.context), build, localTag, labels, (line) =>
         deps.onProgress(`building ${service}: ${line}`),
       );

@@ -1,12 +1,13 @@
 import { DynamoAccessStore } from '#adapters/aws/dynamodb/access-store';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
-import { tableConfig } from '#adapters/aws/wiring';
 import { parseConfig } from '#shared/config';
 import { createAuthorizerHandler } from '#shared/handlers/authorizer';
 import { createLogger } from '#shared/observability';
-import * as z from '#shared/zod';
+import { configSchema, type Ports } from '#shared/wiring/functions';
 
-const config = parseConfig(z.object(tableConfig));
-const access = new DynamoAccessStore({ client: createDocumentClient(), tableName: config.TABLE_NAME });
+const config = parseConfig(configSchema('authorizer'));
+const ports: Ports<'authorizer'> = {
+  access: new DynamoAccessStore({ client: createDocumentClient(), tableName: config.TABLE_NAME }),
+};
 
-export const handler = createAuthorizerHandler({ access, logger: createLogger('authorizer') });
+export const handler = createAuthorizerHandler({ ...ports, logger: createLogger('authorizer') });

@@ -8,65 +8,43 @@ import { secretsManagerClient } from '#adapters/aws/clients/secrets-manager';
 import { sqsClient } from '#adapters/aws/clients/sqs';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import {
-  apiConfig,
-  busConfig,
   dynamoStores,
-  ecsConfig,
   ecsRuntime,
-  envFileConfig,
   eventBus,
-  executeTokenConfig,
   kmsExecuteTokens,
   lifecycleQueue,
-  lifecycleQueueConfig,
   poolNudge,
   s3EnvFiles,
-  schedulerConfig,
   schedulerExpiry,
-  secretsConfig,
   secretValues,
-  tableConfig,
 } from '#adapters/aws/wiring';
 import { randomIds, systemClock } from '#ports/clock';
 import { parseConfig } from '#shared/config';
 import { createEnvironmentsCreateHandler } from '#shared/handlers/environments-create';
 import { createLogger, createMetrics } from '#shared/observability';
-import * as z from '#shared/zod';
+import { configSchema, type Ports } from '#shared/wiring/functions';
 
-const config = parseConfig(
-  z.object({
-    ...tableConfig,
-    ...apiConfig,
-    ...ecsConfig,
-    ...envFileConfig,
-    ...schedulerConfig,
-    ...secretsConfig,
-    ...busConfig,
-    ...executeTokenConfig,
-    ...lifecycleQueueConfig,
-    IDEMPOTENCY_TABLE_NAME: z.string().check(z.minLength(1)),
-  }),
-);
-const documentClient = createDocumentClient();
-const { store, tasks, access, secretMetadata, poolStore } = dynamoStores(documentClient, config);
+const config = parseConfig(configSchema('environments-create'));
+const { store, tasks, access, secretMetadata, poolStore } = dynamoStores(createDocumentClient(), config);
+const ports: Ports<'environments-create'> = {
+  store,
+  tasks,
+  access,
+  secretMetadata,
+  secretValues: secretValues(secretsManagerClient, config),
+  envFiles: s3EnvFiles(s3Client, config),
+  runtime: ecsRuntime(ecsClient, config),
+  expiry: schedulerExpiry(schedulerClient, config),
+  publisher: eventBus(eventBridgeClient, config),
+  checks: lifecycleQueue(sqsClient, config),
+  clock: systemClock,
+  ids: randomIds,
+  executeTokens: kmsExecuteTokens(kmsClient, config),
+  pools: { store: poolStore, keeper: poolNudge(eventBridgeClient, config) },
+};
 
 export const handler = createEnvironmentsCreateHandler({
-  deps: {
-    store,
-    tasks,
-    access,
-    secretMetadata,
-    secretValues: secretValues(secretsManagerClient, config),
-    envFiles: s3EnvFiles(s3Client, config),
-    runtime: ecsRuntime(ecsClient, config),
-    expiry: schedulerExpiry(schedulerClient, config),
-    publisher: eventBus(eventBridgeClient, config),
-    checks: lifecycleQueue(sqsClient, config),
-    clock: systemClock,
-    ids: randomIds,
-    pools: { store: poolStore, keeper: poolNudge(eventBridgeClient, config) },
-    executeTokens: kmsExecuteTokens(kmsClient, config),
-  },
+  deps: ports,
   logger: createLogger('environments-create'),
   metrics: createMetrics('environments-create'),
   idempotency: new DynamoDBPersistenceLayer({ tableName: config.IDEMPOTENCY_TABLE_NAME }),

@@ -5,49 +5,28 @@ import { schedulerClient } from '#adapters/aws/clients/scheduler';
 import { DynamoAccessStore } from '#adapters/aws/dynamodb/access-store';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { DynamoEnvironmentStore } from '#adapters/aws/dynamodb/environment-store';
-import {
-  apiConfig,
-  busConfig,
-  ecsConfig,
-  ecsRuntime,
-  envFileConfig,
-  eventBus,
-  s3EnvFiles,
-  schedulerConfig,
-  schedulerExpiry,
-  tableConfig,
-} from '#adapters/aws/wiring';
+import { ecsRuntime, eventBus, s3EnvFiles, schedulerExpiry } from '#adapters/aws/wiring';
 import { systemClock } from '#ports/clock';
 import { parseConfig } from '#shared/config';
 import { createEnvironmentsManageHandler } from '#shared/handlers/environments-manage';
 import { createLogger, createMetrics } from '#shared/observability';
-import * as z from '#shared/zod';
+import { configSchema, type Ports } from '#shared/wiring/functions';
 
-const config = parseConfig(
-  z.object({
-    ...tableConfig,
-    ...apiConfig,
-    ...ecsConfig,
-    ...envFileConfig,
-    ...schedulerConfig,
-    ...busConfig,
-  }),
-);
+const config = parseConfig(configSchema('environments-manage'));
 // Only the stores this function uses: the task registry would bring the manifest schema along.
-const documentClient = createDocumentClient();
-const store = new DynamoEnvironmentStore({ client: documentClient, tableName: config.TABLE_NAME });
-const access = new DynamoAccessStore({ client: documentClient, tableName: config.TABLE_NAME });
+const table = { client: createDocumentClient(), tableName: config.TABLE_NAME };
+const ports: Ports<'environments-manage'> = {
+  store: new DynamoEnvironmentStore(table),
+  access: new DynamoAccessStore(table),
+  runtime: ecsRuntime(ecsClient, config),
+  expiry: schedulerExpiry(schedulerClient, config),
+  envFiles: s3EnvFiles(s3Client, config),
+  publisher: eventBus(eventBridgeClient, config),
+  clock: systemClock,
+};
 
 export const handler = createEnvironmentsManageHandler({
-  deps: {
-    store,
-    access,
-    runtime: ecsRuntime(ecsClient, config),
-    expiry: schedulerExpiry(schedulerClient, config),
-    envFiles: s3EnvFiles(s3Client, config),
-    publisher: eventBus(eventBridgeClient, config),
-    clock: systemClock,
-  },
+  deps: ports,
   logger: createLogger('environments-manage'),
   metrics: createMetrics('environments-manage'),
   ...(config.MIN_CLIENT_VERSION === undefined ? {} : { minClientVersion: config.MIN_CLIENT_VERSION }),

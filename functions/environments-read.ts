@@ -1,15 +1,17 @@
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { DynamoEnvironmentStore } from '#adapters/aws/dynamodb/environment-store';
-import { apiConfig, tableConfig } from '#adapters/aws/wiring';
 import { parseConfig } from '#shared/config';
 import { createEnvironmentsReadHandler } from '#shared/handlers/environments-read';
 import { createLogger, createMetrics } from '#shared/observability';
-import * as z from '#shared/zod';
+import { configSchema, type Ports } from '#shared/wiring/functions';
 
-const config = parseConfig(z.object({ ...tableConfig, ...apiConfig }));
+const config = parseConfig(configSchema('environments-read'));
+const ports: Ports<'environments-read'> = {
+  store: new DynamoEnvironmentStore({ client: createDocumentClient(), tableName: config.TABLE_NAME }),
+};
 
 export const handler = createEnvironmentsReadHandler({
-  store: new DynamoEnvironmentStore({ client: createDocumentClient(), tableName: config.TABLE_NAME }),
+  ...ports,
   logger: createLogger('environments-read'),
   metrics: createMetrics('environments-read'),
   ...(config.MIN_CLIENT_VERSION === undefined ? {} : { minClientVersion: config.MIN_CLIENT_VERSION }),

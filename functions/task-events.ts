@@ -5,41 +5,28 @@ import { sqsClient } from '#adapters/aws/clients/sqs';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { DynamoEnvironmentStore } from '#adapters/aws/dynamodb/environment-store';
 import { DynamoPoolStore } from '#adapters/aws/dynamodb/pool-store';
-import {
-  addressResolver,
-  busConfig,
-  envFileConfig,
-  eventBus,
-  lifecycleQueue,
-  lifecycleQueueConfig,
-  s3EnvFiles,
-  tableConfig,
-  urlModeConfig,
-} from '#adapters/aws/wiring';
+import { addressResolver, eventBus, lifecycleQueue, s3EnvFiles } from '#adapters/aws/wiring';
 import { systemClock } from '#ports/clock';
 import { parseConfig } from '#shared/config';
 import { createTaskEventsHandler } from '#shared/handlers/task-events';
 import { createLogger, createMetrics } from '#shared/observability';
-import * as z from '#shared/zod';
+import { configSchema, type Ports } from '#shared/wiring/functions';
 
-const config = parseConfig(
-  z.object({ ...tableConfig, ...busConfig, ...urlModeConfig, ...envFileConfig, ...lifecycleQueueConfig }),
-);
-
-const options = { client: createDocumentClient(), tableName: config.TABLE_NAME };
+const config = parseConfig(configSchema('task-events'));
+const table = { client: createDocumentClient(), tableName: config.TABLE_NAME };
+const ports: Ports<'task-events'> = {
+  store: new DynamoEnvironmentStore(table),
+  pools: new DynamoPoolStore(table),
+  addresses: addressResolver(ec2Client, config),
+  publisher: eventBus(eventBridgeClient, config),
+  envFiles: s3EnvFiles(s3Client, config),
+  // The readiness check of a running task whose health ECS has not reported yet.
+  checks: lifecycleQueue(sqsClient, config),
+  clock: systemClock,
+};
 
 export const handler = createTaskEventsHandler({
-  deps: {
-    // Environments, and the slots of pool tasks: the event path touches nothing else in the table.
-    store: new DynamoEnvironmentStore(options),
-    pools: new DynamoPoolStore(options),
-    addresses: addressResolver(ec2Client, config),
-    publisher: eventBus(eventBridgeClient, config),
-    envFiles: s3EnvFiles(s3Client, config),
-    // The readiness check of a running task whose health ECS has not reported yet.
-    checks: lifecycleQueue(sqsClient, config),
-    clock: systemClock,
-  },
+  deps: ports,
   logger: createLogger('task-events'),
   metrics: createMetrics('task-events'),
 });

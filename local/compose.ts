@@ -1,6 +1,6 @@
 /**
  * Builds every handler from one set of adapters, as the Lambda entries do one function at a
- * time. The local stack passes local adapters; the API tests pass the AWS adapters over mocked
+ * time, each from the ports its declaration names (`shared/wiring/functions.ts`). The local stack passes local adapters; the API tests pass the AWS adapters over mocked
  * SDK clients. Either way the handlers, middlewares and use cases are the deployed ones.
  */
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
@@ -26,6 +26,8 @@ import { createTasksHandler } from '#shared/handlers/tasks';
 import type { ApiHandler } from '#shared/http/http-function';
 import { createLogger, createMetrics, type ObservabilityOptions } from '#shared/observability';
 import type { HttpFunctionName } from '#shared/routes';
+import { type Declarations, functionDeclarations, type Ports } from '#shared/wiring/functions';
+import { type PortBag, resolvePorts } from '#shared/wiring/ports';
 import type { CreateEnvironmentDeps } from '#use-cases/create-environment';
 import type { ReconcileConfig } from '#use-cases/reconcile';
 
@@ -77,110 +79,95 @@ export interface Handlers {
 
 export const composeHandlers = (adapters: Adapters, options: ComposeOptions): Handlers => {
   const logger = (name: string) => createLogger(name, options.observability);
-  const metrics = (name: string) => createMetrics(name, options.observability);
-  const api = (name: string) => ({
+  const observed = (name: string) => ({
     logger: logger(name),
-    metrics: metrics(name),
+    metrics: createMetrics(name, options.observability),
+  });
+  const api = (name: string) => ({
+    ...observed(name),
     ...(options.minClientVersion === undefined ? {} : { minClientVersion: options.minClientVersion }),
   });
-  const { store, tasks, access, runtime, expiry, envFiles, publisher, checks, clock, poolStore } = adapters;
+  // One bag of ports; each handler gets the ones its declaration names (shared/wiring/functions.ts).
   const keeper = adapters.poolKeeper;
-  const pools = keeper === undefined ? {} : { pools: { store: poolStore, keeper } };
-  const noNudge: PoolKeeperTrigger = { nudge: async () => undefined };
+  const bag: PortBag = {
+    ...adapters,
+    ...adapters.dataPlane,
+    poolKeeper: keeper ?? noNudge,
+    runner: noRunner,
+  };
+  const ports = <N extends keyof Declarations>(name: N): Ports<N> =>
+    resolvePorts(functionDeclarations[name].ports, bag) as Ports<N>;
+  const { dataPlane } = adapters;
+  // Without a keeper nothing fills the pools, so a create does not look for a warm slot.
+  const { pools, ...createPorts } = ports('environments-create');
+  const meta = ports('meta');
   return {
-    authorizer: createAuthorizerHandler({ access, logger: logger('authorizer') }),
+    authorizer: createAuthorizerHandler({ ...ports('authorizer'), logger: logger('authorizer') }),
     http: {
       'environments-create': createEnvironmentsCreateHandler({
         ...api('environments-create'),
-        deps: { ...adapters, ...pools },
+        deps: {
+          ...createPorts,
+          ...(keeper === undefined ? {} : { pools }),
+          ...(adapters.launchPolicy === undefined ? {} : { launchPolicy: adapters.launchPolicy }),
+        },
         idempotency: adapters.idempotency,
       }),
-      'environments-read': createEnvironmentsReadHandler({ ...api('environments-read'), store }),
+      'environments-read': createEnvironmentsReadHandler({
+        ...api('environments-read'),
+        ...ports('environments-read'),
+      }),
       'environments-manage': createEnvironmentsManageHandler({
         ...api('environments-manage'),
         deps: {
-          store,
-          access,
-          runtime,
-          expiry,
-          envFiles,
-          publisher,
-          clock,
-          ...(adapters.dataPlane.terminator === undefined
-            ? {}
-            : { executions: adapters.dataPlane.terminator }),
+          ...ports('environments-manage'),
+          // The in-process runner's executions end with the environment (a stopped task ends them on ECS).
+          ...(dataPlane.terminator === undefined ? {} : { executions: dataPlane.terminator }),
         },
       }),
       'environments-exec': createEnvironmentsExecHandler({
         ...api('environments-exec'),
         deps: {
-          store,
-          tasks,
-          clock,
-          ids: adapters.ids,
-          tokens: adapters.executeTokens,
-          ...adapters.dataPlane,
+          ...ports('environments-exec'),
+          ...(dataPlane.syncWindowMs === undefined ? {} : { syncWindowMs: dataPlane.syncWindowMs }),
         },
       }),
-      tasks: createTasksHandler({ ...api('tasks'), deps: { tasks, runtime, clock } }),
-      secrets: createSecretsHandler({
-        ...api('secrets'),
-        deps: { metadata: adapters.secretMetadata, values: adapters.secretValues, clock },
-      }),
-      admin: createAdminHandler({
-        ...api('admin'),
-        deps: { pools: poolStore, tasks, access, runtime, keeper: keeper ?? noNudge, clock },
-      }),
+      tasks: createTasksHandler({ ...api('tasks'), deps: ports('tasks') }),
+      secrets: createSecretsHandler({ ...api('secrets'), deps: ports('secrets') }),
+      admin: createAdminHandler({ ...api('admin'), deps: ports('admin') }),
       meta: createMetaHandler({
         logger: logger('meta'),
         version: options.version,
         docsAssets: options.docsAssets,
-        probeDatabase: () => access.ping(),
+        probeDatabase: () => meta.access.ping(),
       }),
     },
-    taskEvents: createTaskEventsHandler({
-      deps: { store, addresses: adapters.addresses, publisher, envFiles, checks, clock, pools: poolStore },
-      logger: logger('task-events'),
-      metrics: metrics('task-events'),
-    }),
+    taskEvents: createTaskEventsHandler({ ...observed('task-events'), deps: ports('task-events') }),
     reconciler: createReconcilerHandler({
+      ...observed('reconciler'),
       deps: {
-        store,
-        runtime,
-        addresses: adapters.addresses,
-        envFiles,
-        expiry,
-        tasks,
-        publisher,
-        checks,
-        clock,
+        ...ports('reconciler'),
         config: options.reconcile,
-        pools: poolStore,
+        // Env files of environments never recorded are swept (local only: S3's lifecycle rule does it on AWS).
         ...(adapters.strayEnvFiles === undefined ? {} : { strayEnvFiles: adapters.strayEnvFiles }),
       },
-      logger: logger('reconciler'),
-      metrics: metrics('reconciler'),
     }),
-    poolKeeper: createPoolKeeperHandler({
-      deps: { pools: poolStore, tasks, runtime, clock, ids: adapters.ids },
-      logger: logger('pool-keeper'),
-      metrics: metrics('pool-keeper'),
-    }),
+    poolKeeper: createPoolKeeperHandler({ ...observed('pool-keeper'), deps: ports('pool-keeper') }),
     lifecycleChecks: createLifecycleChecksHandler({
+      ...observed('lifecycle-checks'),
       deps: {
-        store,
-        tasks,
-        runtime,
-        addresses: adapters.addresses,
-        envFiles,
-        expiry,
-        publisher,
-        checks,
-        clock,
+        ...ports('lifecycle-checks'),
         ...(adapters.launchPolicy === undefined ? {} : { launchPolicy: adapters.launchPolicy }),
       },
-      logger: logger('lifecycle-checks'),
-      metrics: metrics('lifecycle-checks'),
     }),
   };
+};
+
+const noNudge: PortBag['poolKeeper'] = { nudge: async () => undefined };
+
+/** Locally commands run in-process (the data plane's dispatcher): no exec-worker, no runner. */
+const noRunner: PortBag['runner'] = {
+  exec: async () => {
+    throw new Error('The local stack runs executions in-process; there is no exec-worker');
+  },
 };

@@ -26,8 +26,10 @@ const USAGE = `Usage:
   --allow-host-commands  run every task's local.command on this host, not only the tasks an
                          admin key of org 'local' published (see docs/security.md)
 
---runtime (or TASKENV_RUNTIME): process (default) runs each service's local.command on this host;
-docker runs one container per service; auto picks docker when an engine answers, else process.
+--runtime (or TASKENV_RUNTIME): auto (default) runs tasks in Docker containers when a Docker
+engine answers (the example tasks' images are built at start from examples/tasks/*/image with
+the host's static busybox), else as host processes (each service's local.command); docker
+insists on containers, process on host processes.
 
 Functions: ${invocableFunctions.join(', ')}`;
 
@@ -74,9 +76,7 @@ export const runDev = async (argv: string[]): Promise<number> => {
     process.stderr.write(`--port and --dynamodb-port take a port number (0-65535)\n${USAGE}\n`);
     return 2;
   }
-  // Process by default: the example tasks' images come from a public registry, so on a machine
-  // with an engine but no registry access Docker would fail the banner's own example request.
-  const runtime = values.runtime ?? process.env.TASKENV_RUNTIME ?? 'process';
+  const runtime = values.runtime ?? process.env.TASKENV_RUNTIME ?? 'auto';
   if (!isRuntimeChoice(runtime)) {
     process.stderr.write(`--runtime takes one of ${runtimeChoices.join(', ')}; got '${runtime}'\n${USAGE}\n`);
     return 2;
@@ -98,6 +98,8 @@ export const runDev = async (argv: string[]): Promise<number> => {
       log: (line) => {
         if (!quiet) process.stdout.write(`${line}\n`);
       },
+      // Image builds and the runtime auto picked: shown even with --quiet, as the start line is.
+      progress: (line) => process.stderr.write(`${line}\n`),
     });
   } catch (error) {
     process.stderr.write(`error: ${startError(error, port)}\n`);

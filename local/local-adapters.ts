@@ -8,6 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import Docker from 'dockerode';
 import { dockerAnswers } from '#adapters/local/docker-driver';
 import { DockerRuntime } from '#adapters/local/docker-runtime';
 import type { TaskEventListener } from '#adapters/local/ecs-task-events';
@@ -18,6 +19,7 @@ import type { ContainerRuntime } from '#ports/container-runtime';
 import type { Log } from '#ports/log';
 import type { LogLevel } from '#shared/observability';
 import type { Handlers } from './compose.ts';
+import { type Example, ExampleImagesError, prepareExampleImages } from './examples.ts';
 import { LOCAL_ORG, type RuntimeChoice } from './local-names.ts';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -39,19 +41,18 @@ export const localLogLevel = (): LogLevel => {
 };
 
 /**
- * Starts the runtime `choice` names on `dataDir` and puts the host command gate in front of a
+ * Starts the runtime `name` (see {@link pickRuntime}) on `dataDir` and puts the host command gate in front of a
  * process runtime. `local` is the runtime itself (its exec, logs, recovery, shutdown);
  * `runtime` is the port the handlers launch through.
  */
 export const startLocalRuntime = async (options: {
-  readonly choice: RuntimeChoice;
+  readonly name: 'docker' | 'process';
   readonly dataDir: string;
   readonly onEvent: TaskEventListener;
   readonly log: Log;
   readonly allowHostCommands: boolean;
 }): Promise<{ name: 'docker' | 'process'; local: LocalRuntime<unknown>; runtime: ContainerRuntime }> => {
-  const { dataDir } = options;
-  const name = await pickRuntime(options.choice);
+  const { dataDir, name } = options;
   const runtimeOptions = {
     onEvent: options.onEvent,
     logDir: join(dataDir, 'logs'),
@@ -76,16 +77,43 @@ export const startLocalRuntime = async (options: {
   return { name, local, runtime };
 };
 
-/** The runtime `choice` names; `docker` fails when no engine answers. */
-const pickRuntime = async (choice: RuntimeChoice): Promise<'docker' | 'process'> => {
+/**
+ * The runtime `choice` names. Docker needs an engine, and the examples' images, built here when
+ * missing so no request waits for a build: `docker` fails without either, `auto` falls back to
+ * the process runtime with a one-line notice.
+ */
+export const pickRuntime = async (
+  choice: RuntimeChoice,
+  images: {
+    readonly examples: readonly Example[];
+    readonly busybox: string;
+    readonly progress: (line: string) => void;
+  },
+): Promise<'docker' | 'process'> => {
   if (choice === 'process') return 'process';
-  const engine = await dockerAnswers();
-  if (choice === 'docker' && !engine) {
-    throw new Error(
-      '--runtime docker: no Docker engine answers (DOCKER_HOST or /var/run/docker.sock); start dockerd or use --runtime process',
+  const docker = new Docker();
+  if (!(await dockerAnswers(docker))) {
+    if (choice === 'docker') {
+      throw new Error(
+        '--runtime docker: no Docker engine answers (DOCKER_HOST or /var/run/docker.sock); start dockerd or use --runtime process',
+      );
+    }
+    images.progress(
+      'runtime auto: no Docker engine answers (DOCKER_HOST or /var/run/docker.sock); using the process runtime',
     );
+    return 'process';
   }
-  return engine ? 'docker' : 'process';
+  try {
+    await prepareExampleImages({ ...images, org: LOCAL_ORG, docker });
+  } catch (error) {
+    if (!(error instanceof ExampleImagesError)) throw error;
+    if (choice === 'docker') {
+      throw new Error(`--runtime docker: ${error.message}; or use --runtime process`, { cause: error });
+    }
+    images.progress(`runtime auto: ${error.message}; using the process runtime`);
+    return 'process';
+  }
+  return 'docker';
 };
 
 /** This data dir's id (`<dataDir>/stack-id`), the `taskenv.stack` label of its containers. */

@@ -1,12 +1,12 @@
 /** What the local stack puts in place at start: the org and its admin key, the example tasks. */
-import { chmod, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { AlreadyExistsError } from '#domain/errors';
 import { defaultOrgLimits } from '#domain/org';
 import { generateApiKey, hashApiKey } from '#domain/principal';
 import { publishTask } from '#use-cases/tasks';
 import type { Adapters } from './compose.ts';
+import { type Example, publishableExample } from './examples.ts';
 import { LOCAL_ORG } from './local-names.ts';
 
 /** Reuses the key in `<dataDir>/api-key` while it is still valid; else issues and writes a new one. */
@@ -37,23 +37,24 @@ export const ensureAdminKey = async (dataDir: string, access: Adapters['access']
   return generated.key;
 };
 
-/** Publishes every `examples/tasks/<dir>/task.yaml` not yet published (versions are immutable). */
+/**
+ * Publishes every example not yet published (versions are immutable), its `build` services
+ * under their local image tags (built at start for the Docker runtime; the process runtime
+ * runs `local.command` instead).
+ */
 export const publishExamples = async (
-  dir: string,
+  examples: readonly Example[],
   adapters: Adapters,
   log: (line: string) => void,
 ): Promise<string[]> => {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   const published: string[] = [];
-  for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
-    const text = await readFile(join(dir, entry.name, 'task.yaml'), 'utf8').catch(() => null);
-    if (text === null) continue;
+  for (const example of examples) {
     try {
       const record = await publishTask(
         {
           principal: { keyId: 'local-seed', org: LOCAL_ORG, role: 'admin', workspaces: ['*'] },
           org: LOCAL_ORG,
-          manifest: parseYaml(text),
+          manifest: publishableExample(example, LOCAL_ORG),
         },
         adapters,
       );
@@ -61,7 +62,7 @@ export const publishExamples = async (
     } catch (error) {
       if (error instanceof AlreadyExistsError) continue;
       log(
-        `examples: ${entry.name}/task.yaml was not published: ${error instanceof Error ? error.message : String(error)}`,
+        `examples: ${example.dir}/task.yaml was not published: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
   }

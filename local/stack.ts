@@ -21,12 +21,14 @@ import type { Log } from '#ports/log';
 import type { ReconcileConfig } from '#use-cases/reconcile';
 import { type Adapters, composeHandlers, type Handlers } from './compose.ts';
 import { localDataPlane } from './data-plane.ts';
+import { defaultBusybox, readExamples } from './examples.ts';
 import { createGateway, lambdaContext, STAGE_THROTTLE, type Throttle } from './gateway.ts';
 import { localInvoker } from './invoke.ts';
 import {
   localDynamoConfig,
   localLogLevel,
   localSqsEvent,
+  pickRuntime,
   singleFlight,
   startLocalRuntime,
 } from './local-adapters.ts';
@@ -59,9 +61,12 @@ export interface LocalStackOptions {
   readonly dataDir: string;
   /**
    * Which local runtime runs the tasks. `taskenv dev` defaults to `auto`; here the default is
-   * the process runtime, which needs nothing but Node. @default 'process'
+   * the process runtime, which needs nothing but Node. With Docker, the examples' images are
+   * built at start when missing. @default 'process'
    */
   readonly runtime?: RuntimeChoice;
+  /** The static busybox the examples' `FROM scratch` images get. @default TASKENV_BUSYBOX, else /bin/busybox */
+  readonly busybox?: string;
   /** API port; 0 picks a free one. @default 8787 */
   readonly port?: number;
   /** DynamoDB Local port; a free one when absent. */
@@ -74,6 +79,8 @@ export interface LocalStackOptions {
   readonly poolKeeperIntervalMs?: number;
   /** Where request and lifecycle lines go. */
   readonly log?: (line: string) => void;
+  /** Where start-up lines go: image builds, the runtime `auto` picked and why. @default log */
+  readonly progress?: (line: string) => void;
   /**
    * Run the `local.command` of every task as a host process, whoever published it. Off: only
    * tasks published by an admin key of org `local` run on the host (`docs/security.md`).
@@ -137,6 +144,7 @@ export interface LocalStack {
 
 export const startLocalStack = async (options: LocalStackOptions): Promise<LocalStack> => {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const progress = options.progress ?? log;
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const cleanups: (() => Promise<void>)[] = [];
@@ -144,6 +152,18 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   };
   try {
+    const examples = await readExamples(options.examplesDir ?? join(repoRoot, 'examples/tasks'));
+    for (const problem of examples.problems) {
+      log(`examples: ${problem.dir}/task.yaml was not published: ${problem.message}`);
+    }
+    // The runtime (and, for Docker, the examples' images) while DynamoDB Local starts.
+    const picking = pickRuntime(options.runtime ?? 'process', {
+      examples: examples.examples,
+      busybox: options.busybox ?? defaultBusybox(),
+      progress,
+    });
+    // Awaited below; until then a failure must not surface as an unhandled rejection.
+    picking.catch(() => undefined);
     const ddb: DynamoDbLocal = await startDynamoDbLocal({
       dataDir: join(dataDir, 'dynamodb'),
       pidFile: join(dataDir, 'dynamodb.pid'),
@@ -171,7 +191,7 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       local,
       runtime,
     } = await startLocalRuntime({
-      choice: options.runtime ?? 'process',
+      name: await picking,
       dataDir,
       onEvent: options.decorate?.taskEvents?.(deliver) ?? deliver,
       log: background,
@@ -271,11 +291,7 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
     }
 
     const apiKey = await ensureAdminKey(dataDir, stores.access);
-    const publishedTasks = await publishExamples(
-      options.examplesDir ?? join(repoRoot, 'examples/tasks'),
-      adapters,
-      log,
-    );
+    const publishedTasks = await publishExamples(examples.examples, adapters, log);
 
     const gateway = createGateway({
       authorizer: composed.authorizer,

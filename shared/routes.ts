@@ -27,6 +27,7 @@ export const functionNames = [
   'pool-keeper',
   'exec-worker',
   'lifecycle-checks',
+  'list-counters',
 ] as const;
 export type FunctionName = (typeof functionNames)[number];
 

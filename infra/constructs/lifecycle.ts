@@ -5,11 +5,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as lambdaLib from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { scheduleFunction } from './function-schedule.ts';
+import type { ExpiryBinding } from './grants/index.ts';
 import { acknowledgeWildcard } from './nag.ts';
-import type { ExpiryBinding } from './service-function.ts';
 
 /** The cluster whose task state changes drive the environments. */
 export interface LifecycleCluster {
@@ -155,34 +155,14 @@ export class Lifecycle extends Construct implements ExpiryBinding {
       'Any task of our own cluster (task ids are random), also held to it by the ecs:cluster condition.',
     );
 
-    // In the default group, not the expiry group: the functions may delete schedules of the
-    // expiry group, and the reconciler's schedule must stay out of their reach.
-    this.reconcilerScheduleRole = new iam.Role(this, 'ReconcilerScheduleRole', {
-      description: 'taskenv reconciler schedule: invoke the reconciler',
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': stack.account },
-          ArnEquals: {
-            'aws:SourceArn': scheduler.ScheduleGroup.fromDefaultScheduleGroup(this, 'DefaultGroup')
-              .scheduleGroupArn,
-          },
-        },
-      }),
+    const reconcilerSchedule = scheduleFunction(this, {
+      target: props.reconciler,
+      label: 'reconciler',
+      every: props.reconcileEvery ?? Duration.minutes(5),
+      ids: { role: 'ReconcilerScheduleRole', schedule: 'ReconcilerSchedule' },
     });
-    this.reconcilerSchedule = new scheduler.Schedule(this, 'ReconcilerSchedule', {
-      description: 'taskenv: run the reconciler',
-      schedule: scheduler.ScheduleExpression.rate(props.reconcileEvery ?? Duration.minutes(5)),
-      // The next run is the retry: a run that failed is not repeated on top of it.
-      target: new schedulerTargets.LambdaInvoke(props.reconciler, {
-        role: this.reconcilerScheduleRole,
-        retryAttempts: 0,
-      }),
-    });
-    acknowledgeWildcard(
-      this.reconcilerScheduleRole,
-      `${props.reconciler.functionArn}:*`,
-      'The reconciler function and its versions (the LambdaInvoke target grants both).',
-    );
+    this.reconcilerScheduleRole = reconcilerSchedule.role;
+    this.reconcilerSchedule = reconcilerSchedule.schedule;
     props.reconciler.configureAsyncInvoke({ retryAttempts: 0 });
 
     this.checksDeadLetterQueue = new sqs.Queue(this, 'ChecksDeadLetterQueue', {

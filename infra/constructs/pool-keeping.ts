@@ -1,14 +1,13 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { POOL_KEEPER_NUDGE } from '#adapters/aws/eventbridge-pool-nudge';
 import { EVENT_SOURCE } from '#adapters/aws/eventbridge-publisher';
-import { acknowledgeWildcard } from './nag.ts';
+import { scheduleFunction } from './function-schedule.ts';
 
 export interface PoolKeepingProps {
   /** The pool keeper function. */
@@ -35,29 +34,14 @@ export class PoolKeeping extends Construct {
 
   constructor(scope: Construct, id: string, props: PoolKeepingProps) {
     super(scope, id);
-    const stack = Stack.of(this);
-    this.scheduleRole = new iam.Role(this, 'ScheduleRole', {
-      description: 'taskenv pool keeper schedule: invoke the pool keeper',
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': stack.account },
-          ArnEquals: {
-            'aws:SourceArn': scheduler.ScheduleGroup.fromDefaultScheduleGroup(this, 'DefaultGroup')
-              .scheduleGroupArn,
-          },
-        },
-      }),
+    const { role, schedule } = scheduleFunction(this, {
+      target: props.keeper,
+      label: 'pool keeper',
+      every: props.every ?? Duration.minutes(1),
+      ids: { role: 'ScheduleRole', schedule: 'Schedule' },
     });
-    this.schedule = new scheduler.Schedule(this, 'Schedule', {
-      description: 'taskenv: run the pool keeper',
-      schedule: scheduler.ScheduleExpression.rate(props.every ?? Duration.minutes(1)),
-      target: new schedulerTargets.LambdaInvoke(props.keeper, { role: this.scheduleRole, retryAttempts: 0 }),
-    });
-    acknowledgeWildcard(
-      this.scheduleRole,
-      `${props.keeper.functionArn}:*`,
-      'The pool keeper function and its versions (the LambdaInvoke target grants both).',
-    );
+    this.scheduleRole = role;
+    this.schedule = schedule;
     this.nudgeRule = new events.Rule(this, 'NudgeRule', {
       description: 'taskenv: run the pool keeper after a claim or a pool change',
       eventBus: props.bus,

@@ -5,9 +5,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { PortRange, UrlMode } from '../config.ts';
+import type { ContainerRuntimeBinding, EnvFileBucket } from './grants/index.ts';
 import { PULL_ACTIONS } from './image-repository.ts';
 import { acknowledgeWildcard } from './nag.ts';
-import type { ContainerRuntimeBinding, EnvFileBucket } from './service-function.ts';
 import { asIVpc } from './widen.ts';
 
 export interface SandboxClusterProps {

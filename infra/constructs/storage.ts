@@ -5,7 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { idempotencyTableDefinition, tableDefinition } from '#adapters/aws/dynamodb/table';
-import type { EnvFileBucket } from './service-function.ts';
+import type { EnvFileBucket } from './grants/index.ts';
 import { asIBucket } from './widen.ts';
 
 export interface StorageProps {

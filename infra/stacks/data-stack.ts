@@ -1,8 +1,8 @@
 import { CfnOutput, type RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import type { EnvFileBucket, ExecuteTokenKeyRef, TableRef } from '../constructs/grants/index.ts';
 import { ImageRepository } from '../constructs/image-repository.ts';
-import type { EnvFileBucket, ExecuteTokenKeyRef, TableRef } from '../constructs/service-function.ts';
 import { Storage } from '../constructs/storage.ts';
 
 export interface DataStackProps extends StackProps {
@@ -20,7 +20,8 @@ export interface DataStackProps extends StackProps {
 
 /** What the service stack needs from the data stack. */
 export interface DataResources {
-  readonly table: TableRef;
+  /** The table, with the ARN of its stream (old images), read by the list-counters function. */
+  readonly table: TableRef & { readonly tableStreamArn: string };
   readonly idempotencyTable: TableRef;
   readonly envFiles: EnvFileBucket;
   readonly executeTokenKey: ExecuteTokenKeyRef;
@@ -46,8 +47,10 @@ export class DataStack extends Stack {
     this.images = new ImageRepository(this, 'Images', {
       ...(props.removalPolicy === undefined ? {} : { removalPolicy: props.removalPolicy }),
     });
+    const { table } = this.storage;
+    if (table.tableStreamArn === undefined) throw new Error('The table needs its stream (list counters)');
     this.resources = {
-      table: this.storage.table,
+      table: { tableArn: table.tableArn, tableName: table.tableName, tableStreamArn: table.tableStreamArn },
       idempotencyTable: this.storage.idempotencyTable,
       envFiles: this.storage.envFiles,
       executeTokenKey: this.storage.executeTokenKey,

@@ -2,9 +2,12 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
 import { type FunctionName, functionNames } from '#shared/routes';
+import { functionDeclarations } from '#shared/wiring/functions';
 import { logRetentionOf, type TaskenvConfig } from '../config.ts';
 import { Api } from '../constructs/api.ts';
+import type { BindingResources } from '../constructs/grants/index.ts';
 import { Lifecycle } from '../constructs/lifecycle.ts';
+import { ListCounters } from '../constructs/list-counters.ts';
 import { Observability } from '../constructs/observability.ts';
 import { PoolKeeping } from '../constructs/pool-keeping.ts';
 import { SandboxCluster } from '../constructs/sandbox-cluster.ts';
@@ -80,19 +83,27 @@ const FUNCTIONS: Readonly<
     // A batch of up to 10 checks, each a few ECS/DynamoDB calls.
     timeout: LIFECYCLE_CHECKS_TIMEOUT,
   },
+  'list-counters': {
+    description: 'taskenv: count TTL removals of environments out of the list counters (table stream)',
+    memorySize: 512,
+    // A batch of up to 100 removals, one small transaction each.
+    timeout: Duration.seconds(60),
+  },
 };
 
 /**
  * The stateless stack: the sandbox cluster, the functions, the API, the lifecycle wiring and
  * the dashboard. It can be destroyed and deployed again without losing data.
  *
- * Each function's rights are granted here, in one place, by what its entry's adapters call.
+ * Each function's rights follow from its declaration (`shared/wiring/functions.ts`), the same
+ * one its entry reads its configuration from.
  */
 export class ServiceStack extends Stack {
   readonly cluster: SandboxCluster;
   readonly functions: Readonly<Record<FunctionName, ServiceFunction>>;
   readonly lifecycle: Lifecycle;
   readonly poolKeeping: PoolKeeping;
+  readonly listCounters: ListCounters;
   readonly api: Api;
   readonly observability: Observability;
 
@@ -138,92 +149,31 @@ export class ServiceStack extends Stack {
     });
     const { checksQueue } = this.lifecycle;
 
-    const { table, idempotencyTable, envFiles, executeTokenKey } = data;
-    const runtime = this.cluster;
     const { bus } = this.lifecycle;
-    const expiry = this.lifecycle;
+    // Each function gets what its declaration binds (shared/wiring/functions.ts), nothing else.
+    const resources: BindingResources = {
+      table: data.table,
+      idempotencyTable: data.idempotencyTable,
+      runtime: this.cluster,
+      envFiles: data.envFiles,
+      expiry: this.lifecycle,
+      secretsPrefix: config.secretsPrefix,
+      executeTokenKey: data.executeTokenKey,
+      bus,
+      lifecycleQueue: checksQueue,
+      urlMode: config.urlMode,
+      taskLogGroup: this.cluster.taskLogGroup,
+      execWorker: fns['exec-worker'].function,
+      minClientVersion: config.minClientVersion,
+      version: props.version,
+    };
+    for (const name of functionNames) fns[name].wire(functionDeclarations[name].bindings, resources);
 
-    fns.authorizer.bindTable(table, { access: 'lookup' });
-    fns['environments-create']
-      .bindTable(table, { access: 'readWrite' })
-      .bindTable(idempotencyTable, { access: 'keyValue', envVar: 'IDEMPOTENCY_TABLE_NAME' })
-      .bindContainerRuntime(runtime, ['run'])
-      .bindBucket(envFiles, { access: 'write' })
-      .bindExpiry(expiry)
-      .bindSecrets(config.secretsPrefix, { access: 'read' })
-      .bindExecuteTokens(executeTokenKey, ['issue'])
-      .bindBus(bus)
-      // A launch refused for now is retried from the queue.
-      .bindLifecycleQueue(checksQueue);
-    fns['environments-read'].bindTable(table, { access: 'read' });
-    fns['environments-manage']
-      .bindTable(table, { access: 'readWrite' })
-      .bindContainerRuntime(runtime, ['stop'])
-      .bindBucket(envFiles, { access: 'delete' })
-      .bindExpiry(expiry)
-      .bindBus(bus);
-    fns['exec-worker'].bindTable(table, { access: 'readWrite' }).bindCommandRunner(runtime);
-    fns['environments-exec']
-      .bindTable(table, { access: 'readWrite' })
-      .bindInvoke(fns['exec-worker'].function, 'EXEC_WORKER_FUNCTION_NAME')
-      .bindTaskLogs(runtime.taskLogGroup)
-      .bindExecuteTokens(executeTokenKey, ['verify'])
-      .bindBus(bus);
-    fns.tasks.bindTable(table, { access: 'readWrite' }).bindContainerRuntime(runtime, ['register']);
-    fns.secrets
-      .bindTable(table, { access: 'readWrite', delete: true })
-      .bindSecrets(config.secretsPrefix, { access: 'manage' });
-    fns.admin.bindTable(table, { access: 'readWrite' });
-    // `/healthz` reads one item to report whether DynamoDB answers.
-    fns.meta.bindTable(table, { access: 'lookup' }).addEnvironment('TASKENV_VERSION', props.version);
-    fns['task-events']
-      .bindTable(table, { access: 'readWrite' })
-      .bindAddressResolver(config.urlMode)
-      .bindBucket(envFiles, { access: 'delete' })
-      .bindBus(bus)
-      // RUNNING with health checks queues the readiness check.
-      .bindLifecycleQueue(checksQueue);
-    fns.reconciler
-      .bindTable(table, { access: 'readWrite' })
-      .bindContainerRuntime(runtime, ['run', 'stop', 'inspect'])
-      // It repairs a lost RUNNING event with the URLs task-events would have published.
-      .bindAddressResolver(config.urlMode)
-      .bindBucket(envFiles, { access: 'delete' })
-      .bindExpiry(expiry)
-      .bindBus(bus)
-      .bindLifecycleQueue(checksQueue);
-    fns['lifecycle-checks']
-      .bindTable(table, { access: 'readWrite' })
-      // run: launch retries; stop: an unhealthy task; describe: its health.
-      .bindContainerRuntime(runtime, ['run', 'stop', 'describe'])
-      .bindAddressResolver(config.urlMode)
-      .bindBucket(envFiles, { access: 'delete' })
-      .bindExpiry(expiry)
-      .bindBus(bus)
-      .bindLifecycleQueue(checksQueue);
-    fns.admin
-      .bindTable(table, { access: 'readWrite', delete: true })
-      // DELETE of a pool stops its waiting tasks.
-      .bindContainerRuntime(runtime, ['stop'])
-      .bindBus(bus);
-    fns['pool-keeper']
-      .bindTable(table, { access: 'readWrite' })
-      .bindContainerRuntime(runtime, ['run', 'stop']);
     this.poolKeeping = new PoolKeeping(this, 'PoolKeeping', { keeper: fns['pool-keeper'].function, bus });
-    if (config.minClientVersion !== undefined) {
-      // Every HTTP entry but meta reads it (`apiConfig`); the public routes serve old clients too.
-      for (const name of [
-        'environments-create',
-        'environments-read',
-        'environments-manage',
-        'environments-exec',
-        'tasks',
-        'secrets',
-        'admin',
-      ] as const) {
-        fns[name].addEnvironment('MIN_CLIENT_VERSION', config.minClientVersion);
-      }
-    }
+    this.listCounters = new ListCounters(this, 'ListCounters', {
+      consumer: fns['list-counters'].function,
+      table: data.table,
+    });
 
     this.api = new Api(this, 'Api', {
       functions: {

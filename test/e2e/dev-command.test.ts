@@ -1,7 +1,8 @@
 /**
- * `npm start` as a user sees it: the real `taskenv dev` process on free ports, its banner, the
- * curl example it prints, `taskenv dev invoke` against it, and Ctrl-C stopping everything it
- * started (API, DynamoDB Local, task processes).
+ * `npm start` as a user sees it: the real `taskenv dev` process on free ports with its default
+ * runtime (`auto`: Docker when an engine answers, the examples' images built locally; else host
+ * processes), its banner, the curl example it prints, `taskenv dev invoke` against it, and Ctrl-C
+ * stopping everything it started (API, DynamoDB Local, task processes or containers).
  */
 import { type ChildProcessByStdio, execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
@@ -9,7 +10,9 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LABEL_STACK } from '#adapters/local/docker-driver';
 import { environmentListResponseSchema, environmentResponseSchema } from '#domain/api-schemas';
+import { containersLabelled, dockerEngine, removeTestContainers } from '#test/support/docker';
 import {
   type ApiTarget,
   connectError,
@@ -26,7 +29,11 @@ import { reconcileActions } from '#use-cases/reconcile';
 
 /** The banner's last line: everything the test reads has been printed once it appears. */
 const BANNER_END = 'Ctrl-C stops everything.';
-const START_TIMEOUT_MS = 60_000;
+// The first start with Docker on a machine also builds the examples' images.
+const START_TIMEOUT_MS = 120_000;
+
+/** What `--runtime auto` (the default) must pick on this machine. */
+const expectedRuntime = (await dockerEngine('test/e2e/dev-command.test.ts')) ? 'docker' : 'process';
 
 interface Banner {
   readonly apiUrl: string;
@@ -132,11 +139,13 @@ beforeAll(async () => {
       '0',
       '--data-dir',
       dataDir.path,
-      // The examples' images cannot be pulled here: their local.command runs as a process.
-      '--runtime',
-      'process',
     ],
-    { cwd: REPO_ROOT, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: REPO_ROOT,
+      // No TASKENV_RUNTIME: the default is what this file checks.
+      env: Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'TASKENV_RUNTIME')),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   exited = new Promise((resolveExit) => dev.once('exit', (code, signal) => resolveExit(code ?? signal)));
   dev.stdout.on('data', (chunk: Buffer) => {
@@ -159,14 +168,18 @@ afterAll(async () => {
     );
     if ((await Promise.race([exited, timeout])) === 'timeout') dev.kill('SIGKILL');
   }
+  // A stack killed before it stopped its tasks leaves its containers behind: remove them (by its label).
+  const stackId =
+    dataDir === undefined ? '' : await readFile(join(dataDir.path, 'stack-id'), 'utf8').catch(() => '');
+  if (stackId.trim() !== '') await removeTestContainers(stackId.trim());
   await dataDir?.remove();
 }, 30_000);
 
 describe('taskenv dev (npm start)', () => {
   /** The environment the printed curl created; later tests check it goes away with the stack. */
   let webUrl = '';
-  /** Its service's process id, as the service reports it. */
-  let webPid = 0;
+  /** Its service's process id, as the service reports it (process runtime only). */
+  let webPid: number | undefined;
   let banner: Banner;
   /** The API as the banner describes it. */
   let target: ApiTarget;
@@ -196,6 +209,8 @@ describe('taskenv dev (npm start)', () => {
     expect(banner.curl).toContain(`--url ${banner.apiUrl}/api/v1/org/local/ws/default/environments`);
     expect(banner.curl).toContain(`--header 'Authorization: Bearer ${savedKey}'`);
     expect(banner.curl).toContain('"task_ref": "hello-http"');
+    // --runtime auto by default: Docker when an engine answers, else host processes.
+    expect(bannerText).toMatch(new RegExp(`^\\s+Runtime\\s+${expectedRuntime} \\(`, 'm'));
   });
 
   it('answers the printed curl example with 201 and an environment that becomes ready', async () => {
@@ -206,15 +221,17 @@ describe('taskenv dev (npm start)', () => {
     webUrl = serviceUrl(ready.status, 'web');
     const whoami = (await (await fetch(`${webUrl}/whoami`)).json()) as {
       environment_id: string;
-      pid: number;
+      pid?: number;
     };
     webPid = whoami.pid;
+    const greeting = await fetch(webUrl);
 
     // Assess
     expect(answer.status).toBe(201);
     expect(created.state).toBe('building');
     expect(created.task_ref).toBe('local/hello-http@1.0.0');
-    expect((await fetch(webUrl)).status).toBe(200);
+    expect(greeting.status).toBe(200);
+    expect(await greeting.text()).toBe('Hello from taskenv!\n');
     expect(whoami.environment_id).toBe(created.id);
   }, 30_000);
 
@@ -264,8 +281,9 @@ describe('taskenv dev (npm start)', () => {
     }
   });
 
-  it('stops the API, DynamoDB Local and every task process on SIGINT, and exits 0 within 10 s', async () => {
+  it('stops the API, DynamoDB Local and every task process or container on SIGINT, and exits 0 within 10 s', async () => {
     // Prepare
+    const stackId = (await readFile(join(dataDir.path, 'stack-id'), 'utf8').catch(() => '')).trim();
     const started = performance.now();
 
     // Act
@@ -282,7 +300,12 @@ describe('taskenv dev (npm start)', () => {
     expect(await connectError(banner.apiUrl)).toBe('ECONNREFUSED');
     expect(await connectError(banner.dynamodbEndpoint)).toBe('ECONNREFUSED');
     expect(await refusesWithin(webUrl, 0)).toBe(true);
-    expect(processExists(webPid)).toBe(false);
+    if (expectedRuntime === 'docker') {
+      expect(await containersLabelled(LABEL_STACK, stackId)).toEqual([]);
+    } else {
+      expect(webPid).toEqual(expect.any(Number));
+      expect(processExists(webPid ?? -1)).toBe(false);
+    }
     // The marker `dev invoke` looks for goes with the stack.
     await expect(readFile(join(dataDir.path, 'stack.json'), 'utf8')).rejects.toMatchObject({
       code: 'ENOENT',

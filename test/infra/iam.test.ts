@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { z } from 'zod';
-import * as wiring from '#adapters/aws/wiring';
 import { type FunctionName, functionNames } from '#shared/routes';
+import { configSchema } from '#shared/wiring/functions';
+import * as z from '#shared/zod';
 import { type Synthesized, synthesize } from './synth.ts';
 import {
   asArray,
@@ -151,6 +151,17 @@ const EXPECTED: Readonly<Record<FunctionName, readonly string[]>> = {
   ],
   // Pool tasks: RunTask without an env file (no S3, no KMS), StopTask of what a pool no longer needs.
   'pool-keeper': [...logs, ...tableReadWrite, ...runTask, 'ecs:StopTask on cluster-tasks'],
+  // The stream (through its mapping), the counters and markers (held to their keys), its failure queue.
+  'list-counters': [
+    ...logs,
+    'dynamodb:PutItem on table',
+    'dynamodb:UpdateItem on table',
+    'dynamodb:DescribeStream on table-stream',
+    'dynamodb:GetRecords on table-stream',
+    'dynamodb:GetShardIterator on table-stream',
+    'dynamodb:ListStreams on table/stream/*',
+    'sqs:SendMessage on list-counters-dead-letter-queue',
+  ],
 };
 
 /** Actions IAM only grants on "*": no resource-level permission exists for them. */
@@ -308,22 +319,17 @@ describe('function configuration', () => {
     app = synthesize({ minClientVersion: '1.4.0' });
   });
 
-  /** The variables an entry reads: its wiring fragments, its own z.object keys, direct process.env reads. */
+  /** The variables an entry reads: the config schema of its declaration, which the entry parses. */
   const variablesOfEntry = (name: FunctionName): { required: Set<string>; optional: Set<string> } => {
     const source = readFileSync(new URL(`../../functions/${name}.ts`, import.meta.url), 'utf8');
-    const fragments = Object.entries(wiring).filter(
-      (entry): entry is [string, Record<string, z.ZodType>] & typeof entry =>
-        entry[0].endsWith('Config') && new RegExp(`\\b${entry[0]}\\b`).test(source),
-    );
+    // The entry parses its declaration's schema and reads nothing else from the environment.
+    expect(source).toContain(`configSchema('${name}')`);
+    expect(source).not.toMatch(/process\.env/);
     const required = new Set<string>();
     const optional = new Set<string>();
-    for (const [, fragment] of fragments) {
-      for (const [key, schema] of Object.entries(fragment)) {
-        (schema.safeParse(undefined).success ? optional : required).add(key);
-      }
+    for (const [key, schema] of Object.entries(configSchema(name).def.shape)) {
+      (z.safeParse(schema, undefined).success ? optional : required).add(key);
     }
-    for (const match of source.matchAll(/\b([A-Z][A-Z0-9_]+): z\./g)) required.add(match[1] ?? '');
-    for (const match of source.matchAll(/process\.env\.([A-Z][A-Z0-9_]+)/g)) optional.add(match[1] ?? '');
     // Lambda sets AWS_REGION itself.
     required.delete('AWS_REGION');
     return { required, optional };

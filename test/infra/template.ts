@@ -75,6 +75,8 @@ export const roleOfFunction = (template: Template, functionId: string): string =
 const LABELS: readonly [RegExp, string][] = [
   [/^\*$/, '*'],
   [/StorageTable\w*>?\S*\/index\/\*$/, 'table/index/*'],
+  [/StorageTable\w*>?\S*\/stream\/\*$/, 'table/stream/*'],
+  [/StorageTable\w*StreamArn/, 'table-stream'],
   [/StorageTable/, 'table'],
   [/StorageIdempotencyTable/, 'idempotency-table'],
   [/StorageEnvFileBucket\w*.*\/env\/\*$/, 'env-files'],
@@ -96,6 +98,7 @@ const LABELS: readonly [RegExp, string][] = [
   [/LifecycleBus/, 'bus'],
   [/LifecycleTaskEventsDeadLetterQueue/, 'dead-letter-queue'],
   [/LifecycleChecksQueue/, 'lifecycle-queue'],
+  [/ListCountersDeadLetterQueue/, 'list-counters-dead-letter-queue'],
   [/^<reconcilerFunction\w+\.Arn>(:\*)?$/, 'reconciler-function'],
 ];
 

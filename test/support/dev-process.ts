@@ -34,7 +34,16 @@ export interface DevProcess extends ApiTarget {
 export const startDevProcess = async (
   dataDir: string,
   args: readonly string[],
-  { viaNpm = false, timeoutMs = 60_000 }: { readonly viaNpm?: boolean; readonly timeoutMs?: number } = {},
+  {
+    viaNpm = false,
+    timeoutMs = 60_000,
+    env = process.env,
+  }: {
+    readonly viaNpm?: boolean;
+    readonly timeoutMs?: number;
+    /** The environment of the process. @default this one's */
+    readonly env?: NodeJS.ProcessEnv;
+  } = {},
 ): Promise<DevProcess> => {
   const devArgs = ['--port', '0', '--data-dir', dataDir, ...args];
   const [command, commandArgs] = viaNpm
@@ -43,7 +52,7 @@ export const startDevProcess = async (
   // Its own group, as a terminal's foreground job: a group signal reaches all of it.
   const child = spawn(command, commandArgs, {
     cwd: REPO_ROOT,
-    env: process.env,
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

@@ -17,7 +17,7 @@ import {
   environmentStatusResponseSchema,
 } from '#domain/api-schemas';
 import type { EnvironmentState } from '#domain/environment';
-import { type LocalStack, startLocalStack } from '#local/stack';
+import { type LocalStack, type RuntimeChoice, startLocalStack } from '#local/stack';
 import * as z from '#shared/zod';
 
 /** The repository root: the CLI, the examples and `node_modules/.bin` are found from here. */
@@ -36,11 +36,15 @@ export interface E2eStack {
 }
 
 /** Starts the whole local stack on free ports (API and DynamoDB Local) over `dataDir`. */
-export const startE2eStack = async (dataDir: string): Promise<E2eStack> => {
+export const startE2eStack = async (
+  dataDir: string,
+  { runtime = 'process' }: { readonly runtime?: RuntimeChoice } = {},
+): Promise<E2eStack> => {
   const logs: string[] = [];
   const stack = await startLocalStack({
     dataDir,
     port: 0,
+    runtime,
     examplesDir: join(REPO_ROOT, 'examples', 'tasks'),
     log: (line) => logs.push(line),
   });
@@ -51,13 +55,17 @@ export const startE2eStack = async (dataDir: string): Promise<E2eStack> => {
  * One stack for the whole test file: started in a fresh temp dir before its tests, stopped and
  * the dir removed after them. Returns the running stack (for use inside tests).
  */
-export const stackPerFile = (label: string): (() => LocalStack) => {
+export const stackPerFile = (
+  label: string,
+  options: { readonly runtime?: RuntimeChoice } = {},
+): (() => LocalStack) => {
   let dataDir: Awaited<ReturnType<typeof makeTempDir>> | undefined;
   let running: E2eStack | undefined;
+  // With Docker, the first start on a machine builds the examples' images.
   beforeAll(async () => {
     dataDir = await makeTempDir(label);
-    running = await startE2eStack(dataDir.path);
-  });
+    running = await startE2eStack(dataDir.path, options);
+  }, 120_000);
   afterAll(async () => {
     await running?.stack.stop();
     await dataDir?.remove();

@@ -2,7 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { parseManifest, type TaskManifest } from '#domain/manifest';
+import { parseTaskSource } from '#domain/task-source';
 import type { TaskVersionRecord } from '#domain/task-version';
+import { publishableExample } from '#local/examples';
 
 /** The repository root: the working directory the examples' `local.command`s expect. */
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -16,9 +18,18 @@ export const exampleTaskNames = (): string[] =>
     .map((entry) => entry.name)
     .sort();
 
-/** The raw YAML document of an example's `task.yaml`. */
+/** The raw YAML document of an example's `task.yaml`, as written (its services have `build`). */
 export const readExampleManifest = (name: string): unknown =>
   parse(readFileSync(new URL(`${name}/task.yaml`, EXAMPLES_DIR), 'utf8'));
+
+/** An example's manifest as the local stack publishes it: each `build` as its local image tag. */
+export const publishedExampleManifest = (name: string, org = 'local'): unknown => {
+  const json = readExampleManifest(name);
+  return publishableExample(
+    { dir: fileURLToPath(new URL(name, EXAMPLES_DIR)), json, source: parseTaskSource(json) },
+    org,
+  );
+};
 
 /** A published version of `manifest` in org `local`, as the task registry would return it. */
 export const taskVersionOf = (manifest: TaskManifest, org = 'local'): TaskVersionRecord => ({
@@ -34,4 +45,4 @@ export const taskVersionOf = (manifest: TaskManifest, org = 'local'): TaskVersio
 
 /** An example task, parsed and published in org `local`. */
 export const exampleTask = (name: string): TaskVersionRecord =>
-  taskVersionOf(parseManifest(readExampleManifest(name)));
+  taskVersionOf(parseManifest(publishedExampleManifest(name)));

@@ -4,7 +4,7 @@
  * file baked into the image. Images the tests build carry `taskenv.task-ref`, so they can be
  * removed by that label and nothing else.
  */
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { stringify } from 'yaml';
@@ -67,3 +67,15 @@ export const removeTaskImages = async (docker: Docker, taskRef: string): Promise
 /** A run-unique task name, so parallel files and reruns never share images. */
 export const uniqueTaskName = (label: string): string =>
   `${label}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
+
+/** A copy of `examples/tasks/<example>` named `name`, in `root/<name>`; answers its directory. */
+export const copyExampleAs = async (root: string, example: string, name: string): Promise<string> => {
+  const dir = join(root, name);
+  await cp(join(import.meta.dirname, '..', '..', 'examples', 'tasks', example), dir, { recursive: true });
+  const manifest = await readFile(join(dir, 'task.yaml'), 'utf8');
+  await writeFile(
+    join(dir, 'task.yaml'),
+    manifest.replace(new RegExp(`^name: ${example}$`, 'm'), `name: ${name}`),
+  );
+  return dir;
+};

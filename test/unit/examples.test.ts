@@ -1,9 +1,15 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Script } from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import { checkBuildContexts } from '#cli/task-images';
 import { parseManifest } from '#domain/manifest';
-import { exampleTaskNames, REPO_ROOT, readExampleManifest } from '#test/support/example-tasks';
+import { parseTaskSource } from '#domain/task-source';
+import {
+  exampleTaskNames,
+  publishedExampleManifest,
+  REPO_ROOT,
+  readExampleManifest,
+} from '#test/support/example-tasks';
 
 const names = exampleTaskNames();
 
@@ -16,7 +22,7 @@ describe('examples/tasks', () => {
   describe.each(names)('%s/task.yaml', (name) => {
     it('is a valid manifest named after its directory', () => {
       // Act
-      const manifest = parseManifest(readExampleManifest(name));
+      const manifest = parseManifest(publishedExampleManifest(name));
 
       // Assess
       expect(manifest.name).toBe(name);
@@ -24,7 +30,7 @@ describe('examples/tasks', () => {
 
     it('gives every service a local command whose files exist, relative to the repository root', () => {
       // Prepare
-      const manifest = parseManifest(readExampleManifest(name));
+      const manifest = parseManifest(publishedExampleManifest(name));
 
       // Act
       const services = Object.entries(manifest.services).map(([service, definition]) => ({
@@ -41,24 +47,36 @@ describe('examples/tasks', () => {
       }
     });
 
-    it('gives every service an image, and inline `node -e` code that compiles', () => {
+    it('builds every service from a FROM scratch Dockerfile in the task directory, so no registry is needed', async () => {
       // Prepare
-      const manifest = parseManifest(readExampleManifest(name));
+      const dir = join(REPO_ROOT, 'examples', 'tasks', name);
+      const source = parseTaskSource(readExampleManifest(name));
 
       // Act
-      const inline = Object.values(manifest.services).flatMap((definition) =>
-        [definition.command, definition.local?.command].flatMap((command) =>
-          command?.[0] === 'node' && command[1] === '-e' && command[2] !== undefined ? [command[2]] : [],
-        ),
+      const problems = await checkBuildContexts(dir, source.builds);
+      const bases = [...source.builds.values()].flatMap((build) =>
+        readFileSync(join(dir, build.context, build.dockerfile ?? 'Dockerfile'), 'utf8')
+          .split('\n')
+          .filter((line) => /^\s*FROM\s/i.test(line))
+          .map((line) => line.trim()),
       );
 
       // Assess
-      for (const definition of Object.values(manifest.services)) {
-        expect(definition.image).toMatch(/^public\.ecr\.aws\//);
-      }
-      for (const code of inline) {
-        // Compiling is enough to catch a YAML folding mistake; running is the e2e suite's job.
-        expect(() => new Script(code), code).not.toThrow();
+      expect([...source.builds.keys()].sort()).toEqual(
+        Object.keys(parseManifest(publishedExampleManifest(name)).services).sort(),
+      );
+      expect(problems).toEqual([]);
+      expect(bases.length).toBeGreaterThan(0);
+      expect(new Set(bases)).toEqual(new Set(['FROM scratch']));
+    });
+
+    it('is published with the local tag task push gives each built service', () => {
+      // Act
+      const manifest = parseManifest(publishedExampleManifest(name));
+
+      // Assess
+      for (const [service, definition] of Object.entries(manifest.services)) {
+        expect(definition.image).toBe(`taskenv/local/${name}:${manifest.version}-${service}`);
       }
     });
   });

@@ -1,5 +1,6 @@
 /**
- * Configuration fragments and adapter builders shared by the Lambda entries. Builders take the
+ * Adapter builders shared by the Lambda entries, over the config fragments of their bindings
+ * (`shared/wiring/config.ts`). Builders take the
  * SDK client as an argument, so an entry bundles only the clients it imports itself.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
@@ -11,8 +12,18 @@ import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { booleanFlag, commaList } from '#shared/config';
-import * as z from '#shared/zod';
+import type {
+  busConfig,
+  ecsConfig,
+  envFileConfig,
+  executeTokenConfig,
+  lifecycleQueueConfig,
+  ConfigOutput as Out,
+  schedulerConfig,
+  secretsConfig,
+  tableConfig,
+  urlModeConfig,
+} from '#shared/wiring/config';
 import { DynamoAccessStore } from './dynamodb/access-store.ts';
 import { DynamoEnvironmentStore } from './dynamodb/environment-store.ts';
 import { DynamoPoolStore } from './dynamodb/pool-store.ts';
@@ -27,41 +38,6 @@ import { S3EnvFileStore } from './s3-env-file-store.ts';
 import { SchedulerExpiry } from './scheduler-expiry.ts';
 import { SecretsManagerValueStore } from './secrets-manager-store.ts';
 import { SqsLifecycleQueue } from './sqs-lifecycle-queue.ts';
-
-const name = () => z.string().check(z.minLength(1));
-
-export const tableConfig = { TABLE_NAME: name() };
-export const apiConfig = { MIN_CLIENT_VERSION: z.optional(z.string().check(z.regex(/^\d+(\.\d+)*$/))) };
-export const ecsConfig = {
-  AWS_REGION: name(),
-  CLUSTER_ARN: name(),
-  SUBNETS: commaList(),
-  SECURITY_GROUPS: commaList(),
-  ASSIGN_PUBLIC_IP: booleanFlag(),
-  EXECUTION_ROLE_ARN: name(),
-  TASK_ROLE_ARN: name(),
-  LOG_GROUP_NAME: name(),
-};
-export const envFileConfig = { ENV_FILE_BUCKET: name(), ENV_FILE_KMS_KEY_ID: name() };
-export const schedulerConfig = { CLUSTER_ARN: name(), SCHEDULER_GROUP: name(), SCHEDULER_ROLE_ARN: name() };
-export const secretsConfig = { SECRETS_PREFIX: name(), SECRETS_KMS_KEY_ID: z.optional(name()) };
-export const busConfig = { EVENT_BUS_NAME: name() };
-/** The KMS HMAC key (`HMAC_256`) execute tokens are derived with. */
-export const executeTokenConfig = { EXECUTE_TOKEN_KEY_ID: name() };
-
-export const execConfig = {
-  EXEC_WORKER_FUNCTION_NAME: name(),
-  /** How long POST execute waits before answering 202, in ms. */
-  EXEC_SYNC_WINDOW_MS: z.pipe(
-    z.optional(z.string().check(z.regex(/^\d+$/))),
-    z.transform((v) => (v === undefined ? 20_000 : Number(v))),
-  ),
-  LOG_GROUP_NAME: name(),
-};
-export const urlModeConfig = { URL_MODE: z.enum(['public', 'private']) };
-export const lifecycleQueueConfig = { LIFECYCLE_QUEUE_URL: name() };
-
-type Out<T extends Record<string, z.core.$ZodType>> = z.output<z.ZodMiniObject<T>>;
 
 export const dynamoStores = (client: DynamoDBDocumentClient, c: Out<typeof tableConfig>) => {
   const options = { client, tableName: c.TABLE_NAME };

@@ -210,7 +210,10 @@ export const environmentFilterKeys = (env: {
   };
 };
 
-export const countersPk = (org: string, workspace: string): string => `COUNT#${org}#${workspace}`;
+/** The partition key prefix of the list counters (IAM scopes the TTL-removal consumer to it). */
+export const COUNTERS_PREFIX = 'COUNT#';
+
+export const countersPk = (org: string, workspace: string): string => `${COUNTERS_PREFIX}${org}#${workspace}`;
 
 /**
  * The two counter items of an environment: its workspace's and its workspace's project's. Each
@@ -227,4 +230,10 @@ export const counterKeys = (env: {
 ];
 
 /** Marker that one environment's removal by TTL was counted (a stream record may come twice). */
-export const removalMarkerKey = (id: string): PrimaryKey => ({ pk: `GONE#${id}`, sk: 'GONE' });
+/** The partition key prefix of the removal markers. */
+export const REMOVAL_MARKER_PREFIX = 'GONE#';
+
+export const removalMarkerKey = (id: string): PrimaryKey => ({
+  pk: `${REMOVAL_MARKER_PREFIX}${id}`,
+  sk: 'GONE',
+});
