@@ -10,9 +10,7 @@
  * Over 400 lines because it is a table: one entry per function, each with its event's shape.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { DynamoExecutionStore } from '#adapters/aws/dynamodb/execution-store';
 import { environmentKey } from '#adapters/aws/dynamodb/keys';
 import { LocalExecuteTokens } from '#adapters/local/local-execute-tokens';
@@ -21,6 +19,7 @@ import { ecsTaskStateChangeEventSchema } from '#domain/ecs-event';
 import type { EnvironmentRecord } from '#domain/environment';
 import { runningRecord } from '#domain/execution';
 import type { Principal } from '#domain/principal';
+import { publishableExample, readExamples } from '#local/examples';
 import { type Clock, randomIds } from '#ports/clock';
 import { applyTaskEvent } from '#use-cases/apply-task-event';
 import { createEnvironment } from '#use-cases/create-environment';
@@ -237,9 +236,11 @@ export const coldStartScenarios = async (
 
   // The world's hello-http was published on a runtime without task definitions; the deployed
   // functions launch with ECS, which needs one.
-  const manifest = parseYaml(
-    await readFile(join(projectRoot, 'examples', 'tasks', BENCH_TASK, 'task.yaml'), 'utf8'),
-  ) as Record<string, unknown>;
+  const example = (await readExamples(join(projectRoot, 'examples', 'tasks'))).examples.find(
+    (e) => e.source.name === BENCH_TASK,
+  );
+  if (example === undefined) throw new Error(`no valid examples/tasks/${BENCH_TASK}`);
+  const manifest = publishableExample(example, BENCH_ORG) as Record<string, unknown>;
   await publishTask(
     { principal: admin, org: BENCH_ORG, manifest: { ...manifest, version: ECS_TASK_VERSION } },
     {
