@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { median } from './stats.ts';
+import { compareToFloor, type FloorComparison, median } from './stats.ts';
 
 export interface CliStartupResult {
   readonly runs: number;
@@ -17,6 +17,9 @@ export interface CliStartupResult {
   readonly listMs: number;
   readonly helpRatio: number;
   readonly listRatio: number;
+  /** Each against `node -e 0`, paired run by run (the three ran back to back). */
+  readonly help: FloorComparison;
+  readonly list: FloorComparison;
 }
 
 const EMPTY_PAGE = JSON.stringify({
@@ -49,6 +52,7 @@ const timeRun = (args: readonly string[], env: NodeJS.ProcessEnv): Promise<numbe
 export const measureCliStartup = async (input: {
   readonly projectRoot: string;
   readonly runs: number;
+  readonly floor: number;
   readonly progress: (line: string) => void;
 }): Promise<CliStartupResult> => {
   const server = createServer((_, res) => {
@@ -79,5 +83,14 @@ export const measureCliStartup = async (input: {
   input.progress(
     `cli: node -e 0 ${nodeMs.toFixed(0)} ms, --help ${helpMs.toFixed(0)} ms, env list ${listMs.toFixed(0)} ms`,
   );
-  return { runs: input.runs, nodeMs, helpMs, listMs, helpRatio: helpMs / nodeMs, listRatio: listMs / nodeMs };
+  return {
+    runs: input.runs,
+    nodeMs,
+    helpMs,
+    listMs,
+    helpRatio: helpMs / nodeMs,
+    listRatio: listMs / nodeMs,
+    help: compareToFloor(samples.help, samples.node, input.floor),
+    list: compareToFloor(samples.list, samples.node, input.floor),
+  };
 };

@@ -32,7 +32,6 @@ import {
 import { LAMBDA_NODE_OPTIONS, serviceFunctionBuildOptions } from './bundle-options.ts';
 import { coldStartScenarios, type Fixture, type Scenario } from './cold-start-scenarios.ts';
 import { type InitAttribution, profileInit } from './init-profile.ts';
-import { INTERVAL_LEVEL, type RatioVerdict, ratioInterval, verdictOf } from './ratio-interval.ts';
 import { baselineSource, retarget, type SdkCall, wavesOf } from './sdk-calls.ts';
 import { median } from './stats.ts';
 import { startWorld, type World } from './world.ts';
@@ -147,10 +146,8 @@ export interface ColdStartRow {
   readonly baselineInitMs: number;
   readonly baselineInvokeMs: number;
   readonly baselineTotalMs: number;
-  /** Median total over median baseline total. */
+  /** Median total over median baseline total (the table's interval and verdict: `rows.ts`). */
   readonly ratio: number;
-  /** The bootstrap interval of {@link ratio} (`ratio-interval.ts`: samples of one round resampled as pairs). */
-  readonly interval: { readonly low: number; readonly high: number; readonly confidence: number };
   /** The SDK packages found in the function's bundle, whose clients the baseline builds too. */
   readonly sdkClients: readonly string[];
   /** The largest contributors to the function's bundle, biggest first. */
@@ -210,13 +207,6 @@ const timeSample = async (
     result: parsed.result,
   };
 };
-
-/**
- * PASS only when the whole interval is at or under the floor, FAIL when it is all above it,
- * otherwise inconclusive: a median that happens to land under the floor passes nothing.
- */
-export const coldStartVerdict = (row: Pick<ColdStartRow, 'interval'>, floor: number): RatioVerdict =>
-  verdictOf(row.interval, floor);
 
 interface Prepared {
   readonly fn: string;
@@ -428,7 +418,6 @@ export const measureColdStart = async (options: ColdStartOptions): Promise<ColdS
         baselineInvokeMs: pick(s.baseline, 'invokeMs'),
         baselineTotalMs: median(baselineTotals),
         ratio: median(totals) / median(baselineTotals),
-        interval: { ...ratioInterval(totals, baselineTotals), confidence: INTERVAL_LEVEL },
         sdkClients: p.sdkClients,
         biggestInputs: bytesByPackage(p.metafile).slice(0, 8),
         attribution,

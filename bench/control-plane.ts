@@ -1,80 +1,54 @@
 /**
  * Figure 2, control-plane overhead: one provision through everything API Gateway and Lambda
- * would run (the local gateway, the REQUEST authorizer, the environments-create handler with
- * its middy chain, zod validation and the use case) on the real DynamoDB adapters, against the
- * very DynamoDB calls that provision made, sent raw with the SDK's document client.
+ * would run ({@link startProvisionBench}) against the very calls that provision made (DynamoDB,
+ * the idempotency table, and the AWS calls of launch, env file, schedule, events and execute
+ * token on mocked clients), sent raw. Judged twice, on wall time (DynamoDB Local included) and
+ * on this Node process's CPU time (`process.cpuUsage`: taskenv's own cost and the SDK's, not
+ * DynamoDB Local's, which runs in another process), each without and with `Idempotency-Key`.
+ *
+ * Also figure 6, creates at concurrency 10 against the same calls raw at concurrency 10.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { LocalExecuteTokens } from '#adapters/local/local-execute-tokens';
-import { LoopbackAddressResolver } from '#adapters/local/loopback-address-resolver';
-import { type Adapters, composeHandlers } from '#local/compose';
-import { createGateway, type Gateway } from '#local/gateway';
-import { randomIds, systemClock } from '#ports/clock';
-import { countByCommand, type RecordedCall, replay, waves } from './dynamodb-recorder.ts';
-import {
-  CountingPublisher,
-  InstantRuntime,
-  NullEnvFiles,
-  NullExpiry,
-  NullQueue,
-  NullSecretValues,
-} from './fakes.ts';
-import { idleDataPlane } from './idle-data-plane.ts';
-import { median, percentile } from './stats.ts';
-import { BENCH_ORG, BENCH_TASK, BENCH_WORKSPACE, type World } from './world.ts';
+import { randomUUID } from 'node:crypto';
+import { type ProvisionBench, type ProvisionTemplate, startProvisionBench } from './provision.ts';
+import { compareToFloor, type FloorComparison, median, percentile } from './stats.ts';
+import type { World } from './world.ts';
 
-export interface LatencySummary {
-  readonly medianMs: number;
-  readonly p99Ms: number;
-  readonly minMs: number;
-  readonly maxMs: number;
+export interface ControlPlaneVariant {
+  readonly idempotencyKey: boolean;
+  readonly wall: FloorComparison;
+  readonly cpu: FloorComparison;
+  readonly wallP99: { readonly chainMs: number; readonly rawMs: number };
+  /** Calls one provision makes, by name (`DynamoDB:GetItem`, `ECS:RunTask` …). */
+  readonly callsPerProvision: Record<string, number>;
+  /** The calls in the order and grouping they ran in. */
+  readonly waves: readonly (readonly string[])[];
+  readonly samplesMs: { readonly chain: readonly number[]; readonly raw: readonly number[] };
+  readonly cpuSamplesMs: { readonly chain: readonly number[]; readonly raw: readonly number[] };
 }
 
 export interface ControlPlaneResult {
   readonly iterations: number;
   readonly warmup: number;
-  readonly chain: LatencySummary;
-  readonly raw: LatencySummary;
-  readonly ratioMedian: number;
-  readonly ratioP99: number;
-  /** DynamoDB calls of one provision, by operation. */
-  readonly callsPerProvision: Record<string, number>;
-  /** The same calls in the order and grouping they ran in (calls of a wave ran concurrently). */
-  readonly waves: readonly (readonly string[])[];
+  readonly floor: number;
+  readonly variants: readonly ControlPlaneVariant[];
   readonly notes: readonly string[];
 }
 
-const summarise = (samples: readonly number[]): LatencySummary => ({
-  medianMs: median(samples),
-  p99Ms: percentile(samples, 99),
-  minMs: Math.min(...samples),
-  maxMs: Math.max(...samples),
-});
+const cpuMs = (since: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000;
+};
 
-/** A recorded provision as raw calls, with the environment id to swap for a fresh one each time. */
-interface Template {
-  readonly environmentId: string;
-  readonly waves: readonly (readonly { readonly command: string; readonly inputJson: string }[])[];
+interface Sample {
+  wallMs: number;
+  cpuMs: number;
 }
 
-const toTemplate = (calls: readonly RecordedCall[], environmentId: string): Template => ({
-  environmentId,
-  waves: waves(calls).map((wave) =>
-    wave.map((c) => ({ command: c.command, inputJson: JSON.stringify(c.input) })),
-  ),
-});
-
-/** The template's inputs for a new environment id, prepared before the clock starts. */
-const instantiate = (template: Template) => {
-  const id = randomUUID();
-  return template.waves.map((wave) =>
-    wave.map((c) => ({
-      command: c.command,
-      input: JSON.parse(c.inputJson.replaceAll(template.environmentId, id)) as unknown,
-    })),
-  );
+const measure = async (work: () => Promise<unknown>): Promise<Sample> => {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await work();
+  return { wallMs: performance.now() - started, cpuMs: cpuMs(cpu) };
 };
 
 export const measureControlPlane = async (
@@ -82,116 +56,151 @@ export const measureControlPlane = async (
   options: {
     readonly iterations: number;
     readonly warmup: number;
+    readonly floor: number;
     readonly progress: (line: string) => void;
   },
 ): Promise<ControlPlaneResult> => {
-  const publisher = new CountingPublisher();
-  const adapters: Adapters = {
-    ...world.stores,
-    dataPlane: idleDataPlane(world),
-    secretValues: new NullSecretValues(),
-    envFiles: new NullEnvFiles(),
-    runtime: new InstantRuntime(),
-    expiry: new NullExpiry(),
-    publisher,
-    addresses: new LoopbackAddressResolver(),
-    checks: new NullQueue(),
-    clock: systemClock,
-    ids: randomIds,
-    executeTokens: new LocalExecuteTokens({ key: randomBytes(32) }),
-    // Configured as deployed; the requests send no Idempotency-Key, so it makes no calls.
-    idempotency: new DynamoDBPersistenceLayer({
-      tableName: world.idempotencyTableName,
-      awsSdkV3Client: new DynamoDBClient(world.clientConfig),
-    }),
-  };
-  const handlers = composeHandlers(adapters, {
-    version: '0.0.0-bench',
-    docsAssets: async () => ({ script: '', stylesheet: '' }),
-    reconcile: { launchDeadlineSec: 600, maxLaunchAttempts: 3 },
-  });
-  // No authorizer cache: every request pays for the authorizer's key lookup, as on a cache miss.
-  const gateway: Gateway = createGateway({ authorizer: handlers.authorizer, handlers: handlers.http });
-  const body = JSON.stringify({ task_ref: BENCH_TASK });
-  const provision = async (): Promise<string> => {
-    const response = await gateway.handle({
-      method: 'POST',
-      path: `/api/v1/org/${BENCH_ORG}/ws/${BENCH_WORKSPACE}/environments`,
-      headers: { authorization: `Bearer ${world.apiKey}`, 'content-type': 'application/json' },
-      body,
-    });
-    if (response.statusCode !== 201) {
-      throw new Error(`Provision answered ${response.statusCode}: ${response.body}`);
-    }
-    const parsed: unknown = JSON.parse(response.body);
-    if (typeof parsed !== 'object' || parsed === null || !('id' in parsed) || typeof parsed.id !== 'string') {
-      throw new Error(`Provision answered no id: ${response.body}`);
-    }
-    return parsed.id;
-  };
-
-  // One provision, recorded: which calls it makes, in which waves.
-  await provision();
-  world.recorder.take();
-  const recordedId = await provision();
-  const calls = world.recorder.take();
-  const template = toTemplate(calls, recordedId);
-  const raw = async (prepared: ReturnType<typeof instantiate>): Promise<void> => {
-    for (const wave of prepared)
-      await Promise.all(wave.map((c) => replay(world.rawClient, c.command, c.input)));
-  };
-
-  const chainSamples: number[] = [];
-  const rawSamples: number[] = [];
-  for (let i = 0; i < options.warmup + options.iterations; i++) {
-    const prepared = instantiate(template);
-    const timeChain = async () => {
-      const started = performance.now();
-      await provision();
-      return performance.now() - started;
+  const bench = startProvisionBench(world);
+  try {
+    const templates = { plain: await bench.record(false), keyed: await bench.record(true) };
+    const samples = {
+      plain: { chain: [] as Sample[], raw: [] as Sample[] },
+      keyed: { chain: [] as Sample[], raw: [] as Sample[] },
     };
-    const timeRaw = async () => {
-      const started = performance.now();
-      await raw(prepared);
-      return performance.now() - started;
+    for (let i = 0; i < options.warmup + options.iterations; i++) {
+      const steps: (() => Promise<void>)[] = (['plain', 'keyed'] as const).flatMap((variant) => {
+        const template = templates[variant];
+        const prepared = bench.prepare(template);
+        const key = variant === 'keyed' ? randomUUID() : undefined;
+        return [
+          async () => {
+            const s = await measure(() => bench.provision(key));
+            if (i >= options.warmup) samples[variant].chain.push(s);
+          },
+          async () => {
+            const s = await measure(() => bench.replay(prepared));
+            if (i >= options.warmup) samples[variant].raw.push(s);
+          },
+        ];
+      });
+      // Rotate the order, so no side always runs on the JIT or GC state another left.
+      for (let k = 0; k < steps.length; k++) await steps[(i + k) % steps.length]?.();
+      bench.clear();
+    }
+    options.progress(
+      `control plane: ${options.iterations} provisions each way (with and without Idempotency-Key) after ${options.warmup} warm-up`,
+    );
+    const variant = (name: 'plain' | 'keyed', template: ProvisionTemplate): ControlPlaneVariant => {
+      const chainWall = samples[name].chain.map((s) => s.wallMs);
+      const rawWall = samples[name].raw.map((s) => s.wallMs);
+      const chainCpu = samples[name].chain.map((s) => s.cpuMs);
+      const rawCpu = samples[name].raw.map((s) => s.cpuMs);
+      return {
+        idempotencyKey: name === 'keyed',
+        wall: compareToFloor(chainWall, rawWall, options.floor),
+        cpu: compareToFloor(chainCpu, rawCpu, options.floor),
+        wallP99: { chainMs: percentile(chainWall, 99), rawMs: percentile(rawWall, 99) },
+        callsPerProvision: template.callsByName,
+        waves: template.waves.map((wave) => wave.map((c) => c.command)),
+        samplesMs: { chain: chainWall, raw: rawWall },
+        cpuSamplesMs: { chain: chainCpu, raw: rawCpu },
+      };
     };
-    // Alternate which goes first, so neither always runs on a JIT or GC state the other left.
-    let chainMs: number;
-    let rawMs: number;
-    if (i % 2 === 0) {
-      chainMs = await timeChain();
-      rawMs = await timeRaw();
-    } else {
-      rawMs = await timeRaw();
-      chainMs = await timeChain();
-    }
-    if (i >= options.warmup) {
-      chainSamples.push(chainMs);
-      rawSamples.push(rawMs);
-    }
-    world.recorder.take();
-    world.rawRecorder.take();
+    return {
+      iterations: options.iterations,
+      warmup: options.warmup,
+      floor: options.floor,
+      variants: [variant('plain', templates.plain), variant('keyed', templates.keyed)],
+      notes: [
+        'POST /environments {"task_ref":"hello-http"} through the local gateway, authorizer (no cache) and environments-create handler',
+        'DynamoDB adapters on DynamoDB Local; ECS, S3, Scheduler, EventBridge, KMS, SQS, EC2 adapters on SDK clients answered by aws-sdk-client-mock (counted)',
+        'raw: every recorded call (DynamoDB, idempotency table, mocked AWS) replayed through plain clients, same waves, fresh ids',
+        'cpu: process.cpuUsage (user + system) of this Node process around each request; DynamoDB Local is another process',
+        'with Idempotency-Key: a fresh key per request (Powertools in-progress and completed writes, the id derived from the key)',
+      ],
+    };
+  } finally {
+    bench.stop();
   }
-  options.progress(
-    `control plane: ${options.iterations} provisions each way after ${options.warmup} warm-up`,
-  );
+};
 
-  const chain = summarise(chainSamples);
-  const rawSummary = summarise(rawSamples);
-  return {
-    iterations: options.iterations,
-    warmup: options.warmup,
-    chain,
-    raw: rawSummary,
-    ratioMedian: chain.medianMs / rawSummary.medianMs,
-    ratioP99: chain.p99Ms / rawSummary.p99Ms,
-    callsPerProvision: countByCommand(calls),
-    waves: template.waves.map((wave) => wave.map((c) => c.command)),
-    notes: [
-      'POST /environments {"task_ref":"hello-http"} through the local gateway, authorizer (no cache) and environments-create handler',
-      'idempotency persistence configured, no Idempotency-Key sent (no idempotency-table calls)',
-      'runtime, env files, expiry, secrets and publisher faked at zero cost; POWERTOOLS_LOG_LEVEL=WARN',
-      'raw: the recorded calls replayed through a plain DynamoDB document client, same waves, fresh environment id',
-    ],
-  };
+export interface CreateConcurrencyResult {
+  readonly concurrency: number;
+  readonly rounds: number;
+  /** On the per-round medians of request latency, paired round by round. */
+  readonly comparison: FloorComparison;
+  readonly chainP50Ms: number;
+  readonly rawP50Ms: number;
+  readonly chainP99Ms: number;
+  readonly rawP99Ms: number;
+  readonly notes: readonly string[];
+}
+
+/**
+ * `concurrency` creates at once against the same number of raw replays at once, `rounds`
+ * times, alternating; each round gives the median latency of its requests on each side.
+ */
+export const measureCreateConcurrency = async (
+  world: World,
+  options: {
+    readonly concurrency: number;
+    readonly rounds: number;
+    readonly warmupRounds: number;
+    readonly floor: number;
+    readonly progress: (line: string) => void;
+  },
+): Promise<CreateConcurrencyResult> => {
+  const bench: ProvisionBench = startProvisionBench(world);
+  try {
+    const template = await bench.record(false);
+    const chainRounds: number[] = [];
+    const rawRounds: number[] = [];
+    const chainAll: number[] = [];
+    const rawAll: number[] = [];
+    const round = async (work: () => Promise<unknown>) =>
+      Promise.all(
+        Array.from({ length: options.concurrency }, async () => {
+          const started = performance.now();
+          await work();
+          return performance.now() - started;
+        }),
+      );
+    for (let r = 0; r < options.warmupRounds + options.rounds; r++) {
+      const prepared = Array.from({ length: options.concurrency }, () => bench.prepare(template));
+      let next = 0;
+      const chain = () => round(() => bench.provision());
+      const raw = () => round(() => bench.replay(prepared[next++] ?? []));
+      let c: number[];
+      let w: number[];
+      if (r % 2 === 0) {
+        c = await chain();
+        w = await raw();
+      } else {
+        w = await raw();
+        c = await chain();
+      }
+      bench.clear();
+      if (r < options.warmupRounds) continue;
+      chainRounds.push(median(c));
+      rawRounds.push(median(w));
+      chainAll.push(...c);
+      rawAll.push(...w);
+    }
+    options.progress(`create at concurrency ${options.concurrency}: ${options.rounds} rounds each way`);
+    return {
+      concurrency: options.concurrency,
+      rounds: options.rounds,
+      comparison: compareToFloor(chainRounds, rawRounds, options.floor),
+      chainP50Ms: median(chainAll),
+      rawP50Ms: median(rawAll),
+      chainP99Ms: percentile(chainAll, 99),
+      rawP99Ms: percentile(rawAll, 99),
+      notes: [
+        `${options.concurrency} POSTs at once through the chain, then ${options.concurrency} raw replays of a recorded provision's calls at once (order alternating by round)`,
+        'the interval is over the per-round medians, paired round by round',
+      ],
+    };
+  } finally {
+    bench.stop();
+  }
 };

@@ -4,6 +4,17 @@
  * The figures count calls with it and replay the same calls raw.
  */
 import {
+  DeleteItemCommand,
+  type DeleteItemCommandInput,
+  type DynamoDBClient,
+  GetItemCommand,
+  type GetItemCommandInput,
+  PutItemCommand,
+  type PutItemCommandInput,
+  UpdateItemCommand,
+  type UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import {
   DeleteCommand,
   type DeleteCommandInput,
   type DynamoDBDocumentClient,
@@ -18,6 +29,7 @@ import {
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { currentScope } from './call-scope.ts';
 
 export interface RecordedCall {
   /** The low-level operation (`GetItemCommand`, `TransactWriteItemsCommand` …). */
@@ -26,6 +38,8 @@ export interface RecordedCall {
   readonly input: unknown;
   readonly startedAt: number;
   readonly endedAt: number;
+  /** The {@link inScope} the call was made in. */
+  readonly scope: string | undefined;
 }
 
 const WRITES: ReadonlySet<string> = new Set([
@@ -42,10 +56,12 @@ export class DynamoCallRecorder {
   #calls: RecordedCall[] = [];
 
   /** Adds the recording middleware; every later call through `client` is recorded. */
-  attach(client: DynamoDBDocumentClient): this {
-    client.middlewareStack.add(
+  attach(client: DynamoDBDocumentClient | DynamoDBClient): this {
+    // The document client's stack is the low-level client's; one middleware shape fits both.
+    (client.middlewareStack as DynamoDBDocumentClient['middlewareStack']).add(
       (next, context) => async (args) => {
         const startedAt = performance.now();
+        const scope = currentScope();
         try {
           return await next(args);
         } finally {
@@ -54,6 +70,7 @@ export class DynamoCallRecorder {
             input: args.input,
             startedAt,
             endedAt: performance.now(),
+            scope,
           });
         }
       },
@@ -115,5 +132,21 @@ export const replay = (client: DynamoDBDocumentClient, command: string, input: u
       return client.send(new TransactWriteCommand(input as TransactWriteCommandInput));
     default:
       throw new Error(`The benchmark cannot replay ${command}`);
+  }
+};
+
+/** The same for a call recorded on a low-level client (attribute-value input, as Powertools' idempotency layer sends it). */
+export const replayLowLevel = (client: DynamoDBClient, command: string, input: unknown): Promise<unknown> => {
+  switch (command) {
+    case 'GetItemCommand':
+      return client.send(new GetItemCommand(input as GetItemCommandInput));
+    case 'PutItemCommand':
+      return client.send(new PutItemCommand(input as PutItemCommandInput));
+    case 'UpdateItemCommand':
+      return client.send(new UpdateItemCommand(input as UpdateItemCommandInput));
+    case 'DeleteItemCommand':
+      return client.send(new DeleteItemCommand(input as DeleteItemCommandInput));
+    default:
+      throw new Error(`The benchmark cannot replay ${command} on a low-level client`);
   }
 };

@@ -1,149 +1,136 @@
 /**
- * Figure 3, the event path: ECS task state changes for many environments through the
- * task-events handler (middy, Powertools, zod parsing, the use case, the real
- * DynamoEnvironmentStore), against one raw conditional UpdateItem per event, both at the same
- * concurrency. Also counts what each event costs in calls, which DESIGN.md bounds.
+ * Figure 3, the event path: every kind of "ECS Task State Change" the runtimes send, for many
+ * environments, through the task-events handler (middy, Powertools, zod parsing, the use case,
+ * the real DynamoEnvironmentStore on DynamoDB Local, the real S3 / SQS / EventBridge / EC2
+ * adapters on mocked clients). Each event's calls are charged to it ({@link inScope}), and the
+ * gate is per event, on the worst event of each kind, reads included: DESIGN.md's budget is one
+ * conditional DynamoDB write (+ one EC2 call on RUNNING, public mode) + one PutEvents, and any
+ * other call (a read, an S3 delete, an SQS message) is over it.
+ *
+ * Two sequences: Fargate's (ENI attachment, URL mode public, the health check reported by a
+ * later RUNNING) and the local runtimes' (loopback port bindings, RUNNING once probes passed).
+ * Throughput is reported (info) against the same calls replayed raw on twin environments.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { environmentKey } from '#adapters/aws/dynamodb/keys';
+import { randomBytes } from 'node:crypto';
 import { LocalExecuteTokens } from '#adapters/local/local-execute-tokens';
 import { LoopbackAddressResolver } from '#adapters/local/loopback-address-resolver';
-import type { EnvironmentState } from '#domain/environment';
 import type { Principal } from '#domain/principal';
 import { lambdaContext } from '#local/gateway';
+import type { AddressResolver } from '#ports/address-resolver';
 import { randomIds, systemClock } from '#ports/clock';
 import { createTaskEventsHandler } from '#shared/handlers/task-events';
 import { createLogger, createMetrics } from '#shared/observability';
 import { createEnvironment } from '#use-cases/create-environment';
-import { countByCommand, isWrite, type RecordedCall, replay } from './dynamodb-recorder.ts';
+import { type AwsCall, mockedAws } from './aws-mocks.ts';
+import { inScope } from './call-scope.ts';
+import { isWrite, type RecordedCall, replay } from './dynamodb-recorder.ts';
+import { type EventKind, ecsEvent, SEQUENCES, type Shape } from './ecs-event-kinds.ts';
 import {
-  CountingAddressResolver,
   CountingPublisher,
   InstantRuntime,
   NullEnvFiles,
   NullExpiry,
   NullQueue,
   NullSecretValues,
-  taskArnFor,
 } from './fakes.ts';
 import { BENCH_ORG, BENCH_TASK, BENCH_WORKSPACE, type World } from './world.ts';
 
-const CLUSTER_ARN = 'arn:aws:ecs:us-east-1:000000000000:cluster/taskenv-bench';
-
-/** The three events of a task's life that change its environment, in order. */
-const PHASES = ['PROVISIONING', 'RUNNING', 'STOPPED'] as const;
-type Phase = (typeof PHASES)[number];
-
-/** What the raw side writes for each phase: the state move the handler makes, nothing else. */
-const RAW_MOVES: Readonly<Record<Phase, { readonly to: EnvironmentState; readonly from: EnvironmentState }>> =
-  {
-    PROVISIONING: { to: 'provisioning', from: 'building' },
-    RUNNING: { to: 'ready', from: 'provisioning' },
-    STOPPED: { to: 'torn_down', from: 'ready' },
-  };
-
-export interface PhaseCost {
-  readonly phase: Phase;
+/** The worst event of one kind: the most of each call any single event of the kind made. */
+export interface EventKindCost {
+  readonly shape: Shape;
+  readonly kind: string;
   readonly events: number;
-  /** Mean calls per event. */
-  readonly dynamodbReads: number;
-  readonly dynamodbWrites: number;
-  readonly byCommand: Record<string, number>;
-  /** Address lookups (EC2 DescribeNetworkInterfaces on AWS, in public mode). */
-  readonly addressLookups: number;
-  /** PutEvents calls. */
-  readonly publishes: number;
-  readonly envFileDeletes: number;
+  /** Max over the events of this kind, by call (`DynamoDB:GetItem`, `EventBridge:PutEvents` …). */
+  readonly maxCalls: Record<string, number>;
+  /** The same, fewest: equal to {@link maxCalls} when every event of the kind cost the same. */
+  readonly minCalls: Record<string, number>;
+  /** Calls of the worst event beyond the budget (`DynamoDB:GetItem` …); empty when within. */
+  readonly overBudget: readonly string[];
+  readonly withinBudget: boolean;
 }
 
 export interface EventPathResult {
   readonly environments: number;
   readonly events: number;
   readonly concurrency: number;
-  readonly chain: { readonly eventsPerSec: number; readonly seconds: number };
-  readonly raw: { readonly eventsPerSec: number; readonly seconds: number };
-  /** The handler's own DynamoDB calls, per event, replayed raw at the same concurrency. */
-  readonly rawSameCalls: { readonly eventsPerSec: number; readonly seconds: number };
-  /** Raw events/s over handler events/s: how many times longer an event takes through taskenv. */
-  readonly ratio: number;
-  /** The same against {@link rawSameCalls}: taskenv's code alone, the extra reads taken out. */
-  readonly ratioSameCalls: number;
-  readonly perPhase: readonly PhaseCost[];
-  /** Every event made exactly one DynamoDB write and one PutEvents (and one lookup on RUNNING). */
+  readonly budget: string;
+  readonly perKind: readonly EventKindCost[];
   readonly meetsCallBudget: boolean;
+  readonly chain: { readonly eventsPerSec: number; readonly seconds: number };
+  /** Each event's recorded calls replayed raw on a twin environment, same concurrency. */
+  readonly rawSameCalls: { readonly eventsPerSec: number; readonly seconds: number };
+  readonly ratioSameCalls: number;
   readonly notes: readonly string[];
 }
 
-/** An "ECS Task State Change" as EventBridge delivers it, shaped like the process runtime's. */
-const ecsEvent = (environmentId: string, phase: Phase, version: number, hostPort: number): unknown => {
-  const taskArn = taskArnFor(environmentId);
-  const now = new Date().toISOString();
-  const running = phase === 'RUNNING';
-  const stopped = phase === 'STOPPED';
-  return {
-    version: '0',
-    id: randomUUID(),
-    'detail-type': 'ECS Task State Change',
-    source: 'aws.ecs',
-    account: '000000000000',
-    time: now,
-    region: 'us-east-1',
-    resources: [taskArn],
-    detail: {
-      version,
-      taskArn,
-      clusterArn: CLUSTER_ARN,
-      lastStatus: phase,
-      desiredStatus: stopped ? 'STOPPED' : 'RUNNING',
-      startedBy: environmentId,
-      group: `taskenv:${BENCH_ORG}`,
-      containers: [
-        {
-          name: 'web',
-          lastStatus: phase === 'PROVISIONING' ? 'PENDING' : phase,
-          ...(running
-            ? { networkBindings: [{ bindIP: '127.0.0.1', containerPort: 8080, hostPort, protocol: 'tcp' }] }
-            : {}),
-          ...(stopped ? { exitCode: 143 } : {}),
-        },
-      ],
-      attachments: [],
-      createdAt: now,
-      updatedAt: now,
-      ...(stopped ? { stopCode: 'UserInitiated', stoppedReason: 'taskenv: deleted', stoppedAt: now } : {}),
-    },
-  };
-};
-
-const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
-
-/** The recorded calls of each environment (the one whose id an input names), in the order they started. */
-const callsByEnvironment = (calls: readonly RecordedCall[], ids: ReadonlySet<string>) => {
-  const grouped = new Map<string, { command: string; inputJson: string; startedAt: number }[]>();
-  for (const call of calls) {
-    const inputJson = JSON.stringify(call.input);
-    const id = inputJson.match(UUID)?.find((candidate) => ids.has(candidate));
-    if (id === undefined) throw new Error(`A ${call.command} of the event path names no environment`);
-    grouped.set(id, [
-      ...(grouped.get(id) ?? []),
-      { command: call.command, inputJson, startedAt: call.startedAt },
-    ]);
-  }
-  for (const list of grouped.values()) list.sort((a, b) => a.startedAt - b.startedAt);
-  return grouped;
-};
+export const EVENT_BUDGET =
+  '1 conditional DynamoDB write + ≤ 1 PutEvents per event (+ ≤ 1 EC2 call on RUNNING), nothing else';
 
 /** Runs `work` over `items` with at most `concurrency` in flight. */
-const pool = async <T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>) => {
+const pool = async <T>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T, index: number) => Promise<void>,
+) => {
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < items.length; i = next++) {
       const item = items[i];
-      if (item !== undefined) await work(item);
+      if (item !== undefined) await work(item, i);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+};
+
+const dynamoName = (call: Pick<RecordedCall, 'command'>) =>
+  `DynamoDB:${call.command.replace(/Command$/, '')}`;
+
+/** A DynamoDB write whose input carries a condition (a TransactWrite's items each may). */
+const isConditionalWrite = (call: Pick<RecordedCall, 'command' | 'input'>): boolean => {
+  if (!isWrite(call.command)) return false;
+  const json = JSON.stringify(call.input);
+  return json.includes('"ConditionExpression"');
+};
+
+/**
+ * What of one event's calls lies beyond DESIGN.md's budget: one conditional DynamoDB write, one
+ * PutEvents, and on RUNNING one EC2 call; every other call (a read, a second write, an S3 or SQS
+ * call) is named, in the order made.
+ */
+export const overBudget = (
+  dynamo: readonly Pick<RecordedCall, 'command' | 'input'>[],
+  aws: readonly Pick<AwsCall, 'name'>[],
+  kind: Pick<EventKind, 'lastStatus'>,
+): string[] => {
+  const over: string[] = [];
+  const allowed = dynamo.findIndex(isConditionalWrite);
+  for (const [i, call] of dynamo.entries()) if (i !== allowed) over.push(dynamoName(call));
+  let putEvents = 0;
+  let ec2 = 0;
+  for (const call of aws) {
+    if (call.name === 'EventBridge:PutEvents' && putEvents++ === 0) continue;
+    if (call.name === 'EC2:DescribeNetworkInterfaces' && kind.lastStatus === 'RUNNING' && ec2++ === 0)
+      continue;
+    over.push(call.name);
+  }
+  return over;
+};
+
+const groupBy = <T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> => {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [item]);
+    else group.push(item);
+  }
+  return groups;
+};
+
+const tally = (names: readonly string[]): Record<string, number> => {
+  const counts: Record<string, number> = {};
+  for (const n of names) counts[n] = (counts[n] ?? 0) + 1;
+  return counts;
 };
 
 export const measureEventPath = async (
@@ -154,179 +141,172 @@ export const measureEventPath = async (
     readonly progress: (line: string) => void;
   },
 ): Promise<EventPathResult> => {
-  const envFiles = new NullEnvFiles();
-  const publisher = new CountingPublisher();
-  const addresses = new CountingAddressResolver(new LoopbackAddressResolver());
-  const createDeps = {
-    ...world.stores,
-    secretValues: new NullSecretValues(),
-    envFiles,
-    runtime: new InstantRuntime(),
-    expiry: new NullExpiry(),
-    publisher,
-    checks: new NullQueue(),
-    clock: systemClock,
-    ids: randomIds,
-    executeTokens: new LocalExecuteTokens({ key: randomBytes(32) }),
-  };
-  const principal: Principal = { keyId: 'bench', org: BENCH_ORG, role: 'admin', workspaces: ['*'] };
-  const provision = async (clock = systemClock) =>
-    (
-      await createEnvironment(
-        { principal, org: BENCH_ORG, workspace: BENCH_WORKSPACE, request: { task_ref: BENCH_TASK } },
-        { ...createDeps, clock },
-      )
-    ).record;
-  // Real records (hello-http, instruction rendered on RUNNING), built by the create use case.
-  const chainIds: string[] = [];
-  const rawIds: string[] = [];
-  const replayIds: string[] = [];
-  for (let i = 0; i < options.environments; i++) {
-    const chain = await provision();
-    chainIds.push(chain.id);
-    rawIds.push((await provision()).id);
-    // The replay twin is created at the same instant, so it holds the same timestamps (and
-    // expiry): a finalisation's condition names the record's fields as the handler read them.
-    const createdAt = new Date(chain.createdAt);
-    replayIds.push((await provision({ now: () => createdAt })).id);
-  }
-  const chainIdSet = new Set(chainIds);
-  world.recorder.take();
-  publisher.calls = 0;
-  envFiles.deletes = 0;
-
-  const handler = createTaskEventsHandler({
-    deps: {
-      store: world.stores.store,
-      addresses,
-      publisher,
-      envFiles,
+  const aws = mockedAws();
+  try {
+    const principal: Principal = { keyId: 'bench', org: BENCH_ORG, role: 'admin', workspaces: ['*'] };
+    const createDeps = {
+      ...world.stores,
+      secretValues: new NullSecretValues(),
+      envFiles: new NullEnvFiles(),
+      runtime: new InstantRuntime(),
+      expiry: new NullExpiry(),
+      publisher: new CountingPublisher(),
       checks: new NullQueue(),
       clock: systemClock,
-    },
-    logger: createLogger('task-events'),
-    metrics: createMetrics('task-events'),
-  });
+      ids: randomIds,
+      executeTokens: new LocalExecuteTokens({ key: randomBytes(32) }),
+    };
+    const provision = async (clock = systemClock) =>
+      (
+        await createEnvironment(
+          { principal, org: BENCH_ORG, workspace: BENCH_WORKSPACE, request: { task_ref: BENCH_TASK } },
+          { ...createDeps, clock },
+        )
+      ).record;
+    const handlerFor = (addresses: AddressResolver) =>
+      createTaskEventsHandler({
+        deps: {
+          store: world.stores.store,
+          addresses,
+          publisher: aws.publisher,
+          envFiles: aws.envFiles,
+          checks: aws.checks,
+          clock: systemClock,
+        },
+        logger: createLogger('task-events'),
+        metrics: createMetrics('task-events'),
+      });
+    const handlers: Record<Shape, ReturnType<typeof createTaskEventsHandler>> = {
+      fargate: handlerFor(aws.addresses),
+      local: handlerFor(new LoopbackAddressResolver()),
+    };
 
-  const perPhase: PhaseCost[] = [];
-  let chainSeconds = 0;
-  let rawSeconds = 0;
-  let replaySeconds = 0;
-  for (const [index, phase] of PHASES.entries()) {
-    const version = index + 1;
-    const events = chainIds.map((id, i) => ecsEvent(id, phase, version, 20_000 + i));
-    const move = RAW_MOVES[phase];
-    const runChain = async () => {
-      const started = performance.now();
-      await pool(events, options.concurrency, async (event) => {
-        await handler(event, lambdaContext('task-events'));
-      });
-      chainSeconds += (performance.now() - started) / 1000;
-    };
-    const runRaw = async () => {
-      const started = performance.now();
-      await pool(rawIds, options.concurrency, async (id) => {
-        await world.rawClient.send(
-          new UpdateCommand({
-            TableName: world.tableName,
-            Key: environmentKey(id),
-            UpdateExpression: 'SET #state = :to, #eventVersion = :version, #updatedAt = :now',
-            ConditionExpression: '#state = :from AND #eventVersion < :version',
-            ExpressionAttributeNames: {
-              '#state': 'state',
-              '#eventVersion': 'eventVersion',
-              '#updatedAt': 'updatedAt',
-            },
-            ExpressionAttributeValues: {
-              ':to': move.to,
-              ':from': move.from,
-              ':version': version,
-              ':now': new Date().toISOString(),
-            },
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-      });
-      rawSeconds += (performance.now() - started) / 1000;
-    };
-    const lookupsBefore = addresses.calls;
-    const publishesBefore = publisher.calls;
-    const deletesBefore = envFiles.deletes;
-    world.recorder.take();
-    // Alternate which side runs first, so neither always meets a table the other just warmed.
-    if (index % 2 === 0) {
-      await runChain();
-      await runRaw();
-    } else {
-      await runRaw();
-      await runChain();
+    const perKind: EventKindCost[] = [];
+    let chainSeconds = 0;
+    let replaySeconds = 0;
+    let events = 0;
+    let environments = 0;
+    for (const shape of ['fargate', 'local'] as const) {
+      const chainIds: string[] = [];
+      const replayIds: string[] = [];
+      for (let i = 0; i < options.environments; i++) {
+        const chain = await provision();
+        chainIds.push(chain.id);
+        // The replay twin is created at the same instant, so it holds the same timestamps (and
+        // expiry): a finalisation's condition names the record's fields as the handler read them.
+        const createdAt = new Date(chain.createdAt);
+        replayIds.push((await provision({ now: () => createdAt })).id);
+      }
+      environments += chainIds.length * 2;
+      world.recorder.take();
+      aws.ledger.take();
+
+      for (const [index, kind] of SEQUENCES[shape].entries()) {
+        const version = index + 1;
+        const scopeOf = (i: number) => `${shape}:${index}:${i}`;
+        const started = performance.now();
+        await pool(chainIds, options.concurrency, async (id, i) => {
+          await inScope(scopeOf(i), () =>
+            handlers[shape](ecsEvent(shape, id, kind, version, 20_000 + i), lambdaContext('task-events')),
+          );
+        });
+        chainSeconds += (performance.now() - started) / 1000;
+        events += chainIds.length;
+        const dynamo = world.recorder.take();
+        const awsCalls = aws.ledger.take();
+        const dynamoBy = groupBy(dynamo, (c) => c.scope ?? '');
+        const awsBy = groupBy(awsCalls, (c) => c.scope ?? '');
+        const unscoped = dynamoBy.get('')?.length ?? 0;
+        if (unscoped > 0) throw new Error(`${unscoped} DynamoDB calls of the event path outside any event`);
+
+        const perEvent = chainIds.map((_, i) => {
+          const d = dynamoBy.get(scopeOf(i)) ?? [];
+          const a = awsBy.get(scopeOf(i)) ?? [];
+          return {
+            dynamo: d,
+            aws: a,
+            names: [...d.map(dynamoName), ...a.map((c) => c.name)],
+            over: overBudget(d, a, kind),
+          };
+        });
+        const allNames = [...new Set(perEvent.flatMap((e) => e.names))].sort();
+        const maxCalls: Record<string, number> = {};
+        const minCalls: Record<string, number> = {};
+        for (const name of allNames) {
+          const counts = perEvent.map((e) => e.names.filter((n) => n === name).length);
+          maxCalls[name] = Math.max(...counts);
+          minCalls[name] = Math.min(...counts);
+        }
+        const worst = perEvent.reduce((a, b) => (b.over.length > a.over.length ? b : a));
+        perKind.push({
+          shape,
+          kind: kind.label,
+          events: chainIds.length,
+          maxCalls,
+          minCalls,
+          overBudget: Object.entries(tally(worst.over)).map(([n, c]) => (c > 1 ? `${c}× ${n}` : n)),
+          withinBudget: perEvent.every((e) => e.over.length === 0),
+        });
+
+        // The same calls raw, each event's in order, on its twin (info: taskenv's own cost).
+        const twin = (json: string, chainId: string, replayId: string) =>
+          json
+            .replaceAll(chainId, replayId)
+            .replaceAll(chainId.replaceAll('-', ''), replayId.replaceAll('-', ''));
+        const replays = perEvent.map((e, i) => {
+          const chainId = chainIds[i] ?? '';
+          const replayId = replayIds[i] ?? '';
+          const calls = [
+            ...e.dynamo.map((c) => ({
+              at: c.startedAt,
+              dynamo: c.command,
+              name: '',
+              json: JSON.stringify(c.input),
+            })),
+            ...e.aws.map((c) => ({ at: c.at, dynamo: '', name: c.name, json: JSON.stringify(c.input) })),
+          ].sort((x, y) => x.at - y.at);
+          return calls.map((c) => ({ ...c, input: JSON.parse(twin(c.json, chainId, replayId)) as unknown }));
+        });
+        const replayStarted = performance.now();
+        await pool(replays, options.concurrency, async (sequence) => {
+          for (const c of sequence) {
+            if (c.dynamo !== '') await replay(world.rawClient, c.dynamo, c.input);
+            else await aws.replay({ name: c.name, input: c.input });
+          }
+        });
+        replaySeconds += (performance.now() - replayStarted) / 1000;
+        world.rawRecorder.take();
+        aws.ledger.take();
+      }
+      // Every environment must have ended torn_down, or the run timed something other than the path.
+      const finals = await Promise.all(chainIds.map((id) => world.stores.store.get(id)));
+      const wrong = finals.filter((record) => record?.state !== 'torn_down').length;
+      if (wrong > 0)
+        throw new Error(`${wrong} ${shape} environments did not end torn_down after their events`);
     }
-    const calls = world.recorder.take();
-    world.rawRecorder.take();
-
-    // The calls each environment's event made, sent again for its twin in the replay set.
-    const byEnvironment = callsByEnvironment(calls, chainIdSet);
-    // The id appears as is and, in the task ARN, without dashes.
-    const twin = (json: string, chainId: string, replayId: string) =>
-      json
-        .replaceAll(chainId, replayId)
-        .replaceAll(chainId.replaceAll('-', ''), replayId.replaceAll('-', ''));
-    const replays = replayIds.map((replayId, i) =>
-      (byEnvironment.get(chainIds[i] ?? '') ?? []).map((c) => ({
-        command: c.command,
-        input: JSON.parse(twin(c.inputJson, chainIds[i] ?? '', replayId)) as unknown,
-      })),
+    options.progress(
+      `event path: ${events} events (${perKind.length} kinds) at concurrency ${options.concurrency}`,
     );
-    const replayStarted = performance.now();
-    await pool(replays, options.concurrency, async (sequence) => {
-      for (const c of sequence) await replay(world.rawClient, c.command, c.input);
-    });
-    replaySeconds += (performance.now() - replayStarted) / 1000;
-    world.rawRecorder.take();
-    const n = events.length;
-    perPhase.push({
-      phase,
-      events: n,
-      dynamodbReads: calls.filter((c) => !isWrite(c.command)).length / n,
-      dynamodbWrites: calls.filter((c) => isWrite(c.command)).length / n,
-      byCommand: Object.fromEntries(Object.entries(countByCommand(calls)).map(([k, v]) => [k, v / n])),
-      addressLookups: (addresses.calls - lookupsBefore) / n,
-      publishes: (publisher.calls - publishesBefore) / n,
-      envFileDeletes: (envFiles.deletes - deletesBefore) / n,
-    });
+    const chainRate = events / chainSeconds;
+    const replayRate = events / replaySeconds;
+    return {
+      environments,
+      events,
+      concurrency: options.concurrency,
+      budget: EVENT_BUDGET,
+      perKind,
+      meetsCallBudget: perKind.every((k) => k.withinBudget),
+      chain: { eventsPerSec: chainRate, seconds: chainSeconds },
+      rawSameCalls: { eventsPerSec: replayRate, seconds: replaySeconds },
+      ratioSameCalls: replayRate / chainRate,
+      notes: [
+        'fargate: PROVISIONING, PENDING, RUNNING (health UNKNOWN), RUNNING (HEALTHY), DEACTIVATING, STOPPING, DEPROVISIONING, STOPPED; ENI attachment, URL mode public (EC2 DescribeNetworkInterfaces on a mocked client)',
+        'local: PROVISIONING, PENDING, RUNNING (HEALTHY, loopback bindings), STOPPING, STOPPED, as the process and Docker runtimes send them',
+        'every call charged to the event whose async context made it; the gate is on the worst event of each kind, reads and every non-budgeted call included',
+        "raw, same calls: each event's recorded calls replayed in order on a twin environment (info)",
+      ],
+    };
+  } finally {
+    aws.restore();
   }
-
-  // Every environment must have ended torn_down, or the run timed something other than the path.
-  const finals = await Promise.all(chainIds.map((id) => world.stores.store.get(id)));
-  const wrong = finals.filter((record) => record?.state !== 'torn_down').length;
-  if (wrong > 0) throw new Error(`${wrong} environments did not end torn_down after their events`);
-  options.progress(
-    `event path: ${chainIds.length * PHASES.length} events each way at concurrency ${options.concurrency}`,
-  );
-
-  const total = chainIds.length * PHASES.length;
-  const chainRate = total / chainSeconds;
-  const rawRate = total / rawSeconds;
-  const replayRate = total / replaySeconds;
-  return {
-    environments: chainIds.length,
-    events: total,
-    concurrency: options.concurrency,
-    chain: { eventsPerSec: chainRate, seconds: chainSeconds },
-    raw: { eventsPerSec: rawRate, seconds: rawSeconds },
-    rawSameCalls: { eventsPerSec: replayRate, seconds: replaySeconds },
-    ratio: rawRate / chainRate,
-    ratioSameCalls: replayRate / chainRate,
-    perPhase,
-    meetsCallBudget: perPhase.every(
-      (p) =>
-        p.dynamodbWrites === 1 && p.publishes === 1 && p.addressLookups === (p.phase === 'RUNNING' ? 1 : 0),
-    ),
-    notes: [
-      'events shaped like the process runtime emits them (loopback bindings, no ENI); PROVISIONING, RUNNING, STOPPED per environment',
-      'handler: createTaskEventsHandler with the real DynamoEnvironmentStore; address resolver loopback, publisher and env files in memory (counted)',
-      'raw: one conditional UpdateItem per event (state and version), the write DESIGN.md budgets',
-      "raw, same calls: each event's recorded DynamoDB calls replayed in order on a twin environment",
-    ],
-  };
 };

@@ -15,8 +15,9 @@ import type { SecretValueStore } from '#ports/secret-store';
 export class InstantRuntime implements ContainerRuntime {
   launches = 0;
 
+  /** An ARN, so the tasks it registers can also be launched by the ECS adapter (on a mocked client). */
   async register(): Promise<{ taskDefinitionArn: string | null }> {
-    return { taskDefinitionArn: null };
+    return { taskDefinitionArn: 'arn:aws:ecs:us-east-1:000000000000:task-definition/taskenv-bench:1' };
   }
 
   async launch(request: LaunchRequest): Promise<{ taskArn: string }> {

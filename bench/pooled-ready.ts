@@ -26,7 +26,7 @@ import { publishTask } from '#use-cases/tasks';
 import { InstantRuntime, NullEnvFiles, NullExpiry, NullQueue, NullSecretValues } from './fakes.ts';
 import { idleDataPlane } from './idle-data-plane.ts';
 import { SlowStartRuntime } from './slow-start-runtime.ts';
-import { median, percentile } from './stats.ts';
+import { compareToFloor, type FloorComparison, median, percentile } from './stats.ts';
 import { BENCH_ORG, BENCH_TASK, BENCH_WORKSPACE, type World } from './world.ts';
 
 /** The pooled twin of the bench task: the same manifest under another name. */
@@ -37,8 +37,15 @@ export interface PooledReadyResult {
   readonly iterations: number;
   readonly pooled: { readonly p50Ms: number; readonly p95Ms: number };
   readonly plain: { readonly p50Ms: number; readonly p95Ms: number };
-  /** p50 pooled over p50 plain; floor 1.2. */
-  readonly ratio: number;
+  /** p50 pooled over p50 plain with its interval (paired: each round ran one of each); floor 1.2. */
+  readonly comparison: FloorComparison;
+  /** Cold over pooled with its interval (not paired); reported, no floor. */
+  readonly coldComparison: FloorComparison;
+  readonly samplesMs: {
+    readonly pooled: readonly number[];
+    readonly plain: readonly number[];
+    readonly cold: readonly number[];
+  };
   readonly cold: { readonly environments: number; readonly p50Ms: number; readonly simulatedStartMs: number };
   /** p50 cold time to ready over p50 pooled (which is its time to ready: ready in the 201). */
   readonly coldOverPooled: number;
@@ -70,6 +77,7 @@ export const measurePooledReady = async (
     readonly iterations: number;
     readonly warmup: number;
     readonly coldEnvironments: number;
+    readonly floor: number;
     readonly progress: (line: string) => void;
   },
 ): Promise<PooledReadyResult> => {
@@ -201,7 +209,18 @@ export const measurePooledReady = async (
     Array.from({ length: options.coldEnvironments }, () =>
       time(async () => {
         const id = await post(slowGateway, POOLED_TASK, 'building');
-        await watcher.ready(id);
+        // Bounded, so a RUNNING that never makes it ready fails the figure instead of hanging it.
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new Error(`Cold create ${id} not ready ${SIMULATED_START_MS / 1000 + 30} s after its POST`),
+              ),
+            SIMULATED_START_MS + 30_000,
+          );
+        });
+        await Promise.race([watcher.ready(id), late]).finally(() => clearTimeout(timer));
       }),
     ),
   );
@@ -214,7 +233,9 @@ export const measurePooledReady = async (
     iterations: options.iterations,
     pooled: { p50Ms: pooledP50, p95Ms: percentile(pooledSamples, 95) },
     plain: { p50Ms: plainP50, p95Ms: percentile(plainSamples, 95) },
-    ratio: pooledP50 / plainP50,
+    comparison: compareToFloor(pooledSamples, plainSamples, options.floor),
+    coldComparison: compareToFloor(coldSamples, pooledSamples, Number.POSITIVE_INFINITY),
+    samplesMs: { pooled: pooledSamples, plain: plainSamples, cold: coldSamples },
     cold: { environments: options.coldEnvironments, p50Ms: coldP50, simulatedStartMs: SIMULATED_START_MS },
     coldOverPooled: coldP50 / pooledP50,
     notes: [

@@ -2,6 +2,12 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 
+import { type FloorComparison, formatInterval, type LimitComparison } from './stats.ts';
+
+/**
+ * PASS / FAIL / inconclusive come from a 90 % interval (`bench/stats.ts`), or from exact counts
+ * (the event path's call budget); `info` rows have no floor.
+ */
 export type Verdict = 'PASS' | 'FAIL' | 'inconclusive' | 'info' | 'n/a' | 'ERROR';
 
 export interface TableRow {
@@ -9,9 +15,53 @@ export interface TableRow {
   readonly measured: string;
   readonly baseline: string;
   readonly ratio: string;
+  /** The 90 % interval the verdict was judged on; `—` where there is none (counts, info). */
+  readonly interval?: string;
   readonly floor: string;
   readonly verdict: Verdict;
 }
+
+/** A row judged on a ratio floor: `measured ÷ baseline ≤ floor`, the interval printed beside it. */
+export const ratioRow = (
+  figure: string,
+  c: FloorComparison,
+  labels: {
+    readonly measured?: string;
+    readonly baseline?: string;
+    readonly unit?: (v: number) => string;
+  } = {},
+): TableRow => {
+  const unit = labels.unit ?? ms;
+  return {
+    figure,
+    measured: labels.measured ?? unit(c.measured),
+    baseline: labels.baseline ?? unit(c.baseline),
+    ratio: times(c.ratio),
+    interval: `${c.low.toFixed(2)}–${c.high.toFixed(2)}×`,
+    floor: `≤ ${times(c.floor)}`,
+    verdict: c.verdict,
+  };
+};
+
+/** A row judged on an absolute limit: `statistic < limit`. */
+export const limitRow = (
+  figure: string,
+  c: LimitComparison,
+  labels: { readonly baseline?: string; readonly unit?: (v: number) => string } = {},
+): TableRow => {
+  const unit = labels.unit ?? ms;
+  return {
+    figure,
+    measured: unit(c.value),
+    baseline: labels.baseline ?? '—',
+    ratio: `${(c.value / c.limit).toFixed(2)}× limit`,
+    interval: `${unit(c.low)}–${unit(c.high)}`,
+    floor: `< ${unit(c.limit)}`,
+    verdict: c.verdict,
+  };
+};
+
+export { formatInterval };
 
 export interface Machine {
   readonly cpus: number;
@@ -36,11 +86,19 @@ export const describeMachine = async (): Promise<Machine> => {
   };
 };
 
-const HEADERS = ['figure', 'measured', 'baseline', 'ratio', 'floor', 'pass/fail'] as const;
+const HEADERS = ['figure', 'measured', 'baseline', 'ratio', '90 % interval', 'floor', 'verdict'] as const;
 
 /** A Markdown table, padded so it also reads well in a terminal. */
 export const renderTable = (rows: readonly TableRow[]): string => {
-  const cells = rows.map((r) => [r.figure, r.measured, r.baseline, r.ratio, r.floor, r.verdict]);
+  const cells = rows.map((r) => [
+    r.figure,
+    r.measured,
+    r.baseline,
+    r.ratio,
+    r.interval ?? '—',
+    r.floor,
+    r.verdict,
+  ]);
   const widths = HEADERS.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
   const line = (values: readonly string[]) =>
     `| ${values.map((v, i) => v.padEnd(widths[i] ?? 0)).join(' | ')} |`;

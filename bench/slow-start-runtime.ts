@@ -79,9 +79,13 @@ const runningEvent = (request: LaunchRequest, taskArn: string): unknown => {
       desiredStatus: 'RUNNING',
       startedBy: request.environmentId,
       group: `taskenv:${request.org}`,
+      // Healthy once running, as the local runtimes report it: the wait is all platform start,
+      // and a task with a health check becomes ready on this one event.
+      healthStatus: 'HEALTHY',
       containers: Object.keys(request.task.manifest.services).map((name) => ({
         name,
         lastStatus: 'RUNNING',
+        healthStatus: 'HEALTHY',
       })),
       attachments: [],
       createdAt: now,

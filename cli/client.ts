@@ -1,109 +1,65 @@
 /**
- * A small typed client for the taskenv HTTP API (`API.md`). It only speaks the wire contract:
+ * A small typed client for the taskenv HTTP API (`docs/api.md`). It only speaks the wire contract:
  * no retries and no response rewriting, so `--json` output is exactly what the API answered.
  */
 
-import type {
-  CreateEnvironmentRequest,
-  EnvironmentListResponse,
-  EnvironmentResponse,
-  EnvironmentStatusResponse,
-  ExecuteResponse,
-  ExecutionAcceptedResponse,
-  ExecutionResponse,
-  KeyResponse,
-  LogsResponse,
-  PoolResponse,
-  SecretResponse,
-  TaskListResponse,
-  TaskVersionResponse,
-  VerifyResponse,
+import {
+  type CreateEnvironmentRequest,
+  createdKeyResponseSchema,
+  type EnvironmentListResponse,
+  type EnvironmentResponse,
+  type EnvironmentStatusResponse,
+  type ExecuteResponse,
+  type ExecutionAcceptedResponse,
+  type ExecutionResponse,
+  environmentListResponseSchema,
+  environmentResponseSchema,
+  environmentStatusResponseSchema,
+  executeResponseSchema,
+  executionAcceptedResponseSchema,
+  executionResponseSchema,
+  keepaliveResponseSchema,
+  keyListResponseSchema,
+  type LogsResponse,
+  logsResponseSchema,
+  type PoolResponse,
+  poolListResponseSchema,
+  poolResponseSchema,
+  type SecretResponse,
+  secretListResponseSchema,
+  secretResponseSchema,
+  type TaskListResponse,
+  type TaskVersionResponse,
+  taskListResponseSchema,
+  taskVersionResponseSchema,
+  type VerifyResponse,
+  verifyResponseSchema,
 } from '#domain/api-schemas';
-import { errorTypeByStatus } from '#domain/errors';
 import * as z from '#shared/zod';
 import packageJson from '../package.json' with { type: 'json' };
+import type {
+  CreatedKeyResponse,
+  CreateKeyRequest,
+  ExecuteRequest,
+  KeepaliveResponse,
+  KeyListResponse,
+  PoolListResponse,
+  PutSecretRequest,
+  SecretListResponse,
+} from '../sdk/types.ts';
+import { ApiError, ConnectionError, InterruptedError, toEnvelope } from './api-errors.ts';
 import { type HttpAnswer, send } from './http.ts';
 import { isLoopbackUrl, type Settings } from './settings.ts';
 
+export { ApiError, ConnectionError, type Envelope, InterruptedError } from './api-errors.ts';
+
 export const CLIENT_VERSION: string = packageJson.version;
-
-/**
- * The error body of `API.md`, read leniently: a server newer than this CLI may add error types,
- * and the CLI should still print their detail.
- */
-const envelopeSchema = z.object({
-  code: z.number(),
-  detail: z.string(),
-  type: z.string(),
-  errors: z.optional(
-    z.array(z.object({ loc: z.array(z.union([z.string(), z.number()])), msg: z.string(), type: z.string() })),
-  ),
-});
-export type Envelope = z.infer<typeof envelopeSchema>;
-
-/** The API answered with a non-2xx status; `envelope` is its body (or a stand-in when the body was not one). */
-export class ApiError extends Error {
-  readonly status: number;
-  readonly envelope: Envelope;
-
-  constructor(status: number, envelope: Envelope) {
-    super(envelope.detail);
-    this.name = 'ApiError';
-    this.status = status;
-    this.envelope = envelope;
-  }
-}
-
-/** No HTTP answer at all: refused, DNS, TLS, or no answer within the request timeout. */
-export class ConnectionError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ConnectionError';
-  }
-}
-
-/** The caller's signal fired (Ctrl-C); nothing is retried or cleaned up. */
-export class InterruptedError extends Error {
-  constructor() {
-    super('interrupted');
-    this.name = 'InterruptedError';
-  }
-}
-
-export interface KeepaliveResponse {
-  readonly id: string;
-  readonly expires_at: string;
-}
-
-export interface CreateKeyBody {
-  readonly name: string;
-  readonly role: 'admin' | 'member';
-  readonly workspaces: readonly string[];
-}
-
-export interface CreatedKeyResponse extends KeyResponse {
-  /** Shown only in this response. */
-  readonly key: string;
-}
-
-export interface KeyListResponse {
-  readonly keys: KeyResponse[];
-}
-
-export interface SecretListResponse {
-  readonly secrets: SecretResponse[];
-}
 
 export interface ListEnvironmentsOptions {
   readonly states?: readonly string[];
   readonly projectId?: string;
   readonly page?: number;
   readonly limit?: number;
-}
-
-export interface PutSecretBody {
-  readonly value: string;
-  readonly env_var?: string;
 }
 
 type Query = readonly (readonly [string, string])[];
@@ -117,13 +73,8 @@ interface RequestOptions {
   readonly onStatus?: (status: number) => void;
 }
 
-/** The body of POST execute as the CLI sends it (`API.md`, Execute). */
-export interface ExecuteRequestBody {
-  readonly command: string;
-  readonly timeout_sec?: number;
-  readonly service?: string;
-  readonly env?: Readonly<Record<string, string>>;
-}
+/** The body of POST execute as the CLI sends it (`docs/api.md`, "Execute"). */
+export type ExecuteRequestBody = Pick<ExecuteRequest, 'command' | 'timeout_sec' | 'service' | 'env'>;
 
 export interface ApiClientOptions {
   readonly settings: Pick<Settings, 'apiUrl' | 'apiKey' | 'org' | 'workspace'>;
@@ -157,7 +108,10 @@ export class ApiClient {
   }
 
   createEnvironment(body: CreateEnvironmentRequest, idempotencyKey?: string): Promise<EnvironmentResponse> {
-    return this.#request('POST', `${this.#workspacePath}/environments`, { body, idempotencyKey });
+    return this.#request('POST', `${this.#workspacePath}/environments`, environmentResponseSchema, {
+      body,
+      idempotencyKey,
+    });
   }
 
   listEnvironments(options: ListEnvironmentsOptions = {}): Promise<EnvironmentListResponse> {
@@ -165,25 +119,44 @@ export class ApiClient {
     if (options.projectId !== undefined) query.push(['project_id', options.projectId]);
     if (options.page !== undefined) query.push(['page', String(options.page)]);
     if (options.limit !== undefined) query.push(['limit', String(options.limit)]);
-    return this.#request('GET', `${this.#workspacePath}/environments`, { query });
+    return this.#request('GET', `${this.#workspacePath}/environments`, environmentListResponseSchema, {
+      query,
+    });
   }
 
   getEnvironment(id: string): Promise<EnvironmentResponse> {
-    return this.#request('GET', `${this.#workspacePath}/environments/${segment(id)}`);
+    return this.#request(
+      'GET',
+      `${this.#workspacePath}/environments/${segment(id)}`,
+      environmentResponseSchema,
+    );
   }
 
   getEnvironmentStatus(id: string): Promise<EnvironmentStatusResponse> {
-    return this.#request('GET', `${this.#workspacePath}/environments/${segment(id)}/status`);
+    return this.#request(
+      'GET',
+      `${this.#workspacePath}/environments/${segment(id)}/status`,
+      environmentStatusResponseSchema,
+    );
   }
 
   deleteEnvironment(id: string): Promise<EnvironmentResponse> {
-    return this.#request('DELETE', `${this.#workspacePath}/environments/${segment(id)}`);
+    return this.#request(
+      'DELETE',
+      `${this.#workspacePath}/environments/${segment(id)}`,
+      environmentResponseSchema,
+    );
   }
 
   keepalive(id: string, extendSeconds: number): Promise<KeepaliveResponse> {
-    return this.#request('POST', `${this.#workspacePath}/environments/${segment(id)}/keepalive`, {
-      body: { extend_seconds: extendSeconds },
-    });
+    return this.#request(
+      'POST',
+      `${this.#workspacePath}/environments/${segment(id)}/keepalive`,
+      keepaliveResponseSchema,
+      {
+        body: { extend_seconds: extendSeconds },
+      },
+    );
   }
 
   /** POST execute: 200 with the result, or 202 with a running execution to poll. */
@@ -193,9 +166,10 @@ export class ApiClient {
     token: string,
   ): Promise<{ status: number; body: ExecuteResponse | ExecutionAcceptedResponse }> {
     let status = 0;
-    const answer = await this.#request<ExecuteResponse | ExecutionAcceptedResponse>(
+    const answer = await this.#request(
       'POST',
       `${this.#workspacePath}/environments/${segment(id)}/execute`,
+      z.union([executeResponseSchema, executionAcceptedResponseSchema]),
       { body, headers: { 'X-Environment-Token': token }, onStatus: (s) => (status = s) },
     );
     return { status, body: answer };
@@ -205,13 +179,19 @@ export class ApiClient {
     return this.#request(
       'GET',
       `${this.#workspacePath}/environments/${segment(id)}/executions/${segment(executionId)}`,
+      executionResponseSchema,
     );
   }
 
   verify(id: string, answer: string | undefined): Promise<VerifyResponse> {
-    return this.#request('POST', `${this.#workspacePath}/environments/${segment(id)}/verify`, {
-      body: answer === undefined ? {} : { answer },
-    });
+    return this.#request(
+      'POST',
+      `${this.#workspacePath}/environments/${segment(id)}/verify`,
+      verifyResponseSchema,
+      {
+        body: answer === undefined ? {} : { answer },
+      },
+    );
   }
 
   logs(
@@ -221,15 +201,22 @@ export class ApiClient {
     const query: [string, string][] = [];
     if (options.service !== undefined) query.push(['service', options.service]);
     if (options.tail !== undefined) query.push(['tail', String(options.tail)]);
-    return this.#request('GET', `${this.#workspacePath}/environments/${segment(id)}/logs`, { query });
+    return this.#request(
+      'GET',
+      `${this.#workspacePath}/environments/${segment(id)}/logs`,
+      logsResponseSchema,
+      {
+        query,
+      },
+    );
   }
 
   publishTask(manifest: unknown): Promise<TaskVersionResponse> {
-    return this.#request('POST', `${this.#orgPath()}/tasks`, { body: manifest });
+    return this.#request('POST', `${this.#orgPath()}/tasks`, taskVersionResponseSchema, { body: manifest });
   }
 
   listTasks(): Promise<TaskListResponse> {
-    return this.#request('GET', `${this.#orgPath()}/tasks`);
+    return this.#request('GET', `${this.#orgPath()}/tasks`, taskListResponseSchema);
   }
 
   /**
@@ -241,46 +228,80 @@ export class ApiClient {
     options: { org?: string | undefined; version?: string | undefined } = {},
   ): Promise<TaskVersionResponse> {
     const version = options.version === undefined ? '' : `@${segment(options.version)}`;
-    return this.#request('GET', `${this.#orgPath(options.org)}/tasks/${segment(name)}${version}`);
+    return this.#request(
+      'GET',
+      `${this.#orgPath(options.org)}/tasks/${segment(name)}${version}`,
+      taskVersionResponseSchema,
+    );
   }
 
-  putSecret(id: string, body: PutSecretBody): Promise<SecretResponse> {
-    return this.#request('PUT', `${this.#workspacePath}/secrets/${segment(id)}`, { body });
+  putSecret(id: string, body: PutSecretRequest): Promise<SecretResponse> {
+    return this.#request('PUT', `${this.#workspacePath}/secrets/${segment(id)}`, secretResponseSchema, {
+      body,
+    });
   }
 
   listSecrets(): Promise<SecretListResponse> {
-    return this.#request('GET', `${this.#workspacePath}/secrets`);
+    return this.#request('GET', `${this.#workspacePath}/secrets`, secretListResponseSchema);
   }
 
   putPool(ref: string, size: number): Promise<PoolResponse> {
-    return this.#request('PUT', `${this.#orgPath()}/pools/${segment(ref)}`, { body: { size } });
+    return this.#request('PUT', `${this.#orgPath()}/pools/${segment(ref)}`, poolResponseSchema, {
+      body: { size },
+    });
   }
 
-  listPools(): Promise<{ readonly pools: PoolResponse[] }> {
-    return this.#request('GET', `${this.#orgPath()}/pools`);
+  listPools(): Promise<PoolListResponse> {
+    return this.#request('GET', `${this.#orgPath()}/pools`, poolListResponseSchema);
   }
 
   async deletePool(ref: string): Promise<void> {
-    await this.#request<unknown>('DELETE', `${this.#orgPath()}/pools/${segment(ref)}`);
+    await this.#send('DELETE', `${this.#orgPath()}/pools/${segment(ref)}`);
   }
 
   async deleteSecret(id: string): Promise<void> {
-    await this.#request<unknown>('DELETE', `${this.#workspacePath}/secrets/${segment(id)}`);
+    await this.#send('DELETE', `${this.#workspacePath}/secrets/${segment(id)}`);
   }
 
-  createKey(body: CreateKeyBody): Promise<CreatedKeyResponse> {
-    return this.#request('POST', `${this.#orgPath()}/keys`, { body });
+  createKey(body: CreateKeyRequest): Promise<CreatedKeyResponse> {
+    return this.#request('POST', `${this.#orgPath()}/keys`, createdKeyResponseSchema, { body });
   }
 
   listKeys(): Promise<KeyListResponse> {
-    return this.#request('GET', `${this.#orgPath()}/keys`);
+    return this.#request('GET', `${this.#orgPath()}/keys`, keyListResponseSchema);
   }
 
   async revokeKey(id: string): Promise<void> {
-    await this.#request<unknown>('DELETE', `${this.#orgPath()}/keys/${segment(id)}`);
+    await this.#send('DELETE', `${this.#orgPath()}/keys/${segment(id)}`);
   }
 
-  async #request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  /**
+   * One request whose 2xx body must match `schema` (the server's own response schema): an answer
+   * that does not is an `invalid_response` error naming the field, not a value typed as what it
+   * is not. What is returned is the body as sent, so `--json` prints exactly what the API said.
+   */
+  async #request<T>(
+    method: string,
+    path: string,
+    schema: z.ZodMiniType<T>,
+    options: RequestOptions = {},
+  ): Promise<T> {
+    const json = await this.#send(method, path, options);
+    if (!matches(schema, json)) {
+      const issue = schema.safeParse(json).error?.issues[0];
+      throw new ApiError(0, {
+        code: 0,
+        detail: `the API's answer to ${method} ${path} does not match its schema${
+          issue === undefined ? '' : ` at ${issue.path.join('.') || 'the body'}: ${issue.message}`
+        }`,
+        type: 'invalid_response',
+      });
+    }
+    return json;
+  }
+
+  /** One request; its parsed JSON body (undefined for an empty one), or the error it answered. */
+  async #send(method: string, path: string, options: RequestOptions = {}): Promise<unknown> {
     const url = new URL(`${this.#settings.apiUrl}${path}`);
     for (const [key, value] of options.query ?? []) url.searchParams.append(key, value);
 
@@ -320,8 +341,7 @@ export class ApiClient {
         type: 'invalid_response',
       });
     }
-    // The server's own schemas are the contract; the CLI prints what it got rather than reshaping it.
-    return json as T;
+    return json;
   }
 
   #connectionError(error: unknown, timedOut: boolean): ConnectionError {
@@ -348,19 +368,6 @@ const parseJson = (text: string): unknown => {
   }
 };
 
-const toEnvelope = (response: HttpAnswer, body: unknown): Envelope => {
-  const parsed = z.safeParse(envelopeSchema, body);
-  if (parsed.success) return parsed.data;
-  // A proxy or load balancer in front of the API may answer with its own page.
-  return {
-    code: response.status,
-    detail: `HTTP ${response.status}${response.statusText === '' ? '' : ` ${response.statusText}`}`,
-    type:
-      errorTypeByStatus[response.status] ??
-      (response.status >= 500 ? 'internal_error' : 'invalid_request_error'),
-  };
-};
-
 /** The socket error's code (ECONNREFUSED) is what a user can act on. */
 const describeCause = (error: unknown): string => {
   if (error instanceof Error && 'code' in error && typeof error.code === 'string') return error.code;
@@ -369,3 +376,6 @@ const describeCause = (error: unknown): string => {
   if (cause instanceof Error) return cause.message;
   return error instanceof Error ? error.message : String(error);
 };
+
+/** Whether `value` satisfies `schema`; the value itself is kept (zod's parsed copy drops fields it does not know). */
+const matches = <T>(schema: z.ZodMiniType<T>, value: unknown): value is T => schema.safeParse(value).success;

@@ -4,12 +4,14 @@
  * deployment's ECR repository with a token from ECR. Returns the reference to publish per
  * service: the local tag for the local stack, `<repository>@sha256:<digest>` for a registry.
  */
+
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import Docker from 'dockerode';
 import { z } from 'zod';
 import type { ServiceBuild } from '#domain/service-manifest';
+import { resolvedTaskRef } from '#domain/task-ref';
 import { builtImageTag } from '#domain/task-source';
 import { InputError } from './args.ts';
 import { InterruptedError } from './client.ts';
@@ -214,7 +216,7 @@ const pushImage = async (
 const tokenSchema = z.object({ authorizationToken: z.string(), proxyEndpoint: z.string() });
 
 /** The registry credentials ECR hands out for 12 hours: `AWS` and a password, base64 `user:password`. */
-export const ecrCredentials = async (ecr: ECRClient): Promise<Docker.AuthConfig> => {
+const ecrCredentials = async (ecr: ECRClient): Promise<Docker.AuthConfig> => {
   const answer = await ecr.send(new GetAuthorizationTokenCommand({}));
   const data = tokenSchema.safeParse(answer.authorizationData?.[0]);
   if (!data.success) throw new ImageBuildError('ECR answered GetAuthorizationToken without a token');
@@ -248,7 +250,7 @@ export const buildTaskImages = async (
       const localTag = builtImageTag({ org, name, version, service });
       const labels = {
         ...request.labels,
-        [IMAGE_LABELS.taskRef]: `${org}/${name}@${version}`,
+        [IMAGE_LABELS.taskRef]: resolvedTaskRef({ org, name, version }),
         [IMAGE_LABELS.service]: service,
       };
       await buildImage(deps, resolve(request.dir, build.context), build, localTag, labels, (line) =>

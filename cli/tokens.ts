@@ -11,7 +11,7 @@ import { configLocation, type Environment } from './settings.ts';
 const fileSchema = z.record(z.string(), z.string());
 
 /** `<config dir>/execute-tokens.json`. */
-export const tokensFile = (env: Environment): string =>
+const tokensFile = (env: Environment): string =>
   join(dirname(configLocation(env).path), 'execute-tokens.json');
 
 const readAll = async (file: string): Promise<Record<string, string>> => {

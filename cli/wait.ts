@@ -15,8 +15,8 @@ export interface WaitOptions {
 }
 
 /** Fast first polls catch the local stack's sub-second launches; the cap keeps ECS waits cheap. */
-export const FIRST_POLL_DELAY_MS = 250;
-export const MAX_POLL_DELAY_MS = 2_000;
+const FIRST_POLL_DELAY_MS = 250;
+const MAX_POLL_DELAY_MS = 2_000;
 
 const settled: Partial<Record<EnvironmentState, 'ready' | 'failed' | 'torn_down'>> = {
   ready: 'ready',

@@ -1,4 +1,4 @@
-/** `client.environments`: the workspace's environments and their data plane (`API.md`). */
+/** `client.environments`: the workspace's environments and their data plane (`docs/api.md`). */
 import { Environment } from './environment.ts';
 import { EnvironmentFailedError, WaitTimeoutError } from './errors.ts';
 import type { Query, Transport } from './http.ts';

@@ -1,6 +1,6 @@
 /**
  * What the SDK throws. Every non-2xx answer is an {@link APIError} subclass chosen by the
- * envelope's `type` (`API.md`, "Errors"), carrying the envelope itself; failures with no HTTP
+ * envelope's `type` (`docs/api.md`, "Errors"), carrying the envelope itself; failures with no HTTP
  * answer are {@link APIConnectionError}; a fired `AbortSignal` is {@link APIAbortError}.
  */
 import type { ErrorEnvelope } from './types.ts';

@@ -1,5 +1,5 @@
-/** `client.tasks`, `client.secrets`, `client.pools`, `client.keys` (`API.md`). */
-import type { Transport } from './http.ts';
+/** `client.tasks`, `client.secrets`, `client.pools`, `client.keys` (`docs/api.md`). */
+import type { RequestSpec, RetryMode, Transport } from './http.ts';
 import type {
   CreatedKeyResponse,
   CreateKeyRequest,
@@ -20,6 +20,24 @@ export interface CallOptions {
 
 const segment = encodeURIComponent;
 
+/** One call of these resources: the answer's body; retried as `retry` says (default `always`). */
+const call = async <T>(
+  transport: Transport,
+  method: RequestSpec['method'],
+  path: string,
+  options: CallOptions,
+  extra: { readonly body?: unknown; readonly retry?: RetryMode } = {},
+): Promise<T> =>
+  (
+    await transport.request<T>({
+      method,
+      path,
+      ...(extra.body === undefined ? {} : { body: extra.body }),
+      retry: extra.retry ?? 'always',
+      signal: options.signal,
+    })
+  ).body;
+
 /** `name@version` as one path segment: `@` stays literal, the API splits the segment on it. */
 const versionedSegment = (ref: string): string => {
   const at = ref.lastIndexOf('@');
@@ -39,41 +57,29 @@ export class Tasks {
   /** Publishes a version (the manifest as JSON); a name@version that exists is an `AlreadyExistsError`. */
   async publish(manifest: TaskManifestInput, options: CallOptions = {}): Promise<TaskVersionResponse> {
     // A repeat after a lost answer hits 409 rather than a second version, so `unsent` only.
-    const answer = await this.#transport.request<TaskVersionResponse>({
-      method: 'POST',
-      path: `/api/v1/org/${segment(this.#org)}/tasks`,
-      body: manifest,
-      retry: 'unsent',
-      signal: options.signal,
-    });
-    return answer.body;
+    return call<TaskVersionResponse>(
+      this.#transport,
+      'POST',
+      `/api/v1/org/${segment(this.#org)}/tasks`,
+      options,
+      {
+        body: manifest,
+        retry: 'unsent',
+      },
+    );
   }
 
   /** The org's tasks and the public ones. */
   async list(options: CallOptions = {}): Promise<TaskListResponse> {
     const path = `/api/v1/org/${segment(this.#org)}/tasks`;
-    return (
-      await this.#transport.request<TaskListResponse>({
-        method: 'GET',
-        path,
-        retry: 'always',
-        signal: options.signal,
-      })
-    ).body;
+    return call<TaskListResponse>(this.#transport, 'GET', path, options);
   }
 
   /** One version (`name@version`), or the latest visible one (`name`); `org` defaults to the client's. */
   async get(ref: string, options: CallOptions & { org?: string } = {}): Promise<TaskVersionResponse> {
     const name = ref.includes('@') ? versionedSegment(ref) : segment(ref);
     const path = `/api/v1/org/${segment(options.org ?? this.#org)}/tasks/${name}`;
-    return (
-      await this.#transport.request<TaskVersionResponse>({
-        method: 'GET',
-        path,
-        retry: 'always',
-        signal: options.signal,
-      })
-    ).body;
+    return call<TaskVersionResponse>(this.#transport, 'GET', path, options);
   }
 }
 
@@ -89,36 +95,16 @@ export class Secrets {
   /** Creates or replaces; the answer never carries the value. */
   async put(id: string, body: PutSecretRequest, options: CallOptions = {}): Promise<SecretResponse> {
     const path = `${this.#base}/${segment(id)}`;
-    return (
-      await this.#transport.request<SecretResponse>({
-        method: 'PUT',
-        path,
-        body,
-        retry: 'always',
-        signal: options.signal,
-      })
-    ).body;
+    return call<SecretResponse>(this.#transport, 'PUT', path, options, { body });
   }
 
   async list(options: CallOptions = {}): Promise<SecretListResponse> {
-    return (
-      await this.#transport.request<SecretListResponse>({
-        method: 'GET',
-        path: this.#base,
-        retry: 'always',
-        signal: options.signal,
-      })
-    ).body;
+    return call<SecretListResponse>(this.#transport, 'GET', this.#base, options);
   }
 
   async delete(id: string, options: CallOptions = {}): Promise<void> {
     const path = `${this.#base}/${segment(id)}`;
-    await this.#transport.request<unknown>({
-      method: 'DELETE',
-      path,
-      retry: 'always',
-      signal: options.signal,
-    });
+    await call<unknown>(this.#transport, 'DELETE', path, options);
   }
 }
 
@@ -134,49 +120,22 @@ export class Pools {
   /** Keeps `size` (0..100) started environments of `name@version` waiting. */
   async set(ref: string, size: number, options: CallOptions = {}): Promise<PoolResponse> {
     const path = `${this.#base}/${versionedSegment(ref)}`;
-    return (
-      await this.#transport.request<PoolResponse>({
-        method: 'PUT',
-        path,
-        body: { size },
-        retry: 'always',
-        signal: options.signal,
-      })
-    ).body;
+    return call<PoolResponse>(this.#transport, 'PUT', path, options, { body: { size } });
   }
 
   async list(options: CallOptions = {}): Promise<PoolListResponse> {
-    return (
-      await this.#transport.request<PoolListResponse>({
-        method: 'GET',
-        path: this.#base,
-        retry: 'always',
-        signal: options.signal,
-      })
-    ).body;
+    return call<PoolListResponse>(this.#transport, 'GET', this.#base, options);
   }
 
   async get(ref: string, options: CallOptions = {}): Promise<PoolResponse> {
     const path = `${this.#base}/${versionedSegment(ref)}`;
-    return (
-      await this.#transport.request<PoolResponse>({
-        method: 'GET',
-        path,
-        retry: 'always',
-        signal: options.signal,
-      })
-    ).body;
+    return call<PoolResponse>(this.#transport, 'GET', path, options);
   }
 
   /** Stops its waiting tasks and removes it. */
   async delete(ref: string, options: CallOptions = {}): Promise<void> {
     const path = `${this.#base}/${versionedSegment(ref)}`;
-    await this.#transport.request<unknown>({
-      method: 'DELETE',
-      path,
-      retry: 'always',
-      signal: options.signal,
-    });
+    await call<unknown>(this.#transport, 'DELETE', path, options);
   }
 }
 
@@ -191,36 +150,16 @@ export class Keys {
 
   /** Creates a key; `key` is in this answer only. Not retried after it may have been sent: a repeat would mint a second key. */
   async create(body: CreateKeyRequest, options: CallOptions = {}): Promise<CreatedKeyResponse> {
-    return (
-      await this.#transport.request<CreatedKeyResponse>({
-        method: 'POST',
-        path: this.#base,
-        body,
-        retry: 'unsent',
-        signal: options.signal,
-      })
-    ).body;
+    return call<CreatedKeyResponse>(this.#transport, 'POST', this.#base, options, { body, retry: 'unsent' });
   }
 
   async list(options: CallOptions = {}): Promise<KeyListResponse> {
-    return (
-      await this.#transport.request<KeyListResponse>({
-        method: 'GET',
-        path: this.#base,
-        retry: 'always',
-        signal: options.signal,
-      })
-    ).body;
+    return call<KeyListResponse>(this.#transport, 'GET', this.#base, options);
   }
 
   /** Revokes it; it fails from the next request on. */
   async delete(id: string, options: CallOptions = {}): Promise<void> {
     const path = `${this.#base}/${segment(id)}`;
-    await this.#transport.request<unknown>({
-      method: 'DELETE',
-      path,
-      retry: 'always',
-      signal: options.signal,
-    });
+    await call<unknown>(this.#transport, 'DELETE', path, options);
   }
 }

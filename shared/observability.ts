@@ -8,7 +8,7 @@ const SECRET_KEY = /authorization|secret|token|password|api[-_]?key|^value$|cook
  * JSON replacer for every log line: drops values under secret-looking keys. Handlers also never
  * log bodies or headers on purpose; this is the net under that rule.
  */
-export const redactSecrets = (key: string, value: unknown): unknown =>
+const redactSecrets = (key: string, value: unknown): unknown =>
   key !== '' && SECRET_KEY.test(key) && value !== null && value !== undefined ? '[redacted]' : value;
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';

@@ -34,13 +34,12 @@ export type FunctionName = (typeof functionNames)[number];
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 /**
- * Who may call a route (`API.md`, "API keys and roles"): `admin` keys only, any key of the org
+ * Who may call a route (`docs/api.md`, "API keys and roles"): `admin` keys only, any key of the org
  * (`member` or `admin`; a member only in its workspaces), or anyone (`public`: no key). The one
  * HTTP chain enforces it, with the path's org and workspace, before anything else a request does.
+ *
+ * `auth` and `role` agree by type: a public route has no key, every other route needs one.
  */
-export type RouteRole = 'admin' | 'member' | 'public';
-
-/** `auth` and `role` agree by type: a public route has no key, every other route needs one. */
 export type RouteAccess =
   | { readonly auth: true; readonly role: 'admin' | 'member' }
   | { readonly auth: false; readonly role: 'public' };

@@ -1,6 +1,6 @@
 /**
  * The zod every Lambda bundles: `zod/mini`, the functional API of zod 4, instead of the classic
- * chained one. Classic zod costs ~450 KB and ~18 ms of module init per function (DESIGN.md,
+ * chained one. Classic zod costs ~450 KB and ~18 ms of module init per function (docs/design.md,
  * "Targets": cold start); mini runs the same core, so rules and issues are the same.
  *
  * Import it as a namespace, `import * as z from '#shared/zod'`: esbuild then keeps only the

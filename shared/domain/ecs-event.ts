@@ -1,6 +1,6 @@
 /**
  * The EventBridge "ECS Task State Change" event and what one such event means for the
- * environment whose task it describes (`DESIGN.md`, "ECS event → environment state").
+ * environment whose task it describes (`docs/design.md`, "ECS event → environment state").
  *
  * Parsing is tolerant: ECS adds fields over time and local runtimes emit a subset, so unknown
  * fields pass, only what taskenv reads is required, and timestamps may be ISO strings or epoch
@@ -15,13 +15,13 @@ import { STOP_REASON_PREFIX } from './stop-reason.ts';
 import type { TaskNetwork } from './task-network.ts';
 import { taskNetwork } from './task-network.ts';
 
-export { ENI_ATTACHMENT_TYPES, taskNetwork } from './task-network.ts';
+export { taskNetwork } from './task-network.ts';
 
 /** Epoch values below this are seconds (DescribeTasks JSON), above it milliseconds (`Date.now()`). */
 const EPOCH_MILLIS_THRESHOLD = 1e11;
 
 /** A point in time as ECS or a local runtime writes it, normalised to an ISO-8601 string. */
-export const timestampSchema = z.pipe(
+const timestampSchema = z.pipe(
   z.union([z.string(), z.number()]),
   z.transform((value: string | number, payload) => {
     const millis =
@@ -101,8 +101,8 @@ export const ecsTaskDetailSchema = z.looseObject({
 });
 export type EcsTaskDetail = z.output<typeof ecsTaskDetailSchema>;
 
-export const ECS_EVENT_SOURCE = 'aws.ecs';
-export const ECS_TASK_STATE_CHANGE = 'ECS Task State Change';
+const ECS_EVENT_SOURCE = 'aws.ecs';
+const ECS_TASK_STATE_CHANGE = 'ECS Task State Change';
 
 /**
  * The EventBridge envelope: the fields of the Powertools parser's `EventBridgeSchema`, with the
@@ -299,7 +299,7 @@ export const snapshotOf = (detail: EcsTaskDetail): TaskSnapshot => ({
 
 /** The health status ECS gives a task (and a container) whose health checks passed. */
 export const HEALTHY = 'HEALTHY';
-export const UNHEALTHY = 'UNHEALTHY';
+const _UNHEALTHY = 'UNHEALTHY';
 
 /**
  * What `task` (an event's, or a described task's) asks of `record`. Pure: the caller reads the
@@ -313,7 +313,7 @@ export const UNHEALTHY = 'UNHEALTHY';
  *   stay until the final state clears them with the state, so `ready` is never shown without
  *   its URLs;
  * - RUNNING: `ready` (URLs), unless the environment waits for health probes the task does not
- *   report HEALTHY yet: then `await_health` (`DESIGN.md`, "Readiness");
+ *   report HEALTHY yet: then `await_health` (`docs/design.md`, "Readiness");
  * - the same version again, RUNNING and now HEALTHY (a readiness check's DescribeTasks: ECS
  *   changes no version when health changes): `ready`;
  * - PROVISIONING / PENDING / ACTIVATING: `provisioning`;

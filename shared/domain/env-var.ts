@@ -5,10 +5,10 @@
  */
 
 /** A plain identifier, the only shape the env file format (no quoting) can carry. */
-export const ENV_VAR_PATTERN = /^[A-Z_][A-Z0-9_]*$/;
+const ENV_VAR_PATTERN = /^[A-Z_][A-Z0-9_]*$/;
 
 /** Set by taskenv itself (`TASKENV_ENVIRONMENT_ID`, `TASKENV_EXECUTE_TOKEN`). */
-export const TASKENV_ENV_PREFIX = 'TASKENV_';
+const TASKENV_ENV_PREFIX = 'TASKENV_';
 
 /**
  * Names that steer how a process is found, linked, configured or started rather than carrying
@@ -17,7 +17,7 @@ export const TASKENV_ENV_PREFIX = 'TASKENV_';
  * `ENV`, `PS4`, `PROMPT_COMMAND`, `IFS`, …), and the language runtimes' option variables
  * (Node, Python, Perl, Ruby, the JVM), plus what ECS and the container runtime set.
  */
-export const RESERVED_ENV_VARS: ReadonlySet<string> = new Set([
+const RESERVED_ENV_VARS: ReadonlySet<string> = new Set([
   // Process basics
   'PATH',
   'HOME',
@@ -71,7 +71,7 @@ export const RESERVED_ENV_VARS: ReadonlySet<string> = new Set([
 ]);
 
 /** Prefixes with the same effect as {@link RESERVED_ENV_VARS}. */
-export const RESERVED_ENV_PREFIXES: readonly string[] = [
+const RESERVED_ENV_PREFIXES: readonly string[] = [
   TASKENV_ENV_PREFIX,
   // The dynamic linker (glibc `LD_PRELOAD`, `LD_AUDIT`, …; macOS `DYLD_*`).
   'LD_',

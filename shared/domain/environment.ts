@@ -1,6 +1,6 @@
 import * as z from '#shared/zod';
 
-/** The states of `API.md`. `paused` exists for compatibility; only a suspending runtime reaches it. */
+/** The states of `docs/api.md`. `paused` exists for compatibility; only a suspending runtime reaches it. */
 export const environmentStates = [
   'building',
   'provisioning',
@@ -53,7 +53,7 @@ export const endpointSchema = z.object({
 export type Endpoint = z.infer<typeof endpointSchema>;
 
 /**
- * What `ready` waits for besides RUNNING (`DESIGN.md`, "Readiness"): the services with a health
+ * What `ready` waits for besides RUNNING (`docs/design.md`, "Readiness"): the services with a health
  * probe, and how long after the task started they may take to pass it.
  */
 export const readinessSchema = z.object({
@@ -107,7 +107,7 @@ export interface EnvironmentRecord {
    */
   readonly maxLifetimeSec?: number;
   /**
-   * When the queued retry of a refused launch is due (`DESIGN.md`, "Launch retries"); null when
+   * When the queued retry of a refused launch is due (`docs/design.md`, "Launch retries"); null when
    * none is pending. The reconciler leaves the launch to that retry until then.
    */
   readonly launchRetryAt: string | null;

@@ -1,5 +1,5 @@
 /**
- * Domain errors and their single mapping to the canonical API envelope (`API.md`, "Errors").
+ * Domain errors and their single mapping to the canonical API envelope (`docs/api.md`, "Errors").
  *
  * Every error a client can cause is one of these classes; anything else that reaches
  * {@link toErrorResponse} is unexpected and becomes a 500 whose `detail` carries nothing of
@@ -20,7 +20,7 @@ export type ErrorType =
   | 'bad_gateway_error'
   | 'gateway_timeout_error';
 
-/** The `type` each status carries (`API.md`, "Errors"), for clients mapping a status they got. */
+/** The `type` each status carries (`docs/api.md`, "Errors"), for clients mapping a status they got. */
 export const errorTypeByStatus: Readonly<Record<number, ErrorType>> = {
   400: 'invalid_request_error',
   401: 'authentication_error',

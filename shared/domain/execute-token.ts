@@ -1,5 +1,5 @@
 /**
- * What the execute-token adapters share (`DESIGN.md`, "Execute, executions and verify"): the
+ * What the execute-token adapters share (`docs/design.md`, "Execute, executions and verify"): the
  * message an environment's token is the HMAC-SHA-256 of, and the token's wire form.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Executions: one command run inside an environment (`API.md`, "Execute"), and the rules of
+ * Executions: one command run inside an environment (`docs/api.md`, "Execute"), and the rules of
  * the data plane that do not depend on where the command runs.
  */
 import * as z from '#shared/zod';
@@ -14,7 +14,7 @@ export const EXECUTION_RETENTION_SEC = 24 * 3600;
 /** How long POST execute waits for the command before answering 202 (deployment setting). */
 export const DEFAULT_SYNC_WINDOW_MS = 20_000;
 
-/** `verify`'s script output is capped at this many bytes (`API.md`, "Verify"). */
+/** `verify`'s script output is capped at this many bytes (`docs/api.md`, "Verify"). */
 export const MAX_VERIFY_OUTPUT_BYTES = 64 * 1024;
 
 /** Exit code recorded for a command ended by a DELETE of its environment (killed, as SIGKILL reports it). */

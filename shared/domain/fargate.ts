@@ -15,5 +15,5 @@ export const FARGATE_SIZES: ReadonlyMap<number, readonly number[]> = new Map([
 ]);
 
 /** Whether `{cpu, memory}` is a task size Fargate accepts. */
-export const isFargateSize = (cpu: number, memory: number): boolean =>
+const _isFargateSize = (cpu: number, memory: number): boolean =>
   FARGATE_SIZES.get(cpu)?.includes(memory) ?? false;

@@ -1,6 +1,6 @@
 /**
  * Task inputs: the values a client binds to a task's declared inputs when it provisions an
- * environment (`API.md`, `inputs`). The declarations come from the task manifest; this module
+ * environment (`docs/api.md`, `inputs`). The declarations come from the task manifest; this module
  * checks one value against one declaration and a whole `inputs` object against all of them.
  */
 import { type FieldError, ValidationError } from './errors.ts';

@@ -35,7 +35,6 @@ export interface TemplateManifest {
 export {
   MAX_INSTRUCTION_BYTES,
   MAX_RENDERED_INSTRUCTION_BYTES,
-  RENDER_MEMORY_LIMIT,
   RENDER_TIME_LIMIT_MS,
 } from './instruction-engine.ts';
 
@@ -213,7 +212,7 @@ export const renderInstruction = (
 
 /**
  * The instruction as it can be shown at creation: rendered with the inputs when the template
- * uses no service variable, else null until the environment is ready (`API.md`,
+ * uses no service variable, else null until the environment is ready (`docs/api.md`,
  * `instruction`). `environment_id` counts as available only when `environmentId` is given.
  */
 export const renderableNow = (

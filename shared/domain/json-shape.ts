@@ -7,7 +7,7 @@
 import type { FieldError } from './errors.ts';
 
 /** Keys that name the object machinery rather than data. */
-export const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** DynamoDB's nesting limit for maps and lists (attribute values nest at most 32 levels). */
 export const DYNAMODB_MAX_DEPTH = 32;

@@ -1,6 +1,6 @@
 /**
  * The delayed checks that carry an environment through a refused launch and through readiness
- * (`DESIGN.md`, "Launch retries" and "Readiness"): the message each one is, and the pure rules
+ * (`docs/design.md`, "Launch retries" and "Readiness"): the message each one is, and the pure rules
  * of when it runs next and when it gives up. Each check is one message on a delay queue, so no
  * function ever sleeps while it waits.
  */

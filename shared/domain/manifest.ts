@@ -29,20 +29,20 @@ import {
 import { parseOrThrow } from './validation.ts';
 
 /** ECS allows at most 10 containers in one task definition; each service is a container. */
-export const MAX_SERVICES = 10;
+const MAX_SERVICES = 10;
 
 /**
  * How deep a manifest may nest: it is stored as one attribute of the task version's item, one
  * level below DynamoDB's limit of {@link DYNAMODB_MAX_DEPTH}.
  */
-export const MAX_MANIFEST_DEPTH = DYNAMODB_MAX_DEPTH - 1;
+const MAX_MANIFEST_DEPTH = DYNAMODB_MAX_DEPTH - 1;
 
 const inputValueSchema = z.union([z.string(), z.number(), z.boolean()]);
 
 const NUMERIC_TYPES: ReadonlySet<string> = new Set(['integer', 'number']);
 
 /** One declared input. A default or enum value must itself satisfy the declaration. */
-export const inputDeclarationSchema = z
+const inputDeclarationSchema = z
   .strictObject({
     type: z.enum(INPUT_TYPES),
     required: z.optional(z.boolean()),
@@ -145,7 +145,7 @@ const timeoutSchema = z
   );
 
 /** How a solution is checked; `method` picks the checker, the other keys are its settings. */
-export const verificationSchema = z.looseObject({ method: z.string().check(z.minLength(1)) });
+const verificationSchema = z.looseObject({ method: z.string().check(z.minLength(1)) });
 
 const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 
@@ -238,10 +238,6 @@ export type TaskManifest = z.output<typeof taskManifestSchema>;
 /** A manifest as an author writes it (defaults not yet applied). */
 export type TaskManifestInput = z.input<typeof taskManifestSchema>;
 
-export type InputDeclaration = z.output<typeof inputDeclarationSchema>;
-
-export type Verification = z.output<typeof verificationSchema>;
-
 /**
  * Parses a published manifest (the request body of `POST /tasks`). First its JSON must be
  * storable ({@link jsonShapeProblems}: no reserved or empty keys, numbers within ±2^53, at most
@@ -292,7 +288,7 @@ export const parseManifest = (json: unknown): TaskManifest => {
 
 // The endpoint keys are the stems of the instruction's variables, so they are computed next to
 // the template code; re-exported here because they are a fact about the manifest.
-export { type ServiceEndpoint, serviceEndpoints } from './instruction.ts';
+export { serviceEndpoints } from './instruction.ts';
 
 /** Every variable name a manifest sets in any service, on ECS (`env`) or locally (`local.env`). */
 export const manifestEnvNames = (manifest: Pick<TaskManifest, 'services'>): Set<string> =>

@@ -14,22 +14,22 @@ const lowercaseSlugPattern = /^[a-z0-9][a-z0-9-]*$/;
 export const ORG_SLUG_PATTERN = lowercaseSlugPattern;
 export const ORG_SLUG_MAX_LENGTH = 64;
 
-export const WORKSPACE_SLUG_PATTERN = lowercaseSlugPattern;
-export const WORKSPACE_SLUG_MAX_LENGTH = 64;
+const WORKSPACE_SLUG_PATTERN = lowercaseSlugPattern;
+const WORKSPACE_SLUG_MAX_LENGTH = 64;
 
 export const TASK_NAME_PATTERN = lowercaseSlugPattern;
 export const TASK_NAME_MAX_LENGTH = 64;
 
 /** Free grouping key chosen by clients, so it is more permissive than a slug (case, `.` and `_`). */
-export const PROJECT_ID_PATTERN = /^[A-Za-z0-9._-]+$/;
-export const PROJECT_ID_MAX_LENGTH = 128;
+const PROJECT_ID_PATTERN = /^[A-Za-z0-9._-]+$/;
+const PROJECT_ID_MAX_LENGTH = 128;
 
 /**
  * Upper case is allowed because clients often name a secret after its env var (`API_KEY`);
  * the first character is still a letter or digit so an id never starts with a separator.
  */
-export const SECRET_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
-export const SECRET_ID_MAX_LENGTH = 128;
+const SECRET_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+const SECRET_ID_MAX_LENGTH = 128;
 
 const slugRule = "lowercase letters, digits and '-', starting with a letter or digit";
 
@@ -49,7 +49,7 @@ export const orgSlug = boundedPattern(ORG_SLUG_PATTERN, ORG_SLUG_MAX_LENGTH, slu
 export const workspaceSlug = boundedPattern(WORKSPACE_SLUG_PATTERN, WORKSPACE_SLUG_MAX_LENGTH, slugRule);
 
 /** Task name: `[a-z0-9][a-z0-9-]*`, at most 64 characters. */
-export const taskName = boundedPattern(TASK_NAME_PATTERN, TASK_NAME_MAX_LENGTH, slugRule);
+const _taskName = boundedPattern(TASK_NAME_PATTERN, TASK_NAME_MAX_LENGTH, slugRule);
 
 /** Project id: 1 to 128 characters of `[A-Za-z0-9._-]`. */
 export const projectId = boundedPattern(

@@ -1,5 +1,5 @@
 /**
- * Warm pools (`API.md`, "Warm pools"; `DESIGN.md`, "Warm pools"): a pool keeps `size` tasks of
+ * Warm pools (`docs/api.md`, "Warm pools"; `docs/design.md`, "Warm pools"): a pool keeps `size` tasks of
  * one task version started, each held by a slot, so a create that matches claims a running
  * task instead of waiting for the platform. Pure: the store and the use cases do the I/O.
  */
@@ -9,17 +9,17 @@ import type { Endpoint, ServiceUrls } from './environment.ts';
 export const slotStates = ['starting', 'warm', 'claimed', 'retired'] as const;
 export type SlotState = (typeof slotStates)[number];
 
-/** What the org may keep waiting when it sets no limit of its own (`API.md`, `max_pool_tasks`). */
+/** What the org may keep waiting when it sets no limit of its own (`docs/api.md`, `max_pool_tasks`). */
 export const DEFAULT_MAX_POOL_TASKS = 10;
 
 /** Largest `size` of one pool. */
 export const MAX_POOL_SIZE = 100;
 
-/** A waiting task older than this is replaced (`API.md`). */
-export const SLOT_MAX_AGE_SEC = 3600;
+/** A waiting task older than this is replaced (`docs/api.md`). */
+const SLOT_MAX_AGE_SEC = 3600;
 
 /** A slot that has not become warm this long after it was made is given up and replaced. */
-export const SLOT_START_DEADLINE_SEC = 600;
+const SLOT_START_DEADLINE_SEC = 600;
 
 /**
  * `startedBy` of a pool task. `pool/`, not `pool:`: ECS allows only letters, digits, `-`, `_`
@@ -28,7 +28,7 @@ export const SLOT_START_DEADLINE_SEC = 600;
 export const POOL_STARTED_BY_PREFIX = 'pool/';
 
 /** Slot ids: 30 hex digits, so `pool/<id>` fits ECS's 36 characters. */
-export const SLOT_ID_PATTERN = /^[0-9a-f]{30}$/;
+const SLOT_ID_PATTERN = /^[0-9a-f]{30}$/;
 
 export const poolStartedBy = (slotId: string): string => `${POOL_STARTED_BY_PREFIX}${slotId}`;
 
@@ -41,7 +41,7 @@ export const slotIdOf = (startedBy: string | null | undefined): string | null =>
   return SLOT_ID_PATTERN.test(id) ? id : null;
 };
 
-/** The pool's key within its org: `name@version` (`DESIGN.md`, "Data"). */
+/** The pool's key within its org: `name@version` (`docs/design.md`, "Data"). */
 export const poolName = (task: { readonly name: string; readonly version: string }): string =>
   `${task.name}@${task.version}`;
 

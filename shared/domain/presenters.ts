@@ -1,4 +1,4 @@
-/** Maps stored records to the wire shapes of `API.md`. Nothing secret survives this mapping. */
+/** Maps stored records to the wire shapes of `docs/api.md`. Nothing secret survives this mapping. */
 
 import type {
   EnvironmentResponse,
@@ -14,6 +14,7 @@ import type { EnvironmentRecord } from './environment.ts';
 import type { ExecutionRecord } from './execution.ts';
 import type { ApiKeyRecord } from './principal.ts';
 import type { SecretMetadata } from './secret.ts';
+import { resolvedTaskRef } from './task-ref.ts';
 import type { TaskVersionRecord } from './task-version.ts';
 
 /** `executeToken` is passed only by the 201 of POST; every later read shows null. */
@@ -64,7 +65,7 @@ export const toSecretResponse = (secret: SecretMetadata): SecretResponse => ({
 });
 
 export const toTaskVersionResponse = (task: TaskVersionRecord): TaskVersionResponse => ({
-  task_ref: `${task.org}/${task.name}@${task.version}`,
+  task_ref: resolvedTaskRef(task),
   org: task.org,
   name: task.name,
   version: task.version,

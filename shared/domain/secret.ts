@@ -15,7 +15,7 @@ export interface SecretMetadata {
   readonly updatedAt: string;
 }
 
-/** `env_var` default of `API.md`: the id upper-cased with `-` → `_`. */
+/** `env_var` default of `docs/api.md`: the id upper-cased with `-` → `_`. */
 export const defaultEnvVar = (id: string): string => id.toUpperCase().replaceAll('-', '_');
 
 /** A preview that shows at most 4 trailing characters, and none of a short value. */

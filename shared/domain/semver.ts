@@ -21,7 +21,7 @@ const PART_WIDTH = String(SEMVER_PART_MAX).length;
 /** `0`, or 1 to 6 digits without a leading zero. */
 const part = '(0|[1-9][0-9]{0,5})';
 
-export const SEMVER_PATTERN = new RegExp(`^${part}\\.${part}\\.${part}$`);
+const SEMVER_PATTERN = new RegExp(`^${part}\\.${part}\\.${part}$`);
 
 const PADDED_PATTERN = new RegExp(
   `^([0-9]{${PART_WIDTH}})\\.([0-9]{${PART_WIDTH}})\\.([0-9]{${PART_WIDTH}})$`,
@@ -64,8 +64,19 @@ export const formatSemver = (v: Semver): string => `${v.major}.${v.minor}.${v.pa
 export const compareSemver = (a: string, b: string): -1 | 0 | 1 => {
   const x = parseOrThrow(a);
   const y = parseOrThrow(b);
-  const difference = x.major - y.major || x.minor - y.minor || x.patch - y.patch;
-  return difference < 0 ? -1 : difference > 0 ? 1 : 0;
+  return compareVersionParts([x.major, x.minor, x.patch], [y.major, y.minor, y.patch]);
+};
+
+/**
+ * The one version order: numeric, part by part, a missing part counting as 0 (`1.2` equals
+ * `1.2.0`, `1.10` is above `1.9`). {@link compareSemver} and the client-version gate use it.
+ */
+export const compareVersionParts = (x: readonly number[], y: readonly number[]): -1 | 0 | 1 => {
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const difference = (x[i] ?? 0) - (y[i] ?? 0);
+    if (difference !== 0) return difference < 0 ? -1 : 1;
+  }
+  return 0;
 };
 
 /**

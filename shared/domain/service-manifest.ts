@@ -8,10 +8,10 @@ import * as z from '#shared/zod';
  * Ports one service may expose. Each becomes an ECS port mapping and a `service_urls` entry;
  * the ECS quota tables name no per-container limit, so this one is taskenv's, kept small.
  */
-export const MAX_PORTS_PER_SERVICE = 16;
+const MAX_PORTS_PER_SERVICE = 16;
 
 /** Environment variable names with this prefix are set by taskenv itself (`TASKENV_EXECUTE_TOKEN`). */
-export const RESERVED_ENV_PREFIX = 'TASKENV_';
+const RESERVED_ENV_PREFIX = 'TASKENV_';
 
 /**
  * A record whose keys must satisfy `key`; the key's own message becomes the issue's message
@@ -36,8 +36,8 @@ const envSchema = keyedRecord(envName, z.string());
 const commandSchema = z.array(z.string()).check(z.minLength(1));
 
 /** ECS accepts a container health check `startPeriod` of 0 to 300 s. */
-export const MAX_HEALTH_GRACE_SEC = 300;
-export const DEFAULT_HEALTH_GRACE_SEC = 60;
+const MAX_HEALTH_GRACE_SEC = 300;
+const DEFAULT_HEALTH_GRACE_SEC = 60;
 
 /**
  * A readiness probe: an HTTP GET of `path` on `port` that must answer 2xx, or a `command` that

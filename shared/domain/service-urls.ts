@@ -1,5 +1,5 @@
 /**
- * `service_urls` of a ready environment (`API.md`): one entry per exposed (service, port),
+ * `service_urls` of a ready environment (`docs/api.md`): one entry per exposed (service, port),
  * keyed like the instruction's service variables.
  */
 

@@ -17,7 +17,7 @@ export interface TaskNetwork {
 }
 
 /** Attachment types that denote the task's elastic network interface (awsvpc). */
-export const ENI_ATTACHMENT_TYPES: readonly string[] = ['eni', 'ElasticNetworkInterface'];
+const ENI_ATTACHMENT_TYPES: readonly string[] = ['eni', 'ElasticNetworkInterface'];
 
 /**
  * The network fields of a task, as both shapes carry them. Everything is optional because the

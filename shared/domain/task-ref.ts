@@ -19,7 +19,7 @@ export interface TaskRef {
 }
 
 /** The word that asks for the latest version explicitly; same as writing no version. */
-export const LATEST = 'latest';
+const LATEST = 'latest';
 
 const VERSION_MAX_LENGTH = 3 * String(SEMVER_PART_MAX).length + 2;
 
@@ -94,6 +94,13 @@ export const parseTaskRef = (s: string): TaskRef => {
  */
 export const formatTaskRef = (ref: TaskRef): string =>
   `${ref.org === undefined ? '' : `${ref.org}/`}${ref.name}${ref.version === undefined ? '' : `@${ref.version}`}`;
+
+/** A resolved task version as clients see it (`task_ref` of every answer): `org/name@version`. */
+export const resolvedTaskRef = (task: {
+  readonly org: string;
+  readonly name: string;
+  readonly version: string;
+}): string => `${task.org}/${task.name}@${task.version}`;
 
 const checkOrg = (org: string): void => {
   if (org.length === 0) {

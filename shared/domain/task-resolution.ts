@@ -1,5 +1,5 @@
 /**
- * Which task version a `task_ref` denotes for a given caller (`API.md`, CreateEnvironmentRequest).
+ * Which task version a `task_ref` denotes for a given caller (`docs/api.md`, CreateEnvironmentRequest).
  *
  * Visibility is decided per version: a version is visible to a caller when the caller's org owns
  * it or when that version is public. A caller learns nothing about versions it cannot see: asking
@@ -7,7 +7,7 @@
  */
 import { TaskNotFoundError, ValidationError } from './errors.ts';
 import { compareSemver } from './semver.ts';
-import { formatTaskRef, type TaskRef } from './task-ref.ts';
+import { formatTaskRef, resolvedTaskRef, type TaskRef } from './task-ref.ts';
 
 /** One published task version, as far as resolution needs to know it. */
 export interface TaskCandidate {
@@ -84,7 +84,7 @@ export const resolveTask = (
 };
 
 /** The fully resolved ref returned to clients: `org/name@version`. */
-export const formatResolved = (c: TaskCandidate): string => `${c.org}/${c.name}@${c.version}`;
+export const formatResolved = (c: TaskCandidate): string => resolvedTaskRef(c);
 
 const unprefixedPool = (
   callerOrg: string,

@@ -7,7 +7,7 @@ import * as z from '#shared/zod';
 import { sha256Hex } from './digest.ts';
 
 /** `verification.timeout` when the manifest gives none. */
-export const DEFAULT_VERIFY_TIMEOUT_SEC = 30;
+const DEFAULT_VERIFY_TIMEOUT_SEC = 30;
 
 export type VerificationPlan =
   | { readonly method: 'flag'; readonly kind: 'answer'; readonly digest: string }

@@ -13,10 +13,7 @@ export type LifecycleChecksDeps = RetryLaunchDeps & CheckReadinessDeps;
 export type LifecycleChecksHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 /** Runs one check; what it did, as the metric name it is counted under. */
-export const runLifecycleCheck = async (
-  check: LifecycleCheck,
-  deps: LifecycleChecksDeps,
-): Promise<string> => {
+const runLifecycleCheck = async (check: LifecycleCheck, deps: LifecycleChecksDeps): Promise<string> => {
   if (check.kind === 'launch') {
     const result = await retryLaunch(check, deps);
     return `launchRetry.${result.kind}`;

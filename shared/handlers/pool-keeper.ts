@@ -9,7 +9,7 @@ import { keepPools, type PoolKeeperDeps } from '#use-cases/pool-keeper';
 export type PoolKeeperHandler = (event: unknown, context: Context) => Promise<Record<string, number>>;
 
 /** Some pools could not be kept; the run is reported failed so alarms see it. */
-export class PoolKeepingIncompleteError extends Error {
+class PoolKeepingIncompleteError extends Error {
   constructor(failures: number) {
     super(`${failures} pool(s) could not be kept; the next run retries them`);
     this.name = 'PoolKeepingIncompleteError';

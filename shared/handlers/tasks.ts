@@ -1,6 +1,6 @@
 import { ValidationError } from '#domain/errors';
 import { toTaskVersionResponse } from '#domain/presenters';
-import { parseTaskRef } from '#domain/task-ref';
+import { parseTaskRef, resolvedTaskRef } from '#domain/task-ref';
 import { type ApiHandler, type HttpFunctionOptions, httpFunction } from '#shared/http/http-function';
 import { tasksRoutes } from '#shared/routes';
 import { getTask, listTasks, type PublishTaskDeps, publishTask } from '#use-cases/tasks';
@@ -17,7 +17,7 @@ export const createTasksHandler = (
     {
       publishTask: async ({ path, body, principal }) => {
         const record = await publishTask({ principal, org: path.org, manifest: body }, deps);
-        options.logger.info('Task published', { task: `${record.org}/${record.name}@${record.version}` });
+        options.logger.info('Task published', { task: resolvedTaskRef(record) });
         return { body: toTaskVersionResponse(record) };
       },
       listTasks: async ({ path, principal }) => {
@@ -25,7 +25,7 @@ export const createTasksHandler = (
         return {
           body: {
             tasks: tasks.map((t) => ({
-              task_ref: `${t.org}/${t.name}@${t.version}`,
+              task_ref: resolvedTaskRef(t),
               org: t.org,
               name: t.name,
               latest_version: t.version,

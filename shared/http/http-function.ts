@@ -4,6 +4,7 @@
  * workspace), body parsing, path/query/body validation and dispatch by route. Handlers receive
  * typed, validated, authorized requests and return plain results.
  */
+
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -21,12 +22,13 @@ import {
 } from '#domain/errors';
 import { protoKeyProblems } from '#domain/json-shape';
 import { canUseWorkspace, type Principal, principalSchema } from '#domain/principal';
+import { compareVersionParts } from '#domain/semver';
 import { parseOrThrow } from '#domain/validation';
 import { publishMetrics } from '#shared/observability';
 import type { OperationId, Route } from '#shared/routes';
 import type * as z from '#shared/zod';
 
-/** Request bodies above this are a 400 (`API.md`). */
+/** Request bodies above this are a 400 (`docs/api.md`). */
 export const MAX_BODY_BYTES = 256 * 1024;
 
 /** Request bodies whose arrays and objects nest deeper than this are a 400, as malformed ones are. */
@@ -118,7 +120,7 @@ export const httpFunction = <R extends Route>(
  * raw path parameters: a value that would fail validation names no org or workspace the key
  * holds, so it is a 403 here, never a 422 that tells the caller more.
  */
-export const authorize = (route: Route, event: APIGatewayProxyEvent): Principal => {
+const authorize = (route: Route, event: APIGatewayProxyEvent): Principal => {
   if (!route.auth) return anonymous;
   const principal = principalOf(event);
   const params = event.pathParameters ?? {};
@@ -244,7 +246,7 @@ const safeJson = (text: string): unknown => {
   }
 };
 
-export const toApiResult = (
+const toApiResult = (
   statusCode: number,
   body: unknown,
   headers: Readonly<Record<string, string>> = {},
@@ -255,7 +257,7 @@ export const toApiResult = (
 });
 
 /** The one place errors become responses; unexpected ones are logged in full and answered generically. */
-export const errorEnvelope = (
+const errorEnvelope = (
   logger: Logger,
   metrics?: Metrics,
 ): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
@@ -298,10 +300,5 @@ const clientVersionGate = (
 /** Dotted numeric comparison; an unparsable version counts as 0.0.0 (too old). */
 const compareVersions = (a: string, b: string): number => {
   const parts = (v: string) => (/^\d+(\.\d+)*$/.test(v.trim()) ? v.trim().split('.').map(Number) : [0]);
-  const [x, y] = [parts(a), parts(b)];
-  for (let i = 0; i < Math.max(x.length, y.length); i++) {
-    const d = (x[i] ?? 0) - (y[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
+  return compareVersionParts(parts(a), parts(b));
 };

@@ -66,7 +66,7 @@ export class LaunchFailedError extends Error {
 /**
  * The platform refused the launch for now (no capacity, ENI or API rate pressure, throttling, a
  * server error): the same launch, with the same environment id as its idempotency token, may
- * succeed a little later (`DESIGN.md`, "Launch retries"). `reason` is safe to show a client.
+ * succeed a little later (`docs/design.md`, "Launch retries"). `reason` is safe to show a client.
  */
 export class TransientLaunchError extends Error {
   readonly reason: string;
@@ -139,7 +139,7 @@ export interface ExecResult {
   readonly durationMs: number;
 }
 
-/** `output` keeps at most this many bytes of what a command wrote (`API.md`, Execute). */
+/** `output` keeps at most this many bytes of what a command wrote (`docs/api.md`, Execute). */
 export const MAX_EXEC_OUTPUT_BYTES = 1024 * 1024;
 
 /** The exit code of a command killed by its timeout, as coreutils' `timeout` reports it. */

@@ -25,7 +25,7 @@ export interface SlotChange {
 /** Why a claim did not take the slot it was given. */
 export type ClaimOutcome = 'claimed' | 'taken';
 
-/** Pools and their slots (`DESIGN.md`, "Warm pools"). Every slot move is a conditional write. */
+/** Pools and their slots (`docs/design.md`, "Warm pools"). Every slot move is a conditional write. */
 export interface PoolStore {
   /** Creates the pool or changes its size (and `updatedAt`); `claimedTotal` is kept. */
   putPool(pool: Omit<PoolRecord, 'claimedTotal' | 'createdAt' | 'updatedAt'>, now: Date): Promise<PoolRecord>;

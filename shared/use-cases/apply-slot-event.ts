@@ -20,7 +20,7 @@ export type SlotEventOutcome =
   | { readonly kind: 'environment'; readonly environmentId: string };
 
 /** Raised when a pool task runs but has no usable address yet; the event is delivered again. */
-export class SlotHostNotKnownError extends Error {
+class SlotHostNotKnownError extends Error {
   constructor(slotId: string, taskArn: string) {
     super(`No reachable host for task ${taskArn} of pool slot ${slotId} yet`);
     this.name = 'SlotHostNotKnownError';

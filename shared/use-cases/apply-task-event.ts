@@ -65,7 +65,7 @@ export class HostNotKnownError extends Error {
 
 /**
  * Applies one "ECS Task State Change" event to the environment whose task it describes
- * (`DESIGN.md`, "ECS event → environment state"): one GetItem, at most one conditional write
+ * (`docs/design.md`, "ECS event → environment state"): one GetItem, at most one conditional write
  * carrying `detail.version` (plus one address lookup on RUNNING), then the side effects of an
  * applied change: the env file deleted once the task is gone, one integration event per state
  * change.
@@ -167,7 +167,7 @@ export const applyTaskSnapshot = async (
   return { decision, applied: true, record: updated };
 };
 
-/** The first readiness check of a task just seen running (`DESIGN.md`, "Readiness"). */
+/** The first readiness check of a task just seen running (`docs/design.md`, "Readiness"). */
 const queueReadinessCheck = async (
   record: EnvironmentRecord,
   taskArn: string,

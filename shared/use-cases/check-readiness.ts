@@ -8,7 +8,7 @@ import { silentLog } from '#ports/log';
 import { type ApplyTaskEventDeps, applyTaskSnapshot, finalChange } from './apply-task-event.ts';
 
 /** The `stoppedReason` of a task stopped because its services never became healthy. */
-export const UNHEALTHY_STOP_REASON = `${STOP_REASON_PREFIX} unhealthy`;
+const UNHEALTHY_STOP_REASON = `${STOP_REASON_PREFIX} unhealthy`;
 
 export interface CheckReadinessDeps extends ApplyTaskEventDeps {
   readonly runtime: ContainerRuntime;
@@ -23,7 +23,7 @@ export type ReadinessOutcome =
   | { readonly kind: 'failed'; readonly error: string; readonly record: EnvironmentRecord | null };
 
 /**
- * A queued readiness check (`DESIGN.md`, "Readiness"): ECS emits no event when a container's
+ * A queued readiness check (`docs/design.md`, "Readiness"): ECS emits no event when a container's
  * health changes, so the environment of a running task with health checks stays `provisioning`
  * and this reads the task (DescribeTasks) until every probed service is HEALTHY, then makes it
  * `ready` with the same write its RUNNING event would have made. A service still UNHEALTHY past

@@ -28,7 +28,7 @@ import { defaultOrgLimits } from '#domain/org';
 import type { Principal } from '#domain/principal';
 import { chosenSecretProblems } from '#domain/secret';
 import { healthProbe } from '#domain/service-manifest';
-import { parseTaskRef } from '#domain/task-ref';
+import { parseTaskRef, resolvedTaskRef } from '#domain/task-ref';
 import type { TaskVersionRecord } from '#domain/task-version';
 import { redactVerification } from '#domain/verification';
 import type { AccessStore } from '#ports/access-store';
@@ -47,10 +47,10 @@ import { claimWarmSlot, type WarmPoolDeps } from './claim-warm-slot.ts';
 import { type LaunchPolicy, launchEnvironment } from './launch-environment.ts';
 import { resolveTaskVersion } from './tasks.ts';
 
-/** Lifetime when neither the request nor the task says (`API.md`, `timeout_sec`). */
-export const DEFAULT_TIMEOUT_SEC = 900;
+/** Lifetime when neither the request nor the task says (`docs/api.md`, `timeout_sec`). */
+const DEFAULT_TIMEOUT_SEC = 900;
 
-/** How long an `Idempotency-Key` names its environment (`API.md`: 24 h). */
+/** How long an `Idempotency-Key` names its environment (`docs/api.md`: 24 h). */
 export const IDEMPOTENCY_WINDOW_SEC = 24 * 3600;
 
 export interface CreateEnvironmentDeps {
@@ -146,7 +146,7 @@ export const createEnvironment = async (
     org,
     workspace,
     projectId: request.project_id ?? 'default',
-    taskRef: `${task.org}/${task.name}@${task.version}`,
+    taskRef: resolvedTaskRef(task),
     state: 'building',
     eventVersion: 0,
     taskArn: null,
@@ -226,11 +226,7 @@ const readinessOf = (task: TaskVersionRecord): Readiness | null => {
 };
 
 /** Lifetime: the request, else the task's default, else 900 s; clamped to the task's and the org's maximum. */
-export const clampTimeout = (
-  requested: number | undefined,
-  task: TaskVersionRecord,
-  orgMaxSec: number,
-): number => {
+const clampTimeout = (requested: number | undefined, task: TaskVersionRecord, orgMaxSec: number): number => {
   const wanted = requested ?? task.manifest.timeout?.default_sec ?? DEFAULT_TIMEOUT_SEC;
   return Math.min(wanted, task.manifest.timeout?.max_sec ?? Number.POSITIVE_INFINITY, orgMaxSec);
 };

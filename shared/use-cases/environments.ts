@@ -82,7 +82,7 @@ export interface TeardownDeps {
   readonly onDeferredFailure?: (step: string, error: unknown) => void;
 }
 
-export const DELETED_STOP_REASON = `${STOP_REASON_PREFIX} deleted`;
+const DELETED_STOP_REASON = `${STOP_REASON_PREFIX} deleted`;
 
 /**
  * DELETE: the environment becomes `torn_down` at once (its quota unit is released in the same

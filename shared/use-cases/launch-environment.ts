@@ -23,13 +23,13 @@ import type { ExpiryScheduler } from '#ports/expiry-scheduler';
 import type { LifecycleQueue } from '#ports/lifecycle-queue';
 import type { TaskRegistry } from '#ports/task-registry';
 
-/** How long refused launches are retried (`DESIGN.md`, "Launch retries"). */
+/** How long refused launches are retried (`docs/design.md`, "Launch retries"). */
 export interface LaunchPolicy {
   /** Seconds from the first attempt until a launch refused for now fails for good. @default 600 */
   readonly deadlineSec: number;
 }
 
-export const defaultLaunchPolicy: LaunchPolicy = { deadlineSec: DEFAULT_LAUNCH_DEADLINE_SEC };
+const defaultLaunchPolicy: LaunchPolicy = { deadlineSec: DEFAULT_LAUNCH_DEADLINE_SEC };
 
 /** What one launch attempt came to, under the retry rule. */
 export type LaunchAttemptOutcome =
@@ -49,7 +49,7 @@ export type LaunchAttemptOutcome =
  *
  * @param attempt 1 for the first launch.
  */
-export const attemptLaunch = async (
+const attemptLaunch = async (
   request: LaunchRequest,
   attempt: { readonly number: number; readonly firstAttemptAt: string },
   deps: { readonly runtime: ContainerRuntime; readonly clock: Clock },

@@ -49,7 +49,7 @@ export interface PoolKeeperSummary {
 }
 
 /**
- * One pass over every pool (`DESIGN.md`, "Warm pools"): retire what {@link planPool} says
+ * One pass over every pool (`docs/design.md`, "Warm pools"): retire what {@link planPool} says
  * (too old, never started, beyond the size; their tasks stopped), launch again the starting
  * slots whose task was never recorded (same `startedBy`, the idempotency token, so at most one
  * task), and start new slots up to the size. A new slot is recorded `starting` before its

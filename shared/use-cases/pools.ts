@@ -1,7 +1,7 @@
 import { PermissionError, PoolNotFoundError, ValidationError } from '#domain/errors';
 import { DEFAULT_MAX_POOL_TASKS, isWaiting, type PoolRecord, poolName, type SlotRecord } from '#domain/pool';
 import type { Principal } from '#domain/principal';
-import { parseTaskRef } from '#domain/task-ref';
+import { parseTaskRef, resolvedTaskRef } from '#domain/task-ref';
 import type { AccessStore } from '#ports/access-store';
 import type { Clock } from '#ports/clock';
 import { type ContainerRuntime, STOP_REASON_PREFIX } from '#ports/container-runtime';
@@ -86,7 +86,7 @@ export const putPool = async (
     ]);
   }
   const pool = await deps.pools.putPool(
-    { org, name, taskRef: `${task.org}/${task.name}@${task.version}`, size },
+    { org, name, taskRef: resolvedTaskRef(task), size },
     deps.clock.now(),
   );
   await deps.keeper.nudge({ org, name });

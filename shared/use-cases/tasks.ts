@@ -10,7 +10,7 @@ import type { TaskRegistry } from '#ports/task-registry';
 import { assertOrgAccess } from './access.ts';
 
 /**
- * The task version a caller of `callerOrg` means by `ref` (`API.md`, `task_ref`): the
+ * The task version a caller of `callerOrg` means by `ref` (`docs/api.md`, `task_ref`): the
  * visibility rule of {@link resolveTask} over the candidates the registry offers.
  */
 export const resolveTaskVersion = async (

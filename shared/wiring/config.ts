@@ -12,7 +12,7 @@ const name = () => z.string().check(z.minLength(1));
 export const tableConfig = { TABLE_NAME: name() };
 export const idempotencyTableConfig = { IDEMPOTENCY_TABLE_NAME: name() };
 /** The client-version gate of the HTTP functions (`MIN_CLIENT_VERSION`, optional). */
-export const apiConfig = { MIN_CLIENT_VERSION: z.optional(z.string().check(z.regex(/^\d+(\.\d+)*$/))) };
+const apiConfig = { MIN_CLIENT_VERSION: z.optional(z.string().check(z.regex(/^\d+(\.\d+)*$/))) };
 export const ecsConfig = {
   AWS_REGION: name(),
   CLUSTER_ARN: name(),
@@ -45,7 +45,7 @@ export const taskLogsConfig = { LOG_GROUP_NAME: name() };
 export const urlModeConfig = { URL_MODE: z.enum(['public', 'private']) };
 export const lifecycleQueueConfig = { LIFECYCLE_QUEUE_URL: name() };
 /** The version `GET /healthz` and the OpenAPI document report. */
-export const versionConfig = { TASKENV_VERSION: name() };
+const versionConfig = { TASKENV_VERSION: name() };
 
 /** The fragment of each binding kind, by the name a declaration uses for it. */
 export const bindingConfig = {

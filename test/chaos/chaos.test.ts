@@ -4,7 +4,7 @@
  * ports (`test/support/faults.ts`): refused launches, requests dying before or after RunTask or
  * right after the record, failing stops, and an event path that duplicates, reorders and drops.
  * The reconciler runs in the background meanwhile, as on AWS, and then until it has nothing
- * left to do. What must hold afterwards is `DESIGN.md`, "Reliability rules".
+ * left to do. What must hold afterwards is `docs/design.md`, "Reliability rules".
  *
  * `CHAOS_ENVIRONMENTS` (default 60; `npm run test:chaos` runs 500), `CHAOS_CONCURRENCY`
  * (default 16) and `CHAOS_SEED` (default random, printed) shape the run.
@@ -350,7 +350,7 @@ describe('chaos: environments under injected faults', () => {
       expect(faults.runtime.doubleLaunches()).toEqual([]);
       expect((await stores.access.getOrg(stack.org))?.runningCount).toBe(live.length);
       // The API behaved: only 201 and 502 (refused launch). A create whose record committed before
-      // the injected crash answers 201 with that environment (API.md): no 5xx hides a live one.
+      // the injected crash answers 201 with that environment (docs/api.md): no 5xx hides a live one.
       expect(anomalies).toEqual([]);
       expect(flows.filter((f) => f.createStatus === 500)).toEqual([]);
       const answered = new Set(flows.map((f) => f.id));

@@ -1,10 +1,11 @@
 /**
  * How environments end and what survives: expiry, a task that crashes at start, a task with two
- * services, and a restart of the whole stack over the same data dir.
+ * services, and a restart of the whole stack over the same data dir. Every test creates what it
+ * checks, so they pass in any order and alone; waits poll with deadlines.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { environmentListResponseSchema } from '#domain/api-schemas';
 import {
   apiRequest,
@@ -15,29 +16,11 @@ import {
   parseBody,
   pollStatus,
   serviceUrl,
+  stackPerFile,
   startE2eStack,
 } from '#test/support/e2e';
 
-let dataDir: Awaited<ReturnType<typeof makeTempDir>>;
-/** The stack now serving; the restart test replaces it with a second one over the same data dir. */
-let running: E2eStack | null = null;
-/** Every environment this file created, so the restart test can look for all of them. */
-const createdIds: string[] = [];
-
-const currentStack = () => {
-  if (running === null) throw new Error('no stack is running');
-  return running.stack;
-};
-
-beforeAll(async () => {
-  dataDir = await makeTempDir('lifecycle');
-  running = await startE2eStack(dataDir.path);
-});
-
-afterAll(async () => {
-  await running?.stack.stop();
-  await dataDir?.remove();
-});
+const currentStack = stackPerFile('lifecycle');
 
 describe('environment lifecycle on the local stack', () => {
   it('tears an environment down within 5 s of its expiry', async () => {
@@ -50,7 +33,6 @@ describe('environment lifecycle on the local stack', () => {
       inputs: { name: 'expiry' },
       timeout_sec: 2,
     });
-    createdIds.push(created.id);
     const tornDown = await pollStatus(stack, created.id, ['torn_down'], {
       timeoutMs: 15_000,
       intervalMs: 100,
@@ -72,7 +54,6 @@ describe('environment lifecycle on the local stack', () => {
 
     // Act
     const created = await createEnvironment(stack, { task_ref: 'crash-on-start' });
-    createdIds.push(created.id);
     const failed = await pollStatus(stack, created.id, ['failed'], { timeoutMs: 10_000 });
 
     // Assess
@@ -89,7 +70,6 @@ describe('environment lifecycle on the local stack', () => {
 
     // Act
     const created = await createEnvironment(stack, { task_ref: 'two-service' });
-    createdIds.push(created.id);
     const ready = await pollStatus(stack, created.id, ['ready'], { timeoutMs: 10_000 });
     const webUrl = serviceUrl(ready.status, 'web');
     const apiUrl = serviceUrl(ready.status, 'api');
@@ -107,14 +87,30 @@ describe('environment lifecycle on the local stack', () => {
     // The page reads its message from the API next to it, so they agree.
     expect(page).toContain(`<h1>${message.message}</h1>`);
   });
+});
 
-  it('still lists earlier environments after a restart over the same data dir, and the saved key works', async () => {
-    // Prepare: stop the stack and start a new one on the same data dir
-    const before = currentStack();
-    await before.stop();
-    running = null;
+describe('a restart of the local stack over the same data dir', () => {
+  let dataDir: Awaited<ReturnType<typeof makeTempDir>> | undefined;
+  let running: E2eStack | undefined;
+
+  afterAll(async () => {
+    await running?.stack.stop();
+    await dataDir?.remove();
+  });
+
+  it('still lists the earlier environments, ends what lost its processes, and the saved key works', async () => {
+    // Prepare: a stack of its own with one ready and one failed environment, stopped and started again
+    dataDir = await makeTempDir('lifecycle-restart');
     running = await startE2eStack(dataDir.path);
-    const after = currentStack();
+    const before = running.stack;
+    const ready = await createEnvironment(before, { task_ref: 'hello-http', inputs: { name: 'restart' } });
+    const failed = await createEnvironment(before, { task_ref: 'crash-on-start' });
+    await pollStatus(before, ready.id, ['ready'], { timeoutMs: 30_000 });
+    await pollStatus(before, failed.id, ['failed'], { timeoutMs: 30_000 });
+    await before.stop();
+    running = undefined;
+    running = await startE2eStack(dataDir.path);
+    const after = running.stack;
     const savedKey = (await readFile(join(dataDir.path, 'api-key'), 'utf8')).trim();
 
     // Act
@@ -125,10 +121,9 @@ describe('environment lifecycle on the local stack', () => {
     expect(savedKey).toBe(before.apiKey);
     expect(list.status).toBe(200);
     const listed = parseBody(environmentListResponseSchema, list.body);
-    expect(listed.environments.map((env) => env.id).sort()).toEqual([...createdIds].sort());
-    // The restart reconciled what lost its processes: nothing stays "ready" without a process.
-    expect(
-      listed.environments.filter((env) => env.state === 'ready' || env.state === 'provisioning'),
-    ).toEqual([]);
-  });
+    expect(listed.environments.map((env) => env.id).sort()).toEqual([ready.id, failed.id].sort());
+    // What lost its processes with the first stack is final now: nothing stays "ready" without one.
+    expect(listed.environments.find((env) => env.id === failed.id)?.state).toBe('failed');
+    expect(['torn_down', 'failed']).toContain(listed.environments.find((env) => env.id === ready.id)?.state);
+  }, 180_000);
 });

@@ -5,7 +5,7 @@ import { routes } from '#shared/routes';
 import { type Synthesized, synthesize } from './synth.ts';
 import { type CfnResource, logicalIdAt, resourcesOf } from './template.ts';
 
-/** Status → envelope type, as `API.md` lists them. */
+/** Status → envelope type, as `docs/api.md` lists them. */
 const TYPE_OF_STATUS: Readonly<Record<number, string>> = {
   400: 'invalid_request_error',
   401: 'authentication_error',

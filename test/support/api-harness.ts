@@ -330,7 +330,7 @@ export const manifest = (overrides: Record<string, unknown> = {}): Record<string
   ...overrides,
 });
 
-/** The canonical envelope of `API.md`, and nothing else: `errors` only on a 422, `code` = status. */
+/** The canonical envelope of `docs/api.md`, and nothing else: `errors` only on a 422, `code` = status. */
 export const expectError = (reply: ApiReply, status: number, type: string): void => {
   expect(reply.status, reply.raw).toBe(status);
   expect(Object.keys(reply.body).sort()).toEqual(

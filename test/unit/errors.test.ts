@@ -18,7 +18,7 @@ import {
   ValidationError,
 } from '#domain/errors';
 
-/** One instance of every status `API.md` lists, as the use cases raise them. */
+/** One instance of every status `docs/api.md` lists, as the use cases raise them. */
 const raised: readonly TaskenvError[] = [
   new InvalidRequestError('Request body is not valid JSON'),
   new AuthenticationError(),
@@ -34,7 +34,7 @@ const raised: readonly TaskenvError[] = [
 ];
 
 describe('the canonical envelope', () => {
-  it('covers the eleven statuses of API.md, each with its type, and nothing else', () => {
+  it('covers the eleven statuses of docs/api.md, each with its type, and nothing else', () => {
     // Act
     const answered = raised.map((error) => toErrorResponse(error));
 

@@ -4,7 +4,7 @@ import { type FieldError, ValidationError } from '#domain/errors';
 import { inputValueProblem, validateInputs } from '#domain/inputs';
 import type { TaskManifest } from '#domain/manifest';
 
-/** The inputs of the DESIGN.md example manifest. */
+/** The inputs of the example manifest (`docs/design.md`, "Task manifest"). */
 const designInputs: TaskManifest['inputs'] = {
   user: { type: 'string', default: 'admin', description: 'account to take over' },
   level: { type: 'integer', required: true, minimum: 1, maximum: 5 },

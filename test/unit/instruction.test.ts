@@ -441,7 +441,7 @@ describe('renderableNow', () => {
 });
 
 describe('renderWhenReady', () => {
-  it('renders the DESIGN.md instruction with inputs, service variables and the environment id', () => {
+  it('renders the example manifest instruction with inputs, service variables and the environment id', () => {
     // Prepare
     const manifest = designManifest(
       'Log in to {{ web_url }}/login as admin without the password. Target user: {{ user }}.\n' +

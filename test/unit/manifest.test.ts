@@ -4,7 +4,7 @@ import { type FieldError, ValidationError } from '#domain/errors';
 import { parseManifest, serviceEndpoints, type TaskManifest, taskManifestSchema } from '#domain/manifest';
 import { redactVerification } from '#domain/verification';
 
-/** The example manifest of DESIGN.md ("Task manifest"), as the JSON it is published as. */
+/** The example manifest (`docs/design.md`, "Task manifest"), as the JSON it is published as. */
 const designExample = () => ({
   name: 'web-sqli',
   version: '1.2.0',
@@ -70,7 +70,7 @@ const sizeAccepted = (cpu: number, memory: number): boolean =>
   taskManifestSchema.safeParse({ ...minimal(), resources: { cpu, memory } }).success;
 
 describe('parseManifest', () => {
-  it('accepts the DESIGN.md example and fills in defaults', () => {
+  it('accepts the example manifest and fills in defaults', () => {
     // Act
     const manifest = parseManifest(designExample());
 
@@ -687,7 +687,7 @@ describe('serviceEndpoints', () => {
     ]);
   });
 
-  it('gives the DESIGN.md example one endpoint `web`', () => {
+  it('gives the example manifest one endpoint `web`', () => {
     expect(serviceEndpoints(parseManifest(designExample()))).toEqual([
       { key: 'web', service: 'web', port: 80 },
     ]);
@@ -767,7 +767,7 @@ describe('redactVerification', () => {
     expect(redactVerification(parseManifest(minimal()).verification)).toBeNull();
   });
 
-  it('redacts the DESIGN.md example', () => {
+  it('redacts the example manifest', () => {
     expect(redactVerification(parseManifest(designExample()).verification)).toEqual({
       method: 'flag',
       path: '/tmp/flag.txt',

@@ -1,5 +1,5 @@
 """What the SDK raises: every non-2xx answer is an APIError subclass chosen by the envelope's
-``type`` (API.md, "Errors") and carrying the envelope; no answer at all is APIConnectionError."""
+``type`` (docs/api.md, "Errors") and carrying the envelope; no answer at all is APIConnectionError."""
 from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Optional

@@ -1,4 +1,4 @@
-"""The Python SDK's HTTP behaviour against a real HTTP server on loopback answering per API.md:
+"""The Python SDK's HTTP behaviour against a real HTTP server on loopback answering per docs/api.md:
 the requests it sends, its retries (429 with Retry-After, 5xx, dropped connections), which calls
 it does not repeat, pagination, waiting, the typed errors, and teardown when a ``with`` ends."""
 import json

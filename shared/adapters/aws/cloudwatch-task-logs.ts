@@ -59,7 +59,7 @@ export class CloudWatchTaskLogs implements TaskLogs {
 }
 
 /** The awslogs stream of one container of a task; null when the task ref or ARN is not one taskenv writes. */
-export const awslogsStreamName = (taskRef: string, container: string, taskArn: string): string | null => {
+const awslogsStreamName = (taskRef: string, container: string, taskArn: string): string | null => {
   const ref = taskRef === '' ? null : parseTaskRef(taskRef);
   const taskId = taskArn.split('/').pop() ?? '';
   if (ref?.org === undefined || taskId === '') return null;

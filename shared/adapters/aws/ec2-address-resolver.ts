@@ -1,7 +1,7 @@
 import { DescribeNetworkInterfacesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import type { AddressResolver, TaskNetwork } from '#ports/address-resolver';
 
-/** Which address of the task's ENI clients use: URL mode `public` or `private` (`DESIGN.md`). */
+/** Which address of the task's ENI clients use: URL mode `public` or `private` (`docs/design.md`). */
 export type AddressMode = 'public' | 'private';
 
 /**

@@ -24,6 +24,7 @@ import {
   type ServiceDefinition,
 } from '#domain/service-manifest';
 import { taskNetwork } from '#domain/task-network';
+import { resolvedTaskRef } from '#domain/task-ref';
 import type { TaskVersionRecord } from '#domain/task-version';
 import {
   type ContainerRuntime,
@@ -50,7 +51,7 @@ export interface EcsRuntimeConfig {
 }
 
 /** The only variable taskenv puts in overrides: an id, never a secret (ECS echoes overrides). */
-export const ENVIRONMENT_ID_ENV_VAR = 'TASKENV_ENVIRONMENT_ID';
+const ENVIRONMENT_ID_ENV_VAR = 'TASKENV_ENVIRONMENT_ID';
 
 /** Prefix of the RunTask `group` of every task taskenv starts; orphan detection keys on it. */
 const GROUP_PREFIX = 'taskenv:';
@@ -64,7 +65,7 @@ const DESCRIBE_BATCH_SIZE = 100;
 const truncate = (text: string, max: number): string => (text.length <= max ? text : text.slice(0, max));
 
 /** ECS family: up to 255 letters, digits, `_` and `-`. Org and name are slugs already; this is a backstop. */
-export const familyOf = (org: string, name: string): string =>
+const familyOf = (org: string, name: string): string =>
   truncate(`taskenv-${org}-${name}`.replace(/[^A-Za-z0-9_-]/g, '-'), FAMILY_MAX_LENGTH);
 
 const describeFailures = (failures: readonly Failure[]): string =>
@@ -106,7 +107,7 @@ const CPU_ARCHITECTURES: Readonly<Record<Platform, 'X86_64' | 'ARM64'>> = {
 };
 
 /** How often ECS runs a health check, how long one may take, how many failures make UNHEALTHY. */
-export const HEALTH_CHECK_TIMING = { interval: 10, timeout: 5, retries: 3 } as const;
+const HEALTH_CHECK_TIMING = { interval: 10, timeout: 5, retries: 3 } as const;
 
 /** A string the shell reads back as exactly `text`. */
 const shellQuote = (text: string): string => `'${text.replaceAll("'", `'\\''`)}'`;
@@ -116,7 +117,7 @@ const shellQuote = (text: string): string => `'${text.replaceAll("'", `'\\''`)}'
  * `wget` (busybox and most base images) or else `curl` of the port on localhost, both failing on
  * a non-2xx answer, so an image with neither must declare `health.command` instead.
  */
-export const healthCheckOf = (probe: HealthProbe): HealthCheck => {
+const healthCheckOf = (probe: HealthProbe): HealthCheck => {
   if (probe.kind === 'command') {
     return { command: ['CMD', ...probe.command], ...HEALTH_CHECK_TIMING, startPeriod: probe.graceSec };
   }
@@ -256,7 +257,7 @@ export class EcsRuntime implements ContainerRuntime {
       workspace === null
         ? [
             { key: 'taskenv:org', value: org },
-            { key: 'taskenv:task', value: `${task.org}/${task.name}@${task.version}` },
+            { key: 'taskenv:task', value: resolvedTaskRef(task) },
             { key: 'taskenv:pool-slot', value: environmentId },
           ]
         : [

@@ -14,8 +14,8 @@ import type {
 const BATCH_SIZE = 10;
 
 export const EVENT_SOURCE = 'taskenv';
-export const ENVIRONMENT_STATE_CHANGE = 'Environment State Change';
-export const ENVIRONMENT_VERIFIED = 'Environment Verified';
+const ENVIRONMENT_STATE_CHANGE = 'Environment State Change';
+const ENVIRONMENT_VERIFIED = 'Environment Verified';
 
 /** Some entries of a PutEvents call were not accepted; the whole publish must be retried. */
 export class PublishFailedError extends Error {

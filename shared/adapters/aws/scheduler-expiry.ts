@@ -18,7 +18,7 @@ const scheduleNameOf = (environmentId: string): string => `taskenv-${environment
  * `at(YYYY-MM-DDThh:mm:ss)` in UTC. Scheduler takes whole seconds; rounding up means the task
  * is never stopped before the `expires_at` the client was told.
  */
-export const atExpression = (at: Date): string => {
+const atExpression = (at: Date): string => {
   const seconds = Math.ceil(at.getTime() / 1000);
   return `at(${new Date(seconds * 1000).toISOString().slice(0, 19)})`;
 };

@@ -76,7 +76,7 @@ export interface AgentMessage {
 }
 
 /** Thrown for a frame that is not a well-formed message (short, bad length or digest). */
-export class MalformedMessageError extends Error {
+class MalformedMessageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'MalformedMessageError';

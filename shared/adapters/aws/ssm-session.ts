@@ -29,10 +29,10 @@ export interface SessionOutcome {
 /** Opens the session's WebSocket (injectable so tests point it at a fake agent). */
 export type SocketFactory = (url: string) => WebSocket;
 
-export const defaultSocket: SocketFactory = (url) => new WebSocket(url);
+const defaultSocket: SocketFactory = (url) => new WebSocket(url);
 
 /** The marker line the wrapper prints: `\n<marker><exit code>\n`. */
-export const markerPattern = (marker: string): RegExp => new RegExp(`\\r?\\n${marker}(\\d+)\\r?\\n?$`);
+const markerPattern = (marker: string): RegExp => new RegExp(`\\r?\\n${marker}(\\d+)\\r?\\n?$`);
 
 export const runSession = (options: {
   readonly streamUrl: string;

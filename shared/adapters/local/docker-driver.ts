@@ -28,13 +28,8 @@ import type {
   TaskPlan,
 } from './runtime-driver.ts';
 
-export {
-  LABEL_ENVIRONMENT_ID,
-  LABEL_SERVICE,
-  LABEL_STACK,
-  LABEL_TASK_ARN,
-} from './docker-container-spec.ts';
-export { type DockerRef, dockerAnswers, dockerRefSchema } from './docker-engine.ts';
+export { LABEL_ENVIRONMENT_ID, LABEL_STACK, LABEL_TASK_ARN } from './docker-container-spec.ts';
+export { type DockerRef, dockerAnswers } from './docker-engine.ts';
 
 /** How long a missing image may take to pull before the task fails. */
 const PULL_TIMEOUT_MS = 120_000;

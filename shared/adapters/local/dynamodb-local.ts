@@ -20,7 +20,7 @@ export class JavaMissingError extends Error {
 }
 
 /** Fails with {@link JavaMissingError} unless `java -version` reports 17 or newer. */
-export const assertJava17 = (): void => {
+const assertJava17 = (): void => {
   // java prints its version on stderr.
   const result = spawnSync('java', ['-version'], { encoding: 'utf8' });
   if (result.error !== undefined) throw new JavaMissingError('java was not found', { cause: result.error });
@@ -56,7 +56,7 @@ export interface DynamoDbLocalOptions {
 }
 
 /** Something else holds the port asked for; nothing was started. */
-export class PortInUseError extends Error {
+class PortInUseError extends Error {
   constructor(port: number) {
     super(
       `port ${port} is in use by another process; DynamoDB Local was not started (pick another with --dynamodb-port)`,

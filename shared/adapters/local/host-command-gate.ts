@@ -1,3 +1,4 @@
+import { resolvedTaskRef } from '#domain/task-ref';
 import type { TaskVersionRecord } from '#domain/task-version';
 import { type ContainerRuntime, LaunchFailedError } from '#ports/container-runtime';
 
@@ -9,7 +10,7 @@ export interface HostCommandGateOptions {
 }
 
 /** Whether a version was published by an admin key of `trustedOrg`, into that org. */
-export const isTrustedForHost = (task: Pick<TaskVersionRecord, 'org' | 'publishedBy'>, trustedOrg: string) =>
+const isTrustedForHost = (task: Pick<TaskVersionRecord, 'org' | 'publishedBy'>, trustedOrg: string) =>
   task.org === trustedOrg && task.publishedBy?.org === trustedOrg && task.publishedBy.role === 'admin';
 
 /**
@@ -27,7 +28,7 @@ export const gateHostCommands = (
   register: (task) => runtime.register(task),
   launch: async (request) => {
     if (!options.allowHostCommands && !isTrustedForHost(request.task, options.trustedOrg)) {
-      const ref = `${request.task.org}/${request.task.name}@${request.task.version}`;
+      const ref = resolvedTaskRef(request.task);
       throw new LaunchFailedError(
         `the process runtime runs local.command on this host, so it only runs tasks published by an admin key of org '${options.trustedOrg}', and ${ref} was not; start the stack with --runtime docker to run its images in containers, or with --allow-host-commands to trust every published task`,
       );

@@ -10,7 +10,7 @@ import type { Log } from '#ports/log';
 export type EnvironmentEventListener = (event: EnvironmentStateChange) => void | Promise<void>;
 
 /** How many events {@link InProcessPublisher.recent} keeps. */
-export const RECENT_EVENTS_CAPACITY = 1000;
+const RECENT_EVENTS_CAPACITY = 1000;
 
 /**
  * {@link EventPublisher} for the local stack, standing in for the taskenv EventBridge bus: it

@@ -5,7 +5,7 @@ import { readEnvFile } from './local-env-file-store.ts';
 import type { RuntimeDriver } from './runtime-driver.ts';
 
 /** The variable the ECS runtime sets through overrides; set here too so a task sees the same. */
-export const ENVIRONMENT_ID_ENV_VAR = 'TASKENV_ENVIRONMENT_ID';
+const ENVIRONMENT_ID_ENV_VAR = 'TASKENV_ENVIRONMENT_ID';
 
 /** Environment ids name log directories, ledger files and container names. */
 const ENVIRONMENT_ID_PATTERN = /^[A-Za-z0-9_-]+$/;

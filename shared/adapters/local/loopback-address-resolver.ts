@@ -1,6 +1,6 @@
 import type { AddressResolver, TaskNetwork } from '#ports/address-resolver';
 
-export const LOOPBACK_HOST = '127.0.0.1';
+const LOOPBACK_HOST = '127.0.0.1';
 
 /**
  * {@link AddressResolver} for the local runtimes: every task listens on the loopback interface,

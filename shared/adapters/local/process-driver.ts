@@ -32,7 +32,7 @@ import {
  * service gets all of its task's ports: on ECS the containers of a task share one network
  * namespace and reach each other at `localhost:<containerPort>`; here that port is elsewhere.
  */
-export const PORT_ENV_PREFIX = 'TASKENV_PORT_';
+const PORT_ENV_PREFIX = 'TASKENV_PORT_';
 
 /**
  * The only variables a task inherits from the local stack. The stack's own environment holds

@@ -5,15 +5,7 @@
 import { LocalRuntime, type LocalRuntimeOptions } from './local-runtime.ts';
 import { ProcessDriver, type ProcessDriverOptions, type ProcessRef } from './process-driver.ts';
 
-export type {
-  EcsContainerDetail,
-  EcsNetworkBinding,
-  EcsTaskStateChangeEvent,
-  LocalTaskDetail,
-  TaskEventListener,
-} from './ecs-task-events.ts';
-export { LOCAL_CLUSTER_ARN } from './ecs-task-events.ts';
-export { PORT_ENV_PREFIX } from './process-driver.ts';
+export type { EcsTaskStateChangeEvent, TaskEventListener } from './ecs-task-events.ts';
 
 export interface ProcessRuntimeOptions extends LocalRuntimeOptions, ProcessDriverOptions {}
 

@@ -1,5 +1,5 @@
 /**
- * What clients send (`API.md`): bodies, query strings and path parameters. The Lambdas build
+ * What clients send (`docs/api.md`): bodies, query strings and path parameters. The Lambdas build
  * these at load to validate requests; the response shapes live in `responses.ts`, which only the
  * OpenAPI document and the types need, so no function pays for building them.
  *

@@ -1,5 +1,5 @@
 /**
- * What the API answers (`API.md`): the OpenAPI document's response components and the types the
+ * What the API answers (`docs/api.md`): the OpenAPI document's response components and the types the
  * handlers return. Nothing validates responses at run time, so no Lambda builds these.
  */
 import * as z from '#shared/zod';

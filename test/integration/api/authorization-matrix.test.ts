@@ -1,8 +1,8 @@
 /**
- * The authorization matrix over the whole route table (`API.md`, "API keys and roles"): for
+ * The authorization matrix over the whole route table (`docs/api.md`, "API keys and roles"): for
  * every route, who gets what. The expectation of each cell is derived from the route's `role`
  * and whether its path names a workspace, so a route added to the table later is covered
- * without touching this file: a caller it must refuse gets exactly the 401/403 API.md gives, a
+ * without touching this file: a caller it must refuse gets exactly the 401/403 docs/api.md gives, a
  * caller it must serve never does. Routes with a fixture below are also checked for their exact
  * success status.
  *
@@ -34,7 +34,7 @@ const TASK = 'web-sqli';
 type Caller = 'admin' | 'member' | 'memberElsewhere' | 'otherOrg' | 'revoked' | 'anonymous';
 const callers: readonly Caller[] = ['admin', 'member', 'memberElsewhere', 'otherOrg', 'revoked', 'anonymous'];
 
-/** What API.md gives `caller` on `route`: 'allowed', or the status and type of the refusal. */
+/** What docs/api.md gives `caller` on `route`: 'allowed', or the status and type of the refusal. */
 const expectation = (route: Route, caller: Caller): 'allowed' | { status: 401 | 403; type: string } => {
   const unauthenticated = { status: 401, type: 'authentication_error' } as const;
   const forbidden = { status: 403, type: 'permission_error' } as const;
@@ -231,7 +231,7 @@ describe('every route, every caller, with an Idempotency-Key another principal a
       assessRefusal(reply, expected);
       leaksNothing(reply);
     } else if (operationId === 'createEnvironment') {
-      // The key is scoped to the workspace (API.md), and this caller may create there: the replay.
+      // The key is scoped to the workspace (docs/api.md), and this caller may create there: the replay.
       expect(reply.status, reply.raw).toBe(201);
       expect(reply.body).toEqual(owned.body);
     } else {

@@ -1,5 +1,5 @@
 /**
- * One environment per Idempotency-Key, also across a crash (`API.md`, "Idempotency-Key"): the
+ * One environment per Idempotency-Key, also across a crash (`docs/api.md`, "Idempotency-Key"): the
  * deployed create handler with Powertools' idempotency on DynamoDB Local. The first request is
  * killed right after its record commits (its store call never returns, as a Lambda that dies
  * there; its in-progress idempotency record expires with its invocation), then the client

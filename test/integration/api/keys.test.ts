@@ -1,5 +1,5 @@
 /**
- * The keys API (`API.md`, "API keys and roles"): an admin mints, lists and revokes the org's
+ * The keys API (`docs/api.md`, "API keys and roles"): an admin mints, lists and revokes the org's
  * keys; a key is shown once and stored as its SHA-256; a member key does what a member may.
  */
 import { RunTaskCommand } from '@aws-sdk/client-ecs';

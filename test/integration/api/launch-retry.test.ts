@@ -1,5 +1,5 @@
 /**
- * Launch retries (`DESIGN.md`, "Launch retries") through the deployed handlers: a refusal ECS
+ * Launch retries (`docs/design.md`, "Launch retries") through the deployed handlers: a refusal ECS
  * calls transient is retried from the delay queue with the same client token and a growing
  * delay, until the launch deadline; a permanent one is a 502 at once. The requests to ECS and
  * SQS are asserted exactly; DynamoDB is DynamoDB Local.

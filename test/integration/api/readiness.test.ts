@@ -1,5 +1,5 @@
 /**
- * Ready means healthy (`DESIGN.md`, "Readiness") through the deployed handlers: the manifest's
+ * Ready means healthy (`docs/design.md`, "Readiness") through the deployed handlers: the manifest's
  * health probe becomes the container's ECS health check; on RUNNING the environment stays
  * `provisioning` and a delayed readiness check reads DescribeTasks until the service is
  * HEALTHY (then `ready`), or fails it, naming the service, once it is UNHEALTHY past its grace

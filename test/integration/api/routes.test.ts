@@ -1,5 +1,5 @@
 /**
- * Every route of `API.md` over the local gateway: the statuses and shapes a client sees.
+ * Every route of `docs/api.md` over the local gateway: the statuses and shapes a client sees.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';

@@ -10,7 +10,7 @@ import type { EnvironmentResponse, EnvironmentStatusResponse } from '#domain/api
 import type { EnvironmentState } from '#domain/environment';
 import packageJson from '../../../package.json' with { type: 'json' };
 
-// A stand-in for the HTTP peer (API.md): it records every request and answers from `route`.
+// A stand-in for the HTTP peer (docs/api.md): it records every request and answers from `route`.
 
 interface RecordedRequest {
   readonly method: string;
@@ -603,7 +603,19 @@ describe('taskenv task', () => {
     // Prepare
     await mkdir(join(dir, 'hello'));
     await writeFile(join(dir, 'hello', 'task.yaml'), manifestYaml);
-    api.route = () => ({ status: 201, body: { task_ref: 'local/hello-http@1.0.0' } });
+    api.route = () => ({
+      status: 201,
+      body: {
+        task_ref: 'local/hello-http@1.0.0',
+        org: 'local',
+        name: 'hello-http',
+        version: '1.0.0',
+        public: false,
+        description: null,
+        created_at: '2026-01-01T00:00:00.000Z',
+        manifest: {},
+      },
+    });
     const { io, out } = capture();
 
     // Act
@@ -690,6 +702,20 @@ describe('taskenv task', () => {
 });
 
 describe('taskenv secret', () => {
+  it('exits 4 naming the field when the API answers a body its schema does not allow', async () => {
+    // Prepare: a list whose one secret has a numeric id
+    api.route = () => ({ status: 200, body: { secrets: [{ id: 7, env_var: 'PW', preview: '****' }] } });
+    const { io, out } = capture();
+
+    // Act
+    const code = await main(['secret', 'list'], io);
+
+    // Assess
+    expect(code).toBe(4);
+    expect(out.stdout).toBe('');
+    expect(out.stderr).toContain('does not match its schema at secrets.0.id');
+  });
+
   it('set --from-file puts the file’s value (final newline dropped) and the env var', async () => {
     // Prepare
     await writeFile(join(dir, 'token.txt'), 's3cr3t-value\n');
@@ -721,7 +747,16 @@ describe('taskenv secret', () => {
 
   it('set --from-stdin reads standard input', async () => {
     // Prepare
-    api.route = () => ({ status: 200, body: { id: 'pw', env_var: 'PW', preview: '****' } });
+    api.route = () => ({
+      status: 200,
+      body: {
+        id: 'pw',
+        env_var: 'PW',
+        preview: '****',
+        created_at: '2026-01-01T00:00:00.000Z',
+        updated_at: '2026-01-01T00:00:00.000Z',
+      },
+    });
     const { io } = capture({ stdin: 'hunter2\n' });
 
     // Act

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -603,8 +603,10 @@ describe('ProcessRuntime when a process exits on its own', () => {
   });
 
   it('stops the other services of the task too', async () => {
-    // Prepare
+    // Prepare: the sidecar exits with 5 once the test says so (a file appears), not after a fixed delay
     const { runtime, events } = startRuntime();
+    const signalDir = await mkdtemp(join(tmpdir(), 'taskenv-sidecar-'));
+    const exitNow = join(signalDir, 'exit-now');
     const task = customTask({
       web: {
         image: NODE_IMAGE,
@@ -613,7 +615,14 @@ describe('ProcessRuntime when a process exits on its own', () => {
       },
       sidecar: {
         image: NODE_IMAGE,
-        local: { command: ['node', '-e', 'setTimeout(() => process.exit(5), 1500)'] },
+        local: {
+          command: [
+            'node',
+            '-e',
+            'const fs = require("node:fs"); setInterval(() => fs.existsSync(process.argv[1]) && process.exit(5), 20)',
+            exitNow,
+          ],
+        },
       },
     });
     await launch(runtime, task);
@@ -621,7 +630,9 @@ describe('ProcessRuntime when a process exits on its own', () => {
     const { pid } = await whoami(hostPortOf(running, 'web', 8080));
 
     // Act
+    await writeFile(exitNow, '');
     const stopped = await waitForEvent(events, 'STOPPED');
+    await rm(signalDir, { recursive: true, force: true });
 
     // Assess
     expect(stopped.detail.stopCode).toBe('EssentialContainerExited');

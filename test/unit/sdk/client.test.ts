@@ -1,6 +1,6 @@
 /**
  * The TypeScript SDK's HTTP behaviour against a real HTTP server on loopback that answers per
- * `API.md`: the requests it sends (paths, headers, bodies), its retries (429 with Retry-After,
+ * `docs/api.md`: the requests it sends (paths, headers, bodies), its retries (429 with Retry-After,
  * 5xx, dropped connections), which calls it does not repeat, pagination, waiting, cancellation,
  * the typed errors, and teardown on scope exit.
  */

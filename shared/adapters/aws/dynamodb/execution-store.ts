@@ -29,7 +29,7 @@ const slotEntry = (execution: ExecutionSlot): string => `${execution.deadline}|$
  * An item holds at most 400 KB, and an output up to 1 MiB: the output is kept in pieces of at
  * most this many bytes, the first on the execution's item, the rest on `EXEC#<id>#<n>` items.
  */
-export const OUTPUT_CHUNK_BYTES = 300 * 1024;
+const OUTPUT_CHUNK_BYTES = 300 * 1024;
 
 /** `text` cut into pieces of at most `maxBytes` UTF-8 bytes, never inside a character. */
 export const chunkUtf8 = (text: string, maxBytes: number): string[] => {

@@ -1,5 +1,5 @@
 /**
- * Key builders of the one table (`DESIGN.md`, "Data"; index use in `table.ts`). Every key the
+ * Key builders of the one table (`docs/design.md`, "Data"; index use in `table.ts`). Every key the
  * adapters read or write is spelled here, so two item types cannot drift into the same key
  * space. Slugs, names and ids never contain `#` (see `#domain/names`), so `#` is a safe separator.
  */
@@ -16,7 +16,7 @@ export interface PrimaryKey {
 export const environmentKey = (id: string): PrimaryKey => ({ pk: `ENV#${id}`, sk: 'ENV' });
 
 /** gsi1 partition of a workspace's environments. */
-export const workspaceEnvironmentsPk = (org: string, workspace: string): string => `WS#${org}#${workspace}`;
+const workspaceEnvironmentsPk = (org: string, workspace: string): string => `WS#${org}#${workspace}`;
 
 /** gsi1: `<created_at>#<id>` sorts by creation (ISO timestamps order lexically), id breaking ties. */
 export const environmentListKeys = (env: {
@@ -59,7 +59,7 @@ export const liveKeys = (id: string, expiresAt: string | null): { gsi3pk: string
 
 // Executions (in their environment's partition)
 
-export const EXECUTION_PREFIX = 'EXEC#';
+const EXECUTION_PREFIX = 'EXEC#';
 
 export const executionKey = (environmentId: string, executionId: string): PrimaryKey => ({
   pk: `ENV#${environmentId}`,
@@ -213,7 +213,7 @@ export const environmentFilterKeys = (env: {
 /** The partition key prefix of the list counters (IAM scopes the TTL-removal consumer to it). */
 export const COUNTERS_PREFIX = 'COUNT#';
 
-export const countersPk = (org: string, workspace: string): string => `${COUNTERS_PREFIX}${org}#${workspace}`;
+const countersPk = (org: string, workspace: string): string => `${COUNTERS_PREFIX}${org}#${workspace}`;
 
 /**
  * The two counter items of an environment: its workspace's and its workspace's project's. Each

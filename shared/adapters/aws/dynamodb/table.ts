@@ -32,8 +32,6 @@ export const tableDefinition = {
   ],
 } as const;
 
-export type IndexName = (typeof tableDefinition.globalIndexes)[number]['indexName'];
-
 /** CreateTable input for DynamoDB Local (and any non-CDK setup). */
 export const createTableInput = (tableName: string): CreateTableCommandInput => {
   const keyNames = [
