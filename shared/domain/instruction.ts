@@ -185,6 +185,15 @@ const renderError = (error: unknown): unknown => {
 };
 
 /**
+ * Overrides of one render's budgets. Only the wall-clock limit can be changed, and only by code
+ * that renders outside a request (the size budgets are fixed).
+ */
+export interface RenderBudget {
+  /** Wall-clock limit of this render in ms (default {@link RENDER_TIME_LIMIT_MS}). */
+  readonly timeLimitMs?: number;
+}
+
+/**
  * Renders `template` with `variables`. A variable the template prints without a value is a
  * 422 at `["body", "inputs", <name>]`; over the output, memory or time budget is a 422 at
  * `["body", "instruction"]` ({@link InstructionTooLargeError} for size).
@@ -192,12 +201,17 @@ const renderError = (error: unknown): unknown => {
 export const renderInstruction = (
   template: string,
   variables: Readonly<Record<string, InputValue>>,
+  budget: RenderBudget = {},
 ): string => {
   const templates = parse(template);
   let output: unknown;
   try {
     // A copy: `{% increment %}` writes into the scope object it is given.
-    output = engine().renderSync(templates, { ...variables });
+    output = engine().renderSync(
+      templates,
+      { ...variables },
+      { renderLimit: budget.timeLimitMs ?? RENDER_TIME_LIMIT_MS },
+    );
   } catch (error) {
     throw renderError(error);
   }

@@ -127,14 +127,24 @@ const createEnvironment = async (): Promise<EnvironmentRecord> => {
 };
 
 /**
- * What must not depend on delivery: everything but the environment's own identity, and the
- * state the last change replaced (a STOPPED applied first replaces `building`, one applied last
+ * What must not depend on delivery: everything but the environment's own identity (also where
+ * the error names it, in its logs route), and the state the last change replaced (a STOPPED applied first replaces `building`, one applied last
  * `ready`; each change's event reports exactly that).
  */
-const comparable = (record: EnvironmentRecord | null) =>
-  record === null
-    ? null
-    : { ...record, id: '<id>', org: '<org>', workspace: '<ws>', previousState: '<previous>' };
+const comparable = (record: EnvironmentRecord | null) => {
+  if (record === null) return null;
+  // A failure's error points to the environment's own logs route, which names its identity.
+  const anonymous = (text: string): string =>
+    text.replaceAll(record.id, '<id>').replaceAll(record.org, '<org>').replaceAll(record.workspace, '<ws>');
+  return {
+    ...record,
+    id: '<id>',
+    org: '<org>',
+    workspace: '<ws>',
+    previousState: '<previous>',
+    error: record.error === null ? null : anonymous(record.error),
+  };
+};
 
 describe('applyTaskEvent against DynamoDB', () => {
   it('ends in the same record whatever duplicates and order the events arrive in', async () => {

@@ -266,19 +266,27 @@ describe('renderInstruction', () => {
   });
 
   describe('limits', () => {
-    it('cuts off a loop that would print 1 MB, quickly', () => {
+    // The size budgets are under test here: on a loaded machine the default wall-clock limit
+    // could stop these renders first, so it is lifted. "would exceed" / "would allocate" in the
+    // message says the render was stopped while writing, not measured after it finished.
+    const clockLifted = { timeLimitMs: 60_000 };
+
+    it('cuts off a loop that would print 1 MB while it prints', () => {
       // Prepare: 100 000 × 10 characters.
       const template = '{% for i in (1..100000) %}0123456789{% endfor %}';
 
       // Act
-      const { error, ms } = timedValidationErrorOf(() => renderInstruction(template, {}));
+      const error = validationErrorOf(() => renderInstruction(template, {}, clockLifted));
 
       // Assess
       expect(error).toBeInstanceOf(InstructionTooLargeError);
       expect(error.errors).toEqual([
-        expect.objectContaining({ loc: ['body', 'instruction'], type: 'too_big' }),
+        expect.objectContaining({
+          loc: ['body', 'instruction'],
+          type: 'too_big',
+          msg: `The rendered instruction would exceed ${MAX_RENDERED_INSTRUCTION_BYTES} bytes`,
+        }),
       ]);
-      expect(ms).toBeLessThan(1000);
     });
 
     it('cuts off output while it is being written, in loops and captures', () => {
@@ -291,11 +299,11 @@ describe('renderInstruction', () => {
 
       for (const template of [printed, captured]) {
         // Act
-        const { error, ms } = timedValidationErrorOf(() => renderInstruction(template, { line }));
+        const error = validationErrorOf(() => renderInstruction(template, { line }, clockLifted));
 
         // Assess
         expect(error).toBeInstanceOf(InstructionTooLargeError);
-        expect(ms).toBeLessThan(1000);
+        expect(error.errors[0]?.msg).toContain('would');
       }
     });
 
@@ -303,19 +311,19 @@ describe('renderInstruction', () => {
       const template =
         '{% assign s = "0123456789" %}{% for i in (1..40) %}{% assign s = s | append: s %}{% endfor %}{{ s | size }}';
 
-      const { error, ms } = timedValidationErrorOf(() => renderInstruction(template, {}));
+      const error = validationErrorOf(() => renderInstruction(template, {}, clockLifted));
 
       expect(error).toBeInstanceOf(InstructionTooLargeError);
-      expect(ms).toBeLessThan(1000);
+      expect(error.errors[0]?.msg).toContain('would allocate');
     });
 
     it('cuts off a huge range without allocating it', () => {
-      const { error, ms } = timedValidationErrorOf(() =>
-        renderInstruction('{% for i in (1..1000000000) %}{% endfor %}', {}),
+      const error = validationErrorOf(() =>
+        renderInstruction('{% for i in (1..1000000000) %}{% endfor %}', {}, clockLifted),
       );
 
       expect(error).toBeInstanceOf(InstructionTooLargeError);
-      expect(ms).toBeLessThan(1000);
+      expect(error.errors[0]?.msg).toContain('would allocate');
     });
 
     it('measures the rendered size in UTF-8 bytes', () => {
