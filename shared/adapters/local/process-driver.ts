@@ -39,13 +39,13 @@ const PORT_ENV_PREFIX = 'TASKENV_PORT_';
  * the id of the data dir. A restarted stack ends every process carrying its id that no task it
  * adopts holds, also one started in the instant before the stack could record it.
  */
-export const STACK_ENV_VAR = 'TASKENV_LOCAL_STACK';
+const STACK_ENV_VAR = 'TASKENV_LOCAL_STACK';
 
 /**
  * `<task ARN> <service>`, set on each service process (not on `exec` commands): a restarted
  * stack finds by it a service it started but had not recorded yet, and adopts it.
  */
-export const SERVICE_ENV_VAR = 'TASKENV_LOCAL_SERVICE';
+const SERVICE_ENV_VAR = 'TASKENV_LOCAL_SERVICE';
 
 /**
  * The only variables a task inherits from the local stack. The stack's own environment holds
