@@ -7,7 +7,7 @@
  * prints a JSON line (not written to results.json).
  *
  * A ratio of two medians on a shared machine moves from run to run, so the result carries a
- * bootstrap interval of it (`ratio-interval.ts`) and the verdict is PASS or FAIL only when
+ * bootstrap interval of it (`compareToFloor` in `stats.ts`) and the verdict is PASS or FAIL only when
  * the whole interval is on one side of the floor, else `inconclusive`.
  */
 import { randomBytes } from 'node:crypto';
@@ -19,8 +19,7 @@ import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { DynamoEnvironmentStore } from '#adapters/aws/dynamodb/environment-store';
 import { startLocalStack } from '#local/stack';
 import { buildBusyboxImage, removeTestContainers, removeTestImages } from '#test/support/docker';
-import { INTERVAL_LEVEL, type RatioVerdict, ratioInterval, verdictOf } from './ratio-interval.ts';
-import { median, percentile, round } from './stats.ts';
+import { compareToFloor, type FloorVerdict, median, percentile, round } from './stats.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
@@ -39,11 +38,11 @@ export interface ExecuteResult {
   readonly chainP90Ms: number;
   readonly rawP90Ms: number;
   readonly ratio: number;
-  /** The bootstrap interval of `ratio` at {@link INTERVAL_LEVEL}. */
+  /** The paired bootstrap interval of `ratio` at `intervalLevel`. */
   readonly ratioInterval: readonly [number, number];
   readonly intervalLevel: number;
   readonly floor: number;
-  readonly verdict: RatioVerdict;
+  readonly verdict: FloorVerdict;
   /** The machine's 1-minute load average at the start and the end of the run. */
   readonly loadAverage: readonly [number, number];
 }
@@ -139,8 +138,7 @@ export const measureExecute = async (options: {
         chainSamples.push(await chain());
       }
     }
-    const ratio = median(chainSamples) / median(rawSamples);
-    const interval = ratioInterval(chainSamples, rawSamples);
+    const comparison = compareToFloor(chainSamples, rawSamples, EXECUTE_FLOOR);
     return {
       runtime: options.runtime,
       iterations: options.iterations,
@@ -149,11 +147,11 @@ export const measureExecute = async (options: {
       rawP50Ms: round(median(rawSamples)),
       chainP90Ms: round(percentile(chainSamples, 90)),
       rawP90Ms: round(percentile(rawSamples, 90)),
-      ratio: round(ratio),
-      ratioInterval: [round(interval.low), round(interval.high)],
-      intervalLevel: INTERVAL_LEVEL,
+      ratio: round(comparison.ratio),
+      ratioInterval: [round(comparison.low), round(comparison.high)],
+      intervalLevel: comparison.confidence,
       floor: EXECUTE_FLOOR,
-      verdict: verdictOf(interval, EXECUTE_FLOOR),
+      verdict: comparison.verdict,
       loadAverage: [round(loadAtStart), round(loadavg()[0] ?? 0)],
     };
   } finally {

@@ -10,7 +10,7 @@ import { SourceMap, type SourceMapPayload } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { packageOf } from './cold-start.ts';
+import { packageOf } from './bundle-analysis.ts';
 
 const run = promisify(execFile);
 
@@ -100,8 +100,9 @@ const attribute = (
 };
 
 /**
- * Profiles `runs` fresh imports of `bundle` (which must have its `.map` next to it) with the
- * same timer script and environment as the timing runs.
+ * Profiles `runs` fresh imports of `bundle` (which must have its `.map` next to it), and the
+ * first invocation when `args` names an event, with the same timer script and environment as
+ * the timing runs.
  */
 export const profileInit = async (input: {
   readonly bundle: string;
@@ -109,6 +110,8 @@ export const profileInit = async (input: {
   readonly env: Record<string, string>;
   readonly projectRoot: string;
   readonly runs: number;
+  /** Extra arguments of each run's timer (the first invocation's event), made fresh per run. */
+  readonly args?: () => Promise<readonly string[]>;
 }): Promise<InitAttribution> => {
   const mapFile = `${input.bundle}.map`;
   const payload = JSON.parse(await readFile(mapFile, 'utf8')) as SourceMapPayload;
@@ -126,7 +129,16 @@ export const profileInit = async (input: {
     for (let i = 0; i < input.runs; i++) {
       await run(
         process.execPath,
-        ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', dir, input.timer, input.bundle],
+        [
+          '--cpu-prof',
+          '--cpu-prof-interval',
+          '100',
+          '--cpu-prof-dir',
+          dir,
+          input.timer,
+          input.bundle,
+          ...((await input.args?.()) ?? []),
+        ],
         { env: input.env, timeout: 60_000 },
       );
     }

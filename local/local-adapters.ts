@@ -58,11 +58,13 @@ export const startLocalRuntime = async (options: {
     logDir: join(dataDir, 'logs'),
     // What the runtime started, so a restart after a crash adopts it or ends it.
     ledgerDir: join(dataDir, 'runtime'),
+    // On every container (a label) or process (a variable): what a restart may end as its own.
+    stack: await stackId(dataDir),
     log: options.log,
   };
   const local: LocalRuntime<unknown> =
     name === 'docker'
-      ? new DockerRuntime({ ...runtimeOptions, stack: await stackId(dataDir) })
+      ? new DockerRuntime(runtimeOptions)
       : new ProcessRuntime({
           ...runtimeOptions,
           // Example commands are relative to the repo root, wherever `taskenv dev` was started.
@@ -116,7 +118,10 @@ export const pickRuntime = async (
   return 'docker';
 };
 
-/** This data dir's id (`<dataDir>/stack-id`), the `taskenv.stack` label of its containers. */
+/**
+ * This data dir's id (`<dataDir>/stack-id`): the `taskenv.stack` label of its containers, the
+ * `TASKENV_LOCAL_STACK` of its processes.
+ */
 const stackId = async (dataDir: string): Promise<string> => {
   const file = join(dataDir, 'stack-id');
   const existing = (await readFile(file, 'utf8').catch(() => '')).trim();

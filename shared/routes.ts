@@ -1,6 +1,7 @@
 /**
  * The one route table. The CDK API, the local server, the handlers' dispatch and the OpenAPI
- * document all read it, so they cannot drift apart.
+ * document all read it, so they cannot drift apart. Over 400 lines because it is that table:
+ * one entry per route, grouped in one array per function.
  */
 import * as api from '#domain/api/requests';
 import type * as z from '#shared/zod';
@@ -56,13 +57,20 @@ export type RouteDefinition = RouteAccess & {
   readonly successStatus: number;
 };
 
-const ws = '/api/v1/org/{org}/ws/{workspace}';
+// Paths are written out in full: esbuild keeps an unused array whose strings are templates.
 
-export const routes = [
+/*
+ * One array per function: a function's handler imports only its own, so its bundle builds only
+ * its own routes' schemas (esbuild drops the other arrays and, zod's constructors being
+ * side-effect free, the schemas only they name). The whole table is their concatenation.
+ */
+
+/** The routes of the `environments-create` function. */
+export const environmentsCreateRoutes = [
   {
     operationId: 'createEnvironment',
     method: 'POST',
-    path: `${ws}/environments`,
+    path: '/api/v1/org/{org}/ws/{workspace}/environments',
     function: 'environments-create',
     auth: true,
     role: 'member',
@@ -71,10 +79,14 @@ export const routes = [
     bodySchema: api.createEnvironmentRequestSchema,
     successStatus: 201,
   },
+] as const satisfies readonly RouteDefinition[];
+
+/** The routes of the `environments-read` function. */
+export const environmentsReadRoutes = [
   {
     operationId: 'listEnvironments',
     method: 'GET',
-    path: `${ws}/environments`,
+    path: '/api/v1/org/{org}/ws/{workspace}/environments',
     function: 'environments-read',
     auth: true,
     role: 'member',
@@ -86,7 +98,7 @@ export const routes = [
   {
     operationId: 'getEnvironment',
     method: 'GET',
-    path: `${ws}/environments/{id}`,
+    path: '/api/v1/org/{org}/ws/{workspace}/environments/{id}',
     function: 'environments-read',
     auth: true,
     role: 'member',
@@ -97,7 +109,7 @@ export const routes = [
   {
     operationId: 'getEnvironmentStatus',
     method: 'GET',
-    path: `${ws}/environments/{id}/status`,
+    path: '/api/v1/org/{org}/ws/{workspace}/environments/{id}/status',
     function: 'environments-read',
     auth: true,
     role: 'member',
@@ -105,10 +117,14 @@ export const routes = [
     pathSchema: api.environmentPathSchema,
     successStatus: 200,
   },
+] as const satisfies readonly RouteDefinition[];
+
+/** The routes of the `environments-manage` function. */
+export const environmentsManageRoutes = [
   {
     operationId: 'deleteEnvironment',
     method: 'DELETE',
-    path: `${ws}/environments/{id}`,
+    path: '/api/v1/org/{org}/ws/{workspace}/environments/{id}',
     function: 'environments-manage',
     auth: true,
     role: 'member',
@@ -119,7 +135,7 @@ export const routes = [
   {
     operationId: 'keepaliveEnvironment',
     method: 'POST',
-    path: `${ws}/environments/{id}/keepalive`,
+    path: '/api/v1/org/{org}/ws/{workspace}/environments/{id}/keepalive',
     function: 'environments-manage',
     auth: true,
     role: 'member',
@@ -128,10 +144,14 @@ export const routes = [
     bodySchema: api.keepaliveRequestSchema,
     successStatus: 200,
   },
+] as const satisfies readonly RouteDefinition[];
+
+/** The routes of the `environments-exec` function. */
+export const environmentsExecRoutes = [
   {
     operationId: 'executeCommand',
     method: 'POST',
-    path: `${ws}/environments/{id}/execute`,
+    path: '/api/v1/org/{org}/ws/{workspace}/environments/{id}/execute',
     function: 'environments-exec',
     auth: true,
     role: 'member',
@@ -143,7 +163,7 @@ export const routes = [
   {
     operationId: 'getExecution',
     method: 'GET',
-    path: `${ws}/environments/{id}/executions/{execution_id}`,
+    path: '/api/v1/org/{org}/ws/{workspace}/environments/{id}/executions/{execution_id}',
     function: 'environments-exec',
     auth: true,
     role: 'member',
@@ -154,7 +174,7 @@ export const routes = [
   {
     operationId: 'verifyEnvironment',
     method: 'POST',
-    path: `${ws}/environments/{id}/verify`,
+    path: '/api/v1/org/{org}/ws/{workspace}/environments/{id}/verify',
     function: 'environments-exec',
     auth: true,
     role: 'member',
@@ -166,7 +186,7 @@ export const routes = [
   {
     operationId: 'getEnvironmentLogs',
     method: 'GET',
-    path: `${ws}/environments/{id}/logs`,
+    path: '/api/v1/org/{org}/ws/{workspace}/environments/{id}/logs',
     function: 'environments-exec',
     auth: true,
     role: 'member',
@@ -175,6 +195,10 @@ export const routes = [
     querySchema: api.logsQuerySchema,
     successStatus: 200,
   },
+] as const satisfies readonly RouteDefinition[];
+
+/** The routes of the `tasks` function. */
+export const tasksRoutes = [
   {
     operationId: 'publishTask',
     method: 'POST',
@@ -209,10 +233,14 @@ export const routes = [
     pathSchema: api.taskPathSchema,
     successStatus: 200,
   },
+] as const satisfies readonly RouteDefinition[];
+
+/** The routes of the `secrets` function. */
+export const secretsRoutes = [
   {
     operationId: 'putSecret',
     method: 'PUT',
-    path: `${ws}/secrets/{secret_id}`,
+    path: '/api/v1/org/{org}/ws/{workspace}/secrets/{secret_id}',
     function: 'secrets',
     auth: true,
     role: 'member',
@@ -224,7 +252,7 @@ export const routes = [
   {
     operationId: 'listSecrets',
     method: 'GET',
-    path: `${ws}/secrets`,
+    path: '/api/v1/org/{org}/ws/{workspace}/secrets',
     function: 'secrets',
     auth: true,
     role: 'member',
@@ -235,7 +263,7 @@ export const routes = [
   {
     operationId: 'deleteSecret',
     method: 'DELETE',
-    path: `${ws}/secrets/{secret_id}`,
+    path: '/api/v1/org/{org}/ws/{workspace}/secrets/{secret_id}',
     function: 'secrets',
     auth: true,
     role: 'member',
@@ -243,6 +271,10 @@ export const routes = [
     pathSchema: api.secretPathSchema,
     successStatus: 204,
   },
+] as const satisfies readonly RouteDefinition[];
+
+/** The routes of the `admin` function. */
+export const adminRoutes = [
   {
     operationId: 'createKey',
     method: 'POST',
@@ -322,6 +354,10 @@ export const routes = [
     pathSchema: api.poolPathSchema,
     successStatus: 204,
   },
+] as const satisfies readonly RouteDefinition[];
+
+/** The routes of the `meta` function. */
+export const metaRoutes = [
   {
     operationId: 'getOpenApi',
     method: 'GET',
@@ -354,16 +390,29 @@ export const routes = [
   },
 ] as const satisfies readonly RouteDefinition[];
 
+/** The arrays as one. */
+const concatRoutes = <T extends readonly (readonly RouteDefinition[])[]>(
+  ...lists: T
+): readonly T[number][number][] => lists.flat() as T[number][number][];
+
+// A call marked pure, not a spread: a bundle that never reads the whole table then drops it
+// (esbuild keeps a spread, which could run an iterator).
+export const routes = /* @__PURE__ */ concatRoutes(
+  environmentsCreateRoutes,
+  environmentsReadRoutes,
+  environmentsManageRoutes,
+  environmentsExecRoutes,
+  tasksRoutes,
+  secretsRoutes,
+  adminRoutes,
+  metaRoutes,
+);
+
 export type Route = (typeof routes)[number];
 export type OperationId = Route['operationId'];
 
-/** The routes one function serves. */
-export const routesOf = (fn: HttpFunctionName): Route[] => routes.filter((r) => r.function === fn);
-
-const compiled = routes.map((route) => ({
-  route,
-  pattern: new RegExp(`^${route.path.replace(/\{([a-z_]+)\}/g, '(?<$1>[^/]+)')}$`),
-}));
+// Built on the first match, so a bundle that never matches (every Lambda) keeps none of it.
+let compiled: { readonly route: Route; readonly pattern: RegExp }[] | undefined;
 
 export interface RouteMatch {
   readonly route: Route;
@@ -375,6 +424,10 @@ export interface RouteMatch {
  * AWS). `methodAllowed` tells a 404 for an unknown path from one with another method.
  */
 export const matchRoute = (method: string, path: string): RouteMatch | null => {
+  compiled ??= routes.map((route) => ({
+    route,
+    pattern: new RegExp(`^${route.path.replace(/\{([a-z_]+)\}/g, '(?<$1>[^/]+)')}$`),
+  }));
   for (const { route, pattern } of compiled) {
     if (route.method !== method) continue;
     const match = pattern.exec(path);

@@ -10,6 +10,9 @@
  * Mini ships without a locale, so every message would read "Invalid input". This module sets the
  * English messages classic zod sets by default, and every module that declares or parses a schema
  * imports zod from here. Only `en` is imported: `z.locales` holds every language.
+ *
+ * Every schema is built after this module's `config` calls (they import zod from here), so the
+ * `jitless` setting, which zod reads when it builds an object schema, applies to all of them.
  */
 
 import {
@@ -22,6 +25,11 @@ import {
 import en from 'zod/v4/locales/en.js';
 
 config(en());
+// No code generation: zod 4 compiles a `new Function` parser for each object schema on its first
+// parse. Each Lambda parses a schema a handful of times per process, mostly once on its cold
+// start, where compiling that code costs more than it ever saves (DESIGN.md, "Targets": cold
+// start); the interpreted parser accepts and rejects exactly the same input.
+config({ jitless: true });
 
 export * from 'zod/mini';
 

@@ -1,6 +1,7 @@
 import type { PoolResponse } from '#domain/api/responses';
 import { toKeyResponse } from '#domain/presenters';
 import { type ApiHandler, type HttpFunctionOptions, httpFunction } from '#shared/http/http-function';
+import { adminRoutes } from '#shared/routes';
 import { createKey, type KeyDeps, listKeys, revokeKey } from '#use-cases/keys';
 import { deletePool, getPool, listPools, type PoolsDeps, type PoolView, putPool } from '#use-cases/pools';
 
@@ -22,7 +23,7 @@ export const createAdminHandler = (
 ): ApiHandler => {
   const { deps, logger } = options;
   return httpFunction(
-    'admin',
+    adminRoutes,
     {
       createKey: async ({ path, body, principal }) => {
         const { record, key } = await createKey({ principal, org: path.org, request: body }, deps);

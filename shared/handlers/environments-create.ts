@@ -11,6 +11,7 @@ import { AlreadyExistsError, BadGatewayError, GatewayTimeoutError, ValidationErr
 import { toEnvironmentResponse } from '#domain/presenters';
 import type { Principal } from '#domain/principal';
 import { type ApiHandler, type HttpFunctionOptions, httpFunction } from '#shared/http/http-function';
+import { environmentsCreateRoutes } from '#shared/routes';
 import {
   type CreatedEnvironment,
   type CreateEnvironmentDeps,
@@ -118,7 +119,7 @@ export const createEnvironmentsCreateHandler = (options: EnvironmentsCreateOptio
         );
 
   return httpFunction(
-    'environments-create',
+    environmentsCreateRoutes,
     {
       createEnvironment: async ({ path, body, headers, principal, context }) => {
         const key = headers['idempotency-key'];

@@ -1,5 +1,6 @@
 import { toExecuteResponse, toExecutionAccepted, toExecutionResponse } from '#domain/presenters';
 import { type ApiHandler, type HttpFunctionOptions, httpFunction } from '#shared/http/http-function';
+import { environmentsExecRoutes } from '#shared/routes';
 import { type ExecuteDeps, executeCommand, getExecution } from '#use-cases/execute';
 import { type LogsDeps, readLogs } from '#use-cases/logs';
 import { type VerifyDeps, verifyEnvironment } from '#use-cases/verify';
@@ -20,7 +21,7 @@ export const createEnvironmentsExecHandler = (
       }),
   };
   return httpFunction(
-    'environments-exec',
+    environmentsExecRoutes,
     {
       executeCommand: async ({ path, body, headers, principal, basePath }) => {
         const outcome = await executeCommand(

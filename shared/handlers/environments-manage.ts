@@ -1,5 +1,6 @@
 import { toEnvironmentResponse } from '#domain/presenters';
 import { type ApiHandler, type HttpFunctionOptions, httpFunction } from '#shared/http/http-function';
+import { environmentsManageRoutes } from '#shared/routes';
 import {
   type KeepaliveDeps,
   keepaliveEnvironment,
@@ -23,7 +24,7 @@ export const createEnvironmentsManageHandler = (
       }),
   };
   return httpFunction(
-    'environments-manage',
+    environmentsManageRoutes,
     {
       deleteEnvironment: async ({ path, principal }) => ({
         body: toEnvironmentResponse(await teardownEnvironment({ principal, ...path }, deps)),

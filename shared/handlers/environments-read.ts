@@ -1,6 +1,7 @@
 import { toEnvironmentResponse, toEnvironmentStatus } from '#domain/presenters';
 import type { EnvironmentStore } from '#ports/environment-store';
 import { type ApiHandler, type HttpFunctionOptions, httpFunction } from '#shared/http/http-function';
+import { environmentsReadRoutes } from '#shared/routes';
 import { getEnvironment, listEnvironments } from '#use-cases/environments';
 
 /** GET environments, one environment, and its status. Read-only: it holds no write right. */
@@ -11,7 +12,7 @@ export const createEnvironmentsReadHandler = (
 ): ApiHandler => {
   const deps = { store: options.store };
   return httpFunction(
-    'environments-read',
+    environmentsReadRoutes,
     {
       listEnvironments: async ({ path, query, principal }) => ({
         body: await listEnvironments({ principal, org: path.org, workspace: path.workspace, query }, deps),

@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type ApiHandler, httpFunction } from '#shared/http/http-function';
 import { openApiDocument } from '#shared/openapi';
+import { metaRoutes } from '#shared/routes';
 
 /** The API reference page's assets, read from the locally installed swagger-ui-dist (no CDN). */
 export interface DocsAssets {
@@ -21,7 +22,7 @@ export interface MetaOptions {
 export const createMetaHandler = (options: MetaOptions): ApiHandler => {
   let html: Promise<string> | null = null;
   return httpFunction(
-    'meta',
+    metaRoutes,
     {
       getOpenApi: async ({ headers, basePath }) => ({
         body: openApiDocument(`${serverUrl(headers)}${basePath}`, options.version),

@@ -1,5 +1,6 @@
 import { toSecretResponse } from '#domain/presenters';
 import { type ApiHandler, type HttpFunctionOptions, httpFunction } from '#shared/http/http-function';
+import { secretsRoutes } from '#shared/routes';
 import { deleteSecret, listSecrets, putSecret, type SecretDeps } from '#use-cases/secrets';
 
 /** Workspace secrets: values in, metadata out; a value never leaves through any route. */
@@ -10,7 +11,7 @@ export const createSecretsHandler = (
 ): ApiHandler => {
   const { deps } = options;
   return httpFunction(
-    'secrets',
+    secretsRoutes,
     {
       putSecret: async ({ path, body, principal }) => {
         const secret = await putSecret(

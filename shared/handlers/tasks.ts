@@ -2,6 +2,7 @@ import { ValidationError } from '#domain/errors';
 import { toTaskVersionResponse } from '#domain/presenters';
 import { parseTaskRef, resolvedTaskRef } from '#domain/task-ref';
 import { type ApiHandler, type HttpFunctionOptions, httpFunction } from '#shared/http/http-function';
+import { tasksRoutes } from '#shared/routes';
 import { getTask, listTasks, type PublishTaskDeps, publishTask } from '#use-cases/tasks';
 
 /** Publish, list and inspect task versions. */
@@ -12,7 +13,7 @@ export const createTasksHandler = (
 ): ApiHandler => {
   const { deps } = options;
   return httpFunction(
-    'tasks',
+    tasksRoutes,
     {
       publishTask: async ({ path, body, principal }) => {
         const record = await publishTask({ principal, org: path.org, manifest: body }, deps);

@@ -25,7 +25,7 @@ import { canUseWorkspace, type Principal, principalSchema } from '#domain/princi
 import { compareVersionParts } from '#domain/semver';
 import { parseOrThrow } from '#domain/validation';
 import { publishMetrics } from '#shared/observability';
-import { type HttpFunctionName, type OperationId, type Route, routesOf } from '#shared/routes';
+import type { OperationId, Route } from '#shared/routes';
 import type * as z from '#shared/zod';
 
 /** Request bodies above this are a 400 (`docs/api.md`). */
@@ -66,10 +66,6 @@ export interface HttpResult {
 
 export type RouteHandler<Op extends OperationId> = (request: HttpRequest<Op>) => Promise<HttpResult>;
 
-export type RouteHandlers<F extends HttpFunctionName> = {
-  [Op in Extract<Route, { function: F }>['operationId']]: RouteHandler<Op>;
-};
-
 export interface HttpFunctionOptions {
   readonly logger: Logger;
   /** Flushed after every invocation (EMF to stdout); absent in tests that do not look at metrics. */
@@ -80,15 +76,20 @@ export interface HttpFunctionOptions {
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
-/** Builds the Lambda handler of one HTTP function from its route handlers. */
-export const httpFunction = <F extends HttpFunctionName>(
-  name: F,
-  handlers: RouteHandlers<F>,
+/**
+ * Builds the Lambda handler of one HTTP function from its routes (its own array of
+ * `#shared/routes`, e.g. `environmentsReadRoutes`: importing the whole table would build every
+ * route's schemas in every function) and a handler per route.
+ */
+export const httpFunction = <R extends Route>(
+  served: readonly R[],
+  handlers: { [Op in R['operationId']]: RouteHandler<Op> },
   options: HttpFunctionOptions,
 ): ApiHandler => {
-  const served = routesOf(name);
   const dispatch = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
-    const route = served.find((r) => r.method === event.httpMethod && r.path === event.resource);
+    const route: Route | undefined = served.find(
+      (r) => r.method === event.httpMethod && r.path === event.resource,
+    );
     if (route === undefined) throw new RouteNotFoundError(event.httpMethod, event.path);
     // One count per operation: the dashboard's traffic by route, and never an empty flush.
     options.metrics?.addMetric(route.operationId, MetricUnit.Count, 1);

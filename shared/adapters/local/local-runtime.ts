@@ -286,7 +286,8 @@ export class LocalRuntime<Ref> implements ContainerRuntime, CommandRunner, TaskL
           releaseEvents = release;
         }),
       });
-      this.#emit(task);
+      // Recorded before anything starts, so a crash mid-start leaves a record to adopt from.
+      const recorded = this.#emit(task);
       const plan: TaskPlan = {
         taskArn: task.taskArn,
         environmentId,
@@ -295,7 +296,7 @@ export class LocalRuntime<Ref> implements ContainerRuntime, CommandRunner, TaskL
         services: plans,
         variables: fileVariables,
       };
-      task.starting = this.#startServices(task, plan);
+      task.starting = recorded.then(() => this.#startServices(task, plan));
       return { taskArn: task.taskArn, releaseEvents };
     } catch (error) {
       this.#ports.release(hostPorts);
@@ -448,10 +449,13 @@ export class LocalRuntime<Ref> implements ContainerRuntime, CommandRunner, TaskL
     return task;
   }
 
-  /** Snapshots the task as its next event and queues it behind the previous ones (`queueEvent`). */
-  #emit(task: LocalTask<Ref>): void {
+  /**
+   * Snapshots the task as its next event and queues it behind the previous ones (`queueEvent`).
+   * Resolves once its ledger write has landed.
+   */
+  #emit(task: LocalTask<Ref>): Promise<void> {
     task.version += 1;
-    queueEvent(task, taskStateChangeEvent(task, this.#now()), {
+    return queueEvent(task, taskStateChangeEvent(task, this.#now()), {
       ledger: this.#ledger,
       onEvent: this.#onEvent,
       log: this.#log,

@@ -122,9 +122,12 @@ export const taskStateChangeEvent = <Ref>(task: LocalTask<Ref>, time: string): E
   },
 });
 
-/** The ledger's view of the task; null before the driver started anything or once it stopped. */
+/**
+ * The ledger's view of the task; null once it stops. Written from PROVISIONING on, before the
+ * driver starts anything: a restart finds what a crash mid-start left through it.
+ */
 export const ledgerRecordOf = <Ref>(task: LocalTask<Ref>): LedgerRecord | null => {
-  if (task.lastStatus === 'STOPPED' || task.services.every((s) => s.ref === null)) return null;
+  if (task.lastStatus === 'STOPPED') return null;
   return {
     taskArn: task.taskArn,
     environmentId: task.environmentId,

@@ -16,7 +16,7 @@ import {
   type LogLine,
 } from '#ports/container-runtime';
 import { awaitExec, CappedOutput } from './exec-output.ts';
-import { processEnvironment, processStartTime } from './host-processes.ts';
+import { processEnvironment, processGroupOf, processIds, processStartTime } from './host-processes.ts';
 import {
   errorMessage,
   type PortBinding,
@@ -33,6 +33,19 @@ import {
  * namespace and reach each other at `localhost:<containerPort>`; here that port is elsewhere.
  */
 const PORT_ENV_PREFIX = 'TASKENV_PORT_';
+
+/**
+ * Set on every service (and every command `exec` runs in one) when the driver knows its stack:
+ * the id of the data dir. A restarted stack ends every process carrying its id that no task it
+ * adopts holds, also one started in the instant before the stack could record it.
+ */
+const STACK_ENV_VAR = 'TASKENV_LOCAL_STACK';
+
+/**
+ * `<task ARN> <service>`, set on each service process (not on `exec` commands): a restarted
+ * stack finds by it a service it started but had not recorded yet, and adopts it.
+ */
+const SERVICE_ENV_VAR = 'TASKENV_LOCAL_SERVICE';
 
 /**
  * The only variables a task inherits from the local stack. The stack's own environment holds
@@ -58,6 +71,11 @@ export interface ProcessDriverOptions {
   readonly cwd?: string;
   /** When set, each service's stdout and stderr go to `<logDir>/<environmentId>/<service>.log`. */
   readonly logDir?: string;
+  /**
+   * The stack's id (`<data dir>/stack-id`), set on every process as {@link STACK_ENV_VAR}.
+   * Without it a restart knows its processes only from the ledger.
+   */
+  readonly stack?: string;
 }
 
 const errorCode = (error: unknown): string | undefined =>
@@ -102,7 +120,11 @@ const trackGroup = (pgid: number): void => {
  * variables, every port of the task as `TASKENV_PORT_<containerPort>`, and `PORT` for its
  * first port.
  */
-const serviceEnvironment = (plan: TaskPlan, service: ServicePlan): Record<string, string> => {
+const serviceEnvironment = (
+  plan: TaskPlan,
+  service: ServicePlan,
+  stack: string | null,
+): Record<string, string> => {
   const portVariables = (bindings: readonly PortBinding[]) =>
     Object.fromEntries(bindings.map((b) => [`${PORT_ENV_PREFIX}${b.containerPort}`, String(b.hostPort)]));
   const inherited = Object.fromEntries(
@@ -121,6 +143,9 @@ const serviceEnvironment = (plan: TaskPlan, service: ServicePlan): Record<string
     // Where two services declare the same container port, each one's own wins.
     ...portVariables(service.bindings),
     ...(first === undefined ? {} : { PORT: String(first.hostPort) }),
+    ...(stack === null
+      ? {}
+      : { [STACK_ENV_VAR]: stack, [SERVICE_ENV_VAR]: `${plan.taskArn} ${service.name}` }),
   };
 };
 
@@ -130,12 +155,14 @@ export class ProcessDriver implements RuntimeDriver<ProcessRef> {
   readonly refSchema = processRefSchema;
   readonly #cwd: string;
   readonly #logDir: string | null;
+  readonly #stack: string | null;
   /** Each started group's environment, for exec (it holds secrets: memory only). */
   readonly #environments = new Map<number, Readonly<Record<string, string>>>();
 
-  constructor({ cwd = process.cwd(), logDir }: ProcessDriverOptions = {}) {
+  constructor({ cwd = process.cwd(), logDir, stack }: ProcessDriverOptions = {}) {
     this.#cwd = resolve(cwd);
     this.#logDir = logDir === undefined ? null : resolve(logDir);
+    this.#stack = stack ?? null;
   }
 
   refusal(task: TaskVersionRecord): string | null {
@@ -155,7 +182,7 @@ export class ProcessDriver implements RuntimeDriver<ProcessRef> {
       for (const [index, service] of plan.services.entries()) {
         const start = await this.#spawn(
           service,
-          serviceEnvironment(plan, service),
+          serviceEnvironment(plan, service, this.#stack),
           logs[index]?.fd ?? 'ignore',
         );
         starts.push(start);
@@ -195,7 +222,9 @@ export class ProcessDriver implements RuntimeDriver<ProcessRef> {
     options: ExecOptions,
   ): Promise<ExecResult> {
     const started = performance.now();
-    const environment = this.#environments.get(ref.pid) ?? {};
+    // The command is the stack's (it carries the stack's id), but it is not the service.
+    const environment = { ...this.#environments.get(ref.pid) };
+    delete environment[SERVICE_ENV_VAR];
     let child: ChildProcess;
     try {
       child = spawn('/bin/sh', ['-c', command], {
@@ -287,8 +316,47 @@ export class ProcessDriver implements RuntimeDriver<ProcessRef> {
     return { ref, ended };
   }
 
-  /** Nothing beyond the ledger: a process the ledger does not name is not known to be ours. */
-  async sweep(): Promise<void> {}
+  /**
+   * The service process of `taskArn` the stack started but did not get to record: the oldest
+   * process group leader carrying this stack's id and the service's {@link SERVICE_ENV_VAR}.
+   */
+  async findStarted(taskArn: string, service: ServicePlan): Promise<ProcessRef | null> {
+    if (this.#stack === null) return null;
+    let found: { ref: ProcessRef; ticks: number } | null = null;
+    for (const pid of await processIds()) {
+      if ((await processGroupOf(pid)) !== pid) continue;
+      const environment = await processEnvironment(pid);
+      if (
+        environment?.[STACK_ENV_VAR] !== this.#stack ||
+        environment[SERVICE_ENV_VAR] !== `${taskArn} ${service.name}`
+      ) {
+        continue;
+      }
+      const startTime = await processStartTime(pid);
+      if (startTime !== null && (found === null || Number(startTime) < found.ticks)) {
+        found = { ref: { pid, startTime }, ticks: Number(startTime) };
+      }
+    }
+    return found?.ref ?? null;
+  }
+
+  /**
+   * Kills the process group of every process that carries this stack's id and is in no kept
+   * group: services of tasks that were not adopted, whatever they started, and `exec` commands
+   * of the previous run. Without a stack id, only the ledger names our processes.
+   */
+  async sweep(kept: readonly ProcessRef[]): Promise<void> {
+    if (this.#stack === null) return;
+    // Never the stack's own group, whatever joined it.
+    const keptGroups = new Set([...kept.map((ref) => ref.pid), await processGroupOf(process.pid)]);
+    const stray = new Set<number>();
+    for (const pid of await processIds()) {
+      const group = await processGroupOf(pid);
+      if (group === null || keptGroups.has(group)) continue;
+      if ((await processEnvironment(pid))?.[STACK_ENV_VAR] === this.#stack) stray.add(group);
+    }
+    for (const group of stray) signalGroup(group, 'SIGKILL');
+  }
 
   /** One append-only log file per service (0600: a process may print its secrets), or none. */
   async #openLogs(plan: TaskPlan): Promise<(FileHandle | null)[]> {

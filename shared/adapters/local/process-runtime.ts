@@ -22,6 +22,7 @@ export class ProcessRuntime extends LocalRuntime<ProcessRef> {
       new ProcessDriver({
         ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
         ...(options.logDir === undefined ? {} : { logDir: options.logDir }),
+        ...(options.stack === undefined ? {} : { stack: options.stack }),
       }),
       options,
     );

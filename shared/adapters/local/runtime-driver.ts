@@ -114,6 +114,13 @@ export interface RuntimeDriver<Ref> {
   /** After a restart of the stack: the service, watched from now on, if it still runs and is ours. */
   reattach(ref: Ref, service: ServicePlan): Promise<StartedService<Ref> | null>;
 
+  /**
+   * After a restart: a service of `taskArn` that was started, but whose ref the ledger did not
+   * get (the stack died in between), or null. Optional: without it such a service is not
+   * adopted, and {@link sweep} must end it.
+   */
+  findStarted?(taskArn: string, service: ServicePlan): Promise<Ref | null>;
+
   /** After a restart, once adoption is done: ends whatever this stack started that is not in `kept`. */
   sweep(kept: readonly Ref[]): Promise<void>;
 }

@@ -1,5 +1,7 @@
 /**
- * Restart adoption: the services a ledger record names are reattached through the driver; a
+ * Restart adoption: the services a ledger record names are reattached through the driver (one
+ * the record has no ref of yet is looked for with `findStarted`: the crash came between its
+ * start and its record); a
  * task whose essential services do not all still run is ended instead (its services killed and
  * released), and the reconciler settles its environment.
  */
@@ -18,18 +20,20 @@ export const reattachRecorded = async <Ref>(
   driver: RuntimeDriver<Ref>,
   record: LedgerRecord,
 ): Promise<Reattached<Ref> | null> => {
-  const services = record.services.map((s) => {
-    const ref = driver.refSchema.safeParse(s.ref);
-    return {
-      plan: { name: s.name, definition: s.definition, bindings: s.bindings },
-      ref: ref.success ? ref.data : null,
-    };
-  });
+  const services = await Promise.all(
+    record.services.map(async (s) => {
+      const plan = { name: s.name, definition: s.definition, bindings: s.bindings };
+      const ref = driver.refSchema.safeParse(s.ref);
+      // Started after the record was written, before the stack could add its ref to it.
+      const found = ref.success ? ref.data : ((await driver.findStarted?.(record.taskArn, plan)) ?? null);
+      return { plan, ref: found };
+    }),
+  );
   const live = await Promise.all(
     services.map(async ({ plan, ref }) => (ref === null ? null : await driver.reattach(ref, plan))),
   );
   const adoptable =
-    (record.lastStatus === 'PENDING' || record.lastStatus === 'RUNNING') &&
+    ['PROVISIONING', 'PENDING', 'RUNNING'].includes(record.lastStatus) &&
     services.every(({ plan }, index) => !plan.definition.essential || live[index] !== null);
   if (!adoptable) {
     for (const started of live) {

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { AlreadyExistsError } from '#domain/errors';
-import { taskManifestSchema } from '#domain/manifest';
+import { type TaskManifest, taskManifestSchema } from '#domain/manifest';
 import { roleSchema } from '#domain/principal';
 import { padSemver } from '#domain/semver';
 import type { TaskCandidate } from '#domain/task-resolution';
@@ -152,18 +152,40 @@ const candidateSchema = z.object({
 
 const itemSchema = z.extend(candidateSchema, {
   description: z.nullish(z.string()),
-  // The manifest was parsed with this schema before it was published, so reading it back
-  // through the same schema is lossless; it fails loudly only on a corrupt item.
-  manifest: taskManifestSchema,
+  manifest: z.unknown(),
   taskDefinitionArn: z.nullish(z.string()),
   createdAt: z.string(),
   publishedBy: z.optional(z.object({ org: z.string(), role: roleSchema, keyId: z.string() })),
 });
 
+/** How many parsed manifests a warm function keeps (versions it read, most recent last). */
+const MANIFEST_CACHE_SIZE = 256;
+
+const parsedManifests = new Map<string, TaskManifest>();
+
+/**
+ * A stored manifest, parsed once per version and process. It was parsed with this schema before
+ * it was published, so reading it back through the same schema is lossless and fails loudly
+ * only on a corrupt item; versions are immutable, so the first parse stands for every later
+ * read of the same version (a corrupt item fails every read, as it is never cached).
+ */
+const manifestOf = (key: string, stored: unknown): TaskManifest => {
+  const cached = parsedManifests.get(key);
+  if (cached !== undefined) return cached;
+  const manifest = taskManifestSchema.parse(stored);
+  if (parsedManifests.size >= MANIFEST_CACHE_SIZE) {
+    const oldest = parsedManifests.keys().next();
+    if (oldest.done !== true) parsedManifests.delete(oldest.value);
+  }
+  parsedManifests.set(key, manifest);
+  return manifest;
+};
+
 const fromItem = (item: Record<string, unknown>): TaskVersionRecord => {
-  const { publishedBy, ...parsed } = itemSchema.parse(item);
+  const { publishedBy, manifest, ...parsed } = itemSchema.parse(item);
   return {
     ...parsed,
+    manifest: manifestOf(`${parsed.org}/${parsed.name}@${parsed.version}`, manifest),
     description: parsed.description ?? null,
     taskDefinitionArn: parsed.taskDefinitionArn ?? null,
     ...(publishedBy === undefined ? {} : { publishedBy }),
