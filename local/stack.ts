@@ -148,8 +148,13 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const cleanups: (() => Promise<void>)[] = [];
-  const stop = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  // Once: a second stop (Ctrl-C twice, a test's cleanup after the test stopped it) waits for the first.
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    })();
+    return stopping;
   };
   try {
     const examples = await readExamples(options.examplesDir ?? join(repoRoot, 'examples/tasks'));

@@ -10,14 +10,13 @@ import { environmentListResponseSchema } from '#domain/api-schemas';
 import {
   apiRequest,
   createEnvironment,
-  type E2eStack,
   environmentsUrl,
   makeTempDir,
   parseBody,
   pollStatus,
   serviceUrl,
   stackPerFile,
-  startE2eStack,
+  stacksOfFile,
 } from '#test/support/e2e';
 
 const currentStack = stackPerFile('lifecycle');
@@ -91,26 +90,21 @@ describe('environment lifecycle on the local stack', () => {
 
 describe('a restart of the local stack over the same data dir', () => {
   let dataDir: Awaited<ReturnType<typeof makeTempDir>> | undefined;
-  let running: E2eStack | undefined;
-
   afterAll(async () => {
-    await running?.stack.stop();
     await dataDir?.remove();
   });
+  const startStack = stacksOfFile();
 
   it('still lists the earlier environments, ends what lost its processes, and the saved key works', async () => {
     // Prepare: a stack of its own with one ready and one failed environment, stopped and started again
     dataDir = await makeTempDir('lifecycle-restart');
-    running = await startE2eStack(dataDir.path);
-    const before = running.stack;
+    const before = (await startStack(dataDir.path)).stack;
     const ready = await createEnvironment(before, { task_ref: 'hello-http', inputs: { name: 'restart' } });
     const failed = await createEnvironment(before, { task_ref: 'crash-on-start' });
     await pollStatus(before, ready.id, ['ready'], { timeoutMs: 30_000 });
     await pollStatus(before, failed.id, ['failed'], { timeoutMs: 30_000 });
     await before.stop();
-    running = undefined;
-    running = await startE2eStack(dataDir.path);
-    const after = running.stack;
+    const after = (await startStack(dataDir.path)).stack;
     const savedKey = (await readFile(join(dataDir.path, 'api-key'), 'utf8')).trim();
 
     // Act

@@ -52,6 +52,26 @@ export const startE2eStack = async (
 };
 
 /**
+ * `startE2eStack` for one test file, which stops every stack it started after the file's tests:
+ * also one whose start outlived the hook or test that asked for it (a timeout on a loaded
+ * machine), whose DynamoDB Local, in its own process group, would otherwise outlive the run.
+ */
+export const stacksOfFile = (): typeof startE2eStack => {
+  const starts: Promise<E2eStack>[] = [];
+  afterAll(async () => {
+    for (const start of starts) {
+      const running = await start.catch(() => undefined);
+      await running?.stack.stop();
+    }
+  }, 180_000);
+  return (dataDir, options) => {
+    const start = startE2eStack(dataDir, options);
+    starts.push(start);
+    return start;
+  };
+};
+
+/**
  * One stack for the whole test file: started in a fresh temp dir before its tests, stopped and
  * the dir removed after them. Returns the running stack (for use inside tests).
  */
@@ -61,15 +81,16 @@ export const stackPerFile = (
 ): (() => LocalStack) => {
   let dataDir: Awaited<ReturnType<typeof makeTempDir>> | undefined;
   let running: E2eStack | undefined;
+  // Registered first, so its cleanup (stop every stack) runs before the dir is removed.
+  afterAll(async () => {
+    await dataDir?.remove();
+  });
+  const start = stacksOfFile();
   // With Docker, the first start on a machine builds the examples' images.
   beforeAll(async () => {
     dataDir = await makeTempDir(label);
-    running = await startE2eStack(dataDir.path, options);
+    running = await start(dataDir.path, options);
   }, 120_000);
-  afterAll(async () => {
-    await running?.stack.stop();
-    await dataDir?.remove();
-  });
   return () => {
     if (running === undefined) throw new Error('the stack of this file has not started');
     return running.stack;
