@@ -1,5 +1,5 @@
 /**
- * The Docker time-to-ready figure (DESIGN.md "Targets": p50 under 1.5 s): the whole local stack
+ * The Docker time-to-ready figure (docs/design.md "Targets": p50 under 1.5 s): the whole local stack
  * with the Docker runtime, `hello-http` as a container of its small image (`FROM scratch` + the
  * static busybox, busybox httpd behind a `/healthz` probe), built locally by the stack at start,
  * before any sample, with nothing pulled. From the POST that creates an environment to the
@@ -22,7 +22,7 @@ export const measureDockerReady = async (options: {
   readonly projectRoot: string;
   readonly environments: number;
   readonly warmup: number;
-  /** DESIGN.md: p50 under 1.5 s. */
+  /** docs/design.md: p50 under 1.5 s. */
   readonly limitMs: number;
   readonly progress: (line: string) => void;
 }): Promise<DockerReadyResult> => {

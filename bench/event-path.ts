@@ -3,7 +3,7 @@
  * environments, through the task-events handler (middy, Powertools, zod parsing, the use case,
  * the real DynamoEnvironmentStore on DynamoDB Local, the real S3 / SQS / EventBridge / EC2
  * adapters on mocked clients). Each event's calls are charged to it ({@link inScope}), and the
- * gate is per event, on the worst event of each kind, reads included: DESIGN.md's budget is one
+ * gate is per event, on the worst event of each kind, reads included: docs/design.md's budget is one
  * conditional DynamoDB write (+ one EC2 call on RUNNING, public mode) + one PutEvents, and any
  * other call (a read, an S3 delete, an SQS message) is over it.
  *
@@ -93,7 +93,7 @@ const isConditionalWrite = (call: Pick<RecordedCall, 'command' | 'input'>): bool
 };
 
 /**
- * What of one event's calls lies beyond DESIGN.md's budget: one conditional DynamoDB write, one
+ * What of one event's calls lies beyond docs/design.md's budget: one conditional DynamoDB write, one
  * PutEvents, and on RUNNING one EC2 call; every other call (a read, a second write, an S3 or SQS
  * call) is named, in the order made.
  */

@@ -1,5 +1,5 @@
 /**
- * The execute figure of DESIGN.md "Targets": `POST …/execute {"command": "true"}` through the
+ * The execute figure of docs/design.md "Targets": `POST …/execute {"command": "true"}` through the
  * full chain (HTTP, gateway, authorizer, token check, environment read beside the execution's
  * slot, the runtime's exec, the record and the slot back in one transaction) against the raw
  * runtime exec it makes, p50, in one run, interleaved so both sides see the same machine.
@@ -25,7 +25,7 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-/** DESIGN.md "Targets": the full chain ≤ 1.5× the raw exec, p50. */
+/** docs/design.md "Targets": the full chain ≤ 1.5× the raw exec, p50. */
 export const EXECUTE_FLOOR = 1.5;
 
 export interface ExecuteResult {

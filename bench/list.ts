@@ -1,7 +1,7 @@
 /**
  * Figure 5, list: `GET …/environments?limit=50` through the gateway, the authorizer and the
  * environments-read handler, in a workspace of 10 environments and one of 10,000, interleaved.
- * Floor (DESIGN.md): p50 at 10,000 ≤ 1.5× p50 at 10. Also reported (info): `?state=ready` and a
+ * Floor (docs/design.md): p50 at 10,000 ≤ 1.5× p50 at 10. Also reported (info): `?state=ready` and a
  * deep page. The workspaces are seeded fast: items built by the store's own codec
  * (`environmentItem`), written with BatchWriteItem, and the list counters (and the org's quota
  * counter) set to what was written, so `total` is exact; each run checks it is.
@@ -19,7 +19,7 @@ export interface ListVariant {
   readonly name: string;
   readonly query: string;
   readonly comparison: FloorComparison;
-  /** Whether DESIGN.md puts a floor on it (page 1 unfiltered) or it is reported only. */
+  /** Whether docs/design.md puts a floor on it (page 1 unfiltered) or it is reported only. */
   readonly gated: boolean;
 }
 

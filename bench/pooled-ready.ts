@@ -1,5 +1,5 @@
 /**
- * Figure "pooled time to ready" (DESIGN.md, Targets): a create that claims a warm pool task
+ * Figure "pooled time to ready" (docs/design.md, Targets): a create that claims a warm pool task
  * answers `ready` in its 201. Through the local gateway, the authorizer and the
  * environments-create handler on the real DynamoDB adapters:
  * - pooled: the whole request of a create that claims (a warm slot is put in place before each,

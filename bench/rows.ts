@@ -10,7 +10,7 @@ import { kib, limitRow, ms, ratioRow, type TableRow, times } from './report.ts';
 import { compareToFloor, type FloorComparison } from './stats.ts';
 import type { TimeToReadyResult } from './time-to-ready.ts';
 
-/** DESIGN.md "Targets" (and issue 16's CLI floor). */
+/** docs/design.md "Targets" (and issue 16's CLI floor). */
 export const FLOORS = {
   coldStartRatio: 1.3,
   controlPlaneRatio: 1.5,
@@ -126,7 +126,7 @@ export const timeToReadyRows = (t: TimeToReadyResult): TableRow[] =>
     const at = level.concurrency === 1 ? 'one at a time' : `${level.concurrency} at once`;
     const absolute = limitRow(`local time to ready (hello-http), ${at}, p50`, level.limit);
     return [
-      // DESIGN.md's 1 s is for one create; at 20 the raw spawns alone can take longer on 2 CPUs,
+      // docs/design.md's 1 s is for one create; at 20 the raw spawns alone can take longer on 2 CPUs,
       // so there the figure is the ratio to that floor, reported with the absolute beside it.
       level.concurrency === 1
         ? absolute

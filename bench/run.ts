@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the figures of DESIGN.md "Targets" (and the CLI's), measured in one run on
+ * `npm run bench`: the figures of docs/design.md "Targets" (and the CLI's), measured in one run on
  * this machine, printed as a table and written to `bench/results.json`. Every floor is judged on
  * a 90 % interval (`bench/stats.ts`): PASS only when the whole interval is inside the floor,
  * FAIL when it is wholly outside, else inconclusive. A missed floor is reported, not fatal: the

@@ -5,7 +5,7 @@
  * first see it), at concurrency 1 and at 20 creates at once. Against the raw runtime floor: the
  * same command (`node examples/tasks/hello-http/server.mjs`) spawned directly and polled every
  * 2 ms until its health path answers 200 (what `ready` waits for), the same number at once.
- * DESIGN.md's floor is absolute: POST → `ready` under 1 s. `docker-ready.ts` runs the same loop
+ * docs/design.md's floor is absolute: POST → `ready` under 1 s. `docker-ready.ts` runs the same loop
  * on the Docker runtime, one at a time and without the raw floor (`runtime: 'docker'`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -31,7 +31,7 @@ export interface ReadyAtConcurrency {
   readonly rounds: number;
   /** Chain ÷ raw spawn, on per-round medians (reported, no floor of its own); null without the raw side. */
   readonly vsRaw: FloorComparison | null;
-  /** The chain's time to ready against DESIGN.md's 1 s. */
+  /** The chain's time to ready against docs/design.md's 1 s. */
   readonly limit: LimitComparison;
   readonly chainP50Ms: number;
   readonly chainP95Ms: number;

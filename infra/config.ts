@@ -9,7 +9,7 @@
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 
-/** Where clients reach a sandbox's services (`DESIGN.md`, URL mode). */
+/** Where clients reach a sandbox's services (`docs/design.md`, URL mode). */
 export type UrlMode = 'public' | 'private';
 
 /** An inclusive TCP port range the task security group opens to `allowedCidrs`. */

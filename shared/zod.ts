@@ -27,7 +27,7 @@ import en from 'zod/v4/locales/en.js';
 config(en());
 // No code generation: zod 4 compiles a `new Function` parser for each object schema on its first
 // parse. Each Lambda parses a schema a handful of times per process, mostly once on its cold
-// start, where compiling that code costs more than it ever saves (DESIGN.md, "Targets": cold
+// start, where compiling that code costs more than it ever saves (docs/design.md, "Targets": cold
 // start); the interpreted parser accepts and rejects exactly the same input.
 config({ jitless: true });
 

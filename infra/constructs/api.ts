@@ -62,7 +62,7 @@ export interface ApiProps {
   readonly cloudWatchRole?: boolean;
 }
 
-/** One error answer of API Gateway itself, in the canonical envelope (`API.md`). */
+/** One error answer of API Gateway itself, in the canonical envelope (`docs/api.md`). */
 export interface GatewayError {
   readonly status: number;
   /** The envelope, as the handlers' one error mapping (`toErrorResponse`) writes it. */
@@ -221,13 +221,13 @@ export class Api extends Construct {
         Validations.of(method).acknowledge({
           id: 'AwsSolutions-COG4',
           reason:
-            'Clients authenticate with taskenv API keys (API.md), checked by the Lambda REQUEST authorizer; there are no Cognito users.',
+            'Clients authenticate with taskenv API keys (docs/api.md), checked by the Lambda REQUEST authorizer; there are no Cognito users.',
         });
       } else {
         for (const rule of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
           Validations.of(method).acknowledge({
             id: rule,
-            reason: `${route.method} ${route.path} is public by contract (API.md): documentation and health check.`,
+            reason: `${route.method} ${route.path} is public by contract (docs/api.md): documentation and health check.`,
           });
         }
       }

@@ -64,7 +64,7 @@ export class Lifecycle extends Construct implements ExpiryBinding {
   readonly reconcilerScheduleRole: iam.Role;
 
   /**
-   * The delay queue of launch retries and readiness checks (`DESIGN.md`, "Launch retries",
+   * The delay queue of launch retries and readiness checks (`docs/design.md`, "Launch retries",
    * "Readiness"): each message carries its own delay (up to 900 s), so nothing waits in a Lambda.
    */
   readonly checksQueue: sqs.Queue;

@@ -22,7 +22,7 @@ export interface PoolKeepingProps {
 }
 
 /**
- * What runs the pool keeper (`DESIGN.md`, "Warm pools"): a schedule every minute, and a rule on
+ * What runs the pool keeper (`docs/design.md`, "Warm pools"): a schedule every minute, and a rule on
  * the taskenv bus that turns each "Pool Keeper Nudge" (published after a claim and a PUT of a
  * pool) into an asynchronous invocation. Neither retries: the next run is the retry.
  */

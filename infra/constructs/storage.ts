@@ -52,7 +52,7 @@ export class Storage extends Construct {
   /** The bucket, key and prefix as the functions and the execution role bind them. */
   readonly envFiles: EnvFileBucket;
   /**
-   * The HMAC key execute tokens are derived with (`HMAC(key, environment id)`, `DESIGN.md`):
+   * The HMAC key execute tokens are derived with (`HMAC(key, environment id)`, `docs/design.md`):
    * GenerateMac/VerifyMac only, it never leaves KMS.
    */
   readonly executeTokenKey: kms.Key;

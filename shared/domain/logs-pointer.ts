@@ -1,5 +1,5 @@
 /**
- * Where the output of a failed environment's service can be read (`API.md`: "a failed
+ * Where the output of a failed environment's service can be read (`docs/api.md`: "a failed
  * environment's `error` says where to look"): the logs route, and the CLI command that reads it.
  * Only ids and a manifest service name go in; never a value of the environment.
  */

@@ -1,7 +1,7 @@
 /**
  * ECS "Task State Change" events for tests, built from the real events in
- * `test/fixtures/ecs-events/` (copies of `../shared/fixtures/ecs-events/`, so a fresh clone
- * tests the same). The fixtures come from two different tasks and carry no `startedBy`; tests
+ * `test/fixtures/ecs-events/` (recorded from ECS, kept in the repository so a fresh clone tests
+ * the same). The fixtures come from two different tasks and carry no `startedBy`; tests
  * rewrite both to their environment.
  */
 import { readFileSync } from 'node:fs';
