@@ -1,6 +1,9 @@
 /**
  * The process driver: each service of a task is its `local.command`, run as a host process that
- * leads its own process group, with its output appended to a log file in the data dir.
+ * leads its own process group, with its output appended to a log file in the data dir. Over 400
+ * lines because it is one `RuntimeDriver` whose methods (start, signal, exec, logs, restart
+ * recovery) share the process-group bookkeeping; what is not that lives in `runtime-driver.ts`,
+ * `exec-output.ts` and `host-processes.ts`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type FileHandle, mkdir, open, stat } from 'node:fs/promises';
