@@ -30,9 +30,10 @@ import {
   sdkClientsOf,
 } from './bundle-analysis.ts';
 import { LAMBDA_NODE_OPTIONS, serviceFunctionBuildOptions } from './bundle-options.ts';
+import { wavesOf } from './call-waves.ts';
 import { coldStartScenarios, type Fixture, type Scenario } from './cold-start-scenarios.ts';
 import { type InitAttribution, profileInit } from './init-profile.ts';
-import { baselineSource, retarget, type SdkCall, wavesOf } from './sdk-calls.ts';
+import { baselineSource, retarget, type SdkCall } from './sdk-calls.ts';
 import { median } from './stats.ts';
 import { startWorld, type World } from './world.ts';
 

@@ -94,27 +94,6 @@ export const countByCommand = (calls: readonly RecordedCall[]): Record<string, n
   return counts;
 };
 
-/**
- * Groups calls into the waves they ran in: a call that started before every call of the
- * current wave had finished ran concurrently with it (the adapters' `Promise.all`).
- */
-export const waves = (calls: readonly RecordedCall[]): RecordedCall[][] => {
-  const ordered = [...calls].sort((a, b) => a.startedAt - b.startedAt);
-  const result: RecordedCall[][] = [];
-  let current: RecordedCall[] = [];
-  let currentEnd = Number.NEGATIVE_INFINITY;
-  for (const call of ordered) {
-    if (current.length > 0 && call.startedAt >= currentEnd) {
-      result.push(current);
-      current = [];
-    }
-    current.push(call);
-    currentEnd = Math.max(currentEnd, call.endedAt);
-  }
-  if (current.length > 0) result.push(current);
-  return result;
-};
-
 /** Sends a recorded call again through `client`, with the document command of the same operation. */
 export const replay = (client: DynamoDBDocumentClient, command: string, input: unknown): Promise<unknown> => {
   switch (command) {

@@ -13,6 +13,7 @@ import { type Adapters, composeHandlers } from '#local/compose';
 import { createGateway, type Gateway } from '#local/gateway';
 import { randomIds, systemClock } from '#ports/clock';
 import { type AwsCall, type MockedAws, mockedAws } from './aws-mocks.ts';
+import { wavesOf } from './call-waves.ts';
 import { DynamoCallRecorder, type RecordedCall, replay, replayLowLevel } from './dynamodb-recorder.ts';
 import { NullSecretValues } from './fakes.ts';
 import { idleDataPlane } from './idle-data-plane.ts';
@@ -57,24 +58,6 @@ export interface ProvisionBench {
   clear(): void;
   stop(): void;
 }
-
-/** Groups calls into the waves they ran in (a call that starts before the wave ended joins it). */
-const wavesOf = (calls: readonly TimedCall[]): TimedCall[][] => {
-  const ordered = [...calls].sort((a, b) => a.startedAt - b.startedAt);
-  const result: TimedCall[][] = [];
-  let current: TimedCall[] = [];
-  let currentEnd = Number.NEGATIVE_INFINITY;
-  for (const call of ordered) {
-    if (current.length > 0 && call.startedAt > currentEnd) {
-      result.push(current);
-      current = [];
-    }
-    current.push(call);
-    currentEnd = Math.max(currentEnd, call.endedAt);
-  }
-  if (current.length > 0) result.push(current);
-  return result;
-};
 
 const freshLike = (token: string): string => {
   if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(token)) return randomUUID();

@@ -62,27 +62,6 @@ export const CLIENT_PACKAGES: Readonly<Record<string, string>> = {
   SQSClient: '@aws-sdk/client-sqs',
 };
 
-/**
- * Groups calls into the waves they ran in: a call that started before every call of the current
- * wave had finished ran concurrently with it (the adapters' `Promise.all`).
- */
-export const wavesOf = (calls: readonly SdkCall[]): SdkCall[][] => {
-  const ordered = [...calls].sort((a, b) => a.startedAt - b.startedAt);
-  const result: SdkCall[][] = [];
-  let current: SdkCall[] = [];
-  let currentEnd = Number.NEGATIVE_INFINITY;
-  for (const call of ordered) {
-    if (current.length > 0 && call.startedAt >= currentEnd) {
-      result.push(current);
-      current = [];
-    }
-    current.push(call);
-    currentEnd = Math.max(currentEnd, call.endedAt);
-  }
-  if (current.length > 0) result.push(current);
-  return result;
-};
-
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 
 /**

@@ -4,7 +4,8 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsStub, startAwsStub } from '../../bench/aws-stub.ts';
-import { baselineSource, encodeInput, retarget, type SdkCall, wavesOf } from '../../bench/sdk-calls.ts';
+import { wavesOf } from '../../bench/call-waves.ts';
+import { baselineSource, encodeInput, retarget, type SdkCall } from '../../bench/sdk-calls.ts';
 
 const call = (command: string, startedAt: number, endedAt: number, input: unknown = {}): SdkCall => ({
   client: 'DynamoDBDocumentClient',
