@@ -25,7 +25,8 @@ const exists = (path: string) =>
 /** An org besides the stack's own `local`, with an admin key, written to the stack's table. */
 const seedOtherOrg = async (org: string): Promise<string> => {
   const stack = runningStack();
-  const { access: store } = dynamoStores(createDocumentClient(), { TABLE_NAME: stack.tableName });
+  const client = createDocumentClient({ endpoint: stack.dynamodbEndpoint, region: 'us-east-1' });
+  const { access: store } = dynamoStores(client, { TABLE_NAME: stack.tableName });
   await store.putOrg({ org, ...defaultOrgLimits, createdAt: new Date().toISOString() });
   const generated = generateApiKey();
   await store.putApiKey({

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { DynamoTaskRegistry } from '#adapters/aws/dynamodb/task-registry';
+import { ensureTables } from '#adapters/local/dynamodb-local';
 import { AlreadyExistsError } from '#domain/errors';
 import { parseManifest } from '#domain/manifest';
 import { resolveTask } from '#domain/task-resolution';
@@ -48,6 +49,34 @@ const publishAll = async (records: readonly TaskVersionRecord[]): Promise<void> 
 };
 
 describe('DynamoTaskRegistry', () => {
+  it('keeps each table its own manifests: the same version in two tables reads back as each stored it', async () => {
+    // Prepare: a second table (two local stacks in one process each have their own), and the
+    // same org/name@version in both with different images.
+    const otherTable = uniqueName('registry');
+    await ensureTables(process.env.AWS_ENDPOINT_URL_DYNAMODB ?? 'missing endpoint', {
+      table: otherTable,
+      idempotencyTable: `${otherTable}-idempotency`,
+    });
+    const other = new DynamoTaskRegistry({ client: createDocumentClient(), tableName: otherTable });
+    const here = makeVersion(uniqueName('org'), uniqueName('task'), '1.0.0');
+    const web = here.manifest.services.web;
+    if (web === undefined) throw new Error('the fixture has a web service');
+    const there: TaskVersionRecord = {
+      ...here,
+      manifest: { ...here.manifest, services: { web: { ...web, image: 'registry.example/other:2' } } },
+    };
+    await registry.publish(here);
+    await other.publish(there);
+
+    // Act: read through one registry first, so a cache shared between them would answer the other
+    const readHere = await registry.get(here.org, here.name, '1.0.0');
+    const readThere = await other.get(here.org, here.name, '1.0.0');
+
+    // Assess
+    expect(readHere?.manifest.services.web?.image).toBe('public.ecr.aws/docker/library/nginx:1.27');
+    expect(readThere?.manifest.services.web?.image).toBe('registry.example/other:2');
+  });
+
   it('reads back exactly the version it published', async () => {
     const record = makeVersion(uniqueName('org'), uniqueName('task'), '1.2.0', {
       description: 'SQL injection',

@@ -27,6 +27,7 @@ import {
 export class DynamoTaskRegistry implements TaskRegistry {
   readonly #client: DynamoDBDocumentClient;
   readonly #tableName: string;
+  readonly #manifests: ManifestCache = new Map();
 
   constructor({ client, tableName }: { client: DynamoDBDocumentClient; tableName: string }) {
     this.#client = client;
@@ -57,7 +58,7 @@ export class DynamoTaskRegistry implements TaskRegistry {
     const { Item } = await this.#client.send(
       new GetCommand({ TableName: this.#tableName, Key: taskVersionKey(org, name, version) }),
     );
-    return Item === undefined ? null : fromItem(Item);
+    return Item === undefined ? null : fromItem(this.#manifests, Item);
   }
 
   async candidates(name: string, callerOrg: string, ownerOrg?: string): Promise<TaskCandidate[]> {
@@ -116,7 +117,8 @@ export class DynamoTaskRegistry implements TaskRegistry {
     // The caller's own versions (private ones included) come from gsi1; of other orgs, only the
     // public index counts, so "latest" there is the latest public version.
     const latest = new Map<string, { padded: string; record: TaskVersionRecord }>();
-    for (const record of [...own.map(fromItem), ...published.map(fromItem).filter((r) => r.org !== org)]) {
+    const read = (item: Record<string, unknown>) => fromItem(this.#manifests, item);
+    for (const record of [...own.map(read), ...published.map(read).filter((r) => r.org !== org)]) {
       const key = `${record.org}/${record.name}`;
       const padded = padSemver(record.version);
       const best = latest.get(key);
@@ -161,15 +163,17 @@ const itemSchema = z.extend(candidateSchema, {
 /** How many parsed manifests a warm function keeps (versions it read, most recent last). */
 const MANIFEST_CACHE_SIZE = 256;
 
-const parsedManifests = new Map<string, TaskManifest>();
+/** Parsed manifests by `org/name@version`, of one registry (one table). */
+type ManifestCache = Map<string, TaskManifest>;
 
 /**
- * A stored manifest, parsed once per version and process. It was parsed with this schema before
+ * A stored manifest, parsed once per version and registry (a warm function has one; two local
+ * stacks in one process, over two tables, have one each). It was parsed with this schema before
  * it was published, so reading it back through the same schema is lossless and fails loudly
  * only on a corrupt item; versions are immutable, so the first parse stands for every later
  * read of the same version (a corrupt item fails every read, as it is never cached).
  */
-const manifestOf = (key: string, stored: unknown): TaskManifest => {
+const manifestOf = (parsedManifests: ManifestCache, key: string, stored: unknown): TaskManifest => {
   const cached = parsedManifests.get(key);
   if (cached !== undefined) return cached;
   const manifest = taskManifestSchema.parse(stored);
@@ -181,11 +185,11 @@ const manifestOf = (key: string, stored: unknown): TaskManifest => {
   return manifest;
 };
 
-const fromItem = (item: Record<string, unknown>): TaskVersionRecord => {
+const fromItem = (parsedManifests: ManifestCache, item: Record<string, unknown>): TaskVersionRecord => {
   const { publishedBy, manifest, ...parsed } = itemSchema.parse(item);
   return {
     ...parsed,
-    manifest: manifestOf(`${parsed.org}/${parsed.name}@${parsed.version}`, manifest),
+    manifest: manifestOf(parsedManifests, `${parsed.org}/${parsed.name}@${parsed.version}`, manifest),
     description: parsed.description ?? null,
     taskDefinitionArn: parsed.taskDefinitionArn ?? null,
     ...(publishedBy === undefined ? {} : { publishedBy }),
