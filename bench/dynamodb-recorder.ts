@@ -15,6 +15,8 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  type BatchGetCommandInput,
   DeleteCommand,
   type DeleteCommandInput,
   type DynamoDBDocumentClient,
@@ -109,6 +111,8 @@ export const replay = (client: DynamoDBDocumentClient, command: string, input: u
       return client.send(new QueryCommand(input as QueryCommandInput));
     case 'TransactWriteItemsCommand':
       return client.send(new TransactWriteCommand(input as TransactWriteCommandInput));
+    case 'BatchGetItemCommand':
+      return client.send(new BatchGetCommand(input as BatchGetCommandInput));
     default:
       throw new Error(`The benchmark cannot replay ${command}`);
   }
