@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { DynamoEnvironmentStore } from '#adapters/aws/dynamodb/environment-store';
+import { localDynamoConfig } from '#local/local-adapters';
 import { startLocalStack } from '#local/stack';
 import { buildBusyboxImage, removeTestContainers, removeTestImages } from '#test/support/docker';
 import { compareToFloor, type FloorVerdict, median, percentile, round } from './stats.ts';
@@ -91,7 +92,7 @@ export const measureExecute = async (options: {
       await fetch(base, { method: 'POST', headers, body: JSON.stringify({ task_ref: 'bench-exec' }) })
     ).json()) as { id: string; execute_token: string };
     const store = new DynamoEnvironmentStore({
-      client: createDocumentClient({ endpoint: stack.dynamodbEndpoint, region: 'us-east-1' }),
+      client: createDocumentClient(localDynamoConfig(stack.dynamodbEndpoint)),
       tableName: stack.tableName,
     });
     let taskArn: string | null = null;
