@@ -12,6 +12,7 @@ import { LocalEnvFileStore } from '#adapters/local/local-env-file-store';
 import type { LocalRuntime } from '#adapters/local/local-runtime';
 import { parseManifest, type TaskManifestInput } from '#domain/manifest';
 import type { TaskVersionRecord } from '#domain/task-version';
+import type { LaunchRequest } from '#ports/container-runtime';
 import { taskVersionOf } from './example-tasks.ts';
 
 export interface RuntimeHarness {
@@ -21,6 +22,11 @@ export interface RuntimeHarness {
   readonly start: <R extends LocalRuntime<unknown>>(
     create: (onEvent: TaskEventListener, dir: string) => R,
   ) => { runtime: R; events: EcsTaskStateChangeEvent[] };
+  /** A launch request of `task` for a new environment id, its env file written with `variables`. */
+  readonly launchRequest: (
+    task: TaskVersionRecord,
+    variables?: Record<string, string>,
+  ) => Promise<LaunchRequest>;
   /** Launches `task` for a new environment id with an env file holding `variables`. */
   readonly launch: (
     runtime: LocalRuntime<unknown>,
@@ -42,6 +48,17 @@ export const runtimeHarness = (label: string): RuntimeHarness => {
     await Promise.all(runtimes.map((runtime) => runtime.stopAll()));
     await rm(dir, { recursive: true, force: true });
   });
+  const launchRequest = async (
+    task: TaskVersionRecord,
+    variables: Record<string, string> = {},
+  ): Promise<LaunchRequest> => {
+    const environmentId = randomUUID();
+    const envFileRef = await envFiles.put(environmentId, {
+      TASKENV_ENVIRONMENT_ID: environmentId,
+      ...variables,
+    });
+    return { environmentId, org: 'local', workspace: 'default', task, envFileRef };
+  };
   return {
     dir: () => dir,
     start: (create) => {
@@ -52,20 +69,11 @@ export const runtimeHarness = (label: string): RuntimeHarness => {
       runtimes.push(runtime);
       return { runtime, events };
     },
+    launchRequest,
     launch: async (runtime, task, variables = {}) => {
-      const environmentId = randomUUID();
-      const envFileRef = await envFiles.put(environmentId, {
-        TASKENV_ENVIRONMENT_ID: environmentId,
-        ...variables,
-      });
-      const { taskArn } = await runtime.launch({
-        environmentId,
-        org: 'local',
-        workspace: 'default',
-        task,
-        envFileRef,
-      });
-      return { taskArn, environmentId };
+      const request = await launchRequest(task, variables);
+      const { taskArn } = await runtime.launch(request);
+      return { taskArn, environmentId: request.environmentId };
     },
   };
 };
