@@ -306,7 +306,24 @@ export const createApiHarness = (options: ApiHarnessOptions = {}) => {
     return { org, adminKey: admin.key, adminKeyHash: admin.keyHash, memberKey: member.key };
   };
 
-  return { call, seedOrg, stores, tableName, documentClient, handlers, commands, dataPlane };
+  /**
+   * A fresh org (as `seedOrg`) with the task of `manifest()` published by its admin key, with
+   * `options.manifest` over its fields.
+   */
+  const seedWithTask = async (
+    options: Parameters<typeof seedOrg>[0] & { readonly manifest?: Record<string, unknown> } = {},
+  ) => {
+    const { manifest: fields = {}, ...limits } = options;
+    const seeded = await seedOrg(limits);
+    const published = await call('POST', `/api/v1/org/${seeded.org}/tasks`, {
+      key: seeded.adminKey,
+      body: manifest(fields),
+    });
+    expect(published.status, published.raw).toBe(201);
+    return seeded;
+  };
+
+  return { call, seedOrg, seedWithTask, stores, tableName, documentClient, handlers, commands, dataPlane };
 };
 
 export type ApiHarness = ReturnType<typeof createApiHarness>;

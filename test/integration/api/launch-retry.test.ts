@@ -18,7 +18,6 @@ import {
   expectError,
   handPlayedQueue,
   lifecycleCheckRecord,
-  manifest,
   sentMessages as sentTo,
 } from '#test/support/api-harness';
 
@@ -37,15 +36,7 @@ const refuseForCapacity = () =>
 
 const environments = (org: string) => `/api/v1/org/${org}/ws/default/environments`;
 
-const seedWithTask = async () => {
-  const seeded = await api.seedOrg();
-  const published = await api.call('POST', `/api/v1/org/${seeded.org}/tasks`, {
-    key: seeded.adminKey,
-    body: manifest(),
-  });
-  expect(published.status, published.raw).toBe(201);
-  return seeded;
-};
+const seedWithTask = () => api.seedWithTask();
 
 const sentMessages = () => sentTo(aws);
 const queue = handPlayedQueue(aws, api, () => now);
