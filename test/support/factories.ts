@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { EnvironmentResponse } from '#domain/api-schemas';
 import type { EnvironmentRecord } from '#domain/environment';
 
 /** A name no other test (or parallel test process) uses, so tests can share one table. */
@@ -39,3 +40,23 @@ export const makeEnvironment = (overrides: Partial<EnvironmentRecord> = {}): Env
     ...overrides,
   };
 };
+
+/**
+ * An environment as the API answers it (`docs/api.md`): just created, `building`, nothing
+ * resolved yet; pass `overrides` for the id, the times and whatever the test is about.
+ */
+export const environmentResponse = (overrides: Partial<EnvironmentResponse> = {}): EnvironmentResponse => ({
+  id: randomUUID(),
+  task_ref: 'local/hello-http@1.0.0',
+  state: 'building',
+  created_at: '2026-01-01T00:00:00.000Z',
+  expires_at: '2026-01-01T00:15:00.000Z',
+  project_id: 'default',
+  instruction: null,
+  service_urls: null,
+  execute_token: null,
+  task_verification: null,
+  error: null,
+  verification: null,
+  ...overrides,
+});
