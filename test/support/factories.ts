@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { EnvironmentResponse } from '#domain/api-schemas';
 import type { EnvironmentRecord } from '#domain/environment';
+import type { AccessStore } from '#ports/access-store';
+import type { EnvironmentStore } from '#ports/environment-store';
 
 /** A name no other test (or parallel test process) uses, so tests can share one table. */
 export const uniqueName = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
@@ -60,3 +62,21 @@ export const environmentResponse = (overrides: Partial<EnvironmentResponse> = {}
   verification: null,
   ...overrides,
 });
+
+/**
+ * Records `record` the way create does: its org (room for 5 environments, a 1-hour lifetime)
+ * first, then the environment, taking one unit of the org's quota.
+ */
+export const recordWithOrg = async (
+  stores: { readonly access: Pick<AccessStore, 'putOrg'>; readonly store: Pick<EnvironmentStore, 'create'> },
+  record: EnvironmentRecord,
+): Promise<EnvironmentRecord> => {
+  await stores.access.putOrg({
+    org: record.org,
+    maxConcurrentEnvironments: 5,
+    maxLifetimeSec: 3600,
+    createdAt: record.createdAt,
+  });
+  await stores.store.create(record, { limit: 5 });
+  return record;
+};
