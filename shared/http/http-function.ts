@@ -163,11 +163,14 @@ const handle = <Op extends OperationId>(
   principal: Principal,
 ): Promise<HttpResult> => {
   const headers = definedHeaders(event);
+  // In this order: a bad path or query is the 422, before the body is read.
+  const path = parseSection(route, 'pathSchema', event.pathParameters ?? {}, undefined);
+  const query = parseSection(route, 'querySchema', queryOf(event), undefined);
   const rawBody =
     route.method === 'POST' || route.method === 'PUT' ? parseJsonBody(event, headers) : undefined;
   const request: RequestOf<RouteOf<Op>> = {
-    path: parseSection(route, 'pathSchema', event.pathParameters ?? {}, undefined),
-    query: parseSection(route, 'querySchema', queryOf(event), undefined),
+    path,
+    query,
     body: parseSection(route, 'bodySchema', rawBody, rawBody),
     headers,
     principal,
