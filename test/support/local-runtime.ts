@@ -1,7 +1,9 @@
 /**
  * Helpers of the local runtime tests (process and Docker): a runtime that records its events and
- * is stopped after the test, launches with a real env file, and waits for a given event.
+ * is stopped after the test, launches with a real env file, waits for a given event, and tells
+ * whether a process still runs.
  */
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -113,4 +115,19 @@ export const hostPortOf = (
     ?.networkBindings?.find((b) => b.containerPort === containerPort);
   if (binding === undefined) throw new Error(`no binding for ${service}:${containerPort}`);
   return binding.hostPort;
+};
+
+/**
+ * Whether a process still runs. An orphan killed with its group is a zombie until init reaps
+ * it, which some container inits do only every few seconds; a zombie runs nothing.
+ */
+export const isRunning = (pid: number): boolean => {
+  try {
+    return !execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' })
+      .trim()
+      .startsWith('Z');
+  } catch {
+    // ps exits non-zero when there is no such process.
+    return false;
+  }
 };

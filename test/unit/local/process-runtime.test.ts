@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +10,7 @@ import type { TaskManifestInput } from '#domain/manifest';
 import { LaunchFailedError } from '#ports/container-runtime';
 import type { Log } from '#ports/log';
 import { exampleTask, REPO_ROOT } from '#test/support/example-tasks';
-import { customTask, hostPortOf, runtimeHarness, waitForEvent } from '#test/support/local-runtime';
+import { customTask, hostPortOf, isRunning, runtimeHarness, waitForEvent } from '#test/support/local-runtime';
 
 const harness = runtimeHarness('process-runtime');
 const launch = harness.launch;
@@ -31,21 +30,6 @@ const nodeScript = (script: string, fields: Omit<ServiceInput, 'image' | 'local'
   ...fields,
   local: { command: ['node', '-e', script] },
 });
-
-/**
- * Whether a process still runs. An orphan killed with its group is a zombie until init reaps
- * it, which some container inits do only every few seconds; a zombie runs nothing.
- */
-const isRunning = (pid: number): boolean => {
-  try {
-    return !execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' })
-      .trim()
-      .startsWith('Z');
-  } catch {
-    // ps exits non-zero when there is no such process.
-    return false;
-  }
-};
 
 const whoami = async (hostPort: number): Promise<{ environment_id: string; pid: number }> => {
   const response = await fetch(`http://127.0.0.1:${hostPort}/whoami`);
