@@ -42,6 +42,8 @@ export interface RecordedCall {
   readonly endedAt: number;
   /** The {@link inScope} the call was made in. */
   readonly scope: string | undefined;
+  /** The error's name when the call failed (`ConditionalCheckFailedException` …). */
+  readonly error?: string;
 }
 
 const WRITES: ReadonlySet<string> = new Set([
@@ -64,8 +66,12 @@ export class DynamoCallRecorder {
       (next, context) => async (args) => {
         const startedAt = performance.now();
         const scope = currentScope();
+        let error: string | undefined;
         try {
           return await next(args);
+        } catch (thrown) {
+          error = thrown instanceof Error ? thrown.name : 'Error';
+          throw thrown;
         } finally {
           this.#calls.push({
             command: context.commandName ?? 'UnknownCommand',
@@ -73,6 +79,7 @@ export class DynamoCallRecorder {
             startedAt,
             endedAt: performance.now(),
             scope,
+            ...(error === undefined ? {} : { error }),
           });
         }
       },
