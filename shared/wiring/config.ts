@@ -9,43 +9,130 @@ import * as z from '#shared/zod';
 
 const name = () => z.string().check(z.minLength(1));
 
-export const tableConfig = { TABLE_NAME: name() };
-export const idempotencyTableConfig = { IDEMPOTENCY_TABLE_NAME: name() };
+// Every fragment is a set of getters: `configSchema` builds only the schemas of the function's
+// own bindings, not the ~90 of all of them (docs/benchmarks.md, "Cold start"). The types are
+// those of the plain objects: `typeof tableConfig` is `{ readonly TABLE_NAME: … }`.
+export const tableConfig = {
+  get TABLE_NAME() {
+    return name();
+  },
+};
+export const idempotencyTableConfig = {
+  get IDEMPOTENCY_TABLE_NAME() {
+    return name();
+  },
+};
 /** The client-version gate of the HTTP functions (`MIN_CLIENT_VERSION`, optional). */
-const apiConfig = { MIN_CLIENT_VERSION: z.optional(z.string().check(z.regex(/^\d+(\.\d+)*$/))) };
+const apiConfig = {
+  get MIN_CLIENT_VERSION() {
+    return z.optional(z.string().check(z.regex(/^\d+(\.\d+)*$/)));
+  },
+};
 export const ecsConfig = {
-  AWS_REGION: name(),
-  CLUSTER_ARN: name(),
-  SUBNETS: commaList(),
-  SECURITY_GROUPS: commaList(),
-  ASSIGN_PUBLIC_IP: booleanFlag(),
-  EXECUTION_ROLE_ARN: name(),
-  TASK_ROLE_ARN: name(),
-  LOG_GROUP_NAME: name(),
+  get AWS_REGION() {
+    return name();
+  },
+  get CLUSTER_ARN() {
+    return name();
+  },
+  get SUBNETS() {
+    return commaList();
+  },
+  get SECURITY_GROUPS() {
+    return commaList();
+  },
+  get ASSIGN_PUBLIC_IP() {
+    return booleanFlag();
+  },
+  get EXECUTION_ROLE_ARN() {
+    return name();
+  },
+  get TASK_ROLE_ARN() {
+    return name();
+  },
+  get LOG_GROUP_NAME() {
+    return name();
+  },
 };
 /** ECS Exec on the sandbox cluster (the exec-worker's command runner). */
-export const commandRunnerConfig = { CLUSTER_ARN: name() };
-export const envFileConfig = { ENV_FILE_BUCKET: name(), ENV_FILE_KMS_KEY_ID: name() };
-export const schedulerConfig = { CLUSTER_ARN: name(), SCHEDULER_GROUP: name(), SCHEDULER_ROLE_ARN: name() };
-export const secretsConfig = { SECRETS_PREFIX: name(), SECRETS_KMS_KEY_ID: z.optional(name()) };
-export const busConfig = { EVENT_BUS_NAME: name() };
+export const commandRunnerConfig = {
+  get CLUSTER_ARN() {
+    return name();
+  },
+};
+export const envFileConfig = {
+  get ENV_FILE_BUCKET() {
+    return name();
+  },
+  get ENV_FILE_KMS_KEY_ID() {
+    return name();
+  },
+};
+export const schedulerConfig = {
+  get CLUSTER_ARN() {
+    return name();
+  },
+  get SCHEDULER_GROUP() {
+    return name();
+  },
+  get SCHEDULER_ROLE_ARN() {
+    return name();
+  },
+};
+export const secretsConfig = {
+  get SECRETS_PREFIX() {
+    return name();
+  },
+  get SECRETS_KMS_KEY_ID() {
+    return z.optional(name());
+  },
+};
+export const busConfig = {
+  get EVENT_BUS_NAME() {
+    return name();
+  },
+};
 /** The KMS HMAC key (`HMAC_256`) execute tokens are derived with. */
-export const executeTokenConfig = { EXECUTE_TOKEN_KEY_ID: name() };
+export const executeTokenConfig = {
+  get EXECUTE_TOKEN_KEY_ID() {
+    return name();
+  },
+};
 /** The exec-worker function POST execute hands commands to, and how long it waits first. */
 export const execWorkerConfig = {
-  EXEC_WORKER_FUNCTION_NAME: name(),
+  get EXEC_WORKER_FUNCTION_NAME() {
+    return name();
+  },
   /** How long POST execute waits before answering 202, in ms. */
-  EXEC_SYNC_WINDOW_MS: z.pipe(
-    z.optional(z.string().check(z.regex(/^\d+$/))),
-    z.transform((v) => (v === undefined ? 20_000 : Number(v))),
-  ),
+  get EXEC_SYNC_WINDOW_MS() {
+    return z.pipe(
+      z.optional(z.string().check(z.regex(/^\d+$/))),
+      z.transform((v) => (v === undefined ? 20_000 : Number(v))),
+    );
+  },
 };
 /** The task log group `GET …/logs` reads. */
-export const taskLogsConfig = { LOG_GROUP_NAME: name() };
-export const urlModeConfig = { URL_MODE: z.enum(['public', 'private']) };
-export const lifecycleQueueConfig = { LIFECYCLE_QUEUE_URL: name() };
+export const taskLogsConfig = {
+  get LOG_GROUP_NAME() {
+    return name();
+  },
+};
+export const urlModeConfig = {
+  get URL_MODE() {
+    return z.enum(['public', 'private']);
+  },
+};
+export const lifecycleQueueConfig = {
+  get LIFECYCLE_QUEUE_URL() {
+    return name();
+  },
+};
 /** The version `GET /healthz` and the OpenAPI document report. */
-const versionConfig = { TASKENV_VERSION: name() };
+const versionConfig = {
+  get TASKENV_VERSION() {
+    return name();
+  },
+};
 
 /** The fragment of each binding kind, by the name a declaration uses for it. */
 export const bindingConfig = {
