@@ -20,6 +20,7 @@ import type { EnvironmentRecord } from '#domain/environment';
 import { runningRecord } from '#domain/execution';
 import type { Principal } from '#domain/principal';
 import { publishableExample, readExamples } from '#local/examples';
+import { sqsRecord } from '#local/sqs-record';
 import { type Clock, randomIds } from '#ports/clock';
 import { applyTaskEvent } from '#use-cases/apply-task-event';
 import { createEnvironment } from '#use-cases/create-environment';
@@ -33,6 +34,7 @@ import {
   NullSecretValues,
   taskArnFor,
 } from './fakes.ts';
+import { taskStateChange } from './task-state-change.ts';
 import { BENCH_ORG, BENCH_TASK, BENCH_WORKSPACE, type World } from './world.ts';
 
 export interface Fixture {
@@ -129,50 +131,40 @@ const proxyEvent = (input: {
 const fargateEvent = (record: EnvironmentRecord, lastStatus: 'PROVISIONING' | 'RUNNING', version: number) => {
   const taskArn = record.taskArn ?? taskArnFor(record.id);
   const at = new Date().toISOString();
-  return {
-    version: '0',
-    id: randomUUID(),
-    'detail-type': 'ECS Task State Change',
-    source: 'aws.ecs',
-    account: '000000000000',
-    time: at,
-    region: 'us-east-1',
-    resources: [taskArn],
-    detail: {
-      attachments: [
-        {
-          id: randomUUID(),
-          type: 'eni',
-          status: 'ATTACHED',
-          details: [
-            { name: 'subnetId', value: 'subnet-aaa' },
-            { name: 'networkInterfaceId', value: 'eni-0bench' },
-            { name: 'privateIPv4Address', value: '10.0.0.10' },
-          ],
-        },
-      ],
-      clusterArn: 'arn:aws:ecs:us-east-1:000000000000:cluster/taskenv',
-      containers: [
-        {
-          name: 'web',
-          lastStatus: lastStatus === 'RUNNING' ? 'RUNNING' : 'PENDING',
-          ...(lastStatus === 'RUNNING' ? { healthStatus: 'HEALTHY' } : {}),
-          taskArn,
-          networkInterfaces: [{ attachmentId: 'a', privateIpv4Address: '10.0.0.10' }],
-        },
-      ],
-      createdAt: record.createdAt,
-      desiredStatus: 'RUNNING',
-      group: `taskenv:${BENCH_ORG}`,
-      lastStatus,
-      launchType: 'FARGATE',
-      startedBy: record.id,
-      taskArn,
-      updatedAt: at,
-      version,
-      ...(lastStatus === 'RUNNING' ? { startedAt: at, healthStatus: 'HEALTHY' } : {}),
-    },
-  };
+  return taskStateChange(taskArn, at, {
+    attachments: [
+      {
+        id: randomUUID(),
+        type: 'eni',
+        status: 'ATTACHED',
+        details: [
+          { name: 'subnetId', value: 'subnet-aaa' },
+          { name: 'networkInterfaceId', value: 'eni-0bench' },
+          { name: 'privateIPv4Address', value: '10.0.0.10' },
+        ],
+      },
+    ],
+    clusterArn: 'arn:aws:ecs:us-east-1:000000000000:cluster/taskenv',
+    containers: [
+      {
+        name: 'web',
+        lastStatus: lastStatus === 'RUNNING' ? 'RUNNING' : 'PENDING',
+        ...(lastStatus === 'RUNNING' ? { healthStatus: 'HEALTHY' } : {}),
+        taskArn,
+        networkInterfaces: [{ attachmentId: 'a', privateIpv4Address: '10.0.0.10' }],
+      },
+    ],
+    createdAt: record.createdAt,
+    desiredStatus: 'RUNNING',
+    group: `taskenv:${BENCH_ORG}`,
+    lastStatus,
+    launchType: 'FARGATE',
+    startedBy: record.id,
+    taskArn,
+    updatedAt: at,
+    version,
+    ...(lastStatus === 'RUNNING' ? { startedAt: at, healthStatus: 'HEALTHY' } : {}),
+  });
 };
 
 /** The version of the bench task the ECS side runs: registered with a task definition, as `task push` does on AWS. */
@@ -388,22 +380,13 @@ export const coldStartScenarios = async (
         return {
           event: {
             Records: [
-              {
+              sqsRecord({
                 messageId: randomUUID(),
-                receiptHandle: 'bench',
-                body: JSON.stringify(check),
-                attributes: {
-                  ApproximateReceiveCount: '1',
-                  SentTimestamp: String(Date.now()),
-                  SenderId: 'bench',
-                  ApproximateFirstReceiveTimestamp: String(Date.now()),
-                },
-                messageAttributes: {},
-                md5OfBody: '',
-                eventSource: 'aws:sqs',
-                eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:taskenv-lifecycle',
-                awsRegion: 'us-east-1',
-              },
+                body: check,
+                sender: 'bench',
+                queueArn: 'arn:aws:sqs:us-east-1:000000000000:taskenv-lifecycle',
+                region: 'us-east-1',
+              }),
             ],
           },
           ids: [env.id],

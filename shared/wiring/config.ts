@@ -9,130 +9,63 @@ import * as z from '#shared/zod';
 
 const name = () => z.string().check(z.minLength(1));
 
-// Every fragment is a set of getters: `configSchema` builds only the schemas of the function's
-// own bindings, not the ~90 of all of them (docs/benchmarks.md, "Cold start"). The types are
-// those of the plain objects: `typeof tableConfig` is `{ readonly TABLE_NAME: … }`.
-export const tableConfig = {
-  get TABLE_NAME() {
-    return name();
-  },
-};
-export const idempotencyTableConfig = {
-  get IDEMPOTENCY_TABLE_NAME() {
-    return name();
-  },
-};
+/**
+ * A fragment from a builder per variable: each key is a getter, so `configSchema` (which copies
+ * the fragments of the function's own bindings) builds only their schemas, not the ~90 of all
+ * of them (docs/benchmarks.md, "Cold start"). Its type is the shape itself.
+ */
+const fragment = <F extends Record<string, () => z.core.$ZodType>>(
+  builders: F,
+): { readonly [K in keyof F]: ReturnType<F[K]> } =>
+  Object.defineProperties(
+    {},
+    Object.fromEntries(Object.entries(builders).map(([key, get]) => [key, { get, enumerable: true }])),
+  ) as { readonly [K in keyof F]: ReturnType<F[K]> };
+
+export const tableConfig = fragment({ TABLE_NAME: name });
+export const idempotencyTableConfig = fragment({ IDEMPOTENCY_TABLE_NAME: name });
 /** The client-version gate of the HTTP functions (`MIN_CLIENT_VERSION`, optional). */
-const apiConfig = {
-  get MIN_CLIENT_VERSION() {
-    return z.optional(z.string().check(z.regex(/^\d+(\.\d+)*$/)));
-  },
-};
-export const ecsConfig = {
-  get AWS_REGION() {
-    return name();
-  },
-  get CLUSTER_ARN() {
-    return name();
-  },
-  get SUBNETS() {
-    return commaList();
-  },
-  get SECURITY_GROUPS() {
-    return commaList();
-  },
-  get ASSIGN_PUBLIC_IP() {
-    return booleanFlag();
-  },
-  get EXECUTION_ROLE_ARN() {
-    return name();
-  },
-  get TASK_ROLE_ARN() {
-    return name();
-  },
-  get LOG_GROUP_NAME() {
-    return name();
-  },
-};
+const apiConfig = fragment({
+  MIN_CLIENT_VERSION: () => z.optional(z.string().check(z.regex(/^\d+(\.\d+)*$/))),
+});
+export const ecsConfig = fragment({
+  AWS_REGION: name,
+  CLUSTER_ARN: name,
+  SUBNETS: commaList,
+  SECURITY_GROUPS: commaList,
+  ASSIGN_PUBLIC_IP: booleanFlag,
+  EXECUTION_ROLE_ARN: name,
+  TASK_ROLE_ARN: name,
+  LOG_GROUP_NAME: name,
+});
 /** ECS Exec on the sandbox cluster (the exec-worker's command runner). */
-export const commandRunnerConfig = {
-  get CLUSTER_ARN() {
-    return name();
-  },
-};
-export const envFileConfig = {
-  get ENV_FILE_BUCKET() {
-    return name();
-  },
-  get ENV_FILE_KMS_KEY_ID() {
-    return name();
-  },
-};
-export const schedulerConfig = {
-  get CLUSTER_ARN() {
-    return name();
-  },
-  get SCHEDULER_GROUP() {
-    return name();
-  },
-  get SCHEDULER_ROLE_ARN() {
-    return name();
-  },
-};
-export const secretsConfig = {
-  get SECRETS_PREFIX() {
-    return name();
-  },
-  get SECRETS_KMS_KEY_ID() {
-    return z.optional(name());
-  },
-};
-export const busConfig = {
-  get EVENT_BUS_NAME() {
-    return name();
-  },
-};
+export const commandRunnerConfig = fragment({ CLUSTER_ARN: name });
+export const envFileConfig = fragment({ ENV_FILE_BUCKET: name, ENV_FILE_KMS_KEY_ID: name });
+export const schedulerConfig = fragment({
+  CLUSTER_ARN: name,
+  SCHEDULER_GROUP: name,
+  SCHEDULER_ROLE_ARN: name,
+});
+export const secretsConfig = fragment({ SECRETS_PREFIX: name, SECRETS_KMS_KEY_ID: () => z.optional(name()) });
+export const busConfig = fragment({ EVENT_BUS_NAME: name });
 /** The KMS HMAC key (`HMAC_256`) execute tokens are derived with. */
-export const executeTokenConfig = {
-  get EXECUTE_TOKEN_KEY_ID() {
-    return name();
-  },
-};
+export const executeTokenConfig = fragment({ EXECUTE_TOKEN_KEY_ID: name });
 /** The exec-worker function POST execute hands commands to, and how long it waits first. */
-export const execWorkerConfig = {
-  get EXEC_WORKER_FUNCTION_NAME() {
-    return name();
-  },
+export const execWorkerConfig = fragment({
+  EXEC_WORKER_FUNCTION_NAME: name,
   /** How long POST execute waits before answering 202, in ms. */
-  get EXEC_SYNC_WINDOW_MS() {
-    return z.pipe(
+  EXEC_SYNC_WINDOW_MS: () =>
+    z.pipe(
       z.optional(z.string().check(z.regex(/^\d+$/))),
       z.transform((v) => (v === undefined ? 20_000 : Number(v))),
-    );
-  },
-};
+    ),
+});
 /** The task log group `GET …/logs` reads. */
-export const taskLogsConfig = {
-  get LOG_GROUP_NAME() {
-    return name();
-  },
-};
-export const urlModeConfig = {
-  get URL_MODE() {
-    return z.enum(['public', 'private']);
-  },
-};
-export const lifecycleQueueConfig = {
-  get LIFECYCLE_QUEUE_URL() {
-    return name();
-  },
-};
+export const taskLogsConfig = fragment({ LOG_GROUP_NAME: name });
+export const urlModeConfig = fragment({ URL_MODE: () => z.enum(['public', 'private']) });
+export const lifecycleQueueConfig = fragment({ LIFECYCLE_QUEUE_URL: name });
 /** The version `GET /healthz` and the OpenAPI document report. */
-const versionConfig = {
-  get TASKENV_VERSION() {
-    return name();
-  },
-};
+const versionConfig = fragment({ TASKENV_VERSION: name });
 
 /** The fragment of each binding kind, by the name a declaration uses for it. */
 export const bindingConfig = {

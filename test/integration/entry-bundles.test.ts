@@ -17,6 +17,7 @@ import { DynamoAccessStore } from '#adapters/aws/dynamodb/access-store';
 import { defaultOrgLimits } from '#domain/org';
 import { POOL_STARTED_BY_PREFIX } from '#domain/pool';
 import { generateApiKey } from '#domain/principal';
+import { sqsRecord as recordOf } from '#local/sqs-record';
 import { type FunctionName, functionNames, matchRoute } from '#shared/routes';
 import { configSchema } from '#shared/wiring/functions';
 import { type AwsStub, startAwsStub } from '../support/aws-stub.ts';
@@ -424,19 +425,11 @@ describe.sequential('every production entry, bundled, on DynamoDB Local', () => 
   });
 });
 
-const sqsRecord = (messageId: string, body: unknown) => ({
-  messageId,
-  receiptHandle: `handle-${messageId}`,
-  body: JSON.stringify(body),
-  attributes: {
-    ApproximateReceiveCount: '1',
-    SentTimestamp: String(Date.now()),
-    SenderId: '000000000000',
-    ApproximateFirstReceiveTimestamp: String(Date.now()),
-  },
-  messageAttributes: {},
-  md5OfBody: '',
-  eventSource: 'aws:sqs',
-  eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:taskenv-checks',
-  awsRegion: 'us-east-1',
-});
+const sqsRecord = (messageId: string, body: unknown) =>
+  recordOf({
+    messageId,
+    body,
+    sender: '000000000000',
+    queueArn: 'arn:aws:sqs:us-east-1:000000000000:taskenv-checks',
+    region: 'us-east-1',
+  });
