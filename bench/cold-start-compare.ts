@@ -15,7 +15,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { measureColdStart } from './cold-start.ts';
+import { type ColdStartRow, type ColdStartSample, measureColdStart } from './cold-start.ts';
 import { ms } from './report.ts';
 import { FLOORS } from './rows.ts';
 import { compareToFloor, formatInterval } from './stats.ts';
@@ -41,38 +41,26 @@ try {
     compareWith: resolve(values.before),
     progress: (line) => process.stdout.write(`${line}\n`),
   });
-  const totals = (samples: readonly { totalMs: number }[] = []) => samples.map((s) => s.totalMs);
-  const cpu = (samples: readonly { cpuMs: number }[] = []) => samples.map((s) => s.cpuMs);
+  /** Before and after over the baseline, and after over before, on one measure of the samples. */
+  const judged = (
+    label: string,
+    samples: ColdStartRow['samples'],
+    measure: (sample: ColdStartSample) => number,
+  ): string => {
+    const of = (list: readonly ColdStartSample[] = []) => list.map(measure);
+    const before = compareToFloor(of(samples.before), of(samples.baseline), FLOORS.coldStartRatio);
+    const after = compareToFloor(of(samples.function), of(samples.baseline), FLOORS.coldStartRatio);
+    const change = compareToFloor(of(samples.function), of(samples.before), 1);
+    return (
+      `  ${label}: before ${ms(before.measured)} ${formatInterval(before)} ${before.verdict}; ` +
+      `after ${ms(after.measured)} ${formatInterval(after)} ${after.verdict}; ` +
+      `baseline ${ms(after.baseline)}; after/before ${formatInterval(change)}\n`
+    );
+  };
   for (const row of rows) {
-    const cpuBefore = compareToFloor(
-      cpu(row.samples.before),
-      cpu(row.samples.baseline),
-      FLOORS.coldStartRatio,
-    );
-    const cpuAfter = compareToFloor(
-      cpu(row.samples.function),
-      cpu(row.samples.baseline),
-      FLOORS.coldStartRatio,
-    );
-    const cpuChange = compareToFloor(cpu(row.samples.function), cpu(row.samples.before), 1);
-    const before = compareToFloor(
-      totals(row.samples.before),
-      totals(row.samples.baseline),
-      FLOORS.coldStartRatio,
-    );
-    const after = compareToFloor(
-      totals(row.samples.function),
-      totals(row.samples.baseline),
-      FLOORS.coldStartRatio,
-    );
-    const change = compareToFloor(totals(row.samples.function), totals(row.samples.before), 1);
     process.stdout.write(
-      `${row.function}: before ${ms(before.measured)} ${formatInterval(before)} ${before.verdict}; ` +
-        `after ${ms(after.measured)} ${formatInterval(after)} ${after.verdict}; ` +
-        `baseline ${ms(after.baseline)}; after/before ${formatInterval(change)}\n` +
-        `  CPU: before ${ms(cpuBefore.measured)} ${formatInterval(cpuBefore)}; ` +
-        `after ${ms(cpuAfter.measured)} ${formatInterval(cpuAfter)}; baseline ${ms(cpuAfter.baseline)}; ` +
-        `after/before ${formatInterval(cpuChange)}\n`,
+      `${row.function}:\n${judged('wall', row.samples, (s) => s.totalMs)}` +
+        judged('CPU', row.samples, (s) => s.cpuMs),
     );
   }
   process.stdout.write(`load average ${startLoad.toFixed(2)} → ${(loadavg()[0] ?? 0).toFixed(2)}\n`);
