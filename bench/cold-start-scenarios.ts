@@ -9,11 +9,10 @@
  *
  * Over 400 lines because it is a table: one entry per function, each with its event's shape.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { DynamoExecutionStore } from '#adapters/aws/dynamodb/execution-store';
 import { environmentKey } from '#adapters/aws/dynamodb/keys';
-import { LocalExecuteTokens } from '#adapters/local/local-execute-tokens';
 import { LoopbackAddressResolver } from '#adapters/local/loopback-address-resolver';
 import { ecsTaskStateChangeEventSchema } from '#domain/ecs-event';
 import type { EnvironmentRecord } from '#domain/environment';
@@ -21,20 +20,13 @@ import { runningRecord } from '#domain/execution';
 import type { Principal } from '#domain/principal';
 import { publishableExample, readExamples } from '#local/examples';
 import { sqsRecord } from '#local/sqs-record';
-import { type Clock, randomIds } from '#ports/clock';
+import type { Clock } from '#ports/clock';
+import { ttlRemovalRecord } from '#test/support/stream-records';
 import { applyTaskEvent } from '#use-cases/apply-task-event';
 import { createEnvironment } from '#use-cases/create-environment';
 import { publishTask } from '#use-cases/tasks';
-import {
-  CountingPublisher,
-  InstantRuntime,
-  NullEnvFiles,
-  NullExpiry,
-  NullQueue,
-  NullSecretValues,
-  taskArnFor,
-} from './fakes.ts';
-import { taskStateChange } from './task-state-change.ts';
+import { benchCreateDeps } from './create-deps.ts';
+import { InstantRuntime, taskArnFor } from './fakes.ts';
 import { BENCH_ORG, BENCH_TASK, BENCH_WORKSPACE, type World } from './world.ts';
 
 export interface Fixture {
@@ -131,40 +123,50 @@ const proxyEvent = (input: {
 const fargateEvent = (record: EnvironmentRecord, lastStatus: 'PROVISIONING' | 'RUNNING', version: number) => {
   const taskArn = record.taskArn ?? taskArnFor(record.id);
   const at = new Date().toISOString();
-  return taskStateChange(taskArn, at, {
-    attachments: [
-      {
-        id: randomUUID(),
-        type: 'eni',
-        status: 'ATTACHED',
-        details: [
-          { name: 'subnetId', value: 'subnet-aaa' },
-          { name: 'networkInterfaceId', value: 'eni-0bench' },
-          { name: 'privateIPv4Address', value: '10.0.0.10' },
-        ],
-      },
-    ],
-    clusterArn: 'arn:aws:ecs:us-east-1:000000000000:cluster/taskenv',
-    containers: [
-      {
-        name: 'web',
-        lastStatus: lastStatus === 'RUNNING' ? 'RUNNING' : 'PENDING',
-        ...(lastStatus === 'RUNNING' ? { healthStatus: 'HEALTHY' } : {}),
-        taskArn,
-        networkInterfaces: [{ attachmentId: 'a', privateIpv4Address: '10.0.0.10' }],
-      },
-    ],
-    createdAt: record.createdAt,
-    desiredStatus: 'RUNNING',
-    group: `taskenv:${BENCH_ORG}`,
-    lastStatus,
-    launchType: 'FARGATE',
-    startedBy: record.id,
-    taskArn,
-    updatedAt: at,
-    version,
-    ...(lastStatus === 'RUNNING' ? { startedAt: at, healthStatus: 'HEALTHY' } : {}),
-  });
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'ECS Task State Change',
+    source: 'aws.ecs',
+    account: '000000000000',
+    time: at,
+    region: 'us-east-1',
+    resources: [taskArn],
+    detail: {
+      attachments: [
+        {
+          id: randomUUID(),
+          type: 'eni',
+          status: 'ATTACHED',
+          details: [
+            { name: 'subnetId', value: 'subnet-aaa' },
+            { name: 'networkInterfaceId', value: 'eni-0bench' },
+            { name: 'privateIPv4Address', value: '10.0.0.10' },
+          ],
+        },
+      ],
+      clusterArn: 'arn:aws:ecs:us-east-1:000000000000:cluster/taskenv',
+      containers: [
+        {
+          name: 'web',
+          lastStatus: lastStatus === 'RUNNING' ? 'RUNNING' : 'PENDING',
+          ...(lastStatus === 'RUNNING' ? { healthStatus: 'HEALTHY' } : {}),
+          taskArn,
+          networkInterfaces: [{ attachmentId: 'a', privateIpv4Address: '10.0.0.10' }],
+        },
+      ],
+      createdAt: record.createdAt,
+      desiredStatus: 'RUNNING',
+      group: `taskenv:${BENCH_ORG}`,
+      lastStatus,
+      launchType: 'FARGATE',
+      startedBy: record.id,
+      taskArn,
+      updatedAt: at,
+      version,
+      ...(lastStatus === 'RUNNING' ? { startedAt: at, healthStatus: 'HEALTHY' } : {}),
+    },
+  };
 };
 
 /** The version of the bench task the ECS side runs: registered with a task definition, as `task push` does on AWS. */
@@ -188,18 +190,8 @@ export const coldStartScenarios = async (
   // Every seeded record carries the same timestamps.
   const fixedNow = new Date();
   const clock: Clock = { now: () => fixedNow };
-  const createDeps = {
-    ...world.stores,
-    secretValues: new NullSecretValues(),
-    envFiles: new NullEnvFiles(),
-    runtime: new InstantRuntime(),
-    expiry: new NullExpiry(),
-    publisher: new CountingPublisher(),
-    checks: new NullQueue(),
-    clock,
-    ids: randomIds,
-    executeTokens: new LocalExecuteTokens({ key: randomBytes(32) }),
-  };
+  const createDeps = benchCreateDeps(world, { clock });
+
   /** A hello-http environment made by the create use case, moved to `provisioning` by its event. */
   const provisioning = async (): Promise<EnvironmentRecord> => {
     const { record } = await createEnvironment(
@@ -412,23 +404,11 @@ export const coldStartScenarios = async (
         return {
           event: {
             Records: [
-              {
-                eventID: randomUUID(),
-                eventName: 'REMOVE',
-                eventVersion: '1.1',
-                eventSource: 'aws:dynamodb',
-                awsRegion: 'us-east-1',
-                userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' },
-                dynamodb: {
-                  ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
-                  Keys: asStreamImage({ ...environmentKey(id) }),
-                  OldImage: oldImage,
-                  SequenceNumber: '1',
-                  SizeBytes: 200,
-                  StreamViewType: 'OLD_IMAGE',
-                },
-                eventSourceARN: 'arn:aws:dynamodb:us-east-1:000000000000:table/taskenv/stream/bench',
-              },
+              ttlRemovalRecord({
+                keys: asStreamImage({ ...environmentKey(id) }),
+                oldImage,
+                streamArn: 'arn:aws:dynamodb:us-east-1:000000000000:table/taskenv/stream/bench',
+              }),
             ],
           },
           ids: [id],
