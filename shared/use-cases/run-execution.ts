@@ -40,8 +40,11 @@ export const runExecution = async (
     ...(job.workdir === null ? {} : { workdir: job.workdir }),
     ...(signal === undefined ? {} : { signal }),
   };
+  // Async, so even a runner that throws at once fails here, after the slot is settled.
   const prepared =
-    granted === undefined ? null : deps.runner.prepare?.(job.taskArn, job.service, job.command, options);
+    granted === undefined
+      ? null
+      : (async () => deps.runner.prepare?.(job.taskArn, job.service, job.command, options))();
   // Its failure is read below, once the slot is taken; a refused slot leaves it unread.
   prepared?.catch(() => undefined);
   if (granted !== undefined) await granted;
@@ -50,10 +53,11 @@ export const runExecution = async (
   try {
     // A DELETE while the slot was being taken: the command never starts.
     if (signal?.aborted === true) throw new Error('The environment was deleted before the command started');
+    const ready = prepared === null ? undefined : await prepared;
     const result =
-      prepared === null || prepared === undefined
+      ready === undefined
         ? await deps.runner.exec(job.taskArn, job.service, job.command, options)
-        : await (await prepared).run();
+        : await ready.run();
     outcome = { ...result, error: null };
   } catch (error) {
     const durationMs = Date.now() - started;
