@@ -39,6 +39,34 @@ const fullRead = (records: readonly EnvironmentRecord[], query: EnvironmentQuery
   return { items, ids: items.map((r) => r.id), total: matches.length };
 };
 
+/** A store on a client of its own that notes each call and how many items or keys DynamoDB read for it. */
+const countingStore = () => {
+  const reads: { command: string; index?: string; read: number }[] = [];
+  const counted = createDocumentClient();
+  counted.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      const output = result.output as {
+        Item?: unknown;
+        ScannedCount?: number;
+        Responses?: Record<string, unknown[]>;
+      };
+      const input = args.input as { IndexName?: string };
+      reads.push({
+        command: context.commandName ?? 'unknown',
+        ...(input.IndexName === undefined ? {} : { index: input.IndexName }),
+        read:
+          output.ScannedCount ??
+          Object.values(output.Responses ?? {}).reduce((n, items) => n + items.length, 0) +
+            (output.Item === undefined ? 0 : 1),
+      });
+      return result;
+    },
+    { step: 'initialize', name: 'listReads' },
+  );
+  return { reads, store: new DynamoEnvironmentStore({ client: counted, tableName }) };
+};
+
 describe('environment list counters', () => {
   it('stay exact under concurrent creates and transitions of one workspace', async () => {
     const base = makeEnvironment();
@@ -138,6 +166,35 @@ describe('environment list while the indexes lag', () => {
   });
 });
 
+describe('environment list page past one DynamoDB response', () => {
+  it('still holds `limit` items when they pass 1 MB (page 1 without a filter)', async () => {
+    // Prepare: 210 environments of ~6 KB each (a long instruction template): 200 of them are
+    // ~1.2 MB, more than one Query answers.
+    const base = makeEnvironment();
+    const records = Array.from({ length: 210 }, (_, i) =>
+      makeEnvironment({
+        org: base.org,
+        workspace: base.workspace,
+        createdAt: new Date(Date.parse('2026-01-01T00:00:00.000Z') + i * 1000).toISOString(),
+        instructionTemplate: `${'x'.repeat(6_000)} ${i}`,
+      }),
+    );
+    for (let i = 0; i < records.length; i += 30) {
+      await Promise.all(records.slice(i, i + 30).map((r) => store.create(r, quota)));
+    }
+    const { reads, store: countedStore } = countingStore();
+    const query: EnvironmentQuery = { org: base.org, workspace: base.workspace, page: 1, limit: 200 };
+
+    // Act
+    const page = await countedStore.list(query);
+
+    // Assess: the 200 newest, whole, as a full read has them, read in more than one Query.
+    expect(page.total).toBe(210);
+    expect(page.items).toEqual(fullRead(records, query).items);
+    expect(reads.filter((r) => r.command === 'QueryCommand').length).toBeGreaterThan(1);
+  }, 60_000);
+});
+
 describe('environment list at 10,000 environments', () => {
   const org = uniqueName('org');
   const workspace = uniqueName('ws');
@@ -221,31 +278,7 @@ describe('environment list at 10,000 environments', () => {
   ];
 
   it('reads about one page for page 1 of every filter, and the unfiltered page 1 in one Query', async () => {
-    // A client of its own that notes each call and how many items or keys DynamoDB read for it.
-    const reads: { command: string; index?: string; read: number }[] = [];
-    const counted = createDocumentClient();
-    counted.middlewareStack.add(
-      (next, context) => async (args) => {
-        const result = await next(args);
-        const output = result.output as {
-          Item?: unknown;
-          ScannedCount?: number;
-          Responses?: Record<string, unknown[]>;
-        };
-        const input = args.input as { IndexName?: string };
-        reads.push({
-          command: context.commandName ?? 'unknown',
-          ...(input.IndexName === undefined ? {} : { index: input.IndexName }),
-          read:
-            output.ScannedCount ??
-            Object.values(output.Responses ?? {}).reduce((n, items) => n + items.length, 0) +
-              (output.Item === undefined ? 0 : 1),
-        });
-        return result;
-      },
-      { step: 'initialize', name: 'listReads' },
-    );
-    const countedStore = new DynamoEnvironmentStore({ client: counted, tableName });
+    const { reads, store: countedStore } = countingStore();
     const limit = 50;
 
     for (const filter of filters) {

@@ -90,20 +90,9 @@ export class EnvironmentListing {
     return { items: await this.#getAll(ids), total };
   }
 
-  /** The workspace's `limit` newest environments, whole: one Query of gsi1 (projects them all). */
-  async #newest(query: EnvironmentQuery): Promise<Record<string, unknown>[]> {
-    const { Items } = await this.#client.send(
-      new QueryCommand({
-        TableName: this.#tableName,
-        IndexName: 'gsi1',
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': 'gsi1pk' },
-        ExpressionAttributeValues: { ':pk': workspaceEnvironmentsPk(query.org, query.workspace) },
-        ScanIndexForward: false,
-        Limit: query.limit,
-      }),
-    );
-    return Items ?? [];
+  /** The workspace's `limit` newest environments, whole: gsi1 projects them all. */
+  #newest(query: EnvironmentQuery): Promise<Record<string, unknown>[]> {
+    return this.#top('gsi1', workspaceEnvironmentsPk(query.org, query.workspace), query.limit);
   }
 
   async #total(query: EnvironmentQuery, states: readonly EnvironmentState[]): Promise<number> {
@@ -156,7 +145,25 @@ export class EnvironmentListing {
   }
 
   async #topKeys(index: 'gsi4' | 'gsi5', pk: string, wanted: number): Promise<{ sk: string; id: string }[]> {
-    const keys: { sk: string; id: string }[] = [];
+    return (await this.#top(index, pk, wanted)).flatMap((item) => {
+      const sk = item[`${index}sk`];
+      const tablePk = item.pk;
+      return typeof sk === 'string' && typeof tablePk === 'string'
+        ? [{ sk, id: tablePk.slice('ENV#'.length) }]
+        : [];
+    });
+  }
+
+  /**
+   * The first `wanted` entries of one index partition, newest first: one Query, unless they pass
+   * DynamoDB's 1 MB a response (then it follows `LastEvaluatedKey` until it has them).
+   */
+  async #top(
+    index: 'gsi1' | 'gsi4' | 'gsi5',
+    pk: string,
+    wanted: number,
+  ): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.#client.send(
@@ -167,20 +174,14 @@ export class EnvironmentListing {
           ExpressionAttributeNames: { '#pk': `${index}pk` },
           ExpressionAttributeValues: { ':pk': pk },
           ScanIndexForward: false,
-          Limit: wanted - keys.length,
+          Limit: wanted - items.length,
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) {
-        const sk = item[`${index}sk`];
-        const tablePk = item.pk;
-        if (typeof sk === 'string' && typeof tablePk === 'string') {
-          keys.push({ sk, id: tablePk.slice('ENV#'.length) });
-        }
-      }
+      items.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined && keys.length < wanted);
-    return keys;
+    } while (startKey !== undefined && items.length < wanted);
+    return items;
   }
 
   /** The items of `ids`, in that order; one that TTL removed meanwhile is left out. */
