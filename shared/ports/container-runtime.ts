@@ -165,19 +165,6 @@ export interface CommandRunner {
    * @throws ExecUnavailableError when the platform cannot run it.
    */
   exec(taskArn: string, service: string, command: string, options: ExecOptions): Promise<ExecResult>;
-
-  /**
-   * The part of {@link exec} that runs nothing (Docker: the exec instance is created, not
-   * started), so it can be done while the execution's slot is still being taken; `run` does the
-   * rest. A runner without it is asked for {@link exec} once the slot is taken.
-   * @throws ExecUnavailableError when the platform cannot run it (here or from `run`).
-   */
-  prepare?(taskArn: string, service: string, command: string, options: ExecOptions): Promise<PreparedCommand>;
-}
-
-/** A command readied by {@link CommandRunner.prepare}: nothing of it runs until `run`. */
-export interface PreparedCommand {
-  run(): Promise<ExecResult>;
 }
 
 /** One line a service wrote. */

@@ -61,12 +61,8 @@ export interface ExecutionDispatcher {
   /**
    * Runs `job` (or has it run) and resolves with the completed record once its result is stored.
    * Aborting `wait` only stops the waiting: the command goes on and its result still lands.
-   *
-   * @param granted the taking of the job's slot, which may still be under way: what runs nothing
-   *   may be done meanwhile, the command starts only once it is fulfilled, and when it rejects
-   *   the dispatch rejects with its reason, having run and recorded nothing.
    */
-  dispatch(job: ExecutionJob, wait: AbortSignal, granted: Promise<void>): Promise<ExecutionRecord>;
+  dispatch(job: ExecutionJob, wait: AbortSignal): Promise<ExecutionRecord>;
 }
 
 /** Ends the running executions of an environment (a DELETE of it). */

@@ -125,17 +125,14 @@ const takeSlot = (slot: ExecutionSlot, deps: Pick<ExecutionDeps, 'executions' | 
   deps.executions.start(slot, { maxRunning: MAX_RUNNING_EXECUTIONS, now: deps.clock.now() });
 
 /**
- * Hands an execution to the dispatcher while its slot is being taken (`taken`: the command
- * starts only once it is; docs/exec.md "Benchmark") and waits up to `waitMs` from then for it.
+ * Hands an execution whose slot is taken to the dispatcher and waits up to `waitMs` for it.
  * Its record is written by whoever comes first: its end (a command done inside the window:
- * one write), or the window passing (`running`, so the id the 202 gives can be read). A
- * refused slot rejects with its reason (429) and nothing ran.
+ * one write), or the window passing (`running`, so the id the 202 gives can be read).
  */
 const runInSlot = async (
   slot: ReturnType<typeof newSlot>,
   spec: CommandSpec & { readonly taskArn: string; readonly service: string },
   deps: ExecutionDeps,
-  taken: Promise<void>,
 ): Promise<ExecuteOutcome> => {
   const job: ExecutionJob = {
     environmentId: slot.environmentId,
@@ -151,16 +148,11 @@ const runInSlot = async (
   };
   const wait = new AbortController();
   let timer: NodeJS.Timeout | undefined;
-  // The window opens once the slot is taken: a `running` record is never written for a slot
-  // that is not held.
-  const windowPassed = taken.then(
-    () =>
-      new Promise<'window'>((resolve) => {
-        if (!wait.signal.aborted) timer = setTimeout(() => resolve('window'), spec.waitMs);
-      }),
-  );
+  const windowPassed = new Promise<'window'>((resolve) => {
+    timer = setTimeout(() => resolve('window'), spec.waitMs);
+  });
   try {
-    const first = await Promise.race([deps.dispatcher.dispatch(job, wait.signal, taken), windowPassed]);
+    const first = await Promise.race([deps.dispatcher.dispatch(job, wait.signal), windowPassed]);
     const execution = first === 'window' ? await deps.executions.recordRunning(runningRecord(job)) : first;
     if (execution.state === 'running') return { done: false, execution };
     if (execution.error !== null) throw new BadGatewayError(execution.error);
@@ -172,8 +164,8 @@ const runInSlot = async (
 };
 
 /**
- * Takes one of the environment's slots, handing the execution to the dispatcher meanwhile, and
- * waits up to `waitMs` for it (verify: the environment is already read).
+ * Takes one of the environment's slots, hands the execution to the dispatcher and waits up to
+ * `waitMs` for it (verify: the environment is already read).
  */
 export const startExecution = async (
   spec: CommandSpec & {
@@ -184,16 +176,16 @@ export const startExecution = async (
   deps: ExecutionDeps,
 ): Promise<ExecuteOutcome> => {
   const slot = newSlot(spec.env.id, spec.timeoutSec, deps);
-  return runInSlot(slot, spec, deps, takeSlot(slot, deps));
+  await takeSlot(slot, deps);
+  return runInSlot(slot, spec, deps);
 };
 
 /**
  * POST execute: the caller's workspace, then the environment's token (an HMAC: no read), then
  * the environment (ready) and the service, read while the execution's slot is taken: the two
  * are independent, so they cost one round trip. A request refused after its slot was taken
- * gives the slot back; the refusal of the environment comes before a 429. Once the
- * environment is read, the runner prepares the command while the slot write may still be under
- * way; the command starts once the slot is taken and runs for up to the sync window here.
+ * gives the slot back; the refusal of the environment comes before a 429. The command then
+ * runs for up to the sync window here.
  */
 export const executeCommand = async (
   input: EnvironmentAddress & { readonly token: string | undefined; readonly request: ExecuteRequest },
@@ -205,25 +197,25 @@ export const executeCommand = async (
   }
   const { request } = input;
   const slot = newSlot(input.id, request.timeout_sec, deps);
-  const taken = takeSlot(slot, deps);
-  const held = taken.then(
-    () => true,
-    () => false,
-  );
-  let target: { readonly taskArn: string; readonly service: string };
-  try {
-    const env = await getEnvironment(input, deps);
-    const taskArn = assertReady(env, 'execute');
-    target = { taskArn, service: await resolveService(env, request.service, ['body', 'service'], deps) };
-  } catch (error) {
-    if (await held) await deps.executions.release(slot);
-    throw error;
+  const [read, taken] = await Promise.allSettled([
+    (async () => {
+      const env = await getEnvironment(input, deps);
+      const taskArn = assertReady(env, 'execute');
+      const service = await resolveService(env, request.service, ['body', 'service'], deps);
+      return { taskArn, service };
+    })(),
+    takeSlot(slot, deps),
+  ]);
+  if (read.status === 'rejected') {
+    if (taken.status === 'fulfilled') await deps.executions.release(slot);
+    throw read.reason;
   }
+  if (taken.status === 'rejected') throw taken.reason;
   return runInSlot(
     slot,
     {
-      taskArn: target.taskArn,
-      service: target.service,
+      taskArn: read.value.taskArn,
+      service: read.value.service,
       command: request.command,
       timeoutSec: request.timeout_sec,
       envVars: request.env ?? {},
@@ -232,7 +224,6 @@ export const executeCommand = async (
       waitMs: deps.syncWindowMs ?? DEFAULT_SYNC_WINDOW_MS,
     },
     deps,
-    taken,
   );
 };
 

@@ -227,27 +227,6 @@ describe.runIf(engine)('DockerRuntime', () => {
     expect(big.output.length).toBe(MAX_EXEC_OUTPUT_BYTES);
   });
 
-  it('prepares an exec that runs nothing until it is run', async () => {
-    // Prepare
-    const { runtime, events } = startDocker();
-    const task = customTask({ web: { image: IMAGE, ports: [8080], command: httpd(8080) } });
-    const { taskArn } = await harness.launch(runtime, task);
-    await waitForEvent(events, 'RUNNING');
-    const probe = 'cat /www/prepared 2>/dev/null || echo absent';
-
-    // Act
-    const prepared = await runtime.prepare(taskArn, 'web', 'echo ran >> /www/prepared; cat /www/prepared', {
-      timeoutSec: 5,
-    });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const before = await runtime.exec(taskArn, 'web', probe, { timeoutSec: 5 });
-    const ran = await prepared.run();
-
-    // Assess
-    expect(before.output).toBe('absent\n');
-    expect(ran).toMatchObject({ exitCode: 0, output: 'ran\n', timedOut: false });
-  });
-
   it('refuses exec with ExecUnavailableError once the task has stopped', async () => {
     // Prepare
     const { runtime, events } = startDocker();

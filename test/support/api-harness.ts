@@ -214,12 +214,6 @@ export const createApiHarness = (options: ApiHarnessOptions = {}) => {
       if (commands.runner === null) throw new ExecUnavailableError('no runner in this test');
       return commands.runner.exec(taskArn, service, command, options);
     },
-    // The test's runner prepares ahead when it has `prepare`; otherwise nothing is done ahead.
-    prepare: async (taskArn, service, command, options) => {
-      if (commands.runner?.prepare !== undefined)
-        return commands.runner.prepare(taskArn, service, command, options);
-      return { run: () => harnessRuntime.exec(taskArn, service, command, options) };
-    },
     read: async (task, service, tail) =>
       commands.logs === null ? { lines: [], truncated: false } : commands.logs.read(task, service, tail),
   };

@@ -31,9 +31,7 @@ export class LambdaDispatcher implements ExecutionDispatcher {
     this.#clock = options.clock;
   }
 
-  async dispatch(job: ExecutionJob, wait: AbortSignal, granted: Promise<void>): Promise<ExecutionRecord> {
-    // The worker runs the command as soon as it is invoked: nothing to do ahead of the slot.
-    await granted;
+  async dispatch(job: ExecutionJob, wait: AbortSignal): Promise<ExecutionRecord> {
     try {
       const response = await this.#lambda.send(
         new InvokeCommand({

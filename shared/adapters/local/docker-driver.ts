@@ -13,7 +13,6 @@ import {
   type ExecResult,
   ExecUnavailableError,
   type LogLine,
-  type PreparedCommand,
 } from '#ports/container-runtime';
 import { containerSpec, LABEL_ENVIRONMENT_ID, LABEL_SERVICE, LABEL_STACK } from './docker-container-spec.ts';
 import { type DockerRef, dockerRefSchema, engineMessage, killQuietly, statusOf } from './docker-engine.ts';
@@ -119,22 +118,12 @@ export class DockerDriver implements RuntimeDriver<DockerRef> {
     command: string,
     options: ExecOptions,
   ): Promise<ExecResult> {
-    return (await this.prepare(ref, service, command, options)).run();
-  }
-
-  /**
-   * Creates the exec instance (it runs nothing until started: docs/exec.md "Benchmark"); `run`
-   * starts it and reads it to its end.
-   */
-  async prepare(
-    ref: DockerRef,
-    service: ServicePlan,
-    command: string,
-    options: ExecOptions,
-  ): Promise<PreparedCommand> {
+    const started = performance.now();
+    const container = this.#docker.getContainer(ref.containerId);
     let exec: Docker.Exec;
+    let stream: NodeJS.ReadableStream;
     try {
-      exec = await this.#docker.getContainer(ref.containerId).exec({
+      exec = await container.exec({
         Cmd: ['/bin/sh', '-c', command],
         AttachStdin: false,
         AttachStdout: true,
@@ -143,19 +132,14 @@ export class DockerDriver implements RuntimeDriver<DockerRef> {
         Env: Object.entries(options.env ?? {}).map(([name, value]) => `${name}=${value}`),
         ...(options.workdir === undefined ? {} : { WorkingDir: options.workdir }),
       });
-    } catch (error) {
-      throw this.#cannotRun(service, error);
-    }
-    return { run: () => this.#run(exec, service, options) };
-  }
-
-  async #run(exec: Docker.Exec, service: ServicePlan, options: ExecOptions): Promise<ExecResult> {
-    const started = performance.now();
-    let stream: NodeJS.ReadableStream;
-    try {
       stream = await exec.start({ hijack: true, stdin: false });
     } catch (error) {
-      throw this.#cannotRun(service, error);
+      throw new ExecUnavailableError(
+        `service ${service.name} cannot run a command: ${engineMessage(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
     const output = new CappedOutput();
     const decode = frameDecoder((payload) => output.write(payload));
@@ -188,12 +172,6 @@ export class DockerDriver implements RuntimeDriver<DockerRef> {
         return (await exec.inspect().catch(() => null))?.ExitCode ?? 137;
       },
     );
-  }
-
-  #cannotRun(service: ServicePlan, error: unknown): ExecUnavailableError {
-    return new ExecUnavailableError(`service ${service.name} cannot run a command: ${engineMessage(error)}`, {
-      cause: error,
-    });
   }
 
   /** From the engine while the container exists, else from the copy kept at its removal. */

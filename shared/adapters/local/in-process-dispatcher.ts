@@ -20,24 +20,17 @@ export class InProcessDispatcher implements ExecutionDispatcher, ExecutionTermin
     this.#onError = onError;
   }
 
-  dispatch(job: ExecutionJob, _wait: AbortSignal, granted: Promise<void>): Promise<ExecutionRecord> {
+  dispatch(job: ExecutionJob, _wait: AbortSignal): Promise<ExecutionRecord> {
     const controller = new AbortController();
     const ofEnvironment = this.#running.get(job.environmentId) ?? new Set<AbortController>();
     ofEnvironment.add(controller);
     this.#running.set(job.environmentId, ofEnvironment);
-    const run = runExecution(job, this.#deps, controller.signal, granted).finally(() => {
+    const run = runExecution(job, this.#deps, controller.signal).finally(() => {
       ofEnvironment.delete(controller);
       if (ofEnvironment.size === 0) this.#running.delete(job.environmentId);
     });
-    // Nobody may be waiting any more (a 202 was answered): its failure must still be seen. A
-    // refused slot is the request's own answer (a 429), not a failure of the run.
-    const refusal = granted.then(
-      () => null,
-      (reason: unknown) => ({ reason }),
-    );
-    run.catch(async (error: unknown) => {
-      if ((await refusal)?.reason !== error) this.#onError(error);
-    });
+    // Nobody may be waiting any more (a 202 was answered): its failure must still be seen.
+    run.catch(this.#onError);
     return run;
   }
 

@@ -21,7 +21,6 @@ import {
   LaunchFailedError,
   type LaunchRequest,
   type LogLine,
-  type PreparedCommand,
   type RuntimeTask,
   STOP_REASON_PREFIX,
   type TaskLogs,
@@ -50,7 +49,6 @@ import {
   isStarted,
   type RuntimeDriver,
   type ServiceEnd,
-  type ServicePlan,
   type ServiceStart,
   type TaskPlan,
 } from './runtime-driver.ts';
@@ -201,28 +199,6 @@ export class LocalRuntime<Ref> implements ContainerRuntime, CommandRunner, TaskL
    * @throws ExecUnavailableError when the task or the service is not running.
    */
   async exec(taskArn: string, service: string, command: string, options: ExecOptions): Promise<ExecResult> {
-    const { ref, plan } = this.#runningService(taskArn, service);
-    return this.#driver.exec(ref, plan, command, options);
-  }
-
-  /**
-   * What the driver does ahead of the command (Docker: the exec instance); with a driver that
-   * has nothing to do ahead, `run` is {@link exec}, so the task is looked up when it runs.
-   * @throws ExecUnavailableError when the task or the service is not running.
-   */
-  async prepare(
-    taskArn: string,
-    service: string,
-    command: string,
-    options: ExecOptions,
-  ): Promise<PreparedCommand> {
-    const { ref, plan } = this.#runningService(taskArn, service);
-    if (this.#driver.prepare === undefined)
-      return { run: () => this.exec(taskArn, service, command, options) };
-    return this.#driver.prepare(ref, plan, command, options);
-  }
-
-  #runningService(taskArn: string, service: string): { ref: Ref; plan: ServicePlan } {
     const task = this.#tasks.get(taskArn);
     const state = task?.services.find((s) => s.plan.name === service);
     if (task === undefined || task.desiredStatus !== 'RUNNING' || state === undefined) {
@@ -231,7 +207,7 @@ export class LocalRuntime<Ref> implements ContainerRuntime, CommandRunner, TaskL
     if (state.ref === null || state.status === 'STOPPED') {
       throw new ExecUnavailableError(`service ${service} is not running`);
     }
-    return { ref: state.ref, plan: state.plan };
+    return this.#driver.exec(state.ref, state.plan, command, options);
   }
 
   /** The last `tail` lines of `service`, while the task runs and after it stopped. */

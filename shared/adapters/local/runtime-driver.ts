@@ -6,7 +6,7 @@
 import type * as z from 'zod';
 import type { ServiceDefinition } from '#domain/service-manifest';
 import type { TaskVersionRecord } from '#domain/task-version';
-import type { ExecOptions, ExecResult, LogLine, PreparedCommand } from '#ports/container-runtime';
+import type { ExecOptions, ExecResult, LogLine } from '#ports/container-runtime';
 
 /** A container port and the 127.0.0.1 host port it is published on. */
 export interface PortBinding {
@@ -102,9 +102,6 @@ export interface RuntimeDriver<Ref> {
    * @throws ExecUnavailableError when the service cannot run it.
    */
   exec(ref: Ref, service: ServicePlan, command: string, options: ExecOptions): Promise<ExecResult>;
-
-  /** What of {@link exec} runs nothing, done ahead (`CommandRunner.prepare`); absent: nothing to do ahead. */
-  prepare?(ref: Ref, service: ServicePlan, command: string, options: ExecOptions): Promise<PreparedCommand>;
 
   /** The last `tail` lines of a service, while it runs (`ref`) or after it was released (null). */
   readLogs(
