@@ -334,9 +334,11 @@ describe('renderInstruction', () => {
     });
 
     it('accepts output just under the limit', () => {
-      const text = renderInstruction('{% for i in (1..2000) %}{{ line }}{% endfor %}', {
-        line: 'x'.repeat(100),
-      });
+      const text = renderInstruction(
+        '{% for i in (1..2000) %}{{ line }}{% endfor %}',
+        { line: 'x'.repeat(100) },
+        clockLifted,
+      );
 
       expect(text).toHaveLength(200_000);
       expect(text.length).toBeLessThan(MAX_RENDERED_INSTRUCTION_BYTES);
