@@ -13,6 +13,7 @@ import {
 } from '#domain/api-schemas';
 
 interface Issue {
+  readonly code: string;
   readonly message: string;
   readonly issues?: readonly Issue[];
 }
@@ -24,6 +25,12 @@ const messagesOf = (result: { success: boolean; error?: { issues: readonly Issue
     : (result.error?.issues ?? []).flatMap((issue) =>
         issue.issues === undefined ? [issue.message] : issue.issues.map((inner) => inner.message),
       );
+
+/** The codes of a refused value's issues, record keys' own issues in place of zod's wrapper. */
+const codesOf = (result: { error?: { issues: readonly Issue[] } }): string[] =>
+  (result.error?.issues ?? []).flatMap((issue) =>
+    issue.issues === undefined ? [issue.code] : issue.issues.map((inner) => inner.code),
+  );
 
 describe('createKeyRequestSchema', () => {
   const key = { name: 'ci', role: 'member' };
@@ -44,6 +51,7 @@ describe('createEnvironmentRequestSchema', () => {
       'Keys must not be empty',
       "'constructor' cannot be used as a key",
     ]);
+    expect(codesOf(createEnvironmentRequestSchema.safeParse(body))).toEqual(['custom', 'custom']);
     expect(
       createEnvironmentRequestSchema.safeParse({ task_ref: 'acme/web', inputs: { user: 'x' } }).success,
     ).toBe(true);
@@ -72,7 +80,8 @@ describe('query strings', () => {
   it('reads whole numbers from text, the default when absent, and refuses anything else', () => {
     expect(logsQuerySchema.parse({ tail: '25' })).toEqual({ tail: 25 });
     expect(logsQuerySchema.parse({})).toEqual({ tail: 200 });
-    for (const tail of ['2.5', '25x', 'x25', '', '-']) {
+    // Only the whole text is a number: no padding, no repeats (`?tail=5&tail=6` or a one-item list).
+    for (const tail of ['2.5', '25x', 'x25', '', '-', ' 25', '25 ', ['5'], ['5', '6']]) {
       expect(logsQuerySchema.safeParse({ tail }).success).toBe(false);
     }
     // Negative numbers are read as numbers, then refused by the bound rather than as text.
@@ -91,6 +100,7 @@ describe('query strings', () => {
       'failed',
     ]);
     expect(listEnvironmentsQuerySchema.parse({}).state).toBeUndefined();
+    expect(listEnvironmentsQuerySchema.parse({ state: undefined }).state).toBeUndefined();
     // Repeats do not count against the limit of one value per state.
     expect(listEnvironmentsQuerySchema.safeParse({ state: Array(7).fill('ready') }).success).toBe(true);
   });
@@ -102,12 +112,16 @@ describe('putSecretRequestSchema', () => {
     expect(messagesOf(result)).toEqual([
       'Must be one line without control characters (no CR, LF, NUL or tab); base64-encode binary or multi-line values',
     ]);
+    expect(codesOf(result)).toEqual(['custom']);
     expect(JSON.stringify(result.error?.issues)).not.toContain('line1');
   });
 
   it('refuses an env_var that steers execution', () => {
     expect(messagesOf(putSecretRequestSchema.safeParse({ value: 'v', env_var: 'LD_PRELOAD' }))).toEqual([
       'Names starting with LD_ steer how programs in the sandbox run and cannot be set by a secret',
+    ]);
+    expect(codesOf(putSecretRequestSchema.safeParse({ value: 'v', env_var: 'LD_PRELOAD' }))).toEqual([
+      'custom',
     ]);
     expect(messagesOf(putSecretRequestSchema.safeParse({ value: 'v', env_var: 'API_TOKEN' }))).toEqual([]);
   });
