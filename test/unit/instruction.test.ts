@@ -8,11 +8,13 @@ import {
   MAX_RENDERED_INSTRUCTION_BYTES,
   RENDER_TIME_LIMIT_MS,
   renderableNow,
+  renderFailureCause,
   renderInstruction,
   renderWhenReady,
   serviceVariableNames,
   serviceVariables,
   templateVariables,
+  trialRenderProblems,
   unknownTemplateVariables,
 } from '#domain/instruction';
 import { parseManifest, type TaskManifest } from '#domain/manifest';
@@ -480,5 +482,65 @@ describe('renderWhenReady', () => {
     expect(fieldErrorsOf(() => renderWhenReady(manifest, { level: 1 }, 'env-1', {}))).toEqual([
       expect.objectContaining({ loc: ['body', 'inputs', 'web_url'], type: 'missing' }),
     ]);
+  });
+});
+
+describe('the sample values of a trial render', () => {
+  // A range of two million items is over the allocation budget before it is walked: the
+  // template fails the trial render exactly when the condition holds for the sample values.
+  const overBudgetIf = (condition: string): string =>
+    `{% if ${condition} %}{% for i in (1..2000000) %}x{% endfor %}{% endif %}`;
+  const problemsOf = (condition: string, inputs: Parameters<typeof trialRenderProblems>[0]['inputs']) =>
+    trialRenderProblems({
+      instruction: overBudgetIf(condition),
+      inputs,
+      services: { web: { ports: [8080] } },
+    }).map((problem) => problem.type);
+
+  it.each([
+    ['x == "d"', { x: { type: 'string', default: 'd', enum: ['e', 'd'] } }],
+    ['x == "e"', { x: { type: 'string', enum: ['e', 'd'] } }],
+    ['x == "sample"', { x: { type: 'string' } }],
+    ['x == true', { x: { type: 'boolean' } }],
+    ['x == 1', { x: { type: 'integer' } }],
+    ['x == 3', { x: { type: 'integer', minimum: 2.5 } }],
+    ['x == 2.5', { x: { type: 'number', minimum: 2.5 } }],
+    ['x == 0', { x: { type: 'integer', maximum: 0 } }],
+    ['x == 4', { x: { type: 'integer', minimum: 4, maximum: 9 } }],
+    ['web_url == "http://203.0.113.10:8080"', {}],
+    ['web_host == "203.0.113.10" and web_port == 8080', {}],
+    ['environment_id == "00000000-0000-4000-8000-000000000000"', {}],
+  ] as const)('renders with %s', (condition, inputs) => {
+    expect(problemsOf(condition, inputs)).toEqual(['too_big']);
+    expect(problemsOf(`${condition} and false`, inputs)).toEqual([]);
+  });
+
+  it('reports only budget problems, and rethrows what is not a 422', () => {
+    expect(
+      trialRenderProblems({
+        instruction: '{{ hint }}',
+        inputs: { hint: { type: 'string' } },
+        services: {},
+      }),
+    ).toEqual([]);
+    expect(
+      trialRenderProblems({
+        instruction: '{{ x | divided_by: 0 }}',
+        inputs: { x: { type: 'integer' } },
+        services: {},
+      }),
+    ).toEqual([]);
+  });
+});
+
+describe('renderFailureCause', () => {
+  it('joins the entries of a 422, else gives the message', () => {
+    const error = new ValidationError([
+      { loc: ['body', 'inputs', 'a'], msg: 'first', type: 'missing' },
+      { loc: ['body', 'inputs', 'b'], msg: 'second', type: 'missing' },
+    ]);
+    expect(renderFailureCause(error)).toBe('first; second');
+    expect(renderFailureCause(new ValidationError([], 'Manifest invalid'))).toBe('Manifest invalid');
+    expect(renderFailureCause(new Error('boom'))).toBe('boom');
   });
 });
