@@ -515,18 +515,12 @@ describe('the sample values of a trial render', () => {
     expect(problemsOf(`${condition} and false`, inputs)).toEqual([]);
   });
 
-  it('reports only budget problems, and rethrows what is not a 422', () => {
+  it('reports only budget problems, not what depends on the values', () => {
+    // With the sample 'sample', `hint.first` has no value: a 'missing' entry, left to create.
     expect(
       trialRenderProblems({
-        instruction: '{{ hint }}',
+        instruction: '{{ hint.first.second }}',
         inputs: { hint: { type: 'string' } },
-        services: {},
-      }),
-    ).toEqual([]);
-    expect(
-      trialRenderProblems({
-        instruction: '{{ x | divided_by: 0 }}',
-        inputs: { x: { type: 'integer' } },
         services: {},
       }),
     ).toEqual([]);
