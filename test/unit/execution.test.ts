@@ -98,13 +98,13 @@ describe('execution records', () => {
       purpose: 'command',
       startedAt: '2026-06-01T10:00:00.000Z',
       deadline: '2026-06-01T10:01:30.000Z',
-      finishedAt: null,
-      exitCode: null,
-      output: null,
-      truncated: null,
-      timedOut: null,
-      durationMs: null,
-      error: null,
+      // Nothing of the outcome is known yet.
+      ...Object.fromEntries(
+        ['finishedAt', 'exitCode', 'output', 'truncated', 'timedOut', 'durationMs', 'error'].map((field) => [
+          field,
+          null,
+        ]),
+      ),
     });
   });
 });
