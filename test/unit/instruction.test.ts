@@ -101,7 +101,17 @@ describe('templateVariables', () => {
 
   it('rejects a template over the parse limit', () => {
     expect(fieldErrorsOf(() => templateVariables('x'.repeat(64 * 1024 + 1)))).toEqual([
-      expect.objectContaining({ loc: ['body', 'instruction'], type: 'too_big' }),
+      { loc: ['body', 'instruction'], msg: 'Must be at most 65536 bytes', type: 'too_big' },
+    ]);
+  });
+
+  it('quotes the parser on a template that does not parse', () => {
+    expect(fieldErrorsOf(() => templateVariables('{% if %}'))).toEqual([
+      {
+        loc: ['body', 'instruction'],
+        msg: 'Invalid instruction template: invalid value expression: "", line:1, col:6',
+        type: 'invalid_template',
+      },
     ]);
   });
 
@@ -216,7 +226,11 @@ describe('renderInstruction', () => {
   it('reports a filter failing on a value as a 422 on the instruction', () => {
     // `url_decode` throws on a malformed escape; the template is fine, this value is not.
     expect(fieldErrorsOf(() => renderInstruction('{{ q | url_decode }}', { q: '%E0%A4%A' }))).toEqual([
-      expect.objectContaining({ loc: ['body', 'instruction'], type: 'render_error' }),
+      {
+        loc: ['body', 'instruction'],
+        msg: 'The instruction could not be rendered: URI malformed, line:1, col:1',
+        type: 'render_error',
+      },
     ]);
   });
 
@@ -333,6 +347,14 @@ describe('renderInstruction', () => {
       const error = validationErrorOf(() => renderInstruction('{{ e }}', { e: 'é'.repeat(140_000) }));
 
       expect(error).toBeInstanceOf(InstructionTooLargeError);
+      expect(error.message).toBe('Instruction too large');
+      expect(error.errors).toEqual([
+        {
+          loc: ['body', 'instruction'],
+          msg: 'The rendered instruction exceeds 262144 bytes',
+          type: 'too_big',
+        },
+      ]);
     });
 
     it('accepts output just under the limit', () => {
@@ -358,7 +380,7 @@ describe('renderInstruction', () => {
 
       // Assess
       expect(error.errors).toEqual([
-        expect.objectContaining({ loc: ['body', 'instruction'], type: 'render_timeout' }),
+        { loc: ['body', 'instruction'], msg: 'Rendering took longer than 250 ms', type: 'render_timeout' },
       ]);
       expect(ms).toBeLessThan(RENDER_TIME_LIMIT_MS + 1000);
     });
