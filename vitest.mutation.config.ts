@@ -1,14 +1,22 @@
 import { defineConfig } from 'vitest/config';
 
-/** The unit tests that exercise the mutated domain modules; `npm run mutation` runs only these. */
+/**
+ * The unit tests `npm run mutation` runs against each mutant of `shared/domain` and
+ * `shared/use-cases/reconcile*` (docs/mutation.md): every pure, in-process unit test. Left out:
+ * the tests that spawn host processes (the process runtime and its gate), the layer-rule test
+ * (it runs Biome on probe files) and the benchmark helpers, none of which exercise those modules
+ * with assertions of their own; no test here needs DynamoDB Local.
+ */
 export default defineConfig({
   test: {
-    include: [
-      'test/unit/environment-state-machine.test.ts',
-      'test/unit/ecs-event.test.ts',
-      'test/unit/decide-transition.test.ts',
-      'test/unit/semver.test.ts',
-      'test/unit/task-ref.test.ts',
+    include: ['test/unit/**/*.test.ts'],
+    exclude: [
+      'test/unit/local/process-runtime.test.ts',
+      'test/unit/local/process-exec.test.ts',
+      'test/unit/local/process-recovery.test.ts',
+      'test/unit/local/host-command-gate.test.ts',
+      'test/unit/layers.test.ts',
+      'test/unit/bench/**',
     ],
     setupFiles: ['test/support/env.ts'],
     pool: 'forks',

@@ -13,7 +13,3 @@ export const FARGATE_SIZES: ReadonlyMap<number, readonly number[]> = new Map([
   [8192, range(16384, 61440, 4096)],
   [16384, range(32768, 122880, 8192)],
 ]);
-
-/** Whether `{cpu, memory}` is a task size Fargate accepts. */
-const _isFargateSize = (cpu: number, memory: number): boolean =>
-  FARGATE_SIZES.get(cpu)?.includes(memory) ?? false;

@@ -29,6 +29,54 @@ describe('decideTransition', () => {
     },
   );
 
+  it.each(['building', 'provisioning'] as const)(
+    'only records the version of a stopping task on a %s environment',
+    (state) => {
+      const record = makeEnvironment({ state, eventVersion: 1 });
+      const task = snapshotOf(
+        taskStatus(record.id, { lastStatus: 'RUNNING', desiredStatus: 'STOPPED', version: 2 }).detail,
+      );
+      expect(decideTransition(record, task)).toEqual({ kind: 'version_only' });
+    },
+  );
+
+  describe('a HEALTHY event at the version already applied', () => {
+    const readiness = { services: ['web'], graceSec: 30 };
+    const healthy = (record: ReturnType<typeof makeEnvironment>, overrides: Record<string, unknown> = {}) =>
+      snapshotOf(
+        taskStatus(record.id, {
+          lastStatus: 'RUNNING',
+          healthStatus: 'HEALTHY',
+          version: record.eventVersion,
+          ...overrides,
+        }).detail,
+      );
+
+    it.each(['building', 'provisioning'] as const)(
+      'makes a %s environment that waits for health ready',
+      (state) => {
+        const record = makeEnvironment({ state, eventVersion: 3, readiness });
+        const decision = decideTransition(record, healthy(record));
+        expect(decision.kind).toBe('ready');
+      },
+    );
+
+    it('is a duplicate for an environment already ready, or one that waits for no health', () => {
+      const ready = makeEnvironment({ state: 'ready', eventVersion: 3, readiness, serviceUrls: readyUrls });
+      expect(decideTransition(ready, healthy(ready))).toEqual({ kind: 'ignore', reason: 'duplicate' });
+      const noProbe = makeEnvironment({ state: 'provisioning', eventVersion: 3, readiness: null });
+      expect(decideTransition(noProbe, healthy(noProbe))).toEqual({ kind: 'ignore', reason: 'duplicate' });
+    });
+
+    it('is a duplicate when the task is not running any more', () => {
+      const record = makeEnvironment({ state: 'provisioning', eventVersion: 3, readiness });
+      expect(decideTransition(record, healthy(record, { desiredStatus: 'STOPPED' }))).toEqual({
+        kind: 'ignore',
+        reason: 'duplicate',
+      });
+    });
+  });
+
   it('fails an environment whose task ECS reports DELETED', () => {
     const record = makeEnvironment({ state: 'ready', eventVersion: 4, serviceUrls: readyUrls });
     const task = snapshotOf(

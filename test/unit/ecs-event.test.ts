@@ -65,6 +65,9 @@ describe('ecsTaskStateChangeEventSchema', () => {
 
     // Assess
     expect(result.success).toBe(false);
+    expect(result.error?.issues).toEqual([
+      expect.objectContaining({ code: 'custom', message: 'Not a timestamp', path: ['updatedAt'] }),
+    ]);
   });
 
   it('accepts attachments of other types and ENIs named ElasticNetworkInterface', () => {

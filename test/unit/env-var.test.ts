@@ -53,6 +53,20 @@ describe('redactPlatformMessage', () => {
 
   it('caps the message', () => {
     expect(redactPlatformMessage('x'.repeat(5000))).toHaveLength(MAX_PLATFORM_MESSAGE_CHARS + 1);
+    expect(redactPlatformMessage('x'.repeat(5000)).endsWith('x…')).toBe(true);
+    // Exactly at the cap: kept whole, no ellipsis.
+    expect(redactPlatformMessage('y'.repeat(MAX_PLATFORM_MESSAGE_CHARS))).toBe(
+      'y'.repeat(MAX_PLATFORM_MESSAGE_CHARS),
+    );
+  });
+
+  it('turns every control character into a space', () => {
+    expect(redactPlatformMessage('line one\nline two\r\tend\u0085')).toBe('line one line two  end ');
+  });
+
+  it('ignores an empty value instead of starring every gap', () => {
+    expect(redactPlatformMessage('Received abc', ['', 'abc'])).toBe('Received ****');
+    expect(redactPlatformMessage('nothing secret', [''])).toBe('nothing secret');
   });
 });
 

@@ -3,16 +3,21 @@ import {
   AlreadyExistsError,
   AuthenticationError,
   BadGatewayError,
+  ConflictError,
   EnvironmentNotFoundError,
+  ExecutionNotFoundError,
   errorTypeByStatus,
   GatewayTimeoutError,
   InternalError,
   InvalidRequestError,
   PermissionError,
+  PoolNotFoundError,
   QuotaExceededError,
+  RouteNotFoundError,
   SecretNotFoundError,
   type TaskenvError,
   TaskNotFoundError,
+  TooManyExecutionsError,
   toErrorResponse,
   UpgradeRequiredError,
   ValidationError,
@@ -108,5 +113,58 @@ describe('the canonical envelope', () => {
     expect(error.cause).toBe(cause);
     expect(error.name).toBe('AlreadyExistsError');
     expect(new QuotaExceededError('acme', 1).name).toBe('QuotaExceededError');
+  });
+
+  it('names what was not found, and answers a state conflict with 409 conflict_error', () => {
+    expect(toErrorResponse(new PoolNotFoundError('warm')).body).toEqual({
+      code: 404,
+      detail: "Pool 'warm' not found",
+      type: 'not_found_error',
+    });
+    expect(toErrorResponse(new ExecutionNotFoundError('x-1')).body.detail).toBe("Execution 'x-1' not found");
+    expect(toErrorResponse(new RouteNotFoundError('PATCH', '/api/v1/nope')).body.detail).toBe(
+      'No route for PATCH /api/v1/nope',
+    );
+    expect(toErrorResponse(new ConflictError("Environment 'e-1' is not ready")).body).toEqual({
+      code: 409,
+      detail: "Environment 'e-1' is not ready",
+      type: 'conflict_error',
+    });
+  });
+
+  it('asks a client over its execution limit to retry after 5 s', () => {
+    const response = toErrorResponse(new TooManyExecutionsError(8));
+    expect(response.statusCode).toBe(429);
+    expect(response.headers).toEqual({ 'content-type': 'application/json', 'retry-after': '5' });
+    expect(response.body).toEqual({
+      code: 429,
+      detail: 'The environment already runs 8 executions; wait for one to finish',
+      type: 'rate_limit_error',
+    });
+  });
+
+  it('sets Retry-After only on a 429, and copies the field errors', () => {
+    expect(toErrorResponse(new ConflictError('x')).headers).toEqual({ 'content-type': 'application/json' });
+    const errors = [{ loc: ['body', 'a', 0], msg: 'Required', type: 'missing' }];
+    const body = toErrorResponse(new ValidationError(errors, 'Manifest invalid')).body;
+    expect(body).toEqual({ code: 422, detail: 'Manifest invalid', type: 'validation_error', errors });
+    expect(body.errors?.[0]).not.toBe(errors[0]);
+  });
+
+  it('exposes the message of every 4xx and of a 502 only', () => {
+    expect(new InvalidRequestError('x').expose).toBe(true);
+    expect(new TooManyExecutionsError(1).expose).toBe(true);
+    expect(new BadGatewayError('x').expose).toBe(true);
+    expect(new InternalError('x').expose).toBe(false);
+    expect(new GatewayTimeoutError('x').expose).toBe(false);
+  });
+
+  it('says "Request validation failed" when a 422 names no detail', () => {
+    expect(toErrorResponse(new ValidationError([])).body.detail).toBe('Request validation failed');
+  });
+
+  it('has no cause unless one is given', () => {
+    expect('cause' in new InvalidRequestError('x')).toBe(false);
+    expect(new AuthenticationError({ cause: 'key revoked' }).cause).toBe('key revoked');
   });
 });

@@ -95,6 +95,11 @@ describe('validateInputs', () => {
       expect(fieldErrorsOf(() => validateInputs(designInputs, notAnObject))).toEqual([
         { loc: ['body', 'inputs'], msg: 'Expected object', type: 'invalid_type' },
       ]);
+      for (const scalar of ['ab', 5, true]) {
+        expect(
+          fieldErrorsOf(() => validateInputs(designInputs, scalar as unknown as Record<string, unknown>)),
+        ).toEqual([{ loc: ['body', 'inputs'], msg: 'Expected object', type: 'invalid_type' }]);
+      }
     });
   });
 
@@ -178,6 +183,19 @@ describe('validateInputs', () => {
       ]);
       expect(fieldErrorsOf(() => validateInputs(designInputs, { level: 6 }))).toEqual([
         { loc: ['body', 'inputs', 'level'], msg: 'Must be at most 5', type: 'too_big' },
+      ]);
+    });
+
+    it('refuses numbers past ±2^53, which JSON and DynamoDB cannot carry exactly', () => {
+      const declared: TaskManifest['inputs'] = { n: { type: 'number' }, i: { type: 'integer' } };
+
+      expect(validateInputs(declared, { n: Number.MAX_SAFE_INTEGER, i: -Number.MAX_SAFE_INTEGER })).toEqual({
+        n: Number.MAX_SAFE_INTEGER,
+        i: -Number.MAX_SAFE_INTEGER,
+      });
+      expect(fieldErrorsOf(() => validateInputs(declared, { n: 2 ** 53, i: -(2 ** 60) }))).toEqual([
+        { loc: ['body', 'inputs', 'n'], msg: 'Must be within ±2^53 (9007199254740991)', type: 'too_big' },
+        { loc: ['body', 'inputs', 'i'], msg: 'Must be within ±2^53 (9007199254740991)', type: 'too_big' },
       ]);
     });
 

@@ -8,11 +8,13 @@ import {
   MAX_RENDERED_INSTRUCTION_BYTES,
   RENDER_TIME_LIMIT_MS,
   renderableNow,
+  renderFailureCause,
   renderInstruction,
   renderWhenReady,
   serviceVariableNames,
   serviceVariables,
   templateVariables,
+  trialRenderProblems,
   unknownTemplateVariables,
 } from '#domain/instruction';
 import { parseManifest, type TaskManifest } from '#domain/manifest';
@@ -99,7 +101,17 @@ describe('templateVariables', () => {
 
   it('rejects a template over the parse limit', () => {
     expect(fieldErrorsOf(() => templateVariables('x'.repeat(64 * 1024 + 1)))).toEqual([
-      expect.objectContaining({ loc: ['body', 'instruction'], type: 'too_big' }),
+      { loc: ['body', 'instruction'], msg: 'Must be at most 65536 bytes', type: 'too_big' },
+    ]);
+  });
+
+  it('quotes the parser on a template that does not parse', () => {
+    expect(fieldErrorsOf(() => templateVariables('{% if %}'))).toEqual([
+      {
+        loc: ['body', 'instruction'],
+        msg: 'Invalid instruction template: invalid value expression: "", line:1, col:6',
+        type: 'invalid_template',
+      },
     ]);
   });
 
@@ -214,7 +226,11 @@ describe('renderInstruction', () => {
   it('reports a filter failing on a value as a 422 on the instruction', () => {
     // `url_decode` throws on a malformed escape; the template is fine, this value is not.
     expect(fieldErrorsOf(() => renderInstruction('{{ q | url_decode }}', { q: '%E0%A4%A' }))).toEqual([
-      expect.objectContaining({ loc: ['body', 'instruction'], type: 'render_error' }),
+      {
+        loc: ['body', 'instruction'],
+        msg: 'The instruction could not be rendered: URI malformed, line:1, col:1',
+        type: 'render_error',
+      },
     ]);
   });
 
@@ -331,12 +347,22 @@ describe('renderInstruction', () => {
       const error = validationErrorOf(() => renderInstruction('{{ e }}', { e: 'é'.repeat(140_000) }));
 
       expect(error).toBeInstanceOf(InstructionTooLargeError);
+      expect(error.message).toBe('Instruction too large');
+      expect(error.errors).toEqual([
+        {
+          loc: ['body', 'instruction'],
+          msg: 'The rendered instruction exceeds 262144 bytes',
+          type: 'too_big',
+        },
+      ]);
     });
 
     it('accepts output just under the limit', () => {
-      const text = renderInstruction('{% for i in (1..2000) %}{{ line }}{% endfor %}', {
-        line: 'x'.repeat(100),
-      });
+      const text = renderInstruction(
+        '{% for i in (1..2000) %}{{ line }}{% endfor %}',
+        { line: 'x'.repeat(100) },
+        clockLifted,
+      );
 
       expect(text).toHaveLength(200_000);
       expect(text.length).toBeLessThan(MAX_RENDERED_INSTRUCTION_BYTES);
@@ -354,7 +380,7 @@ describe('renderInstruction', () => {
 
       // Assess
       expect(error.errors).toEqual([
-        expect.objectContaining({ loc: ['body', 'instruction'], type: 'render_timeout' }),
+        { loc: ['body', 'instruction'], msg: 'Rendering took longer than 250 ms', type: 'render_timeout' },
       ]);
       expect(ms).toBeLessThan(RENDER_TIME_LIMIT_MS + 1000);
     });
@@ -478,5 +504,59 @@ describe('renderWhenReady', () => {
     expect(fieldErrorsOf(() => renderWhenReady(manifest, { level: 1 }, 'env-1', {}))).toEqual([
       expect.objectContaining({ loc: ['body', 'inputs', 'web_url'], type: 'missing' }),
     ]);
+  });
+});
+
+describe('the sample values of a trial render', () => {
+  // A range of two million items is over the allocation budget before it is walked: the
+  // template fails the trial render exactly when the condition holds for the sample values.
+  const overBudgetIf = (condition: string): string =>
+    `{% if ${condition} %}{% for i in (1..2000000) %}x{% endfor %}{% endif %}`;
+  const problemsOf = (condition: string, inputs: Parameters<typeof trialRenderProblems>[0]['inputs']) =>
+    trialRenderProblems({
+      instruction: overBudgetIf(condition),
+      inputs,
+      services: { web: { ports: [8080] } },
+    }).map((problem) => problem.type);
+
+  it.each([
+    ['x == "d"', { x: { type: 'string', default: 'd', enum: ['e', 'd'] } }],
+    ['x == "e"', { x: { type: 'string', enum: ['e', 'd'] } }],
+    ['x == "sample"', { x: { type: 'string' } }],
+    ['x == true', { x: { type: 'boolean' } }],
+    ['x == 1', { x: { type: 'integer' } }],
+    ['x == 3', { x: { type: 'integer', minimum: 2.5 } }],
+    ['x == 2.5', { x: { type: 'number', minimum: 2.5 } }],
+    ['x == 0', { x: { type: 'integer', maximum: 0 } }],
+    ['x == 4', { x: { type: 'integer', minimum: 4, maximum: 9 } }],
+    ['web_url == "http://203.0.113.10:8080"', {}],
+    ['web_host == "203.0.113.10" and web_port == 8080', {}],
+    ['environment_id == "00000000-0000-4000-8000-000000000000"', {}],
+  ] as const)('renders with %s', (condition, inputs) => {
+    expect(problemsOf(condition, inputs)).toEqual(['too_big']);
+    expect(problemsOf(`${condition} and false`, inputs)).toEqual([]);
+  });
+
+  it('reports only budget problems, not what depends on the values', () => {
+    // With the sample 'sample', `hint.first` has no value: a 'missing' entry, left to create.
+    expect(
+      trialRenderProblems({
+        instruction: '{{ hint.first.second }}',
+        inputs: { hint: { type: 'string' } },
+        services: {},
+      }),
+    ).toEqual([]);
+  });
+});
+
+describe('renderFailureCause', () => {
+  it('joins the entries of a 422, else gives the message', () => {
+    const error = new ValidationError([
+      { loc: ['body', 'inputs', 'a'], msg: 'first', type: 'missing' },
+      { loc: ['body', 'inputs', 'b'], msg: 'second', type: 'missing' },
+    ]);
+    expect(renderFailureCause(error)).toBe('first; second');
+    expect(renderFailureCause(new ValidationError([], 'Manifest invalid'))).toBe('Manifest invalid');
+    expect(renderFailureCause(new Error('boom'))).toBe('boom');
   });
 });

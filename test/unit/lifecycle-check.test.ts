@@ -41,6 +41,14 @@ describe('readinessVerdict', () => {
     });
   });
 
+  it('says "its" for one unhealthy service', () => {
+    expect(readinessVerdict({ web: 'UNHEALTHY', db: 'HEALTHY' }, 30, 31, 4)).toEqual({
+      kind: 'unhealthy',
+      services: ['web'],
+      error: "Service 'web' failed its health check past the grace period of 30 s",
+    });
+  });
+
   it('gives up on a health that never concludes, well past the grace period', () => {
     expect(readinessVerdict({ web: null }, 30, 30 + READINESS_SETTLE_SEC - 1, 6)).toMatchObject({
       kind: 'wait',
