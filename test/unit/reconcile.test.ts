@@ -6,10 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import type { EnvironmentRecord } from '#domain/environment';
 import type { TaskManifest } from '#domain/manifest';
+import { type PoolRecord, poolStartedBy, type SlotRecord } from '#domain/pool';
 import type { TaskVersionRecord } from '#domain/task-version';
 import type { ContainerRuntime, LaunchRequest, RuntimeTask } from '#ports/container-runtime';
 import type { EnvFileListing } from '#ports/env-file-store';
 import { EXPIRED_STOP_REASON, type ExpiryScheduler } from '#ports/expiry-scheduler';
+import type { PoolStore, SlotChange, SlotKey } from '#ports/pool-store';
 import type { TaskRegistry } from '#ports/task-registry';
 import { makeEnvironment } from '#test/support/factories';
 import {
@@ -464,5 +466,191 @@ describe('reconcile: stray env files', () => {
 
     expect(summary.envFilesSwept).toEqual([]);
     expect(seen).toEqual([new Date(ago(60))]);
+  });
+});
+
+/** The slots and pools the reconciler reads, and the two writes it makes (a move, a version bump). */
+class InMemoryPools implements PoolStore {
+  readonly pools = new Map<string, PoolRecord>();
+  readonly slots = new Map<string, SlotRecord>();
+
+  addPool(name: string): void {
+    const at = ago(3600);
+    const pool = { org: 'acme', name, taskRef: 'acme/web-sqli@1.2.0', size: 1, claimedTotal: 0 };
+    this.pools.set(name, { ...pool, createdAt: at, updatedAt: at });
+  }
+  addSlot(overrides: Partial<SlotRecord> & { id: string }): SlotRecord {
+    const slot: SlotRecord = {
+      org: 'acme',
+      pool: 'web-sqli@1.2.0',
+      taskRef: 'acme/web-sqli@1.2.0',
+      state: 'warm',
+      taskArn: null,
+      eventVersion: 1,
+      endpoints: [{ key: 'web', service: 'web', port: 80 }],
+      serviceUrls: null,
+      environmentId: null,
+      createdAt: ago(120),
+      updatedAt: ago(120),
+      retiredReason: null,
+      ...overrides,
+    };
+    this.slots.set(slot.id, slot);
+    return slot;
+  }
+  async putPool(): Promise<PoolRecord> {
+    throw new Error('not used by the reconciler');
+  }
+  async getPool(_org: string, name: string): Promise<PoolRecord | null> {
+    return this.pools.get(name) ?? null;
+  }
+  async listPools(): Promise<PoolRecord[]> {
+    throw new Error('not used by the reconciler');
+  }
+  async listAllPools(): Promise<PoolRecord[]> {
+    return [...this.pools.values()];
+  }
+  async deletePool(): Promise<void> {
+    throw new Error('not used by the reconciler');
+  }
+  async createSlot(): Promise<void> {
+    throw new Error('not used by the reconciler');
+  }
+  async listSlots(_org: string, pool: string): Promise<SlotRecord[]> {
+    return [...this.slots.values()].filter((s) => s.pool === pool);
+  }
+  async findSlot(id: string): Promise<SlotRecord | null> {
+    return this.slots.get(id) ?? null;
+  }
+  async moveSlot(key: SlotKey, change: SlotChange): Promise<SlotRecord | null> {
+    const slot = this.slots.get(key.id);
+    if (slot === undefined || !change.from.includes(slot.state)) return null;
+    const next = {
+      ...slot,
+      ...change.set,
+      state: change.to,
+      ...(change.eventVersion === undefined ? {} : { eventVersion: change.eventVersion }),
+    };
+    this.slots.set(key.id, next);
+    return next;
+  }
+  async updateSlot(): Promise<SlotRecord | null> {
+    throw new Error('not used by these scenarios');
+  }
+  async claim(): Promise<'claimed' | 'taken'> {
+    throw new Error('not used by the reconciler');
+  }
+}
+
+const slotId = (n: number): string => n.toString(16).padStart(30, '0');
+
+describe('reconcile: warm pools', () => {
+  const poolWorld = () => {
+    const w = world();
+    const pools = new InMemoryPools();
+    pools.addPool('web-sqli@1.2.0');
+    return { ...w, pools, deps: { ...w.deps, pools } };
+  };
+
+  it('retires waiting slots whose task stopped, is stopping or vanished; leaves young and unlaunched ones', async () => {
+    const w = poolWorld();
+    const ids = [1, 2, 3, 4, 5, 6].map(slotId);
+    w.pools.addSlot({ id: ids[0], taskArn: 'arn:task/gone', serviceUrls: {} });
+    w.pools.addSlot({ id: ids[1], taskArn: 'arn:task/stopped', state: 'starting' });
+    w.pools.addSlot({ id: ids[2], taskArn: 'arn:task/stopping' });
+    w.pools.addSlot({ id: ids[3], taskArn: 'arn:task/young-gone', createdAt: ago(59) });
+    w.pools.addSlot({ id: ids[4], taskArn: null });
+    w.pools.addSlot({ id: ids[5], taskArn: 'arn:task/claimed-gone', state: 'claimed' });
+    w.runtime.add(
+      runtimeTask({ taskArn: 'arn:task/stopped', lastStatus: 'STOPPED', desiredStatus: 'STOPPED' }),
+    );
+    w.runtime.add(
+      runtimeTask({
+        taskArn: 'arn:task/stopping',
+        startedBy: poolStartedBy(ids[2]),
+        desiredStatus: 'STOPPED',
+      }),
+    );
+
+    const summary = await reconcile(w.deps);
+
+    expect(summary).toEqual({ ...EMPTY, slotsRetired: [ids[0], ids[1], ids[2]] });
+    expect(w.pools.slots.get(ids[0])).toMatchObject({
+      state: 'retired',
+      serviceUrls: null,
+      retiredReason: 'its task stopped (found by the reconciler)',
+    });
+    expect([ids[3], ids[4], ids[5]].map((id) => w.pools.slots.get(id)?.state)).toEqual([
+      'warm',
+      'warm',
+      'claimed',
+    ]);
+  });
+
+  it('makes warm a starting slot whose task runs, with its URLs', async () => {
+    const w = poolWorld();
+    const id = slotId(7);
+    w.pools.addSlot({ id, state: 'starting', taskArn: 'arn:task/w' });
+    w.runtime.add(runtimeTask({ taskArn: 'arn:task/w', startedBy: poolStartedBy(id), version: 5 }));
+
+    expect(await reconcile(w.deps)).toEqual(EMPTY);
+    expect(w.pools.slots.get(id)).toMatchObject({
+      state: 'warm',
+      eventVersion: 5,
+      serviceUrls: { web: { url: 'http://10.0.0.5:80', host: '10.0.0.5', port: 80, protocol: 'http' } },
+    });
+  });
+
+  it('keeps pool tasks a waiting slot or a live claim holds, and stops the others', async () => {
+    const w = poolWorld();
+    const claimer = await w.seed({ state: 'ready', taskArn: 'arn:task/claimed' });
+    const ended = await w.seed({ state: 'ready', taskArn: null });
+    await w.store.transition(ended.id, { to: 'torn_down' });
+    const ids = [10, 11, 12, 13, 14, 15, 16].map(slotId);
+    w.pools.addSlot({ id: ids[0], taskArn: 'arn:task/waiting', createdAt: ago(5) });
+    w.pools.addSlot({ id: ids[1], taskArn: null, state: 'starting', createdAt: ago(5) });
+    w.pools.addSlot({ id: ids[2], taskArn: 'arn:task/other', createdAt: ago(5) });
+    w.pools.addSlot({ id: ids[3], state: 'claimed', environmentId: claimer.id, taskArn: 'arn:task/claimed' });
+    w.pools.addSlot({ id: ids[4], state: 'claimed', environmentId: ended.id, taskArn: 'arn:task/ended' });
+    w.pools.addSlot({ id: ids[5], state: 'retired', taskArn: 'arn:task/retired' });
+    w.pools.addSlot({ id: ids[6], pool: 'deleted@1.0.0', taskArn: 'arn:task/deleted', createdAt: ago(5) });
+    const pool = (arn: string, id: string) =>
+      w.runtime.add(runtimeTask({ taskArn: arn, startedBy: poolStartedBy(id) }));
+    pool('arn:task/waiting', ids[0]);
+    pool('arn:task/unrecorded', ids[1]);
+    pool('arn:task/second', ids[2]);
+    pool('arn:task/claimed', ids[3]);
+    pool('arn:task/ended', ids[4]);
+    pool('arn:task/retired', ids[5]);
+    pool('arn:task/deleted', ids[6]);
+    pool('arn:task/no-slot', slotId(99));
+    w.runtime.add(runtimeTask({ taskArn: 'arn:task/not-a-slot', startedBy: 'pool/xyz' }));
+
+    const summary = await reconcile(w.deps);
+
+    const orphans = [
+      'arn:task/second',
+      'arn:task/ended',
+      'arn:task/retired',
+      'arn:task/deleted',
+      'arn:task/no-slot',
+      'arn:task/not-a-slot',
+    ];
+    expect(summary).toEqual({ ...EMPTY, orphansStopped: orphans });
+    expect(w.runtime.stopped.map((s) => s.reason)).toEqual(orphans.map(() => ORPHAN_STOP_REASON));
+  });
+
+  it('counts a failed slot pass as one error and goes on with the orphans', async () => {
+    const w = poolWorld();
+    w.pools.listAllPools = async () => {
+      throw new Error('table unreachable');
+    };
+    w.runtime.add(runtimeTask({ taskArn: 'arn:task/nobody' }));
+
+    expect(await reconcile(w.deps)).toEqual({
+      ...EMPTY,
+      orphansStopped: ['arn:task/nobody'],
+      errors: [{ subject: 'pool slots', message: 'Error: table unreachable' }],
+    });
   });
 });

@@ -233,3 +233,10 @@ describe('unpadSemver', () => {
     expect(() => unpadSemver(key)).toThrow(RangeError);
   });
 });
+
+describe('refusal messages', () => {
+  it('quote the value that is not a version, or not a padded one', () => {
+    expect(() => padSemver('1.2')).toThrow(new RangeError("Not a version MAJOR.MINOR.PATCH: '1.2'"));
+    expect(() => unpadSemver('1.10.0')).toThrow(new RangeError("Not a padded version: '1.10.0'"));
+  });
+});

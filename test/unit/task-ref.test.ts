@@ -253,3 +253,20 @@ describe('formatTaskRef', () => {
     expect(formatTaskRef(ref)).toBe(expected);
   });
 });
+
+describe('refusal reasons', () => {
+  it.each([
+    ['', "Task reference must not be empty; expected '[org/]name[@version]'"],
+    ['acme/', "The task name must not be empty; expected '[org/]name[@version]'"],
+    [
+      'Acme/x',
+      "Org 'Acme' is not valid: use lowercase letters, digits and '-', starting with a letter or digit, at most 64 characters",
+    ],
+    [
+      'x_y',
+      "Task name 'x_y' is not valid: use lowercase letters, digits and '-', starting with a letter or digit, at most 64 characters",
+    ],
+  ])('refuses %j saying %j', (input, reason) => {
+    expect(refusal(input).reason).toBe(reason);
+  });
+});
