@@ -270,3 +270,11 @@ describe('refusal reasons', () => {
     expect(refusal(input).reason).toBe(reason);
   });
 });
+
+describe('a ref that starts with its version', () => {
+  it('is refused for its order, not for an empty org', () => {
+    expect(refusal('@1.0.0/x').reason).toBe(
+      "The org must come before the name and the version last; expected '[org/]name[@version]'",
+    );
+  });
+});
