@@ -42,6 +42,8 @@ export interface RecordedCall {
   readonly endedAt: number;
   /** The {@link inScope} the call was made in. */
   readonly scope: string | undefined;
+  /** The error's name when the call failed (`ConditionalCheckFailedException` …). */
+  readonly error?: string;
 }
 
 const WRITES: ReadonlySet<string> = new Set([
@@ -64,8 +66,12 @@ export class DynamoCallRecorder {
       (next, context) => async (args) => {
         const startedAt = performance.now();
         const scope = currentScope();
+        let error: string | undefined;
         try {
           return await next(args);
+        } catch (thrown) {
+          error = thrown instanceof Error ? thrown.name : 'Error';
+          throw thrown;
         } finally {
           this.#calls.push({
             command: context.commandName ?? 'UnknownCommand',
@@ -73,6 +79,7 @@ export class DynamoCallRecorder {
             startedAt,
             endedAt: performance.now(),
             scope,
+            ...(error === undefined ? {} : { error }),
           });
         }
       },
@@ -96,40 +103,45 @@ export const countByCommand = (calls: readonly RecordedCall[]): Record<string, n
   return counts;
 };
 
-/** Sends a recorded call again through `client`, with the document command of the same operation. */
-export const replay = (client: DynamoDBDocumentClient, command: string, input: unknown): Promise<unknown> => {
-  switch (command) {
-    case 'GetItemCommand':
-      return client.send(new GetCommand(input as GetCommandInput));
-    case 'PutItemCommand':
-      return client.send(new PutCommand(input as PutCommandInput));
-    case 'UpdateItemCommand':
-      return client.send(new UpdateCommand(input as UpdateCommandInput));
-    case 'DeleteItemCommand':
-      return client.send(new DeleteCommand(input as DeleteCommandInput));
-    case 'QueryCommand':
-      return client.send(new QueryCommand(input as QueryCommandInput));
-    case 'TransactWriteItemsCommand':
-      return client.send(new TransactWriteCommand(input as TransactWriteCommandInput));
-    case 'BatchGetItemCommand':
-      return client.send(new BatchGetCommand(input as BatchGetCommandInput));
-    default:
-      throw new Error(`The benchmark cannot replay ${command}`);
-  }
+/** Sends a recorded input again on one kind of client, by the operation recorded. */
+type Senders<Client> = Readonly<Record<string, (client: Client, input: unknown) => Promise<unknown>>>;
+
+/** The document command of each operation taskenv's adapters send. */
+const DOCUMENT: Senders<DynamoDBDocumentClient> = {
+  GetItemCommand: (c, input) => c.send(new GetCommand(input as GetCommandInput)),
+  PutItemCommand: (c, input) => c.send(new PutCommand(input as PutCommandInput)),
+  UpdateItemCommand: (c, input) => c.send(new UpdateCommand(input as UpdateCommandInput)),
+  DeleteItemCommand: (c, input) => c.send(new DeleteCommand(input as DeleteCommandInput)),
+  QueryCommand: (c, input) => c.send(new QueryCommand(input as QueryCommandInput)),
+  TransactWriteItemsCommand: (c, input) =>
+    c.send(new TransactWriteCommand(input as TransactWriteCommandInput)),
+  BatchGetItemCommand: (c, input) => c.send(new BatchGetCommand(input as BatchGetCommandInput)),
 };
 
-/** The same for a call recorded on a low-level client (attribute-value input, as Powertools' idempotency layer sends it). */
-export const replayLowLevel = (client: DynamoDBClient, command: string, input: unknown): Promise<unknown> => {
-  switch (command) {
-    case 'GetItemCommand':
-      return client.send(new GetItemCommand(input as GetItemCommandInput));
-    case 'PutItemCommand':
-      return client.send(new PutItemCommand(input as PutItemCommandInput));
-    case 'UpdateItemCommand':
-      return client.send(new UpdateItemCommand(input as UpdateItemCommandInput));
-    case 'DeleteItemCommand':
-      return client.send(new DeleteItemCommand(input as DeleteItemCommandInput));
-    default:
-      throw new Error(`The benchmark cannot replay ${command} on a low-level client`);
-  }
+/** The low-level command of each operation Powertools' idempotency layer sends (attribute-value input). */
+const LOW_LEVEL: Senders<DynamoDBClient> = {
+  GetItemCommand: (c, input) => c.send(new GetItemCommand(input as GetItemCommandInput)),
+  PutItemCommand: (c, input) => c.send(new PutItemCommand(input as PutItemCommandInput)),
+  UpdateItemCommand: (c, input) => c.send(new UpdateItemCommand(input as UpdateItemCommandInput)),
+  DeleteItemCommand: (c, input) => c.send(new DeleteItemCommand(input as DeleteItemCommandInput)),
 };
+
+const sendAgain = <Client>(
+  senders: Senders<Client>,
+  on: string,
+  client: Client,
+  command: string,
+  input: unknown,
+) => {
+  const send = senders[command];
+  if (send === undefined) throw new Error(`The benchmark cannot replay ${command} on ${on}`);
+  return send(client, input);
+};
+
+/** Sends a recorded call again through `client`, with the document command of the same operation. */
+export const replay = (client: DynamoDBDocumentClient, command: string, input: unknown): Promise<unknown> =>
+  sendAgain(DOCUMENT, 'a document client', client, command, input);
+
+/** The same for a call recorded on a low-level client. */
+export const replayLowLevel = (client: DynamoDBClient, command: string, input: unknown): Promise<unknown> =>
+  sendAgain(LOW_LEVEL, 'a low-level client', client, command, input);

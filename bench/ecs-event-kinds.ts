@@ -1,148 +1,157 @@
 /**
  * The "ECS Task State Change" events of a task's life, as each runtime sends them, for the
- * event-path figure: Fargate's (ENI attachment, health reported by a later RUNNING) and the local
- * runtimes' (loopback port bindings, RUNNING once probes passed).
+ * bench: Fargate's built from the recorded ECS events the tests use (`test/support/ecs-events.ts`,
+ * ENI attachment, health reported by a later RUNNING), the local runtimes' by their own emitter
+ * (`local-task.ts`: loopback port bindings, RUNNING once probes passed), advanced as
+ * `LocalRuntime` advances a task.
  */
-import { randomUUID } from 'node:crypto';
+import { type LocalTask, newLocalTask, taskStateChangeEvent } from '#adapters/local/local-task';
+import type { TaskVersionRecord } from '#domain/task-version';
+import { ecsEvent as fixtureEvent } from '#test/support/ecs-events';
 import { BENCH_CLUSTER_ARN } from './aws-mocks.ts';
 import { taskArnFor } from './fakes.ts';
-import { BENCH_ORG } from './world.ts';
 
 export type Shape = 'fargate' | 'local';
 
 /** One kind of event in a task's life, as one runtime sends it. */
 export interface EventKind {
-  /** `RUNNING (UNKNOWN health)` … */
+  /** `RUNNING (health UNKNOWN)` … */
   readonly label: string;
-  readonly lastStatus: string;
+  readonly lastStatus:
+    | 'PROVISIONING'
+    | 'PENDING'
+    | 'RUNNING'
+    | 'DEACTIVATING'
+    | 'STOPPING'
+    | 'DEPROVISIONING'
+    | 'STOPPED';
   readonly desiredStatus: 'RUNNING' | 'STOPPED';
-  readonly healthStatus?: string;
-  readonly containerStatus: string;
+  readonly healthStatus?: 'UNKNOWN' | 'HEALTHY';
 }
+
+const kind = (
+  lastStatus: EventKind['lastStatus'],
+  desiredStatus: EventKind['desiredStatus'],
+  healthStatus?: EventKind['healthStatus'],
+): EventKind => ({
+  label: healthStatus === undefined ? lastStatus : `${lastStatus} (health ${healthStatus})`,
+  lastStatus,
+  desiredStatus,
+  ...(healthStatus === undefined ? {} : { healthStatus }),
+});
+
+const PROVISIONING = kind('PROVISIONING', 'RUNNING');
+const PENDING = kind('PENDING', 'RUNNING');
+const RUNNING_HEALTHY = kind('RUNNING', 'RUNNING', 'HEALTHY');
+const STOPPING = kind('STOPPING', 'STOPPED');
+const STOPPED = kind('STOPPED', 'STOPPED');
 
 export const SEQUENCES: Readonly<Record<Shape, readonly EventKind[]>> = {
   fargate: [
-    {
-      label: 'PROVISIONING',
-      lastStatus: 'PROVISIONING',
-      desiredStatus: 'RUNNING',
-      containerStatus: 'PENDING',
-    },
-    { label: 'PENDING', lastStatus: 'PENDING', desiredStatus: 'RUNNING', containerStatus: 'PENDING' },
-    {
-      label: 'RUNNING (health UNKNOWN)',
-      lastStatus: 'RUNNING',
-      desiredStatus: 'RUNNING',
-      healthStatus: 'UNKNOWN',
-      containerStatus: 'RUNNING',
-    },
-    {
-      label: 'RUNNING (HEALTHY)',
-      lastStatus: 'RUNNING',
-      desiredStatus: 'RUNNING',
-      healthStatus: 'HEALTHY',
-      containerStatus: 'RUNNING',
-    },
-    {
-      label: 'DEACTIVATING',
-      lastStatus: 'DEACTIVATING',
-      desiredStatus: 'STOPPED',
-      containerStatus: 'RUNNING',
-    },
-    { label: 'STOPPING', lastStatus: 'STOPPING', desiredStatus: 'STOPPED', containerStatus: 'RUNNING' },
-    {
-      label: 'DEPROVISIONING',
-      lastStatus: 'DEPROVISIONING',
-      desiredStatus: 'STOPPED',
-      containerStatus: 'STOPPED',
-    },
-    { label: 'STOPPED', lastStatus: 'STOPPED', desiredStatus: 'STOPPED', containerStatus: 'STOPPED' },
+    PROVISIONING,
+    PENDING,
+    kind('RUNNING', 'RUNNING', 'UNKNOWN'),
+    RUNNING_HEALTHY,
+    kind('DEACTIVATING', 'STOPPED'),
+    STOPPING,
+    kind('DEPROVISIONING', 'STOPPED'),
+    STOPPED,
   ],
-  local: [
-    {
-      label: 'PROVISIONING',
-      lastStatus: 'PROVISIONING',
-      desiredStatus: 'RUNNING',
-      containerStatus: 'PENDING',
-    },
-    { label: 'PENDING', lastStatus: 'PENDING', desiredStatus: 'RUNNING', containerStatus: 'PENDING' },
-    {
-      label: 'RUNNING (HEALTHY)',
-      lastStatus: 'RUNNING',
-      desiredStatus: 'RUNNING',
-      healthStatus: 'HEALTHY',
-      containerStatus: 'RUNNING',
-    },
-    { label: 'STOPPING', lastStatus: 'STOPPING', desiredStatus: 'STOPPED', containerStatus: 'RUNNING' },
-    { label: 'STOPPED', lastStatus: 'STOPPED', desiredStatus: 'STOPPED', containerStatus: 'STOPPED' },
-  ],
+  // What LocalRuntime emits: PROVISIONING at launch, PENDING once its services started, RUNNING
+  // (HEALTHY) once every probe passed, STOPPING then STOPPED.
+  local: [PROVISIONING, PENDING, RUNNING_HEALTHY, STOPPING, STOPPED],
 };
 
-export const ecsEvent = (
-  shape: Shape,
-  environmentId: string,
-  kind: EventKind,
-  version: number,
-  hostPort: number,
-) => {
-  const taskArn = taskArnFor(environmentId);
-  const now = new Date().toISOString();
-  const running = kind.containerStatus === 'RUNNING';
+/** Why taskenv stopped the task, with its own prefix (`docs/design.md`, "ECS event → environment state"). */
+const STOPPED_BY_TASKENV = { stopCode: 'UserInitiated', stoppedReason: 'taskenv: deleted' } as const;
+
+/** The event of `kind` for the Fargate task of `environmentId`, from the recorded ECS events. */
+export const fargateEvent = (environmentId: string, org: string, kind: EventKind, version: number) => {
+  const running = kind.lastStatus !== 'PROVISIONING' && kind.lastStatus !== 'PENDING';
   const stopped = kind.lastStatus === 'STOPPED';
-  const stopping = kind.desiredStatus === 'STOPPED';
-  const eni = `eni-${environmentId.replaceAll('-', '').slice(0, 17)}`;
-  const attachment = randomUUID();
-  const fargate = shape === 'fargate';
-  return {
-    version: '0',
-    id: randomUUID(),
-    'detail-type': 'ECS Task State Change',
-    source: 'aws.ecs',
-    account: '000000000000',
-    time: now,
-    region: 'us-east-1',
-    resources: [taskArn],
-    detail: {
-      version,
-      taskArn,
+  return fixtureEvent(
+    kind.lastStatus === 'PROVISIONING' ? 'provisioning-fargate' : 'running-fargate',
+    environmentId,
+    {
+      taskArn: taskArnFor(environmentId),
       clusterArn: BENCH_CLUSTER_ARN,
+      group: `taskenv:${org}`,
+      version,
       lastStatus: kind.lastStatus,
       desiredStatus: kind.desiredStatus,
-      startedBy: environmentId,
-      group: `taskenv:${BENCH_ORG}`,
       ...(kind.healthStatus === undefined ? {} : { healthStatus: kind.healthStatus }),
-      containers: [
-        {
-          name: 'web',
-          lastStatus: kind.containerStatus,
-          ...(kind.healthStatus === undefined ? {} : { healthStatus: kind.healthStatus }),
-          ...(fargate
-            ? { networkInterfaces: [{ attachmentId: attachment, privateIpv4Address: '10.0.0.9' }] }
-            : {}),
-          ...(!fargate && running
-            ? { networkBindings: [{ bindIP: '127.0.0.1', containerPort: 8080, hostPort, protocol: 'tcp' }] }
-            : {}),
-          ...(stopped ? { exitCode: 143 } : {}),
-        },
-      ],
-      attachments: fargate
-        ? [
-            {
-              id: attachment,
-              type: 'eni',
-              status: stopped ? 'DELETED' : 'ATTACHED',
-              details: [
-                { name: 'subnetId', value: 'subnet-bench' },
-                { name: 'networkInterfaceId', value: eni },
-                { name: 'privateIPv4Address', value: '10.0.0.9' },
+      ...(kind.lastStatus === 'PENDING'
+        ? { containers: [{ name: 'web', lastStatus: 'PENDING' }] }
+        : running
+          ? {
+              containers: [
+                {
+                  name: 'web',
+                  lastStatus: stopped || kind.lastStatus === 'DEPROVISIONING' ? 'STOPPED' : 'RUNNING',
+                  ...(kind.healthStatus === undefined ? {} : { healthStatus: kind.healthStatus }),
+                  ...(stopped ? { exitCode: 143 } : {}),
+                },
               ],
-            },
-          ]
-        : [],
-      createdAt: now,
-      updatedAt: now,
-      ...(stopping ? { stopCode: 'UserInitiated', stoppedReason: 'taskenv: deleted', stoppingAt: now } : {}),
-      ...(stopped ? { stoppedAt: now } : {}),
+            }
+          : {}),
+      ...(kind.desiredStatus === 'STOPPED' ? STOPPED_BY_TASKENV : {}),
+      ...(stopped ? { stoppedAt: new Date().toISOString() } : {}),
     },
-  };
+  );
+};
+
+/**
+ * A local task of `task` for `environmentId`, as `LocalRuntime` creates it at launch (not yet
+ * emitted): its services planned on consecutive host ports from `firstHostPort`.
+ */
+export const localTask = (
+  environmentId: string,
+  org: string,
+  task: TaskVersionRecord,
+  options: { readonly taskArn: string; readonly firstHostPort: number },
+): LocalTask<never> => {
+  let hostPort = options.firstHostPort;
+  const plans = Object.entries(task.manifest.services).map(([name, definition]) => ({
+    name,
+    definition,
+    bindings: definition.ports.map((containerPort) => ({ containerPort, hostPort: hostPort++ })),
+  }));
+  return newLocalTask({
+    taskArn: options.taskArn,
+    environmentId,
+    group: `taskenv:${org}`,
+    createdAt: new Date().toISOString(),
+    plans,
+    hostPorts: plans.flatMap((p) => p.bindings.map((b) => b.hostPort)),
+    delivery: Promise.resolve(),
+  });
+};
+
+/** Moves `task` to `kind` as `LocalRuntime` does (stopped by taskenv), and answers the event it emits. */
+export const localEvent = (task: LocalTask<never>, kind: EventKind) => {
+  const now = new Date().toISOString();
+  task.lastStatus = kind.lastStatus;
+  task.desiredStatus = kind.desiredStatus;
+  if (kind.lastStatus === 'RUNNING') {
+    task.startedAt = now;
+    for (const service of task.services) service.status = 'RUNNING';
+  }
+  if (kind.desiredStatus === 'STOPPED') {
+    task.stopCode = STOPPED_BY_TASKENV.stopCode;
+    task.stoppedReason = STOPPED_BY_TASKENV.stoppedReason;
+    task.stoppingAt ??= now;
+  }
+  if (kind.lastStatus === 'STOPPED') {
+    task.stoppedAt = now;
+    for (const service of task.services) service.status = 'STOPPED';
+  }
+  task.version += 1;
+  return taskStateChangeEvent(task, now);
+};
+
+/** `task` advanced to RUNNING as the local runtimes advance it; answers RUNNING's event only. */
+export const localRunningEvent = (task: LocalTask<never>) => {
+  localEvent(task, PROVISIONING);
+  localEvent(task, PENDING);
+  return localEvent(task, RUNNING_HEALTHY);
 };

@@ -3,10 +3,8 @@
  * platform take `startMs` from RunTask to RUNNING, as Fargate does (20–47 s: image pull, ENI).
  * RunTask answers at once; the task's RUNNING event reaches `onRunning` `startMs` later.
  */
-import { randomUUID } from 'node:crypto';
 import type { ContainerRuntime, LaunchRequest, RuntimeTask } from '#ports/container-runtime';
-
-const CLUSTER_ARN = 'arn:aws:ecs:us-east-1:000000000000:cluster/taskenv-bench';
+import { localRunningEvent, localTask } from './ecs-event-kinds.ts';
 
 export class SlowStartRuntime implements ContainerRuntime {
   readonly #inner: ContainerRuntime;
@@ -59,37 +57,13 @@ export class SlowStartRuntime implements ContainerRuntime {
   }
 }
 
-/** The RUNNING "ECS Task State Change" of a launched task, as EventBridge delivers it. */
-const runningEvent = (request: LaunchRequest, taskArn: string): unknown => {
-  const now = new Date().toISOString();
-  return {
-    version: '0',
-    id: randomUUID(),
-    'detail-type': 'ECS Task State Change',
-    source: 'aws.ecs',
-    account: '000000000000',
-    time: now,
-    region: 'us-east-1',
-    resources: [taskArn],
-    detail: {
-      version: 2,
-      taskArn,
-      clusterArn: CLUSTER_ARN,
-      lastStatus: 'RUNNING',
-      desiredStatus: 'RUNNING',
-      startedBy: request.environmentId,
-      group: `taskenv:${request.org}`,
-      // Healthy once running, as the local runtimes report it: the wait is all platform start,
-      // and a task with a health check becomes ready on this one event.
-      healthStatus: 'HEALTHY',
-      containers: Object.keys(request.task.manifest.services).map((name) => ({
-        name,
-        lastStatus: 'RUNNING',
-        healthStatus: 'HEALTHY',
-      })),
-      attachments: [],
-      createdAt: now,
-      updatedAt: now,
-    },
-  };
-};
+/**
+ * The RUNNING "ECS Task State Change" of a launched task, as the local runtimes emit it (healthy
+ * once running: the wait is all platform start, and a task with a health check becomes ready on
+ * this one event). Only RUNNING is delivered, at the version the runtime gives it after
+ * PROVISIONING and PENDING.
+ */
+const runningEvent = (request: LaunchRequest, taskArn: string): unknown =>
+  localRunningEvent(
+    localTask(request.environmentId, request.org, request.task, { taskArn, firstHostPort: 20_000 }),
+  );

@@ -51,6 +51,27 @@ export interface TransitionOptions {
   readonly expected?: EnvironmentRecord;
 }
 
+/**
+ * An event that, in the states it names, only records its version: written before the
+ * environment is read (see {@link EnvironmentStore.recordEvent}).
+ */
+export interface EventVersionWrite {
+  readonly eventVersion: number;
+  /** The task the environment must already have saved as its own. */
+  readonly taskArn: string;
+  /** The states the environment must be in. */
+  readonly states: readonly EnvironmentState[];
+  /** Outside `ready`, the environment must also wait for health probes (`readiness` set). */
+  readonly readinessUnlessReady?: boolean;
+}
+
+/** What {@link EnvironmentStore.recordEvent} did. */
+export type EventVersionOutcome =
+  /** The version was recorded; `record` is the environment as stored now. */
+  | { readonly written: true; readonly record: EnvironmentRecord }
+  /** The condition failed, nothing changed; `current` is the environment it was tested on (null: none). */
+  | { readonly written: false; readonly current: EnvironmentRecord | null };
+
 /** Persistence of environments and of the org quota counter they hold. */
 export interface EnvironmentStore {
   /**
@@ -90,6 +111,14 @@ export interface EnvironmentStore {
     set: EnvironmentPatch,
     options?: { readonly eventVersion?: number },
   ): Promise<EnvironmentRecord | null>;
+
+  /**
+   * Records `event.eventVersion` (and nothing else but `updatedAt`) when it is newer than the
+   * last applied one and the environment runs `event.taskArn` in one of `event.states`, without
+   * a read: one conditional write, whose failure answers the record it was tested on
+   * (`docs/events.md`, "One write per event").
+   */
+  recordEvent(id: string, event: EventVersionWrite): Promise<EventVersionOutcome>;
 
   /** Every environment not in a final state (for the reconciler), any order. */
   listLive(): Promise<EnvironmentRecord[]>;

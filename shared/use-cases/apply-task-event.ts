@@ -1,12 +1,13 @@
 import {
   decideTransition,
   type EcsTaskStateChangeEvent,
+  HEALTHY,
   snapshotOf,
   type TaskEventDecision,
   type TaskSnapshot,
   taskPhase,
 } from '#domain/ecs-event';
-import { type EnvironmentRecord, isFinal, type ServiceUrls } from '#domain/environment';
+import { type EnvironmentRecord, isFinal, liveStates, type ServiceUrls } from '#domain/environment';
 import { TaskenvError } from '#domain/errors';
 import { renderFailureCause, renderWhenReady } from '#domain/instruction';
 import { stateChangeEvent } from '#domain/integration-event';
@@ -16,7 +17,12 @@ import { buildServiceUrls, serviceVariables } from '#domain/service-urls';
 import type { AddressResolver } from '#ports/address-resolver';
 import type { Clock } from '#ports/clock';
 import type { EnvFileStore } from '#ports/env-file-store';
-import type { EnvironmentPatch, EnvironmentStore, StateChange } from '#ports/environment-store';
+import type {
+  EnvironmentPatch,
+  EnvironmentStore,
+  EventVersionWrite,
+  StateChange,
+} from '#ports/environment-store';
 import type { EventPublisher } from '#ports/event-publisher';
 import type { LifecycleQueue } from '#ports/lifecycle-queue';
 import { type Log, silentLog } from '#ports/log';
@@ -65,10 +71,12 @@ export class HostNotKnownError extends Error {
 
 /**
  * Applies one "ECS Task State Change" event to the environment whose task it describes
- * (`docs/design.md`, "ECS event → environment state"): one GetItem, at most one conditional write
- * carrying `detail.version` (plus one address lookup on RUNNING), then the side effects of an
- * applied change: the env file deleted once the task is gone, one integration event per state
- * change.
+ * (`docs/design.md`, "ECS event → environment state"): an event that only records its version
+ * is one conditional write, made before any read ({@link versionOnlyStates}; a refusal answers
+ * the record, decided on as if read); any other is one GetItem and at most one conditional write
+ * carrying `detail.version` (plus one address lookup on RUNNING). Then the side effects of an
+ * applied change: the env file deleted once the task is gone, a readiness check queued, one
+ * integration event per state change (`docs/events.md`, "One write per event").
  *
  * Delivery is at least once and in any order; the result does not depend on either:
  * - the write is conditional on a newer version and a legal state move, so a stale or
@@ -105,7 +113,20 @@ export const applyTaskEvent = async (
     task = { ...task, startedBy: outcome.environmentId };
   }
   const environmentId = task.startedBy ?? null;
-  const record = environmentId === null ? null : await deps.store.get(environmentId);
+  const withoutRead = environmentId === null ? null : versionOnlyStates(task);
+  let record: EnvironmentRecord | null = null;
+  if (environmentId !== null && withoutRead !== null) {
+    // Most events only record their version: written first, the record read only on refusal.
+    const outcome = await deps.store.recordEvent(environmentId, {
+      eventVersion: task.version,
+      taskArn: task.taskArn,
+      ...withoutRead,
+    });
+    if (outcome.written) return { environmentId, ...(await versionRecorded(outcome.record, task, deps)) };
+    record = outcome.current;
+  } else if (environmentId !== null) {
+    record = await deps.store.get(environmentId);
+  }
   if (environmentId === null || record === null) {
     log.info('Ignoring a task taskenv did not start', { ...factsOf(task), environmentId });
     const decision = { kind: 'ignore', reason: 'unknown_environment' } as const;
@@ -117,6 +138,54 @@ export const applyTaskEvent = async (
     await repeatSideEffects(record, task, decision.reason, deps);
   }
   return { environmentId, ...result };
+};
+
+/**
+ * Where `task` is written before its environment is read: the states in which it only records
+ * its version, as {@link decideTransition} decides for an environment that saved this task's
+ * ARN and last applied an older version (`version_only`, or `await_health` outside `building`:
+ * the same write, then a readiness check). Null where the event usually moves the environment
+ * and its write needs the record (PROVISIONING, RUNNING HEALTHY, STOPPED): the record is read
+ * first, since a write made only to be refused would cost as much as the read
+ * (`docs/events.md`, "One write per event").
+ */
+export const versionOnlyStates = (
+  task: Pick<TaskSnapshot, 'lastStatus' | 'desiredStatus' | 'healthStatus'>,
+): Pick<EventVersionWrite, 'states' | 'readinessUnlessReady'> | null => {
+  switch (taskPhase(task)) {
+    case 'stopping':
+    case 'other':
+      return { states: liveStates };
+    case 'starting':
+      // PROVISIONING is a task's first event: its environment is still building.
+      return task.lastStatus === 'PROVISIONING' ? null : { states: PAST_BUILDING };
+    case 'running':
+      // HEALTHY makes any environment but a ready one ready; else one with probes waits.
+      return task.healthStatus === HEALTHY ? null : { states: PAST_BUILDING, readinessUnlessReady: true };
+    case 'stopped':
+      return null;
+  }
+};
+
+const PAST_BUILDING = liveStates.filter((state) => state !== 'building');
+
+/** The side effects of a version recorded by {@link versionOnlyStates}' write: a readiness check when one is awaited. */
+const versionRecorded = async (
+  updated: EnvironmentRecord,
+  task: TaskSnapshot,
+  deps: ApplyTaskEventDeps,
+): Promise<Omit<ApplyTaskEventResult, 'environmentId'>> => {
+  const awaitsHealth = taskPhase(task) === 'running' && updated.state !== 'ready';
+  const decision: TaskEventDecision = awaitsHealth ? { kind: 'await_health' } : { kind: 'version_only' };
+  (deps.logger ?? silentLog).info('Event applied', {
+    ...factsOf(task),
+    environmentId: updated.id,
+    state: updated.state,
+    decision: decision.kind,
+    to: updated.state,
+  });
+  if (awaitsHealth) await queueReadinessCheck(updated, task.taskArn, deps);
+  return { decision, applied: true, record: updated };
 };
 
 /**

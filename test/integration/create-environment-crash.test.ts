@@ -195,5 +195,6 @@ const bind = (store: EnvironmentStore): EnvironmentStore => ({
   list: (query) => store.list(query),
   transition: (id, change, options) => store.transition(id, change, options),
   update: (id, set, options) => store.update(id, set, options),
+  recordEvent: (id, event) => store.recordEvent(id, event),
   listLive: () => store.listLive(),
 });

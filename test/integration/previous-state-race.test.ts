@@ -56,6 +56,7 @@ const interleaved = (before: () => Promise<void>): EnvironmentStore => {
     get: (id) => store.get(id),
     list: (query) => store.list(query),
     update: (id, set, options) => store.update(id, set, options),
+    recordEvent: (id, event) => store.recordEvent(id, event),
     listLive: () => store.listLive(),
     transition: async (id, change, options) => {
       const run = pending;

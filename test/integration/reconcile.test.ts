@@ -196,6 +196,7 @@ const scopedStore = (orgs: ReadonlySet<string>): EnvironmentStore => ({
   list: (query) => store.list(query),
   transition: (id, change, options) => store.transition(id, change, options),
   update: (id, set, options) => store.update(id, set, options),
+  recordEvent: (id, event) => store.recordEvent(id, event),
   listLive: async () => (await store.listLive()).filter((e) => orgs.has(e.org)),
 });
 

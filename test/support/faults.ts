@@ -31,6 +31,8 @@ import type {
   EnvironmentPatch,
   EnvironmentQuery,
   EnvironmentStore,
+  EventVersionOutcome,
+  EventVersionWrite,
   StateChange,
   TransitionOptions,
 } from '#ports/environment-store';
@@ -218,6 +220,10 @@ export class CrashAfterRecordStore implements EnvironmentStore {
     options?: { readonly eventVersion?: number },
   ): Promise<EnvironmentRecord | null> {
     return this.#inner.update(id, set, options);
+  }
+
+  recordEvent(id: string, event: EventVersionWrite): Promise<EventVersionOutcome> {
+    return this.#inner.recordEvent(id, event);
   }
 
   listLive(): Promise<EnvironmentRecord[]> {

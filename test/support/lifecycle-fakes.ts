@@ -13,6 +13,8 @@ import type {
   EnvironmentPatch,
   EnvironmentQuery,
   EnvironmentStore,
+  EventVersionOutcome,
+  EventVersionWrite,
   StateChange,
   TransitionOptions,
 } from '#ports/environment-store';
@@ -121,6 +123,22 @@ export class InMemoryEnvironmentStore implements EnvironmentStore {
     this.records.set(id, next);
     this.writes++;
     return next;
+  }
+
+  /** As the real store: the version only, under every condition of the write, no read. */
+  async recordEvent(id: string, event: EventVersionWrite): Promise<EventVersionOutcome> {
+    const current = this.records.get(id);
+    const applies =
+      current !== undefined &&
+      current.taskArn === event.taskArn &&
+      event.states.includes(current.state) &&
+      current.eventVersion < event.eventVersion &&
+      (event.readinessUnlessReady !== true || current.state === 'ready' || current.readiness !== null);
+    if (!applies) return { written: false, current: current ?? null };
+    const next: EnvironmentRecord = { ...this.#patched(current, {}), eventVersion: event.eventVersion };
+    this.records.set(id, next);
+    this.writes++;
+    return { written: true, record: next };
   }
 
   async listLive(): Promise<EnvironmentRecord[]> {

@@ -47,6 +47,7 @@ function crashingAfterRecord(store: EnvironmentStore): EnvironmentStore {
     list: (query) => store.list(query),
     transition: (id, change, options) => store.transition(id, change, options),
     update: (id, set, options) => store.update(id, set, options),
+    recordEvent: (id, event) => store.recordEvent(id, event),
     // Other test files share the table: reconcile this test's org only.
     listLive: async () => (await store.listLive()).filter((e) => e.org === dying.org),
   };

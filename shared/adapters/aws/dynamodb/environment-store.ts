@@ -5,6 +5,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
   type EnvironmentRecord,
   type EnvironmentState,
@@ -19,6 +20,8 @@ import type {
   EnvironmentPatch,
   EnvironmentQuery,
   EnvironmentStore,
+  EventVersionOutcome,
+  EventVersionWrite,
   StateChange,
   TransitionOptions,
 } from '#ports/environment-store';
@@ -177,6 +180,25 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
     if (options.eventVersion !== undefined) {
       conditions.push(newerEvent(expression, options.eventVersion));
     }
+    const outcome = await this.#conditionalUpdate(id, expression, conditions);
+    return outcome.written ? outcome.record : null;
+  }
+
+  async recordEvent(id: string, event: EventVersionWrite): Promise<EventVersionOutcome> {
+    const expression = new Expression();
+    expression.set('updatedAt', expression.value(this.#clock.now().toISOString()));
+    const state = expression.name('state');
+    const conditions = [
+      'attribute_exists(pk)',
+      `${expression.name('taskArn')} = ${expression.value(event.taskArn)}`,
+      `${state} IN (${event.states.map((s) => expression.value(s)).join(', ')})`,
+      newerEvent(expression, event.eventVersion),
+    ];
+    if (event.readinessUnlessReady === true) {
+      conditions.push(
+        `(${state} = ${expression.value('ready')} OR attribute_exists(${expression.name('readiness')}))`,
+      );
+    }
     return this.#conditionalUpdate(id, expression, conditions);
   }
 
@@ -307,11 +329,12 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
     }
   }
 
+  /** One conditional UpdateItem; a refusal answers the item it was tested on (no read). */
   async #conditionalUpdate(
     id: string,
     expression: Expression,
     conditions: readonly string[],
-  ): Promise<EnvironmentRecord | null> {
+  ): Promise<EventVersionOutcome> {
     try {
       const { Attributes } = await retryOnConflict(() =>
         this.#client.send(
@@ -321,13 +344,16 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
             ...expression.update(),
             ConditionExpression: conditions.join(' AND '),
             ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         ),
       );
-      return Attributes === undefined ? null : fromItem(Attributes);
+      if (Attributes === undefined) throw new Error(`No attributes returned for environment '${id}'`);
+      return { written: true, record: fromItem(Attributes) };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return null;
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // The document client leaves the exception's item in attribute values.
+      return { written: false, current: error.Item === undefined ? null : fromItem(unmarshall(error.Item)) };
     }
   }
 }
