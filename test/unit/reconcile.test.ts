@@ -211,6 +211,9 @@ describe('reconcile: launches', () => {
 
     expect(summary).toEqual({ ...EMPTY, adopted: [env.id], finalised: [env.id] });
     expect(w.store.records.get(env.id)?.state).toBe('failed');
+    expect(w.expiry.scheduled).toEqual([]);
+    // The final write is conditional on the record the run read.
+    expect(w.store.transitionExpected.map((r) => r?.id)).toEqual([env.id]);
     expect(w.envFiles.files.has(env.id)).toBe(false);
     expect(w.publisher.events.map((e) => [e.environment_id, e.previous_state, e.state])).toEqual([
       [env.id, 'building', 'failed'],
@@ -277,7 +280,55 @@ describe('reconcile: launches', () => {
   });
 });
 
+describe('reconcile: adoption details', () => {
+  it('schedules no expiry for an environment without one, and goes on when scheduling fails', async () => {
+    const w = world();
+    const forever = await w.seed({ expiresAt: null });
+    const scheduled = await w.seed({});
+    w.runtime.add(runtimeTask({ taskArn: 'arn:task/f', startedBy: forever.id }));
+    w.runtime.add(runtimeTask({ taskArn: 'arn:task/s', startedBy: scheduled.id }));
+    w.expiry.schedule = async () => {
+      throw new Error('scheduler down');
+    };
+
+    const summary = await reconcile(w.deps);
+
+    expect(summary).toEqual({
+      ...EMPTY,
+      adopted: [forever.id, scheduled.id],
+      promoted: [forever.id, scheduled.id],
+    });
+    expect(w.log.lines.filter((l) => l.level === 'warn').map((l) => l.attributes)).toEqual([
+      { environmentId: scheduled.id, error: 'Error: scheduler down' },
+    ]);
+  });
+});
+
 describe('reconcile: live environments', () => {
+  it('keeps the stop reason an expired environment already has, and stops its task', async () => {
+    const w = world();
+    const env = await w.seed({
+      state: 'ready',
+      taskArn: 'arn:task/d',
+      expiresAt: ago(1),
+      stopReason: 'deleted',
+    });
+    w.runtime.add(runtimeTask({ taskArn: 'arn:task/d', startedBy: env.id }));
+
+    expect(await reconcile(w.deps)).toEqual({ ...EMPTY, expired: [env.id] });
+    expect(w.store.records.get(env.id)?.stopReason).toBe('deleted');
+    expect(w.store.writes).toBe(0);
+  });
+
+  it('does not count as promoted a task state older than the one recorded', async () => {
+    const w = world();
+    const env = await w.seed({ state: 'provisioning', taskArn: 'arn:task/o', eventVersion: 5 });
+    w.runtime.add(runtimeTask({ taskArn: 'arn:task/o', startedBy: env.id, version: 4 }));
+
+    expect(await reconcile(w.deps)).toEqual(EMPTY);
+    expect(w.store.records.get(env.id)?.state).toBe('provisioning');
+  });
+
   it('ends an environment whose task the platform forgot', async () => {
     const w = world();
     const env = await w.seed({ state: 'ready', taskArn: 'arn:task/gone' });
@@ -638,6 +689,34 @@ describe('reconcile: warm pools', () => {
     ];
     expect(summary).toEqual({ ...EMPTY, orphansStopped: orphans });
     expect(w.runtime.stopped.map((s) => s.reason)).toEqual(orphans.map(() => ORPHAN_STOP_REASON));
+  });
+
+  it('leaves a waiting slot whose task runs, exactly at the grace period or older', async () => {
+    const w = poolWorld();
+    const [warm, atGrace] = [20, 21].map(slotId);
+    w.pools.addSlot({ id: warm, taskArn: 'arn:task/runs', eventVersion: 3 });
+    w.pools.addSlot({ id: atGrace, taskArn: 'arn:task/gone-at-grace', createdAt: ago(60) });
+    w.runtime.add(runtimeTask({ taskArn: 'arn:task/runs', startedBy: poolStartedBy(warm), version: 3 }));
+
+    expect(await reconcile(w.deps)).toEqual({ ...EMPTY, slotsRetired: [atGrace] });
+    expect(w.pools.slots.get(warm)).toMatchObject({ state: 'warm', eventVersion: 3 });
+  });
+
+  it('keeps a claimed pool task whose environment has no task recorded yet', async () => {
+    const w = poolWorld();
+    const claimer = await w.seed({ createdAt: ago(5), taskArn: null });
+    const id = slotId(30);
+    w.pools.addSlot({ id, state: 'claimed', environmentId: claimer.id, taskArn: 'arn:task/c' });
+    w.runtime.add(runtimeTask({ taskArn: 'arn:task/c', startedBy: poolStartedBy(id) }));
+
+    expect(await reconcile(w.deps)).toEqual(EMPTY);
+  });
+
+  it('stops a pool task when no pools are configured', async () => {
+    const w = world();
+    w.runtime.add(runtimeTask({ taskArn: 'arn:task/p', startedBy: poolStartedBy(slotId(40)) }));
+
+    expect(await reconcile(w.deps)).toEqual({ ...EMPTY, orphansStopped: ['arn:task/p'] });
   });
 
   it('counts a failed slot pass as one error and goes on with the orphans', async () => {
