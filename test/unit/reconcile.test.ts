@@ -605,33 +605,32 @@ describe('reconcile: warm pools', () => {
 
   it('retires waiting slots whose task stopped, is stopping or vanished; leaves young and unlaunched ones', async () => {
     const w = poolWorld();
-    const ids = [1, 2, 3, 4, 5, 6].map(slotId);
-    w.pools.addSlot({ id: ids[0], taskArn: 'arn:task/gone', serviceUrls: {} });
-    w.pools.addSlot({ id: ids[1], taskArn: 'arn:task/stopped', state: 'starting' });
-    w.pools.addSlot({ id: ids[2], taskArn: 'arn:task/stopping' });
-    w.pools.addSlot({ id: ids[3], taskArn: 'arn:task/young-gone', createdAt: ago(59) });
-    w.pools.addSlot({ id: ids[4], taskArn: null });
-    w.pools.addSlot({ id: ids[5], taskArn: 'arn:task/claimed-gone', state: 'claimed' });
+    w.pools.addSlot({ id: slotId(1), taskArn: 'arn:task/gone', serviceUrls: {} });
+    w.pools.addSlot({ id: slotId(2), taskArn: 'arn:task/stopped', state: 'starting' });
+    w.pools.addSlot({ id: slotId(3), taskArn: 'arn:task/stopping' });
+    w.pools.addSlot({ id: slotId(4), taskArn: 'arn:task/young-gone', createdAt: ago(59) });
+    w.pools.addSlot({ id: slotId(5), taskArn: null });
+    w.pools.addSlot({ id: slotId(6), taskArn: 'arn:task/claimed-gone', state: 'claimed' });
     w.runtime.add(
       runtimeTask({ taskArn: 'arn:task/stopped', lastStatus: 'STOPPED', desiredStatus: 'STOPPED' }),
     );
     w.runtime.add(
       runtimeTask({
         taskArn: 'arn:task/stopping',
-        startedBy: poolStartedBy(ids[2]),
+        startedBy: poolStartedBy(slotId(3)),
         desiredStatus: 'STOPPED',
       }),
     );
 
     const summary = await reconcile(w.deps);
 
-    expect(summary).toEqual({ ...EMPTY, slotsRetired: [ids[0], ids[1], ids[2]] });
-    expect(w.pools.slots.get(ids[0])).toMatchObject({
+    expect(summary).toEqual({ ...EMPTY, slotsRetired: [slotId(1), slotId(2), slotId(3)] });
+    expect(w.pools.slots.get(slotId(1))).toMatchObject({
       state: 'retired',
       serviceUrls: null,
       retiredReason: 'its task stopped (found by the reconciler)',
     });
-    expect([ids[3], ids[4], ids[5]].map((id) => w.pools.slots.get(id)?.state)).toEqual([
+    expect([slotId(4), slotId(5), slotId(6)].map((id) => w.pools.slots.get(id)?.state)).toEqual([
       'warm',
       'warm',
       'claimed',
@@ -657,23 +656,32 @@ describe('reconcile: warm pools', () => {
     const claimer = await w.seed({ state: 'ready', taskArn: 'arn:task/claimed' });
     const ended = await w.seed({ state: 'ready', taskArn: null });
     await w.store.transition(ended.id, { to: 'torn_down' });
-    const ids = [10, 11, 12, 13, 14, 15, 16].map(slotId);
-    w.pools.addSlot({ id: ids[0], taskArn: 'arn:task/waiting', createdAt: ago(5) });
-    w.pools.addSlot({ id: ids[1], taskArn: null, state: 'starting', createdAt: ago(5) });
-    w.pools.addSlot({ id: ids[2], taskArn: 'arn:task/other', createdAt: ago(5) });
-    w.pools.addSlot({ id: ids[3], state: 'claimed', environmentId: claimer.id, taskArn: 'arn:task/claimed' });
-    w.pools.addSlot({ id: ids[4], state: 'claimed', environmentId: ended.id, taskArn: 'arn:task/ended' });
-    w.pools.addSlot({ id: ids[5], state: 'retired', taskArn: 'arn:task/retired' });
-    w.pools.addSlot({ id: ids[6], pool: 'deleted@1.0.0', taskArn: 'arn:task/deleted', createdAt: ago(5) });
+    w.pools.addSlot({ id: slotId(10), taskArn: 'arn:task/waiting', createdAt: ago(5) });
+    w.pools.addSlot({ id: slotId(11), taskArn: null, state: 'starting', createdAt: ago(5) });
+    w.pools.addSlot({ id: slotId(12), taskArn: 'arn:task/other', createdAt: ago(5) });
+    w.pools.addSlot({
+      id: slotId(13),
+      state: 'claimed',
+      environmentId: claimer.id,
+      taskArn: 'arn:task/claimed',
+    });
+    w.pools.addSlot({ id: slotId(14), state: 'claimed', environmentId: ended.id, taskArn: 'arn:task/ended' });
+    w.pools.addSlot({ id: slotId(15), state: 'retired', taskArn: 'arn:task/retired' });
+    w.pools.addSlot({
+      id: slotId(16),
+      pool: 'deleted@1.0.0',
+      taskArn: 'arn:task/deleted',
+      createdAt: ago(5),
+    });
     const pool = (arn: string, id: string) =>
       w.runtime.add(runtimeTask({ taskArn: arn, startedBy: poolStartedBy(id) }));
-    pool('arn:task/waiting', ids[0]);
-    pool('arn:task/unrecorded', ids[1]);
-    pool('arn:task/second', ids[2]);
-    pool('arn:task/claimed', ids[3]);
-    pool('arn:task/ended', ids[4]);
-    pool('arn:task/retired', ids[5]);
-    pool('arn:task/deleted', ids[6]);
+    pool('arn:task/waiting', slotId(10));
+    pool('arn:task/unrecorded', slotId(11));
+    pool('arn:task/second', slotId(12));
+    pool('arn:task/claimed', slotId(13));
+    pool('arn:task/ended', slotId(14));
+    pool('arn:task/retired', slotId(15));
+    pool('arn:task/deleted', slotId(16));
     pool('arn:task/no-slot', slotId(99));
     w.runtime.add(runtimeTask({ taskArn: 'arn:task/not-a-slot', startedBy: 'pool/xyz' }));
 
@@ -693,7 +701,8 @@ describe('reconcile: warm pools', () => {
 
   it('leaves a waiting slot whose task runs, exactly at the grace period or older', async () => {
     const w = poolWorld();
-    const [warm, atGrace] = [20, 21].map(slotId);
+    const warm = slotId(20);
+    const atGrace = slotId(21);
     w.pools.addSlot({ id: warm, taskArn: 'arn:task/runs', eventVersion: 3 });
     w.pools.addSlot({ id: atGrace, taskArn: 'arn:task/gone-at-grace', createdAt: ago(60) });
     w.runtime.add(runtimeTask({ taskArn: 'arn:task/runs', startedBy: poolStartedBy(warm), version: 3 }));
