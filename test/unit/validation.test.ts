@@ -76,6 +76,12 @@ describe('parseOrThrow', () => {
     ]);
   });
 
+  it("keeps zod's message for an integer out of its format's range", () => {
+    expect(errorsOf(z.int32(), 2 ** 40)).toEqual([
+      { loc: ['body'], msg: 'Too big: expected number to be <=2147483647', type: 'too_big' },
+    ]);
+  });
+
   it('writes a symbol key of the path as its description', () => {
     const key = Symbol('k');
     expect(errorsOf(z.record(z.symbol(), z.string()), { [key]: 1 })).toEqual([

@@ -1,6 +1,6 @@
 /** Which redacted verification configs taskenv can run (`docs/api.md`, verification), and how. */
 import { describe, expect, it } from 'vitest';
-import { verificationPlan } from '#domain/verification';
+import { redactVerification, verificationPlan } from '#domain/verification';
 
 const DIGEST = 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad';
 
@@ -45,6 +45,17 @@ describe('verificationPlan', () => {
       script: 'true',
       timeoutSec: 1,
       service: null,
+    });
+  });
+});
+
+describe('redactVerification', () => {
+  it('keeps null and other non-answer values as they are', () => {
+    expect(redactVerification({ method: 'flag', hint: null, tries: 3, paths: ['/a'] })).toEqual({
+      method: 'flag',
+      hint: null,
+      tries: 3,
+      paths: ['/a'],
     });
   });
 });
