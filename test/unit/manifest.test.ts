@@ -943,8 +943,12 @@ describe('a service health probe', () => {
     [{ path: 'health', port: 80 }, ['path'], 'Must start with /'],
     [{ path: '/', port: 81 }, ['port'], 'The health port must be one of the service ports'],
   ])('refuses %j, saying so', (health, at, msg) => {
-    expect(healthRefusals(health).map((e) => [e.loc, e.msg])).toEqual([
-      [['body', 'services', 'web', 'health', ...at], msg],
+    expect(healthRefusals(health).map((e) => [e.loc, e.msg, e.type])).toEqual([
+      [
+        ['body', 'services', 'web', 'health', ...at],
+        msg,
+        msg === 'Must start with /' ? 'invalid_format' : 'custom',
+      ],
     ]);
   });
 
