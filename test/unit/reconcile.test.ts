@@ -5,8 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { EnvironmentRecord } from '#domain/environment';
-import type { TaskManifest } from '#domain/manifest';
+import { parseManifest } from '#domain/manifest';
 import { type PoolRecord, poolStartedBy, type SlotRecord } from '#domain/pool';
+import { resolvedTaskRef } from '#domain/task-ref';
 import type { TaskVersionRecord } from '#domain/task-version';
 import type { ContainerRuntime, LaunchRequest, RuntimeTask } from '#ports/container-runtime';
 import type { EnvFileListing } from '#ports/env-file-store';
@@ -22,42 +23,42 @@ import {
   RecordingPublisher,
   RecordingQueue,
 } from '#test/support/lifecycle-fakes';
-import { counts, ORPHAN_STOP_REASON, type ReconcileDeps, reconcile } from '#use-cases/reconcile';
+import {
+  counts,
+  ORPHAN_STOP_REASON,
+  type ReconcileDeps,
+  type ReconcileSummary,
+  reconcile,
+  reconcileActions,
+} from '#use-cases/reconcile';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 const ago = (seconds: number): string => new Date(NOW.getTime() - seconds * 1000).toISOString();
 const later = (seconds: number): string => new Date(NOW.getTime() + seconds * 1000).toISOString();
 const QUOTA = { limit: 10 };
 
-const manifest: TaskManifest = {
-  name: 'web-sqli',
-  version: '1.2.0',
-  public: false,
-  instruction: 'Log in to {{ web_url }}/login as {{ user }}.',
-  inputs: { user: { type: 'string', default: 'admin' } },
-  services: { web: { image: 'nginx', ports: [80], essential: true } },
-  platform: 'linux/amd64',
-  resources: { cpu: 256, memory: 512 },
-  timeout: {},
-};
+/** The one task version the environments here were created from; the registry knows no other. */
 const taskVersion: TaskVersionRecord = {
-  org: 'acme',
-  name: 'web-sqli',
-  version: '1.2.0',
-  public: false,
-  description: null,
-  manifest,
-  taskDefinitionArn: 'arn:task-definition/web-sqli:1',
+  ...{ org: 'acme', name: 'web-sqli', version: '1.2.0', public: false, description: null },
+  manifest: parseManifest({
+    name: 'web-sqli',
+    version: '1.2.0',
+    instruction: 'Log in to {{ web_url }}/login as {{ user }}.',
+    inputs: { user: { type: 'string', default: 'admin' } },
+    services: { web: { image: 'nginx', ports: [80] } },
+  }),
+  taskDefinitionArn: null,
   createdAt: '2026-01-01T00:00:00.000Z',
 };
+const notUsed = async (): Promise<never> => {
+  throw new Error('not used by the reconciler');
+};
 const tasks: TaskRegistry = {
-  publish: async () => {
-    throw new Error('not used by the reconciler');
-  },
+  publish: notUsed,
   get: async (org, name, version) =>
-    org === 'acme' && name === 'web-sqli' && version === '1.2.0' ? taskVersion : null,
-  candidates: async () => [],
-  listVisible: async () => [],
+    resolvedTaskRef({ org, name, version }) === resolvedTaskRef(taskVersion) ? taskVersion : null,
+  candidates: notUsed,
+  listVisible: notUsed,
 };
 
 const NETWORK = { eniId: 'eni-1', privateIp: '10.0.0.5', bindings: [] };
@@ -147,18 +148,10 @@ const world = (config: Partial<ReconcileDeps['config']> = {}) => {
   return { store, runtime, envFiles, publisher, expiry, log, deps, seed };
 };
 
-const EMPTY = {
-  relaunched: [],
-  adopted: [],
-  failed: [],
-  finalised: [],
-  expired: [],
-  promoted: [],
-  orphansStopped: [],
-  slotsRetired: [],
-  envFilesSwept: [],
-  errors: [],
-};
+/** A run that did nothing: every action list empty. */
+const EMPTY = Object.fromEntries(
+  [...reconcileActions, 'envFilesSwept', 'errors'].map((action) => [action, []]),
+) as unknown as ReconcileSummary;
 
 describe('reconcile: launches', () => {
   it('leaves an environment younger than the grace period alone, and its task', async () => {
