@@ -9,30 +9,24 @@
  *
  * Over 400 lines because it is a table: one entry per function, each with its event's shape.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { DynamoExecutionStore } from '#adapters/aws/dynamodb/execution-store';
 import { environmentKey } from '#adapters/aws/dynamodb/keys';
-import { LocalExecuteTokens } from '#adapters/local/local-execute-tokens';
 import { LoopbackAddressResolver } from '#adapters/local/loopback-address-resolver';
 import { ecsTaskStateChangeEventSchema } from '#domain/ecs-event';
 import type { EnvironmentRecord } from '#domain/environment';
 import { runningRecord } from '#domain/execution';
 import type { Principal } from '#domain/principal';
 import { publishableExample, readExamples } from '#local/examples';
-import { type Clock, randomIds } from '#ports/clock';
+import { sqsRecord } from '#local/sqs-record';
+import type { Clock } from '#ports/clock';
+import { ttlRemovalRecord } from '#test/support/stream-records';
 import { applyTaskEvent } from '#use-cases/apply-task-event';
 import { createEnvironment } from '#use-cases/create-environment';
 import { publishTask } from '#use-cases/tasks';
-import {
-  CountingPublisher,
-  InstantRuntime,
-  NullEnvFiles,
-  NullExpiry,
-  NullQueue,
-  NullSecretValues,
-  taskArnFor,
-} from './fakes.ts';
+import { benchCreateDeps } from './create-deps.ts';
+import { InstantRuntime, taskArnFor } from './fakes.ts';
 import { BENCH_ORG, BENCH_TASK, BENCH_WORKSPACE, type World } from './world.ts';
 
 export interface Fixture {
@@ -196,18 +190,8 @@ export const coldStartScenarios = async (
   // Every seeded record carries the same timestamps.
   const fixedNow = new Date();
   const clock: Clock = { now: () => fixedNow };
-  const createDeps = {
-    ...world.stores,
-    secretValues: new NullSecretValues(),
-    envFiles: new NullEnvFiles(),
-    runtime: new InstantRuntime(),
-    expiry: new NullExpiry(),
-    publisher: new CountingPublisher(),
-    checks: new NullQueue(),
-    clock,
-    ids: randomIds,
-    executeTokens: new LocalExecuteTokens({ key: randomBytes(32) }),
-  };
+  const createDeps = benchCreateDeps(world, { clock });
+
   /** A hello-http environment made by the create use case, moved to `provisioning` by its event. */
   const provisioning = async (): Promise<EnvironmentRecord> => {
     const { record } = await createEnvironment(
@@ -388,22 +372,13 @@ export const coldStartScenarios = async (
         return {
           event: {
             Records: [
-              {
+              sqsRecord({
                 messageId: randomUUID(),
-                receiptHandle: 'bench',
-                body: JSON.stringify(check),
-                attributes: {
-                  ApproximateReceiveCount: '1',
-                  SentTimestamp: String(Date.now()),
-                  SenderId: 'bench',
-                  ApproximateFirstReceiveTimestamp: String(Date.now()),
-                },
-                messageAttributes: {},
-                md5OfBody: '',
-                eventSource: 'aws:sqs',
-                eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:taskenv-lifecycle',
-                awsRegion: 'us-east-1',
-              },
+                body: check,
+                sender: 'bench',
+                queueArn: 'arn:aws:sqs:us-east-1:000000000000:taskenv-lifecycle',
+                region: 'us-east-1',
+              }),
             ],
           },
           ids: [env.id],
@@ -429,23 +404,11 @@ export const coldStartScenarios = async (
         return {
           event: {
             Records: [
-              {
-                eventID: randomUUID(),
-                eventName: 'REMOVE',
-                eventVersion: '1.1',
-                eventSource: 'aws:dynamodb',
-                awsRegion: 'us-east-1',
-                userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' },
-                dynamodb: {
-                  ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
-                  Keys: asStreamImage({ ...environmentKey(id) }),
-                  OldImage: oldImage,
-                  SequenceNumber: '1',
-                  SizeBytes: 200,
-                  StreamViewType: 'OLD_IMAGE',
-                },
-                eventSourceARN: 'arn:aws:dynamodb:us-east-1:000000000000:table/taskenv/stream/bench',
-              },
+              ttlRemovalRecord({
+                keys: asStreamImage({ ...environmentKey(id) }),
+                oldImage,
+                streamArn: 'arn:aws:dynamodb:us-east-1:000000000000:table/taskenv/stream/bench',
+              }),
             ],
           },
           ids: [id],

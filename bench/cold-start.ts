@@ -102,6 +102,7 @@ const TIMER_SCRIPT = `import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 const [bundle, eventFile] = process.argv.slice(2);
 const url = pathToFileURL(bundle).href;
+const cpuStarted = process.cpuUsage();
 const started = performance.now();
 const mod = await import(url);
 const initMs = performance.now() - started;
@@ -122,7 +123,9 @@ if (eventFile !== undefined) {
   try { result = await mod.handler(event, context); } catch (error) { failure = String(error?.stack ?? error); }
   invokeMs = performance.now() - invoked;
 }
-process.stdout.write('\\n${RESULT_MARK}' + JSON.stringify({ initMs, invokeMs, result: result ?? null, failure }) + '\\n');
+const cpu = process.cpuUsage(cpuStarted);
+const cpuMs = (cpu.user + cpu.system) / 1000;
+process.stdout.write('\\n${RESULT_MARK}' + JSON.stringify({ initMs, invokeMs, cpuMs, result: result ?? null, failure }) + '\\n');
 process.exit(0);
 `;
 
@@ -130,6 +133,11 @@ export interface ColdStartSample {
   readonly initMs: number;
   readonly invokeMs: number;
   readonly totalMs: number;
+  /**
+   * CPU time of the process over init and the first invocation (user + system): unlike the wall
+   * time it barely moves with the machine's load, so a change can be judged on a busy machine.
+   */
+  readonly cpuMs: number;
 }
 
 export interface ColdStartRow {
@@ -162,6 +170,8 @@ export interface ColdStartRow {
   readonly samples: {
     readonly function: readonly ColdStartSample[];
     readonly baseline: readonly ColdStartSample[];
+    /** The same function built from {@link ColdStartOptions.compareWith}, sampled in the same rounds. */
+    readonly before?: readonly ColdStartSample[];
   };
 }
 
@@ -174,6 +184,12 @@ export interface ColdStartOptions {
   readonly profileRuns: number;
   /** Only these functions (default: every entry in `functions/`). */
   readonly only?: readonly string[];
+  /**
+   * Another checkout of the project (the code before a change): each function is also built from
+   * it and timed in the same rounds with the same events, so a change is measured before and
+   * after in one run.
+   */
+  readonly compareWith?: string;
   readonly progress: (line: string) => void;
 }
 
@@ -197,6 +213,7 @@ const timeSample = async (
   const parsed = JSON.parse(line.slice(RESULT_MARK.length)) as {
     initMs: number;
     invokeMs: number;
+    cpuMs: number;
     result: unknown;
     failure: string | null;
   };
@@ -205,6 +222,7 @@ const timeSample = async (
     initMs: parsed.initMs,
     invokeMs: parsed.invokeMs,
     totalMs: parsed.initMs + parsed.invokeMs,
+    cpuMs: parsed.cpuMs,
     result: parsed.result,
   };
 };
@@ -215,6 +233,7 @@ interface Prepared {
   readonly env: Record<string, string>;
   readonly bundle: string;
   readonly baseline: string;
+  readonly before: string | null;
   readonly metafile: Metafile;
   readonly baselineMetafile: Metafile;
   readonly sdkClients: string[];
@@ -286,6 +305,13 @@ const prepare = async (
     entryPoints: [join(options.projectRoot, 'functions', `${fn}.ts`)],
   });
   if (result.metafile === undefined) throw new Error(`esbuild wrote no metafile for ${fn}`);
+  const before = options.compareWith === undefined ? null : join(dir, 'before', 'index.mjs');
+  if (options.compareWith !== undefined && before !== null) {
+    await build({
+      ...serviceFunctionBuildOptions({ projectRoot: options.compareWith, outfile: before }),
+      entryPoints: [join(options.compareWith, 'functions', `${fn}.ts`)],
+    });
+  }
   const sdkClients = sdkClientsOf(result.metafile);
 
   const fixture = await scenario.fixture();
@@ -310,6 +336,7 @@ const prepare = async (
     env,
     bundle,
     baseline,
+    before,
     metafile: result.metafile,
     baselineMetafile: baselineResult.metafile,
     sdkClients,
@@ -320,10 +347,14 @@ const prepare = async (
 };
 
 /** Writes the event of one sample (a fresh fixture for each side) and names its file. */
-const eventFor = async (p: Prepared, side: 'function' | 'baseline', file: string): Promise<string> => {
+const eventFor = async (
+  p: Prepared,
+  side: 'function' | 'baseline' | 'before',
+  file: string,
+): Promise<string> => {
   const fixture = await p.scenario.fixture();
   const event =
-    side === 'function'
+    side !== 'baseline'
       ? JSON.stringify(fixture.event)
       : retarget(p.wavesJson, p.recordedIds, fixture.ids, randomUUID);
   await writeFile(file, event);
@@ -355,7 +386,14 @@ export const measureColdStart = async (options: ColdStartOptions): Promise<ColdS
     options.progress(`cold start: ${prepared.length} functions; ${options.runs} fresh processes per bundle`);
 
     const samples = new Map(
-      prepared.map((p) => [p.fn, { function: [] as ColdStartSample[], baseline: [] as ColdStartSample[] }]),
+      prepared.map((p) => [
+        p.fn,
+        {
+          function: [] as ColdStartSample[],
+          baseline: [] as ColdStartSample[],
+          before: [] as ColdStartSample[],
+        },
+      ]),
     );
     // Round 0 warms the page cache and is dropped; the order flips every round so drift on a
     // busy machine lands on both sides alike.
@@ -367,16 +405,22 @@ export const measureColdStart = async (options: ColdStartOptions): Promise<ColdS
         const pair = [
           { side: 'function' as const, bundle: p.bundle, list: into.function },
           { side: 'baseline' as const, bundle: p.baseline, list: into.baseline },
+          ...(p.before === null ? [] : [{ side: 'before' as const, bundle: p.before, list: into.before }]),
         ];
         for (const { side, bundle, list } of round % 2 === 0 ? pair : pair.reverse()) {
           const eventFile = await eventFor(p, side, join(options.workDir, p.fn, `${side}-event.json`));
           const sample = await timeSample(bundle, eventFile, timer, p.env);
-          if (side === 'function') {
+          if (side !== 'baseline') {
             const problem = p.scenario.check(sample.result);
             if (problem !== null) throw new Error(`${p.fn}: ${problem}`);
           }
           if (round > 0)
-            list.push({ initMs: sample.initMs, invokeMs: sample.invokeMs, totalMs: sample.totalMs });
+            list.push({
+              initMs: sample.initMs,
+              invokeMs: sample.invokeMs,
+              totalMs: sample.totalMs,
+              cpuMs: sample.cpuMs,
+            });
         }
       }
     }
@@ -426,7 +470,7 @@ export const measureColdStart = async (options: ColdStartOptions): Promise<ColdS
         excess: excessOverBaseline(costs, baselineCosts, (pkg) =>
           importChain(p.metafile, `functions/${p.fn}.ts`, pkg),
         ).slice(0, 8),
-        samples: s,
+        samples: p.before === null ? { function: s.function, baseline: s.baseline } : s,
       });
     }
     return rows;

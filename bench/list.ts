@@ -1,15 +1,16 @@
 /**
  * Figure 5, list: `GET …/environments?limit=50` through the gateway, the authorizer and the
  * environments-read handler, in a workspace of 10 environments and one of 10,000, interleaved.
- * Floor (docs/design.md): p50 at 10,000 ≤ 1.5× p50 at 10. Also reported (info): `?state=ready` and a
- * deep page. The workspaces are seeded fast: items built by the store's own codec
+ * Floor (docs/design.md): p50 at 10,000 ≤ 1.5× p50 at 10. Also reported (info): page 1 with
+ * `limit=10` (10 items on both sides, so only the workspace's size differs), the raw Query page 1
+ * makes (DynamoDB Local's own growth for the same call), `?state=ready` and a deep page. The workspaces are seeded fast: items built by the store's own codec
  * (`environmentItem`), written with BatchWriteItem, and the list counters (and the org's quota
  * counter) set to what was written, so `total` is exact; each run checks it is.
  */
 import { randomUUID } from 'node:crypto';
-import { BatchWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { environmentItem } from '#adapters/aws/dynamodb/environment-item';
-import { counterKeys, orgKey } from '#adapters/aws/dynamodb/keys';
+import { counterKeys, orgKey, workspaceEnvironmentsPk } from '#adapters/aws/dynamodb/keys';
 import { type EnvironmentRecord, type EnvironmentState, isFinal } from '#domain/environment';
 import type { Gateway } from '#local/gateway';
 import { compareToFloor, type FloorComparison } from './stats.ts';
@@ -180,33 +181,77 @@ export const measureList = async (
     [...counts.entries()]
       .filter(([s]) => states === undefined || states.includes(s))
       .reduce((a, [, n]) => a + n, 0);
+  const request = (query: string, states?: readonly EnvironmentState[]) => ({
+    small: () => get(small, query, sum(smallCounts, states)),
+    large: () => get(large, query, sum(largeCounts, states)),
+  });
+  // DynamoDB Local's own growth: the Query page 1 makes (gsi1, newest first, the same Limit),
+  // sent raw on the bench's other client; the same 10 items at 10 and 50 at 10,000.
+  const rawNewest = (workspace: string, expected: number) => async () => {
+    const started = performance.now();
+    const { Items } = await world.rawClient.send(
+      new QueryCommand({
+        TableName: world.tableName,
+        IndexName: 'gsi1',
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': 'gsi1pk' },
+        ExpressionAttributeValues: { ':pk': workspaceEnvironmentsPk(BENCH_ORG, workspace) },
+        ScanIndexForward: false,
+        Limit: 50,
+      }),
+    );
+    const elapsed = performance.now() - started;
+    if (Items?.length !== expected) throw new Error(`Raw query of ${workspace} read ${Items?.length} items`);
+    return elapsed;
+  };
   // A tenth of the way down: it reads `page × limit` index keys of each state, by design.
   const deepPage = Math.max(2, Math.floor(options.large / 50 / 10));
   const deepRequests = Math.min(30, options.requests);
-  const variants = [
+  const variants: {
+    name: string;
+    query: string;
+    gated: boolean;
+    requests: number;
+    small: () => Promise<number>;
+    large: () => Promise<number>;
+  }[] = [
     {
-      name: 'page 1',
-      small: 'limit=50',
-      large: 'limit=50',
-      states: undefined,
+      name: '?limit=50, page 1',
+      query: 'limit=50',
       gated: true,
       requests: options.requests,
+      ...request('limit=50'),
     },
     {
-      name: '?state=ready',
-      small: 'limit=50&state=ready',
-      large: 'limit=50&state=ready',
-      states: ['ready'] as const,
+      // Like with like: 10 items on both sides, so only the workspace's size differs.
+      name: '?limit=10, page 1 (10 items each side)',
+      query: 'limit=10',
       gated: false,
       requests: options.requests,
+      ...request('limit=10'),
     },
     {
-      name: `deep page (${deepPage} of ${Math.ceil(options.large / 50)}) vs page 1`,
-      small: 'limit=50',
-      large: `limit=50&page=${deepPage}`,
-      states: undefined,
+      name: 'raw Query gsi1 Limit 50 (DynamoDB Local alone)',
+      query: 'Query gsi1, Limit 50',
+      gated: false,
+      requests: options.requests,
+      small: rawNewest(small, Math.min(50, options.small)),
+      large: rawNewest(large, Math.min(50, options.large)),
+    },
+    {
+      name: '?limit=50, ?state=ready',
+      query: 'limit=50&state=ready',
+      gated: false,
+      requests: options.requests,
+      ...request('limit=50&state=ready', ['ready']),
+    },
+    {
+      name: `?limit=50, deep page (${deepPage} of ${Math.ceil(options.large / 50)}) vs page 1`,
+      query: `limit=50&page=${deepPage}`,
       gated: false,
       requests: deepRequests,
+      small: request('limit=50').small,
+      large: request(`limit=50&page=${deepPage}`).large,
     },
   ];
   const samples = variants.map(() => ({ small: [] as number[], large: [] as number[] }));
@@ -214,18 +259,14 @@ export const measureList = async (
   for (let i = 0; i < warmup + options.requests; i++) {
     for (const [v, variant] of variants.entries()) {
       if (i >= warmup + variant.requests) continue;
-      const smallTotal = sum(smallCounts, variant.states);
-      const largeTotal = sum(largeCounts, variant.states);
-      const one = () => get(small, variant.small, smallTotal);
-      const other = () => get(large, variant.large, largeTotal);
       let s: number;
       let l: number;
       if (i % 2 === 0) {
-        s = await one();
-        l = await other();
+        s = await variant.small();
+        l = await variant.large();
       } else {
-        l = await other();
-        s = await one();
+        l = await variant.large();
+        s = await variant.small();
       }
       if (i >= warmup) {
         samples[v]?.small.push(s);
@@ -233,9 +274,10 @@ export const measureList = async (
       }
     }
     world.recorder.take();
+    world.rawRecorder.take();
   }
   options.progress(
-    `list: ${options.requests} requests of page 1 and ?state=ready, ${deepRequests} of page ${deepPage}, at each size`,
+    `list: ${options.requests} requests of each variant, ${deepRequests} of page ${deepPage}, at each size`,
   );
   return {
     small: options.small,
@@ -244,7 +286,7 @@ export const measureList = async (
     seedSeconds,
     variants: variants.map((variant, v) => ({
       name: variant.name,
-      query: variant.large,
+      query: variant.query,
       gated: variant.gated,
       comparison: compareToFloor(samples[v]?.large ?? [], samples[v]?.small ?? [], options.floor),
     })),

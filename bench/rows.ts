@@ -115,7 +115,7 @@ export const eventPathRows = (ep: EventPathResult): TableRow[] => [
 
 export const listRows = (l: ListResult): TableRow[] =>
   l.variants.map((v) => {
-    const figure = `list ?limit=50, ${v.name}: ${l.large.toLocaleString('en')} vs ${l.small} environments, p50`;
+    const figure = `list ${v.name}: ${l.large.toLocaleString('en')} vs ${l.small} environments, p50`;
     return v.gated
       ? ratioRow(figure, v.comparison, { baseline: `${ms(v.comparison.baseline)} (at ${l.small})` })
       : infoRow(figure, v.comparison, { baseline: `${ms(v.comparison.baseline)} (at ${l.small})` });

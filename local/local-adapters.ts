@@ -21,6 +21,7 @@ import type { LogLevel } from '#shared/observability';
 import type { Handlers } from './compose.ts';
 import { type Example, ExampleImagesError, prepareExampleImages } from './examples.ts';
 import { LOCAL_ORG, type RuntimeChoice } from './local-names.ts';
+import { sqsRecord } from './sqs-record.ts';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -134,22 +135,13 @@ const stackId = async (dataDir: string): Promise<string> => {
 /** One queued check as the SQS event source hands it to the consumer. */
 export const localSqsEvent = (check: unknown): Parameters<Handlers['lifecycleChecks']>[0] => ({
   Records: [
-    {
+    sqsRecord({
       messageId: randomUUID(),
-      receiptHandle: 'local',
-      body: JSON.stringify(check),
-      attributes: {
-        ApproximateReceiveCount: '1',
-        SentTimestamp: String(Date.now()),
-        SenderId: 'local',
-        ApproximateFirstReceiveTimestamp: String(Date.now()),
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:local:000000000000:lifecycle-checks',
-      awsRegion: 'local',
-    },
+      body: check,
+      sender: 'local',
+      queueArn: 'arn:aws:sqs:local:000000000000:lifecycle-checks',
+      region: 'local',
+    }),
   ],
 });
 

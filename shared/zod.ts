@@ -41,3 +41,17 @@ export const object = miniObject;
 export const strictObject = miniStrictObject;
 export const looseObject = miniLooseObject;
 export const string = miniString;
+
+/**
+ * A schema built on its first use rather than when its module loads. A cold start builds every
+ * module-scope schema of the bundle, used or not (a function that never reads a pool still
+ * loaded the pool codec); a schema only some invocations parse is cheaper behind this
+ * (docs/benchmarks.md, "Cold start").
+ */
+export const onFirstUse = <S>(build: () => S): (() => S) => {
+  let built: S | undefined;
+  return () => {
+    built ??= build();
+    return built;
+  };
+};

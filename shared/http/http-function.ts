@@ -25,7 +25,7 @@ import { canUseWorkspace, type Principal, principalSchema } from '#domain/princi
 import { compareVersionParts } from '#domain/semver';
 import { parseOrThrow } from '#domain/validation';
 import { publishMetrics } from '#shared/observability';
-import type { OperationId, Route } from '#shared/routes';
+import type { OperationId, Route, RouteDefinition } from '#shared/routes';
 import type * as z from '#shared/zod';
 
 /** Request bodies above this are a 400 (`docs/api.md`). */
@@ -34,14 +34,26 @@ export const MAX_BODY_BYTES = 256 * 1024;
 /** Request bodies whose arrays and objects nest deeper than this are a 400, as malformed ones are. */
 export const MAX_BODY_DEPTH = 64;
 
-type Output<S> = S extends z.core.$ZodType ? z.output<S> : undefined;
-type RouteById<Op extends OperationId> = Extract<Route, { operationId: Op }>;
+type SchemaKey = 'pathSchema' | 'querySchema' | 'bodySchema';
 
-export interface HttpRequest<Op extends OperationId = OperationId> {
-  readonly path: Output<RouteById<Op> extends { pathSchema: infer S } ? S : undefined>;
-  readonly query: Output<RouteById<Op> extends { querySchema: infer S } ? S : undefined>;
+/** What a route's `key` schema parses to, or `Absent` when the route declares none. */
+type Section<R, K extends SchemaKey, Absent> = R extends {
+  readonly [P in K]: infer S extends z.core.$ZodType;
+}
+  ? z.output<S>
+  : Absent;
+
+/** The route of one operation (the union member whose `operationId` is `Op`). */
+type RouteOf<Op extends OperationId> = Route & { readonly operationId: Op };
+
+/** The request one route's handler receives, typed from that route's own schemas. */
+export type HttpRequest<Op extends OperationId> = RequestOf<RouteOf<Op>>;
+
+interface RequestOf<R extends Route> {
+  readonly path: Section<R, 'pathSchema', undefined>;
+  readonly query: Section<R, 'querySchema', undefined>;
   /** The validated body, or the raw parsed JSON for routes whose use case validates it. */
-  readonly body: RouteById<Op> extends { bodySchema: infer S } ? Output<S> : unknown;
+  readonly body: Section<R, 'bodySchema', unknown>;
   readonly headers: Readonly<Record<string, string>>;
   /** Present on every authenticated route. */
   readonly principal: Principal;
@@ -66,6 +78,9 @@ export interface HttpResult {
 
 export type RouteHandler<Op extends OperationId> = (request: HttpRequest<Op>) => Promise<HttpResult>;
 
+/** A handler per operation of a function's routes. */
+type Handlers<Op extends OperationId> = { readonly [K in Op]: RouteHandler<K> };
+
 export interface HttpFunctionOptions {
   readonly logger: Logger;
   /** Flushed after every invocation (EMF to stdout); absent in tests that do not look at metrics. */
@@ -83,24 +98,17 @@ export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Prom
  */
 export const httpFunction = <R extends Route>(
   served: readonly R[],
-  handlers: { [Op in R['operationId']]: RouteHandler<Op> },
+  handlers: Handlers<R['operationId']>,
   options: HttpFunctionOptions,
 ): ApiHandler => {
   const dispatch = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
-    const route: Route | undefined = served.find(
-      (r) => r.method === event.httpMethod && r.path === event.resource,
-    );
+    const route = served.find((r) => r.method === event.httpMethod && r.path === event.resource);
     if (route === undefined) throw new RouteNotFoundError(event.httpMethod, event.path);
     // One count per operation: the dashboard's traffic by route, and never an empty flush.
     options.metrics?.addMetric(route.operationId, MetricUnit.Count, 1);
     // Before the body is read, validated or replayed: a refused caller learns nothing else.
     const principal = authorize(route, event);
-    const request = parseRequest(route, event, context, principal);
-    // The mapped type guarantees a handler per served operation; indexing it by a runtime id
-    // needs the widening.
-    const handler = (handlers as unknown as Record<string, RouteHandler<OperationId>>)[route.operationId];
-    if (handler === undefined) throw new RouteNotFoundError(event.httpMethod, event.path);
-    const result = await handler(request);
+    const result = await handle(handlers, route, event, context, principal);
     const statusCode = result.statusCode ?? route.successStatus;
     if (result.rawBody !== undefined)
       return { statusCode, headers: { ...result.headers }, body: result.rawBody };
@@ -142,29 +150,56 @@ const authorize = (route: Route, event: APIGatewayProxyEvent): Principal => {
   return principal;
 };
 
-const parseRequest = (
-  route: Route,
+/**
+ * Parses the request for `route` and hands it to that route's own handler. Generic in the
+ * operation, so the handler looked up by `route.operationId` and the request parsed from
+ * `route`'s schemas are typed for the same operation.
+ */
+const handle = <Op extends OperationId>(
+  handlers: Handlers<Op>,
+  route: RouteOf<Op>,
   event: APIGatewayProxyEvent,
   context: Context,
   principal: Principal,
-): HttpRequest => {
-  const headers = event.headers as Record<string, string>;
-  const path =
-    'pathSchema' in route ? parseOrThrow(route.pathSchema, event.pathParameters ?? {}, 'path') : undefined;
-  const query = 'querySchema' in route ? parseOrThrow(route.querySchema, queryOf(event), 'query') : undefined;
+): Promise<HttpResult> => {
+  const headers = definedHeaders(event);
+  // In this order: a bad path or query is the 422, before the body is read.
+  const path = parseSection(route, 'pathSchema', event.pathParameters ?? {}, undefined);
+  const query = parseSection(route, 'querySchema', queryOf(event), undefined);
   const rawBody =
     route.method === 'POST' || route.method === 'PUT' ? parseJsonBody(event, headers) : undefined;
-  const body = 'bodySchema' in route ? parseOrThrow(route.bodySchema, rawBody, 'body') : rawBody;
-  return {
+  const request: RequestOf<RouteOf<Op>> = {
     path,
     query,
-    body,
+    body: parseSection(route, 'bodySchema', rawBody, rawBody),
     headers,
     principal,
     requestId: event.requestContext?.requestId ?? 'local',
     basePath: basePathOf(event),
     context,
-  } as HttpRequest;
+  };
+  return handlers[route.operationId](request);
+};
+
+const locations = { pathSchema: 'path', querySchema: 'query', bodySchema: 'body' } as const;
+
+/**
+ * `raw` validated by the route's `key` schema, or `absent` when the route declares none.
+ *
+ * The one cast of the chain: TypeScript does not narrow a generic conditional type by a runtime
+ * check (here, whether the route has the schema), so the result of the check is asserted to be
+ * the `Section` the check decides. Each branch is exactly that section's definition.
+ */
+const parseSection = <R extends Route, K extends SchemaKey, Absent>(
+  route: R,
+  key: K,
+  raw: unknown,
+  absent: Absent,
+): Section<R, K, Absent> => {
+  const definition: RouteDefinition = route;
+  const schema = definition[key];
+  const parsed = schema === undefined ? absent : parseOrThrow(schema, raw, locations[key]);
+  return parsed as Section<R, K, Absent>;
 };
 
 const basePathOf = (event: APIGatewayProxyEvent): string => {
@@ -275,13 +310,21 @@ const errorEnvelope = (
 
 const normalizeHeaders = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => ({
   before: async (request) => {
-    const headers: Record<string, string> = {};
-    for (const [key, value] of Object.entries(request.event.headers ?? {})) {
-      if (value !== undefined) headers[key.toLowerCase()] = value;
-    }
-    request.event.headers = headers;
+    request.event.headers = definedHeaders(request.event, (key) => key.toLowerCase());
   },
 });
+
+/** The event's headers that have a value, their names passed through `name`. */
+const definedHeaders = (
+  event: APIGatewayProxyEvent,
+  name: (key: string) => string = (key) => key,
+): Record<string, string> => {
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (value !== undefined) headers[name(key)] = value;
+  }
+  return headers;
+};
 
 const clientVersionGate = (
   minimum: string | undefined,

@@ -14,6 +14,7 @@ import {
   containersLabelled,
   docker,
   dockerEngine,
+  httpd,
   removeTestContainers,
   removeTestImages,
 } from '#test/support/docker';
@@ -33,8 +34,6 @@ const engine = await dockerEngine('test/e2e/docker-runtime.test.ts');
 const run = randomBytes(4).toString('hex');
 const IMAGE = `taskenv-test/e2e-web:${run}`;
 const BAKED = `baked into ${IMAGE}\n`;
-
-const httpd = (port: number, before = 'true') => ['sh', '-c', `${before}; exec httpd -f -p ${port} -h /www`];
 
 /** Publishes a one-off task (a unique name per test) and answers its name. */
 const publish = async (target: ApiTarget, services: Record<string, unknown>): Promise<string> => {

@@ -11,6 +11,7 @@ import { dynamoStores } from '#adapters/aws/wiring';
 import { defaultOrgLimits } from '#domain/org';
 import { generateApiKey } from '#domain/principal';
 import { apiRequest, runCli, stackPerFile } from '#test/support/e2e';
+import { markerManifest as markerWritingManifest } from '#test/support/example-tasks';
 
 const runningStack = stackPerFile('trust');
 
@@ -53,23 +54,8 @@ const mintLocalKey = async (role: 'admin' | 'member', workspaces: string[]) => {
 };
 
 /** A task whose one service writes `marker` on start (what a hostile local.command would do). */
-const markerManifest = (name: string, marker: string) => ({
-  name,
-  version: '1.0.0',
-  instruction: 'Writes a marker file on the host',
-  services: {
-    main: {
-      image: 'public.ecr.aws/docker/library/node:20-alpine',
-      local: {
-        command: [
-          'node',
-          '-e',
-          `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'ran'); setInterval(() => {}, 1000)`,
-        ],
-      },
-    },
-  },
-});
+const markerManifest = (name: string, marker: string) =>
+  markerWritingManifest(name, marker, 'Writes a marker file on the host');
 
 const invoke = async (fn: string, key: string, event: unknown) => {
   const response = await fetch(`${runningStack().apiUrl}/_local/invoke/${fn}`, {

@@ -6,20 +6,13 @@
  * after its transaction committed deleted the file, and the relaunch then failed the environment.
  */
 
-import { randomBytes } from 'node:crypto';
 import { beforeEach, expect, it } from 'vitest';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { dynamoStores } from '#adapters/aws/wiring';
-import { LocalExecuteTokens } from '#adapters/local/local-execute-tokens';
 import { QuotaExceededError } from '#domain/errors';
-import { parseManifest } from '#domain/manifest';
 import type { Principal } from '#domain/principal';
-import { randomIds } from '#ports/clock';
-import type { ContainerRuntime, LaunchRequest } from '#ports/container-runtime';
 import type { EnvironmentStore } from '#ports/environment-store';
-import type { ExpiryScheduler } from '#ports/expiry-scheduler';
-import type { SecretValueStore } from '#ports/secret-store';
-import { taskVersionOf } from '#test/support/example-tasks';
+import { createDeps, noExpiry, publishWeb, putOrgLimit, RecordingRuntime } from '#test/support/create-path';
 import { uniqueName } from '#test/support/factories';
 import { CrashAfterRecordStore, Dice } from '#test/support/faults';
 import {
@@ -28,7 +21,7 @@ import {
   RecordingPublisher,
   RecordingQueue,
 } from '#test/support/lifecycle-fakes';
-import { type CreateEnvironmentDeps, createEnvironment } from '#use-cases/create-environment';
+import { createEnvironment } from '#use-cases/create-environment';
 import { reconcile } from '#use-cases/reconcile';
 
 const NOW = new Date();
@@ -36,40 +29,6 @@ const clock = fixedClock(NOW.toISOString());
 const stores = dynamoStores(createDocumentClient(), {
   TABLE_NAME: process.env.TABLE_NAME ?? 'missing TABLE_NAME',
 });
-
-/** Records launches; every launch starts a task. */
-class RecordingRuntime implements ContainerRuntime {
-  readonly launches: LaunchRequest[] = [];
-  async register() {
-    return { taskDefinitionArn: null };
-  }
-  async launch(request: LaunchRequest) {
-    this.launches.push(request);
-    return { taskArn: `arn:aws:ecs:local:000000000000:task/taskenv/${request.environmentId}` };
-  }
-  async stop() {}
-  async describe() {
-    return [];
-  }
-  async findByEnvironment() {
-    return null;
-  }
-  async listRunning() {
-    return [];
-  }
-}
-
-const noSecrets: SecretValueStore = {
-  put: async () => {
-    throw new Error('no secrets in these tests');
-  },
-  get: async () => {
-    throw new Error('no secrets in these tests');
-  },
-  delete: async () => undefined,
-};
-
-const noExpiry: ExpiryScheduler = { schedule: async () => undefined, cancel: async () => undefined };
 
 let org: string;
 let principal: Principal;
@@ -81,38 +40,11 @@ beforeEach(async () => {
   principal = { keyId: 'test', org, role: 'admin', workspaces: ['*'] };
   envFiles = new InMemoryEnvFiles();
   runtime = new RecordingRuntime();
-  await stores.access.putOrg({
-    org,
-    maxConcurrentEnvironments: 5,
-    maxLifetimeSec: 3600,
-    createdAt: NOW.toISOString(),
-  });
-  await stores.tasks.publish(
-    taskVersionOf(
-      parseManifest({
-        name: 'web',
-        version: '1.0.0',
-        instruction: 'Open {{ web_url }}.',
-        services: { web: { image: 'public.ecr.aws/docker/library/nginx:1.27', ports: [80] } },
-      }),
-      org,
-    ),
-  );
+  await putOrgLimit(stores, org, 5, NOW);
+  await publishWeb(stores, org);
 });
 
-const deps = (store: EnvironmentStore): CreateEnvironmentDeps => ({
-  ...stores,
-  store,
-  secretValues: noSecrets,
-  envFiles,
-  runtime,
-  expiry: noExpiry,
-  publisher: new RecordingPublisher(),
-  checks: new RecordingQueue(),
-  clock,
-  ids: randomIds,
-  executeTokens: new LocalExecuteTokens({ key: randomBytes(32) }),
-});
+const deps = (store: EnvironmentStore) => createDeps(stores, { store, envFiles, runtime, clock });
 
 const create = (store: EnvironmentStore) =>
   createEnvironment({ principal, org, workspace: 'default', request: { task_ref: 'web' } }, deps(store));
@@ -154,12 +86,7 @@ it('answers with the environment whose record committed before the write failed,
 
 it('deletes the env file when the quota refuses the environment', async () => {
   // Prepare
-  await stores.access.putOrg({
-    org,
-    maxConcurrentEnvironments: 0,
-    maxLifetimeSec: 3600,
-    createdAt: NOW.toISOString(),
-  });
+  await putOrgLimit(stores, org, 0, NOW);
 
   // Act
   await expect(create(stores.store)).rejects.toBeInstanceOf(QuotaExceededError);

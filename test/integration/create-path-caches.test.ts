@@ -1,54 +1,23 @@
-/**
- * The create path's caches (`docs/limits.md`, "Create-path caches") on the real stores (DynamoDB
- * Local), with the clock moved by hand: a warm create makes no task or org read, and the
- * staleness they allow is exactly the TTL: a version published meanwhile, a lowered quota.
- */
-import { randomBytes } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { dynamoStores } from '#adapters/aws/wiring';
 import { CachedOrgLimits } from '#adapters/cache/cached-org-limits';
 import { CachedTaskRegistry } from '#adapters/cache/cached-task-registry';
-import { LocalExecuteTokens } from '#adapters/local/local-execute-tokens';
 import { QuotaExceededError, TaskNotFoundError } from '#domain/errors';
 import { parseManifest } from '#domain/manifest';
 import type { Principal } from '#domain/principal';
 import type { AccessStore } from '#ports/access-store';
-import { type Clock, randomIds } from '#ports/clock';
-import type { ContainerRuntime } from '#ports/container-runtime';
-import type { ExpiryScheduler } from '#ports/expiry-scheduler';
-import type { SecretValueStore } from '#ports/secret-store';
+import type { Clock } from '#ports/clock';
 import type { TaskRegistry } from '#ports/task-registry';
+import { createDeps, publishWeb, putOrgLimit, RecordingRuntime } from '#test/support/create-path';
 import { taskVersionOf } from '#test/support/example-tasks';
 import { uniqueName } from '#test/support/factories';
-import { InMemoryEnvFiles, RecordingPublisher, RecordingQueue } from '#test/support/lifecycle-fakes';
 import { type CreateEnvironmentDeps, createEnvironment } from '#use-cases/create-environment';
 
 const TTL_MS = 5_000;
 const stores = dynamoStores(createDocumentClient(), {
   TABLE_NAME: process.env.TABLE_NAME ?? 'missing TABLE_NAME',
 });
-
-const runtime: ContainerRuntime = {
-  register: async () => ({ taskDefinitionArn: null }),
-  launch: async (request) => ({
-    taskArn: `arn:aws:ecs:local:000000000000:task/taskenv/${request.environmentId}`,
-  }),
-  stop: async () => undefined,
-  describe: async () => [],
-  findByEnvironment: async () => null,
-  listRunning: async () => [],
-};
-const noSecrets: SecretValueStore = {
-  put: async () => {
-    throw new Error('no secrets in these tests');
-  },
-  get: async () => {
-    throw new Error('no secrets in these tests');
-  },
-  delete: async () => undefined,
-};
-const noExpiry: ExpiryScheduler = { schedule: async () => undefined, cancel: async () => undefined };
 
 /** Counts the reads that reach the real registry and access store. */
 const reads = { candidates: 0, versions: 0, orgs: 0 };
@@ -83,26 +52,10 @@ let org: string;
 let principal: Principal;
 let deps: CreateEnvironmentDeps;
 
-const publish = (version: string) =>
-  stores.tasks.publish(
-    taskVersionOf(
-      parseManifest({
-        name: 'web',
-        version,
-        instruction: 'Open {{ web_url }}.',
-        services: { web: { image: 'public.ecr.aws/docker/library/nginx:1.27', ports: [80] } },
-      }),
-      org,
-    ),
-  );
+const publish = (version: string) => publishWeb(stores, org, { version });
 
 const putLimit = (maxConcurrentEnvironments: number) =>
-  stores.access.putOrg({
-    org,
-    maxConcurrentEnvironments,
-    maxLifetimeSec: 3600,
-    createdAt: new Date(nowMs).toISOString(),
-  });
+  putOrgLimit(stores, org, maxConcurrentEnvironments, new Date(nowMs));
 
 const create = (taskRef = 'web') =>
   createEnvironment({ principal, org, workspace: 'default', request: { task_ref: taskRef } }, deps);
@@ -115,20 +68,12 @@ beforeEach(async () => {
   org = uniqueName('org');
   principal = { keyId: 'test', org, role: 'admin', workspaces: ['*'] };
   // One warm function: its caches live as long as the test.
-  deps = {
-    ...stores,
+  deps = createDeps(stores, {
     tasks: new CachedTaskRegistry(countedTasks, { ttlMs: TTL_MS, clock }),
     access: new CachedOrgLimits(countedAccess, { ttlMs: TTL_MS, clock }),
-    secretValues: noSecrets,
-    envFiles: new InMemoryEnvFiles(),
-    runtime,
-    expiry: noExpiry,
-    publisher: new RecordingPublisher(),
-    checks: new RecordingQueue(),
+    runtime: new RecordingRuntime(),
     clock,
-    ids: randomIds,
-    executeTokens: new LocalExecuteTokens({ key: randomBytes(32) }),
-  };
+  });
   await putLimit(5);
   await publish('1.0.0');
 });

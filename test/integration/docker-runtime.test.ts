@@ -12,6 +12,7 @@ import {
   containersLabelled,
   docker,
   dockerEngine,
+  httpd,
   removeTestContainers,
   removeTestImages,
 } from '#test/support/docker';
@@ -23,9 +24,6 @@ const run = randomBytes(4).toString('hex');
 const IMAGE = `taskenv-test/busybox-web:${run}`;
 const BAKED = 'baked into the image\n';
 const STACK = `test-${run}`;
-
-/** httpd serving the image's /www on `port`, after printing `lines`. */
-const httpd = (port: number, before = 'true') => ['sh', '-c', `${before}; exec httpd -f -p ${port} -h /www`];
 
 describe.runIf(engine)('DockerRuntime', () => {
   const harness = runtimeHarness('docker-runtime');

@@ -17,12 +17,14 @@ import { DynamoAccessStore } from '#adapters/aws/dynamodb/access-store';
 import { defaultOrgLimits } from '#domain/org';
 import { POOL_STARTED_BY_PREFIX } from '#domain/pool';
 import { generateApiKey } from '#domain/principal';
+import { sqsRecord as recordOf } from '#local/sqs-record';
 import { type FunctionName, functionNames, matchRoute } from '#shared/routes';
 import { configSchema } from '#shared/wiring/functions';
 import { type AwsStub, startAwsStub } from '../support/aws-stub.ts';
 import { type Bundles, buildBundles } from '../support/bundles.ts';
 import { ecsEvent } from '../support/ecs-events.ts';
 import { uniqueName } from '../support/factories.ts';
+import { ttlRemovalRecord } from '../support/stream-records.ts';
 
 const TABLE = process.env.TABLE_NAME ?? 'taskenv-test';
 const CLUSTER_ARN = 'arn:aws:ecs:us-east-1:000000000000:cluster/taskenv-smoke';
@@ -386,23 +388,11 @@ describe.sequential('every production entry, bundled, on DynamoDB Local', () => 
       .Item;
     const before = await item(`COUNT#${org}#${WORKSPACE}`, 'WS');
     await raw.send(new DeleteItemCommand({ TableName: TABLE, Key: key }));
-    const record = {
-      eventID: randomUUID(),
-      eventName: 'REMOVE',
-      eventVersion: '1.1',
-      eventSource: 'aws:dynamodb',
-      awsRegion: 'us-east-1',
-      userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' },
-      dynamodb: {
-        Keys: key,
-        OldImage: old,
-        SequenceNumber: '1',
-        SizeBytes: 100,
-        StreamViewType: 'OLD_IMAGE',
-      },
-      eventSourceARN:
-        'arn:aws:dynamodb:us-east-1:000000000000:table/taskenv-test/stream/2026-01-01T00:00:00.000',
-    };
+    const record = ttlRemovalRecord({
+      keys: key,
+      oldImage: old,
+      streamArn: 'arn:aws:dynamodb:us-east-1:000000000000:table/taskenv-test/stream/2026-01-01T00:00:00.000',
+    });
 
     // Act: delivered twice, counted once
     const first = await invoke('list-counters', { Records: [record] });
@@ -424,19 +414,11 @@ describe.sequential('every production entry, bundled, on DynamoDB Local', () => 
   });
 });
 
-const sqsRecord = (messageId: string, body: unknown) => ({
-  messageId,
-  receiptHandle: `handle-${messageId}`,
-  body: JSON.stringify(body),
-  attributes: {
-    ApproximateReceiveCount: '1',
-    SentTimestamp: String(Date.now()),
-    SenderId: '000000000000',
-    ApproximateFirstReceiveTimestamp: String(Date.now()),
-  },
-  messageAttributes: {},
-  md5OfBody: '',
-  eventSource: 'aws:sqs',
-  eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:taskenv-checks',
-  awsRegion: 'us-east-1',
-});
+const sqsRecord = (messageId: string, body: unknown) =>
+  recordOf({
+    messageId,
+    body,
+    sender: '000000000000',
+    queueArn: 'arn:aws:sqs:us-east-1:000000000000:taskenv-checks',
+    region: 'us-east-1',
+  });

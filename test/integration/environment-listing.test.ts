@@ -39,7 +39,37 @@ const fullRead = (records: readonly EnvironmentRecord[], query: EnvironmentQuery
   return { items, ids: items.map((r) => r.id), total: matches.length };
 };
 
+/** A store on a client of its own that notes each call and how many items or keys DynamoDB read for it. */
+const countingStore = () => {
+  const reads: { command: string; index?: string; read: number }[] = [];
+  const counted = createDocumentClient();
+  counted.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      const output = result.output as {
+        Item?: unknown;
+        ScannedCount?: number;
+        Responses?: Record<string, unknown[]>;
+      };
+      const input = args.input as { IndexName?: string };
+      reads.push({
+        command: context.commandName ?? 'unknown',
+        ...(input.IndexName === undefined ? {} : { index: input.IndexName }),
+        read:
+          output.ScannedCount ??
+          Object.values(output.Responses ?? {}).reduce((n, items) => n + items.length, 0) +
+            (output.Item === undefined ? 0 : 1),
+      });
+      return result;
+    },
+    { step: 'initialize', name: 'listReads' },
+  );
+  return { reads, store: new DynamoEnvironmentStore({ client: counted, tableName }) };
+};
+
 describe('environment list counters', () => {
+  // 24 moves on the same two counter items collide and back off (retryOnConflict): 14-17 s on a
+  // loaded 2-CPU machine, past the default 20 s when other test files run beside it.
   it('stay exact under concurrent creates and transitions of one workspace', async () => {
     const base = makeEnvironment();
     const records = Array.from({ length: 24 }, (_, i) =>
@@ -90,7 +120,7 @@ describe('environment list counters', () => {
     });
     expect(page.total).toBe(8);
     expect(page.items.map((r) => r.state)).toEqual(Array(8).fill('ready'));
-  });
+  }, 60_000);
 });
 
 describe('environment list while the indexes lag', () => {
@@ -117,13 +147,54 @@ describe('environment list while the indexes lag', () => {
       }),
     );
 
-    // Act
-    const page = await store.list({ org: base.org, workspace: base.workspace, page: 1, limit: 50 });
+    // Act: the states the stale entry and the move span (a merge of two keys-only partitions),
+    // and the unfiltered page 1 (gsi1, which the stale entry is not in).
+    const merged = await store.list({
+      org: base.org,
+      workspace: base.workspace,
+      states: ['building', 'provisioning'],
+      page: 1,
+      limit: 50,
+    });
+    const unfiltered = await store.list({ org: base.org, workspace: base.workspace, page: 1, limit: 50 });
 
     // Assess: each environment once, newest first, and the total from the counters.
-    expect(page.items.map((r) => r.id)).toEqual([...records].reverse().map((r) => r.id));
-    expect(page.total).toBe(3);
+    const newestFirst = [...records].reverse().map((r) => r.id);
+    expect(merged.items.map((r) => r.id)).toEqual(newestFirst);
+    expect(merged.items.map((r) => r.state)).toEqual(['building', 'provisioning', 'building']);
+    expect(merged.total).toBe(3);
+    expect(unfiltered.items.map((r) => r.id)).toEqual(newestFirst);
+    expect(unfiltered.total).toBe(3);
   });
+});
+
+describe('environment list page past one DynamoDB response', () => {
+  it('still holds `limit` items when they pass 1 MB (page 1 without a filter)', async () => {
+    // Prepare: 210 environments of ~6 KB each (a long instruction template): 200 of them are
+    // ~1.2 MB, more than one Query answers.
+    const base = makeEnvironment();
+    const records = Array.from({ length: 210 }, (_, i) =>
+      makeEnvironment({
+        org: base.org,
+        workspace: base.workspace,
+        createdAt: new Date(Date.parse('2026-01-01T00:00:00.000Z') + i * 1000).toISOString(),
+        instructionTemplate: `${'x'.repeat(6_000)} ${i}`,
+      }),
+    );
+    for (let i = 0; i < records.length; i += 30) {
+      await Promise.all(records.slice(i, i + 30).map((r) => store.create(r, quota)));
+    }
+    const { reads, store: countedStore } = countingStore();
+    const query: EnvironmentQuery = { org: base.org, workspace: base.workspace, page: 1, limit: 200 };
+
+    // Act
+    const page = await countedStore.list(query);
+
+    // Assess: the 200 newest, whole, as a full read has them, read in more than one Query.
+    expect(page.total).toBe(210);
+    expect(page.items).toEqual(fullRead(records, query).items);
+    expect(reads.filter((r) => r.command === 'QueryCommand').length).toBeGreaterThan(1);
+  }, 60_000);
 });
 
 describe('environment list at 10,000 environments', () => {
@@ -207,6 +278,35 @@ describe('environment list at 10,000 environments', () => {
     { name: 'a project and several states', projectId: 'alpha', states: ['ready', 'provisioning'] },
     { name: 'a project with no environments', projectId: 'nobody' },
   ];
+
+  it('reads about one page for page 1 of every filter, and the unfiltered page 1 in one Query', async () => {
+    const { reads, store: countedStore } = countingStore();
+    const limit = 50;
+
+    for (const filter of filters) {
+      reads.length = 0;
+      const query: EnvironmentQuery = {
+        org,
+        workspace,
+        page: 1,
+        limit,
+        ...(filter.states === undefined ? {} : { states: filter.states }),
+        ...(filter.projectId === undefined ? {} : { projectId: filter.projectId }),
+      };
+      expect((await countedStore.list(query)).items).toEqual(fullRead(stored, query).items);
+      const states = filter.states?.length ?? environmentStates.length;
+      const read = reads.reduce((n, r) => n + r.read, 0);
+      // At most `limit` keys of each state, `limit` items and the counter item: not the 10,000.
+      expect(read, filter.name).toBeLessThanOrEqual(states * limit + limit + 1);
+      if (filter.states === undefined && filter.projectId === undefined) {
+        expect(reads.map((r) => [r.command, r.index]).sort()).toEqual([
+          ['GetItemCommand', undefined],
+          ['QueryCommand', 'gsi1'],
+        ]);
+        expect(read).toBe(limit + 1);
+      }
+    }
+  });
 
   for (const filter of filters) {
     it(`answers the same pages and total as a full read: ${filter.name}`, async () => {

@@ -1,14 +1,6 @@
-/**
- * Warm pools on the real stores (DynamoDB Local): the claim transaction under concurrency, the
- * keeper's moves, the slot event path and the reconciler's pool pass. ECS has no emulator, so
- * the runtime is a recording double at the port (its SDK calls are tested in
- * `test/unit/aws/ecs-runtime-pool.test.ts`).
- */
-import { randomBytes } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { dynamoStores } from '#adapters/aws/wiring';
-import { LocalExecuteTokens } from '#adapters/local/local-execute-tokens';
 import { ValidationError } from '#domain/errors';
 import { parseManifest } from '#domain/manifest';
 import { poolStartedBy, type SlotRecord } from '#domain/pool';
@@ -20,9 +12,15 @@ import {
   type LaunchRequest,
   type RuntimeTask,
 } from '#ports/container-runtime';
-import type { ExpiryScheduler } from '#ports/expiry-scheduler';
 import type { PoolKeeperTrigger } from '#ports/pool-store';
 import type { SecretValueStore } from '#ports/secret-store';
+import {
+  createDeps as createPathDeps,
+  noExpiry,
+  noSecrets,
+  publishWeb,
+  putOrgLimit,
+} from '#test/support/create-path';
 import { stoppedEvent, taskStatus } from '#test/support/ecs-events';
 import { taskVersionOf } from '#test/support/example-tasks';
 import { uniqueName } from '#test/support/factories';
@@ -34,7 +32,7 @@ import {
 } from '#test/support/lifecycle-fakes';
 import { poolsOfOrg } from '#test/support/pools';
 import { applyTaskEvent } from '#use-cases/apply-task-event';
-import { type CreateEnvironmentDeps, createEnvironment } from '#use-cases/create-environment';
+import { createEnvironment } from '#use-cases/create-environment';
 import { keepPools } from '#use-cases/pool-keeper';
 import { deletePool, getPool, putPool } from '#use-cases/pools';
 import { reconcile } from '#use-cases/reconcile';
@@ -90,14 +88,8 @@ class RecordingRuntime implements ContainerRuntime {
   }
 }
 
-const noSecrets: SecretValueStore = {
-  put: async () => {
-    throw new Error('no secrets in these tests');
-  },
-  get: async () => 'value',
-  delete: async () => undefined,
-};
-const noExpiry: ExpiryScheduler = { schedule: async () => undefined, cancel: async () => undefined };
+/** Secrets Manager answers every read (the pool tests that pass `secret_ids`). */
+const secretValues: SecretValueStore = { ...noSecrets, get: async () => 'value' };
 
 const NOW = new Date();
 const clock = fixedClock(NOW.toISOString());
@@ -119,41 +111,17 @@ beforeEach(async () => {
   principal = { keyId: 'test', org, role: 'admin', workspaces: ['*'] };
   runtime = new RecordingRuntime();
   nudges = 0;
-  await stores.access.putOrg({
-    org,
-    maxConcurrentEnvironments: 50,
-    maxLifetimeSec: 3600,
-    createdAt: NOW.toISOString(),
+  await putOrgLimit(stores, org, 50, NOW);
+  await publishWeb(stores, org, {
+    instruction: 'Open {{ web_url }} as {{ user }} in {{ environment_id }}.',
+    inputs: { user: { type: 'string', default: 'admin' } },
   });
-  await stores.tasks.publish(
-    taskVersionOf(
-      parseManifest({
-        name: 'web',
-        version: '1.0.0',
-        instruction: 'Open {{ web_url }} as {{ user }} in {{ environment_id }}.',
-        inputs: { user: { type: 'string', default: 'admin' } },
-        services: { web: { image: 'public.ecr.aws/docker/library/nginx:1.27', ports: [80] } },
-      }),
-      org,
-    ),
-  );
 });
 
 const poolDeps = () => ({ pools, tasks: stores.tasks, access: stores.access, runtime, keeper, clock });
 
-const createDeps = (): CreateEnvironmentDeps => ({
-  ...stores,
-  secretValues: noSecrets,
-  envFiles: new InMemoryEnvFiles(),
-  checks: new RecordingQueue(),
-  runtime,
-  expiry: noExpiry,
-  publisher: new RecordingPublisher(),
-  clock,
-  ids: randomIds,
-  executeTokens: new LocalExecuteTokens({ key: randomBytes(32) }),
-  pools: { store: pools, keeper },
-});
+const createDeps = () =>
+  createPathDeps(stores, { secretValues, runtime, clock, pools: { store: pools, keeper } });
 
 const keeperDeps = (at = NOW) => ({
   pools,

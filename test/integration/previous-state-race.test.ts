@@ -11,7 +11,7 @@ import type { Principal } from '#domain/principal';
 import type { ContainerRuntime } from '#ports/container-runtime';
 import type { EnvironmentStore } from '#ports/environment-store';
 import { ecsEvent, FIXTURE_TASK_ARN, stoppedEvent } from '#test/support/ecs-events';
-import { makeEnvironment } from '#test/support/factories';
+import { makeEnvironment, recordWithOrg } from '#test/support/factories';
 import {
   fixedClock,
   InMemoryEnvFiles,
@@ -38,14 +38,7 @@ const eventDeps = (publisher: RecordingPublisher) => ({
 
 const provisioning = async (): Promise<EnvironmentRecord> => {
   const record = makeEnvironment({ state: 'provisioning', eventVersion: 1, taskArn: FIXTURE_TASK_ARN });
-  await access.putOrg({
-    org: record.org,
-    maxConcurrentEnvironments: 5,
-    maxLifetimeSec: 3600,
-    createdAt: record.createdAt,
-  });
-  await store.create(record, { limit: 5 });
-  return record;
+  return recordWithOrg({ access, store }, record);
 };
 
 /** The store, with `before` run once right before the first transition reaches DynamoDB. */

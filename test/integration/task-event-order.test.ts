@@ -6,7 +6,7 @@ import { DynamoEnvironmentStore } from '#adapters/aws/dynamodb/environment-store
 import type { EcsTaskStateChangeEvent } from '#domain/ecs-event';
 import { type EnvironmentRecord, isFinal } from '#domain/environment';
 import { taskStatus } from '#test/support/ecs-events';
-import { makeEnvironment } from '#test/support/factories';
+import { makeEnvironment, recordWithOrg } from '#test/support/factories';
 import {
   fixedClock,
   InMemoryEnvFiles,
@@ -116,14 +116,7 @@ const createEnvironment = async (): Promise<EnvironmentRecord> => {
     createdAt: '2020-01-23T17:57:00.000Z',
     instructionTemplate: 'Open {{ web_url }}/login as {{ user }}.',
   });
-  await access.putOrg({
-    org: record.org,
-    maxConcurrentEnvironments: 5,
-    maxLifetimeSec: 3600,
-    createdAt: record.createdAt,
-  });
-  await store.create(record, { limit: 5 });
-  return record;
+  return recordWithOrg({ access, store }, record);
 };
 
 /**

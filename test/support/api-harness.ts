@@ -30,6 +30,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { expect } from 'vitest';
 import { createDocumentClient } from '#adapters/aws/dynamodb/client';
@@ -49,7 +50,7 @@ import { defaultOrgLimits } from '#domain/org';
 import { generateApiKey, type Role } from '#domain/principal';
 import { type Adapters, composeHandlers } from '#local/compose';
 import { localDataPlane } from '#local/data-plane';
-import { createGateway, type GatewayResponse } from '#local/gateway';
+import { createGateway, type GatewayResponse, lambdaContext } from '#local/gateway';
 import { type Clock, randomIds, systemClock } from '#ports/clock';
 import { type CommandRunner, ExecUnavailableError, type TaskLogs } from '#ports/container-runtime';
 import type { ReconcileConfig } from '#use-cases/reconcile';
@@ -305,10 +306,72 @@ export const createApiHarness = (options: ApiHarnessOptions = {}) => {
     return { org, adminKey: admin.key, adminKeyHash: admin.keyHash, memberKey: member.key };
   };
 
-  return { call, seedOrg, stores, tableName, documentClient, handlers, commands, dataPlane };
+  /**
+   * A fresh org (as `seedOrg`) with the task of `manifest()` published by its admin key, with
+   * `options.manifest` over its fields.
+   */
+  const seedWithTask = async (
+    options: Parameters<typeof seedOrg>[0] & { readonly manifest?: Record<string, unknown> } = {},
+  ) => {
+    const { manifest: fields = {}, ...limits } = options;
+    const seeded = await seedOrg(limits);
+    const published = await call('POST', `/api/v1/org/${seeded.org}/tasks`, {
+      key: seeded.adminKey,
+      body: manifest(fields),
+    });
+    expect(published.status, published.raw).toBe(201);
+    return seeded;
+  };
+
+  return { call, seedOrg, seedWithTask, stores, tableName, documentClient, handlers, commands, dataPlane };
 };
 
 export type ApiHarness = ReturnType<typeof createApiHarness>;
+
+/** The messages sent to the lifecycle queue so far, oldest first. */
+export const sentMessages = (aws: AwsMocks) =>
+  aws.sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
+
+/** One record of the lifecycle-checks queue as its consumer receives it, sent at `sentAt` (epoch ms). */
+export const lifecycleCheckRecord = (messageId: string, body: string, sentAt: number): SQSRecord => ({
+  messageId,
+  receiptHandle: 'r',
+  body,
+  attributes: {
+    ApproximateReceiveCount: '1',
+    SentTimestamp: String(sentAt),
+    SenderId: 'test',
+    ApproximateFirstReceiveTimestamp: String(sentAt),
+  },
+  messageAttributes: {},
+  md5OfBody: '',
+  eventSource: 'aws:sqs',
+  eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:lifecycle-checks',
+  awsRegion: AWS.region,
+});
+
+/**
+ * The lifecycle queue, played by hand: `deliver` hands every message sent so far (and not yet
+ * delivered) to the queue's consumer in one batch, as SQS would, stamped with `now()`; `reset`
+ * starts over (call it with `aws.reset()`).
+ */
+export const handPlayedQueue = (aws: AwsMocks, api: ApiHarness, now: () => number) => {
+  let delivered = 0;
+  return {
+    reset: (): void => {
+      delivered = 0;
+    },
+    deliver: (): Promise<SQSBatchResponse> => {
+      const pending = sentMessages(aws).slice(delivered);
+      const first = delivered;
+      delivered += pending.length;
+      const Records = pending.map((message, i) =>
+        lifecycleCheckRecord(`m-${first + i}`, message.MessageBody ?? '', now()),
+      );
+      return api.handlers.lifecycleChecks({ Records }, lambdaContext('lifecycle-checks'));
+    },
+  };
+};
 
 /** A small valid manifest; override what a test is about. */
 export const manifest = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({

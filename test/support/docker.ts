@@ -69,6 +69,13 @@ export const buildBusyboxImage = async (tag: string, files: Record<string, strin
   }
 };
 
+/** A busybox httpd serving the image's `/www` on `port`, in the foreground, after the shell command `before`. */
+export const httpd = (port: number, before = 'true'): string[] => [
+  'sh',
+  '-c',
+  `${before}; exec httpd -f -p ${port} -h /www`,
+];
+
 /** Ids of the containers (running or not) that carry `label=value`. */
 export const containersLabelled = async (label: string, value: string): Promise<string[]> =>
   (await docker.listContainers({ all: true, filters: { label: [`${label}=${value}`] } })).map((c) => c.Id);

@@ -46,3 +46,26 @@ export const taskVersionOf = (manifest: TaskManifest, org = 'local'): TaskVersio
 /** An example task, parsed and published in org `local`. */
 export const exampleTask = (name: string): TaskVersionRecord =>
   taskVersionOf(parseManifest(publishedExampleManifest(name)));
+
+/**
+ * A manifest whose one service, `main`, writes `marker` on the host as it starts, then waits:
+ * what a hostile `local.command` would do. The trust tests assert the file never appears for a
+ * refused task.
+ */
+export const markerManifest = (name: string, marker: string, instruction = 'Writes a marker') => ({
+  name,
+  version: '1.0.0',
+  instruction,
+  services: {
+    main: {
+      image: 'public.ecr.aws/docker/library/node:20-alpine',
+      local: {
+        command: [
+          'node',
+          '-e',
+          `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'ran'); setInterval(() => {}, 1000)`,
+        ],
+      },
+    },
+  },
+});

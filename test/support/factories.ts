@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { EnvironmentResponse } from '#domain/api-schemas';
 import type { EnvironmentRecord } from '#domain/environment';
+import type { AccessStore } from '#ports/access-store';
+import type { EnvironmentStore } from '#ports/environment-store';
 
 /** A name no other test (or parallel test process) uses, so tests can share one table. */
 export const uniqueName = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
@@ -38,4 +41,42 @@ export const makeEnvironment = (overrides: Partial<EnvironmentRecord> = {}): Env
     previousState: null,
     ...overrides,
   };
+};
+
+/**
+ * An environment as the API answers it (`docs/api.md`): just created, `building`, nothing
+ * resolved yet; pass `overrides` for the id, the times and whatever the test is about.
+ */
+export const environmentResponse = (overrides: Partial<EnvironmentResponse> = {}): EnvironmentResponse => ({
+  id: randomUUID(),
+  task_ref: 'local/hello-http@1.0.0',
+  state: 'building',
+  created_at: '2026-01-01T00:00:00.000Z',
+  expires_at: '2026-01-01T00:15:00.000Z',
+  project_id: 'default',
+  instruction: null,
+  service_urls: null,
+  execute_token: null,
+  task_verification: null,
+  error: null,
+  verification: null,
+  ...overrides,
+});
+
+/**
+ * Records `record` the way create does: its org (room for 5 environments, a 1-hour lifetime)
+ * first, then the environment, taking one unit of the org's quota.
+ */
+export const recordWithOrg = async (
+  stores: { readonly access: Pick<AccessStore, 'putOrg'>; readonly store: Pick<EnvironmentStore, 'create'> },
+  record: EnvironmentRecord,
+): Promise<EnvironmentRecord> => {
+  await stores.access.putOrg({
+    org: record.org,
+    maxConcurrentEnvironments: 5,
+    maxLifetimeSec: 3600,
+    createdAt: record.createdAt,
+  });
+  await stores.store.create(record, { limit: 5 });
+  return record;
 };

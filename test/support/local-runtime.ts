@@ -1,7 +1,9 @@
 /**
  * Helpers of the local runtime tests (process and Docker): a runtime that records its events and
- * is stopped after the test, launches with a real env file, and waits for a given event.
+ * is stopped after the test, launches with a real env file, waits for a given event, and tells
+ * whether a process still runs.
  */
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +14,7 @@ import { LocalEnvFileStore } from '#adapters/local/local-env-file-store';
 import type { LocalRuntime } from '#adapters/local/local-runtime';
 import { parseManifest, type TaskManifestInput } from '#domain/manifest';
 import type { TaskVersionRecord } from '#domain/task-version';
+import type { LaunchRequest } from '#ports/container-runtime';
 import { taskVersionOf } from './example-tasks.ts';
 
 export interface RuntimeHarness {
@@ -21,6 +24,11 @@ export interface RuntimeHarness {
   readonly start: <R extends LocalRuntime<unknown>>(
     create: (onEvent: TaskEventListener, dir: string) => R,
   ) => { runtime: R; events: EcsTaskStateChangeEvent[] };
+  /** A launch request of `task` for a new environment id, its env file written with `variables`. */
+  readonly launchRequest: (
+    task: TaskVersionRecord,
+    variables?: Record<string, string>,
+  ) => Promise<LaunchRequest>;
   /** Launches `task` for a new environment id with an env file holding `variables`. */
   readonly launch: (
     runtime: LocalRuntime<unknown>,
@@ -42,6 +50,17 @@ export const runtimeHarness = (label: string): RuntimeHarness => {
     await Promise.all(runtimes.map((runtime) => runtime.stopAll()));
     await rm(dir, { recursive: true, force: true });
   });
+  const launchRequest = async (
+    task: TaskVersionRecord,
+    variables: Record<string, string> = {},
+  ): Promise<LaunchRequest> => {
+    const environmentId = randomUUID();
+    const envFileRef = await envFiles.put(environmentId, {
+      TASKENV_ENVIRONMENT_ID: environmentId,
+      ...variables,
+    });
+    return { environmentId, org: 'local', workspace: 'default', task, envFileRef };
+  };
   return {
     dir: () => dir,
     start: (create) => {
@@ -52,20 +71,11 @@ export const runtimeHarness = (label: string): RuntimeHarness => {
       runtimes.push(runtime);
       return { runtime, events };
     },
+    launchRequest,
     launch: async (runtime, task, variables = {}) => {
-      const environmentId = randomUUID();
-      const envFileRef = await envFiles.put(environmentId, {
-        TASKENV_ENVIRONMENT_ID: environmentId,
-        ...variables,
-      });
-      const { taskArn } = await runtime.launch({
-        environmentId,
-        org: 'local',
-        workspace: 'default',
-        task,
-        envFileRef,
-      });
-      return { taskArn, environmentId };
+      const request = await launchRequest(task, variables);
+      const { taskArn } = await runtime.launch(request);
+      return { taskArn, environmentId: request.environmentId };
     },
   };
 };
@@ -105,4 +115,19 @@ export const hostPortOf = (
     ?.networkBindings?.find((b) => b.containerPort === containerPort);
   if (binding === undefined) throw new Error(`no binding for ${service}:${containerPort}`);
   return binding.hostPort;
+};
+
+/**
+ * Whether a process still runs. An orphan killed with its group is a zombie until init reaps
+ * it, which some container inits do only every few seconds; a zombie runs nothing.
+ */
+export const isRunning = (pid: number): boolean => {
+  try {
+    return !execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' })
+      .trim()
+      .startsWith('Z');
+  } catch {
+    // ps exits non-zero when there is no such process.
+    return false;
+  }
 };

@@ -5,7 +5,7 @@
 import { LocalRuntime, type LocalRuntimeOptions } from './local-runtime.ts';
 import { ProcessDriver, type ProcessDriverOptions, type ProcessRef } from './process-driver.ts';
 
-export type { EcsTaskStateChangeEvent, TaskEventListener } from './ecs-task-events.ts';
+export type { TaskEventListener } from './ecs-task-events.ts';
 
 export interface ProcessRuntimeOptions extends LocalRuntimeOptions, ProcessDriverOptions {}
 

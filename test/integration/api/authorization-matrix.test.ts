@@ -209,6 +209,16 @@ describe('every route, every caller, with an Idempotency-Key another principal a
     expect(owned.status, owned.raw).toBe(201);
   });
 
+  /** `route` as `caller` with the owner's Idempotency-Key; a create sends `createBody`. */
+  const sendWithKey = (route: Route, caller: Caller, createBody: Record<string, unknown>) =>
+    route.operationId === 'createEnvironment'
+      ? api.call('POST', `/api/v1/org/${org}/ws/${WS}/environments`, {
+          ...(caller === 'anonymous' ? {} : { key: keys[caller] }),
+          body: createBody,
+          headers: { 'Idempotency-Key': idempotencyKey },
+        })
+      : send(route, caller, { 'Idempotency-Key': idempotencyKey });
+
   const leaksNothing = (reply: ApiReply) => {
     expect(reply.raw).not.toContain(owned.body.id);
     expect(reply.raw).not.toContain(owned.body.execute_token);
@@ -216,14 +226,7 @@ describe('every route, every caller, with an Idempotency-Key another principal a
 
   it.each(cells)('%s as %s, same body as the owner', async (operationId, caller, route) => {
     // Act
-    const reply =
-      operationId === 'createEnvironment'
-        ? await api.call('POST', `/api/v1/org/${org}/ws/${WS}/environments`, {
-            ...(caller === 'anonymous' ? {} : { key: keys[caller] }),
-            body: ownerBody,
-            headers: { 'Idempotency-Key': idempotencyKey },
-          })
-        : await send(route, caller, { 'Idempotency-Key': idempotencyKey });
+    const reply = await sendWithKey(route, caller, ownerBody);
 
     // Assess
     const expected = expectation(route, caller);
@@ -241,14 +244,7 @@ describe('every route, every caller, with an Idempotency-Key another principal a
 
   it.each(cells)('%s as %s, another body', async (operationId, caller, route) => {
     // Act
-    const reply =
-      operationId === 'createEnvironment'
-        ? await api.call('POST', `/api/v1/org/${org}/ws/${WS}/environments`, {
-            ...(caller === 'anonymous' ? {} : { key: keys[caller] }),
-            body: { task_ref: TASK, project_id: 'someone-else' },
-            headers: { 'Idempotency-Key': idempotencyKey },
-          })
-        : await send(route, caller, { 'Idempotency-Key': idempotencyKey });
+    const reply = await sendWithKey(route, caller, { task_ref: TASK, project_id: 'someone-else' });
 
     // Assess
     const expected = expectation(route, caller);

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { RunTaskCommand } from '@aws-sdk/client-ecs';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { beforeEach, expect, it } from 'vitest';
-import { createApiHarness, createAwsMocks, expectError, manifest } from '#test/support/api-harness';
+import { createApiHarness, createAwsMocks, expectError } from '#test/support/api-harness';
 
 const aws = createAwsMocks();
 const api = createApiHarness();
@@ -13,15 +13,7 @@ beforeEach(() => aws.reset());
 
 const environments = (org: string) => `/api/v1/org/${org}/ws/default/environments`;
 
-const seedWithTask = async () => {
-  const seeded = await api.seedOrg();
-  const published = await api.call('POST', `/api/v1/org/${seeded.org}/tasks`, {
-    key: seeded.adminKey,
-    body: manifest(),
-  });
-  expect(published.status, published.raw).toBe(201);
-  return seeded;
-};
+const seedWithTask = () => api.seedWithTask();
 
 it('replays the first response for the same key and body, execute token included, without a second launch', async () => {
   // Prepare

@@ -15,15 +15,7 @@ beforeEach(() => aws.reset());
 const keysOf = (org: string) => `/api/v1/org/${org}/keys`;
 const environments = (org: string, ws: string) => `/api/v1/org/${org}/ws/${ws}/environments`;
 
-const seedWithTask = async () => {
-  const seeded = await api.seedOrg();
-  const published = await api.call('POST', `/api/v1/org/${seeded.org}/tasks`, {
-    key: seeded.adminKey,
-    body: manifest(),
-  });
-  expect(published.status, published.raw).toBe(201);
-  return seeded;
-};
+const seedWithTask = () => api.seedWithTask();
 
 describe('POST keys', () => {
   it('mints a key shown once, stored only as its SHA-256, listed without the key', async () => {

@@ -8,11 +8,18 @@
 import { RunTaskCommand } from '@aws-sdk/client-ecs';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { beforeEach, expect, it } from 'vitest';
 import { lambdaContext } from '#local/gateway';
-import { AWS, createApiHarness, createAwsMocks, expectError, manifest } from '#test/support/api-harness';
+import {
+  AWS,
+  createApiHarness,
+  createAwsMocks,
+  expectError,
+  handPlayedQueue,
+  lifecycleCheckRecord,
+  sentMessages as sentTo,
+} from '#test/support/api-harness';
 
 let now = Date.parse('2026-06-01T10:00:00.000Z');
 const aws = createAwsMocks();
@@ -29,46 +36,12 @@ const refuseForCapacity = () =>
 
 const environments = (org: string) => `/api/v1/org/${org}/ws/default/environments`;
 
-const seedWithTask = async () => {
-  const seeded = await api.seedOrg();
-  const published = await api.call('POST', `/api/v1/org/${seeded.org}/tasks`, {
-    key: seeded.adminKey,
-    body: manifest(),
-  });
-  expect(published.status, published.raw).toBe(201);
-  return seeded;
-};
+const seedWithTask = () => api.seedWithTask();
 
-const sentMessages = () => aws.sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
-
-/** Hands every message sent so far (and not yet delivered) to the queue's consumer, as SQS would. */
-let delivered = 0;
-beforeEach(() => {
-  delivered = 0;
-});
-const deliverQueued = async () => {
-  const pending = sentMessages().slice(delivered);
-  delivered += pending.length;
-  const event: SQSEvent = {
-    Records: pending.map((message, i) => ({
-      messageId: `m-${delivered - pending.length + i}`,
-      receiptHandle: 'r',
-      body: message.MessageBody ?? '',
-      attributes: {
-        ApproximateReceiveCount: '1',
-        SentTimestamp: String(now),
-        SenderId: 'test',
-        ApproximateFirstReceiveTimestamp: String(now),
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:lifecycle-checks',
-      awsRegion: AWS.region,
-    })),
-  };
-  return api.handlers.lifecycleChecks(event, lambdaContext('lifecycle-checks'));
-};
+const sentMessages = () => sentTo(aws);
+const queue = handPlayedQueue(aws, api, () => now);
+beforeEach(queue.reset);
+const deliverQueued = queue.deliver;
 
 it('keeps a launch refused for capacity building and queues its retry with the same client token', async () => {
   // Prepare
@@ -210,26 +183,7 @@ it('answers 502 at once for a permanent refusal, and queues nothing', async () =
 
 it('reports a malformed queue message as a batch item failure, leaving the others alone', async () => {
   // Prepare
-  const event: SQSEvent = {
-    Records: [
-      {
-        messageId: 'bad',
-        receiptHandle: 'r',
-        body: '{"kind":"launch"}',
-        attributes: {
-          ApproximateReceiveCount: '1',
-          SentTimestamp: '0',
-          SenderId: 'test',
-          ApproximateFirstReceiveTimestamp: '0',
-        },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:lifecycle-checks',
-        awsRegion: AWS.region,
-      },
-    ],
-  };
+  const event: SQSEvent = { Records: [lifecycleCheckRecord('bad', '{"kind":"launch"}', 0)] };
 
   // Act
   const result = await api.handlers.lifecycleChecks(event, lambdaContext('lifecycle-checks'));

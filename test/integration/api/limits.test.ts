@@ -4,13 +4,7 @@
  */
 import { RunTaskCommand } from '@aws-sdk/client-ecs';
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  createApiHarness,
-  createAwsMocks,
-  expectError,
-  MIN_CLIENT_VERSION,
-  manifest,
-} from '#test/support/api-harness';
+import { createApiHarness, createAwsMocks, expectError, MIN_CLIENT_VERSION } from '#test/support/api-harness';
 
 const aws = createAwsMocks();
 const api = createApiHarness();
@@ -19,15 +13,7 @@ beforeEach(() => aws.reset());
 const environments = (org: string) => `/api/v1/org/${org}/ws/default/environments`;
 const json = { 'Content-Type': 'application/json' };
 
-const seedWithTask = async (options: Parameters<typeof api.seedOrg>[0] = {}) => {
-  const seeded = await api.seedOrg(options);
-  const published = await api.call('POST', `/api/v1/org/${seeded.org}/tasks`, {
-    key: seeded.adminKey,
-    body: manifest(),
-  });
-  expect(published.status, published.raw).toBe(201);
-  return seeded;
-};
+const seedWithTask = api.seedWithTask;
 
 describe('quota', () => {
   it('answers 429 rate_limit_error with Retry-After once the org runs its limit', async () => {

@@ -14,22 +14,25 @@ import {
   type Task,
 } from '@aws-sdk/client-ecs';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { SQSEvent } from 'aws-lambda';
 import { beforeEach, expect, it } from 'vitest';
 import { lambdaContext } from '#local/gateway';
-import { AWS, createApiHarness, createAwsMocks, manifest } from '#test/support/api-harness';
+import {
+  AWS,
+  createApiHarness,
+  createAwsMocks,
+  handPlayedQueue,
+  manifest,
+  sentMessages as sentTo,
+} from '#test/support/api-harness';
 import { ecsEvent, FIXTURE_TASK_ARN, rawEcsFixture } from '#test/support/ecs-events';
 
 const START = Date.parse('2026-06-01T10:00:00.000Z');
 let now = START;
 const aws = createAwsMocks();
 const api = createApiHarness({ clock: { now: () => new Date(now) } });
-let delivered = 0;
 beforeEach(() => {
   aws.reset();
   now = START;
-  delivered = 0;
   aws.ecs.on(RunTaskCommand).resolves({ tasks: [{ taskArn: FIXTURE_TASK_ARN }], failures: [] });
   aws.ec2.on(DescribeNetworkInterfacesCommand).resolves({
     NetworkInterfaces: [{ NetworkInterfaceId: 'eni-abcd1234', Association: { PublicIp: '203.0.113.7' } }],
@@ -82,30 +85,11 @@ const describeAs = (id: string, health: 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN') => 
   });
 };
 
-const sentMessages = () => aws.sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
-
+const sentMessages = () => sentTo(aws);
+const queue = handPlayedQueue(aws, api, () => now);
+beforeEach(queue.reset);
 const deliverQueued = async () => {
-  const pending = sentMessages().slice(delivered);
-  delivered += pending.length;
-  const event: SQSEvent = {
-    Records: pending.map((message, i) => ({
-      messageId: `m-${delivered - pending.length + i}`,
-      receiptHandle: 'r',
-      body: message.MessageBody ?? '',
-      attributes: {
-        ApproximateReceiveCount: '1',
-        SentTimestamp: String(now),
-        SenderId: 'test',
-        ApproximateFirstReceiveTimestamp: String(now),
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:lifecycle-checks',
-      awsRegion: AWS.region,
-    })),
-  };
-  const result = await api.handlers.lifecycleChecks(event, lambdaContext('lifecycle-checks'));
+  const result = await queue.deliver();
   expect(result.batchItemFailures).toEqual([]);
 };
 

@@ -17,12 +17,7 @@ const tasks = (org: string) => `/api/v1/org/${org}/tasks`;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-const seedWithTask = async (options: Parameters<typeof api.seedOrg>[0] = {}) => {
-  const seeded = await api.seedOrg(options);
-  const published = await api.call('POST', tasks(seeded.org), { key: seeded.adminKey, body: manifest() });
-  expect(published.status, published.raw).toBe(201);
-  return seeded;
-};
+const seedWithTask = api.seedWithTask;
 
 const secondsBetween = (from: string, to: string) => (Date.parse(to) - Date.parse(from)) / 1000;
 

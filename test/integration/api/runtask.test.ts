@@ -8,7 +8,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { beforeEach, expect, it, vi } from 'vitest';
 import { EXPIRED_STOP_REASON } from '#ports/expiry-scheduler';
-import { AWS, createApiHarness, createAwsMocks, expectError, manifest } from '#test/support/api-harness';
+import { AWS, createApiHarness, createAwsMocks, expectError } from '#test/support/api-harness';
 
 const aws = createAwsMocks();
 const api = createApiHarness();
@@ -16,20 +16,16 @@ beforeEach(() => aws.reset());
 
 const environments = (org: string, ws = 'default') => `/api/v1/org/${org}/ws/${ws}/environments`;
 
-const seedWithTask = async (options: Parameters<typeof api.seedOrg>[0] = {}) => {
-  const seeded = await api.seedOrg(options);
-  const published = await api.call('POST', `/api/v1/org/${seeded.org}/tasks`, {
-    key: seeded.adminKey,
-    body: manifest({
+const seedWithTask = (limits: Parameters<typeof api.seedOrg>[0] = {}) =>
+  api.seedWithTask({
+    ...limits,
+    manifest: {
       services: {
         web: { image: 'public.ecr.aws/docker/library/nginx:1.27', ports: [80] },
         db: { image: 'public.ecr.aws/docker/library/postgres:16', ports: [], essential: false },
       },
-    }),
+    },
   });
-  expect(published.status, published.raw).toBe(201);
-  return seeded;
-};
 
 const runTaskInputs = () => aws.ecs.commandCalls(RunTaskCommand).map((c) => c.args[0].input);
 

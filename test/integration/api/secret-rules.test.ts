@@ -8,7 +8,7 @@ import { RunTaskCommand } from '@aws-sdk/client-ecs';
 import { PutObjectCommand, type PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createApiHarness, createAwsMocks, expectError, manifest } from '#test/support/api-harness';
+import { createApiHarness, createAwsMocks, expectError } from '#test/support/api-harness';
 
 const aws = createAwsMocks();
 const api = createApiHarness();
@@ -17,15 +17,7 @@ beforeEach(() => aws.reset());
 const secretsPath = (org: string) => `/api/v1/org/${org}/ws/default/secrets`;
 const environments = (org: string) => `/api/v1/org/${org}/ws/default/environments`;
 
-const seedWithTask = async (overrides: Record<string, unknown> = {}) => {
-  const seeded = await api.seedOrg();
-  const published = await api.call('POST', `/api/v1/org/${seeded.org}/tasks`, {
-    key: seeded.adminKey,
-    body: manifest(overrides),
-  });
-  expect(published.status, published.raw).toBe(201);
-  return seeded;
-};
+const seedWithTask = (fields: Record<string, unknown> = {}) => api.seedWithTask({ manifest: fields });
 
 describe('PUT secret', () => {
   it.each([

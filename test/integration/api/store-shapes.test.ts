@@ -116,12 +116,7 @@ describe('publish', () => {
 });
 
 describe('create', () => {
-  const seedWithTask = async () => {
-    const seeded = await api.seedOrg();
-    const published = await api.call('POST', tasks(seeded.org), { key: seeded.adminKey, body: manifest() });
-    expect(published.status, published.raw).toBe(201);
-    return seeded;
-  };
+  const seedWithTask = () => api.seedWithTask();
 
   it.each(['__proto__', 'constructor', 'prototype'])(
     'refuses inputs {%j: …} with a 422 at the key',

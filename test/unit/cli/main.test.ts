@@ -8,6 +8,7 @@ import type { CliIo } from '#cli/main';
 import { main } from '#cli/main';
 import type { EnvironmentResponse, EnvironmentStatusResponse } from '#domain/api-schemas';
 import type { EnvironmentState } from '#domain/environment';
+import { environmentResponse } from '#test/support/factories';
 import packageJson from '../../../package.json' with { type: 'json' };
 
 // A stand-in for the HTTP peer (docs/api.md): it records every request and answers from `route`.
@@ -79,21 +80,8 @@ class FakeApi {
 const ENV_ID = '0b6f1f6e-5f38-4d8e-9a51-9f2d1c1f3a10';
 const BASE = '/api/v1/org/local/ws/default';
 
-const environment = (overrides: Partial<EnvironmentResponse> = {}): EnvironmentResponse => ({
-  id: ENV_ID,
-  task_ref: 'local/hello-http@1.0.0',
-  state: 'building',
-  created_at: '2026-01-01T00:00:00.000Z',
-  expires_at: '2026-01-01T00:15:00.000Z',
-  project_id: 'default',
-  instruction: null,
-  service_urls: null,
-  execute_token: null,
-  task_verification: null,
-  error: null,
-  verification: null,
-  ...overrides,
-});
+const environment = (overrides: Partial<EnvironmentResponse> = {}): EnvironmentResponse =>
+  environmentResponse({ id: ENV_ID, ...overrides });
 
 const readyEnvironment = (): EnvironmentResponse =>
   environment({

@@ -15,7 +15,7 @@ import { ProcessRuntime } from '#adapters/local/process-runtime';
 import { parseManifest } from '#domain/manifest';
 import type { TaskPublisher, TaskVersionRecord } from '#domain/task-version';
 import { LaunchFailedError } from '#ports/container-runtime';
-import { REPO_ROOT, taskVersionOf } from '#test/support/example-tasks';
+import { markerManifest, REPO_ROOT, taskVersionOf } from '#test/support/example-tasks';
 
 let workDir: string;
 let envFiles: LocalEnvFileStore;
@@ -40,26 +40,7 @@ const exists = (path: string) =>
 
 /** A task whose only service writes `marker` and then waits. */
 const markerTask = (marker: string, org: string, publishedBy?: TaskPublisher): TaskVersionRecord => ({
-  ...taskVersionOf(
-    parseManifest({
-      name: 'marker',
-      version: '1.0.0',
-      instruction: 'Writes a marker',
-      services: {
-        main: {
-          image: 'public.ecr.aws/docker/library/node:20-alpine',
-          local: {
-            command: [
-              'node',
-              '-e',
-              `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'ran'); setInterval(() => {}, 1000)`,
-            ],
-          },
-        },
-      },
-    }),
-    org,
-  ),
+  ...taskVersionOf(parseManifest(markerManifest('marker', marker)), org),
   ...(publishedBy === undefined ? {} : { publishedBy }),
 });
 

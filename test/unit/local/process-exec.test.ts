@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -6,7 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { ProcessRuntime } from '#adapters/local/process-runtime';
 import { ExecUnavailableError, MAX_EXEC_OUTPUT_BYTES } from '#ports/container-runtime';
 import { REPO_ROOT } from '#test/support/example-tasks';
-import { customTask, runtimeHarness, waitForEvent } from '#test/support/local-runtime';
+import { customTask, isRunning, runtimeHarness, waitForEvent } from '#test/support/local-runtime';
 
 const harness = runtimeHarness('process-exec');
 
@@ -41,16 +40,6 @@ const startRunning = async (lines = 0) => {
   const launched = await harness.launch(runtime, printer(lines), { SECRET_TOKEN: 's3cret' });
   await waitForEvent(events, 'RUNNING');
   return { runtime, events, ...launched };
-};
-
-const isRunning = (pid: number): boolean => {
-  try {
-    return !execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' })
-      .trim()
-      .startsWith('Z');
-  } catch {
-    return false;
-  }
 };
 
 describe('ProcessRuntime.exec', () => {

@@ -1,121 +1,35 @@
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { z } from 'zod';
-import { LocalEnvFileStore } from '#adapters/local/local-env-file-store';
-import {
-  type EcsTaskStateChangeEvent,
-  ProcessRuntime,
-  type ProcessRuntimeOptions,
-} from '#adapters/local/process-runtime';
+import { ProcessRuntime, type ProcessRuntimeOptions } from '#adapters/local/process-runtime';
 import { ecsTaskStateChangeEventSchema, stopErrorMessage, taskNetwork } from '#domain/ecs-event';
-import { parseManifest, type TaskManifestInput } from '#domain/manifest';
-import type { TaskVersionRecord } from '#domain/task-version';
+import type { TaskManifestInput } from '#domain/manifest';
 import { LaunchFailedError } from '#ports/container-runtime';
 import type { Log } from '#ports/log';
-import { exampleTask, REPO_ROOT, taskVersionOf } from '#test/support/example-tasks';
+import { exampleTask, REPO_ROOT } from '#test/support/example-tasks';
+import { customTask, hostPortOf, isRunning, runtimeHarness, waitForEvent } from '#test/support/local-runtime';
 
-let workDir: string;
-let envFiles: LocalEnvFileStore;
-let runtimes: ProcessRuntime[];
-
-beforeEach(async () => {
-  workDir = await mkdtemp(join(tmpdir(), 'taskenv-process-runtime-'));
-  envFiles = new LocalEnvFileStore({ dir: join(workDir, 'env') });
-  runtimes = [];
-});
-
-afterEach(async () => {
-  await Promise.all(runtimes.map((runtime) => runtime.stopAll()));
-  await rm(workDir, { recursive: true, force: true });
-});
+const harness = runtimeHarness('process-runtime');
+const launch = harness.launch;
 
 /** A runtime that records its events, stopped after the test. */
-const startRuntime = (options: Partial<ProcessRuntimeOptions> = {}) => {
-  const events: EcsTaskStateChangeEvent[] = [];
-  const runtime = new ProcessRuntime({
-    cwd: REPO_ROOT,
-    readyTimeoutMs: 10_000,
-    onEvent: async (event) => {
-      events.push(event);
-    },
-    ...options,
-  });
-  runtimes.push(runtime);
-  return { runtime, events };
-};
-
-const launch = async (
-  runtime: ProcessRuntime,
-  task: TaskVersionRecord,
-  variables: Record<string, string> = {},
-  environmentId: string = randomUUID(),
-) => {
-  const envFileRef = await envFiles.put(environmentId, {
-    TASKENV_ENVIRONMENT_ID: environmentId,
-    ...variables,
-  });
-  const { taskArn } = await runtime.launch({
-    environmentId,
-    org: 'local',
-    workspace: 'default',
-    task,
-    envFileRef,
-  });
-  return { taskArn, environmentId, envFileRef };
-};
-
-/** A task made of the given services; fields the test does not care about are filled in. */
-const customTask = (services: TaskManifestInput['services']): TaskVersionRecord =>
-  taskVersionOf(
-    parseManifest({
-      name: 'custom',
-      version: '1.0.0',
-      instruction: 'Test task {{ environment_id }}',
-      services,
-    }),
+const startRuntime = (options: Partial<ProcessRuntimeOptions> = {}) =>
+  harness.start(
+    (onEvent) => new ProcessRuntime({ cwd: REPO_ROOT, readyTimeoutMs: 10_000, onEvent, ...options }),
   );
 
 const NODE_IMAGE = 'public.ecr.aws/docker/library/node:20-alpine';
+type ServiceInput = TaskManifestInput['services'][string];
 
-const waitForEvent = async (
-  events: readonly EcsTaskStateChangeEvent[],
-  lastStatus: string,
-): Promise<EcsTaskStateChangeEvent> => {
-  await vi.waitFor(() => expect(events.map((e) => e.detail.lastStatus)).toContain(lastStatus), {
-    timeout: 15_000,
-    interval: 10,
-  });
-  const event = events.find((e) => e.detail.lastStatus === lastStatus);
-  if (event === undefined) throw new Error(`no ${lastStatus} event`);
-  return event;
-};
-
-const hostPortOf = (event: EcsTaskStateChangeEvent, service: string, containerPort: number): number => {
-  const binding = event.detail.containers
-    .find((c) => c.name === service)
-    ?.networkBindings?.find((b) => b.containerPort === containerPort);
-  if (binding === undefined) throw new Error(`no binding for ${service}:${containerPort}`);
-  return binding.hostPort;
-};
-
-/**
- * Whether a process still runs. An orphan killed with its group is a zombie until init reaps
- * it, which some container inits do only every few seconds; a zombie runs nothing.
- */
-const isRunning = (pid: number): boolean => {
-  try {
-    return !execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' })
-      .trim()
-      .startsWith('Z');
-  } catch {
-    // ps exits non-zero when there is no such process.
-    return false;
-  }
-};
+/** A service that runs `node -e script` locally; `fields` adds ports, a health check and so on. */
+const nodeScript = (script: string, fields: Omit<ServiceInput, 'image' | 'local'> = {}): ServiceInput => ({
+  image: NODE_IMAGE,
+  ...fields,
+  local: { command: ['node', '-e', script] },
+});
 
 const whoami = async (hostPort: number): Promise<{ environment_id: string; pid: number }> => {
   const response = await fetch(`http://127.0.0.1:${hostPort}/whoami`);
@@ -240,9 +154,7 @@ describe('ProcessRuntime.launch', () => {
     // Prepare
     const { runtime, events } = startRuntime();
     const task = exampleTask('hello-http');
-    const environmentId = randomUUID();
-    const envFileRef = await envFiles.put(environmentId, { TASKENV_ENVIRONMENT_ID: environmentId });
-    const request = { environmentId, org: 'local', workspace: 'default', task, envFileRef };
+    const request = await harness.launchRequest(task);
 
     // Act
     const [first, second] = await Promise.all([runtime.launch(request), runtime.launch(request)]);
@@ -282,7 +194,7 @@ describe('ProcessRuntime.launch', () => {
       org: 'local',
       workspace: 'default',
       task: exampleTask('hello-http'),
-      envFileRef: join(workDir, 'missing.env'),
+      envFileRef: join(harness.dir(), 'missing.env'),
     });
 
     // Assess
@@ -292,19 +204,10 @@ describe('ProcessRuntime.launch', () => {
 
   it('captures each service’s stdout and stderr in <logDir>/<environment id>/<service>.log', async () => {
     // Prepare
-    const logDir = join(workDir, 'logs');
+    const logDir = join(harness.dir(), 'logs');
     const { runtime, events } = startRuntime({ logDir });
     const task = customTask({
-      worker: {
-        image: NODE_IMAGE,
-        local: {
-          command: [
-            'node',
-            '-e',
-            "console.log('to stdout'); console.error('to stderr'); setInterval(() => {}, 1000)",
-          ],
-        },
-      },
+      worker: nodeScript("console.log('to stdout'); console.error('to stderr'); setInterval(() => {}, 1000)"),
     });
 
     // Act
@@ -326,13 +229,7 @@ describe('ProcessRuntime readiness', () => {
   it('stops a task whose ports do not open in time with TaskFailedToStart', async () => {
     // Prepare
     const { runtime, events } = startRuntime({ readyTimeoutMs: 300 });
-    const task = customTask({
-      web: {
-        image: NODE_IMAGE,
-        ports: [8080],
-        local: { command: ['node', '-e', 'setInterval(() => {}, 1000)'] },
-      },
-    });
+    const task = customTask({ web: nodeScript('setInterval(() => {}, 1000)', { ports: [8080] }) });
 
     // Act
     const { taskArn } = await launch(runtime, task);
@@ -356,18 +253,10 @@ describe('ProcessRuntime readiness', () => {
     // Prepare
     const { runtime, events } = startRuntime({ readyTimeoutMs: 500 });
     const task = customTask({
-      web: {
-        image: NODE_IMAGE,
-        ports: [8080],
-        health: { path: '/healthz', port: 8080 },
-        local: {
-          command: [
-            'node',
-            '-e',
-            "require('http').createServer((q, s) => { s.statusCode = 503; s.end(); }).listen(process.env.PORT, '127.0.0.1')",
-          ],
-        },
-      },
+      web: nodeScript(
+        "require('http').createServer((q, s) => { s.statusCode = 503; s.end(); }).listen(process.env.PORT, '127.0.0.1')",
+        { ports: [8080], health: { path: '/healthz', port: 8080 } },
+      ),
     });
 
     // Act
@@ -419,9 +308,7 @@ describe('ProcessRuntime readiness', () => {
   it('reports RUNNING at once for a task without ports', async () => {
     // Prepare
     const { runtime, events } = startRuntime();
-    const task = customTask({
-      worker: { image: NODE_IMAGE, local: { command: ['node', '-e', 'setInterval(() => {}, 1000)'] } },
-    });
+    const task = customTask({ worker: nodeScript('setInterval(() => {}, 1000)') });
 
     // Act
     await launch(runtime, task);
@@ -499,7 +386,7 @@ describe('ProcessRuntime.stop', () => {
   it('kills the children a command started, not only the command', async () => {
     // Prepare
     const { runtime, events } = startRuntime();
-    const pidFile = join(workDir, 'sleep.pid');
+    const pidFile = join(harness.dir(), 'sleep.pid');
     const task = customTask({
       web: {
         image: NODE_IMAGE,
@@ -529,17 +416,10 @@ describe('ProcessRuntime.stop', () => {
     // Prepare
     const { runtime, events } = startRuntime({ stopTimeoutMs: 200 });
     const task = customTask({
-      web: {
-        image: NODE_IMAGE,
-        ports: [8080],
-        local: {
-          command: [
-            'node',
-            '-e',
-            "process.on('SIGTERM', () => {}); require('http').createServer((q, s) => s.end()).listen(process.env.PORT, '127.0.0.1')",
-          ],
-        },
-      },
+      web: nodeScript(
+        "process.on('SIGTERM', () => {}); require('http').createServer((q, s) => s.end()).listen(process.env.PORT, '127.0.0.1')",
+        { ports: [8080] },
+      ),
     });
     const { taskArn } = await launch(runtime, task);
     await waitForEvent(events, 'RUNNING');
@@ -697,13 +577,7 @@ describe('ProcessRuntime when a process exits on its own', () => {
   it('never quotes an env value it could not pass (a NUL byte) in the events or the stop error', async () => {
     // Prepare: an env file written before values with control characters were refused.
     const { runtime, events } = startRuntime();
-    const task = customTask({
-      web: {
-        image: NODE_IMAGE,
-        ports: [8080],
-        local: { command: ['node', '-e', 'setInterval(() => {}, 1000)'] },
-      },
-    });
+    const task = customTask({ web: nodeScript('setInterval(() => {}, 1000)', { ports: [8080] }) });
 
     // Act
     await launch(runtime, task, { API_TOKEN: 'sk-plaintext-\u0000-4242' });
@@ -750,7 +624,7 @@ describe('ProcessRuntime event delivery', () => {
     const seenBeforeLaunch: boolean[] = [];
     // Writing the service logs makes launch wait on file I/O after the task exists.
     const { runtime } = startRuntime({
-      logDir: join(workDir, 'logs'),
+      logDir: join(harness.dir(), 'logs'),
       onEvent: async () => {
         seenBeforeLaunch.push(!launched);
       },

@@ -19,6 +19,7 @@ import {
   RateLimitError,
   Taskenv,
 } from '#sdk/index';
+import { environmentResponse } from '#test/support/factories';
 
 const ENV_ID = '0b6f3f0e-5d1a-4d7e-9a43-3b8f6c1d2e4f';
 const WS = '/api/v1/org/local/ws/default';
@@ -78,21 +79,13 @@ const scriptedServer = () => {
   };
 };
 
-const environment = (overrides: Partial<EnvironmentResponse> = {}): EnvironmentResponse => ({
-  id: ENV_ID,
-  task_ref: 'local/hello-http@1.0.0',
-  state: 'building',
-  created_at: '2026-12-01T21:00:00.000Z',
-  expires_at: '2026-12-01T21:15:00.000Z',
-  project_id: 'default',
-  instruction: null,
-  service_urls: null,
-  execute_token: null,
-  task_verification: null,
-  error: null,
-  verification: null,
-  ...overrides,
-});
+const environment = (overrides: Partial<EnvironmentResponse> = {}): EnvironmentResponse =>
+  environmentResponse({
+    id: ENV_ID,
+    created_at: '2026-12-01T21:00:00.000Z',
+    expires_at: '2026-12-01T21:15:00.000Z',
+    ...overrides,
+  });
 
 const envelope = (code: number, type: string, detail: string) => ({ code, type, detail });
 

@@ -47,38 +47,41 @@ export const toItem = (record: EnvironmentRecord): Record<string, unknown> => ({
   previousState: record.previousState ?? undefined,
 });
 
-const itemSchema = z.object({
-  id: z.string(),
-  org: z.string(),
-  workspace: z.string(),
-  projectId: z.string(),
-  taskRef: z.string(),
-  state: environmentStateSchema,
-  eventVersion: z.number(),
-  taskArn: z.nullish(z.string()),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  expiresAt: z.nullish(z.string()),
-  timeoutSec: z.number(),
-  inputs: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
-  secretIds: z.array(z.string()),
-  endpoints: z.array(endpointSchema),
-  instructionTemplate: z.nullish(z.string()),
-  instruction: z.nullish(z.string()),
-  serviceUrls: z.nullish(z.record(z.string(), serviceUrlSchema)),
-  taskVerification: z.nullish(z.record(z.string(), z.unknown())),
-  error: z.nullish(z.string()),
-  stopReason: z.nullish(z.enum(stopReasons)),
-  launchAttempts: z.number(),
-  verification: z.nullish(z.object({ passed: z.boolean(), verifiedAt: z.string() })),
-  maxLifetimeSec: z.optional(z.number()),
-  launchRetryAt: z.nullish(z.string()),
-  readiness: z.nullish(readinessSchema),
-  previousState: z.nullish(environmentStateSchema),
-});
+// Built on first use: functions that never read an environment item skip its ~60 schemas.
+const itemSchema = z.onFirstUse(() =>
+  z.object({
+    id: z.string(),
+    org: z.string(),
+    workspace: z.string(),
+    projectId: z.string(),
+    taskRef: z.string(),
+    state: environmentStateSchema,
+    eventVersion: z.number(),
+    taskArn: z.nullish(z.string()),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    expiresAt: z.nullish(z.string()),
+    timeoutSec: z.number(),
+    inputs: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+    secretIds: z.array(z.string()),
+    endpoints: z.array(endpointSchema),
+    instructionTemplate: z.nullish(z.string()),
+    instruction: z.nullish(z.string()),
+    serviceUrls: z.nullish(z.record(z.string(), serviceUrlSchema)),
+    taskVerification: z.nullish(z.record(z.string(), z.unknown())),
+    error: z.nullish(z.string()),
+    stopReason: z.nullish(z.enum(stopReasons)),
+    launchAttempts: z.number(),
+    verification: z.nullish(z.object({ passed: z.boolean(), verifiedAt: z.string() })),
+    maxLifetimeSec: z.optional(z.number()),
+    launchRetryAt: z.nullish(z.string()),
+    readiness: z.nullish(readinessSchema),
+    previousState: z.nullish(environmentStateSchema),
+  }),
+);
 
 export const fromItem = (item: Record<string, unknown>): EnvironmentRecord => {
-  const { verification, maxLifetimeSec, ...parsed } = itemSchema.parse(item);
+  const { verification, maxLifetimeSec, ...parsed } = itemSchema().parse(item);
   return {
     ...parsed,
     ...(maxLifetimeSec === undefined ? {} : { maxLifetimeSec }),

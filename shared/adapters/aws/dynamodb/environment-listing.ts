@@ -6,7 +6,14 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { type EnvironmentState, environmentStates } from '#domain/environment';
 import type { EnvironmentQuery } from '#ports/environment-store';
-import { counterKeys, environmentKey, type PrimaryKey, projectStatePk, workspaceStatePk } from './keys.ts';
+import {
+  counterKeys,
+  environmentKey,
+  type PrimaryKey,
+  projectStatePk,
+  workspaceEnvironmentsPk,
+  workspaceStatePk,
+} from './keys.ts';
 
 /**
  * The list counters' share of a transaction that moves one environment: on its workspace's and
@@ -55,10 +62,13 @@ export const counterUpdates = (
 const BATCH_GET_MAX = 100;
 
 /**
- * The read side of the listing: `total` from one counter item, the page from the keys-only
- * indexes (one partition per requested state, merged newest first), then the page's items by
- * key. Page `n` of `k` states reads at most `k · n · limit` index keys (~100 bytes each) and
- * `limit` items; page 1 thus costs about one page whatever the workspace holds.
+ * The read side of the listing (docs/architecture.md, "Listing in O(page)"): `total` from one
+ * counter item, in parallel with the page. Page 1 without a filter is one key-range read of
+ * gsi1 (the workspace's environments, whole, newest first): `limit` items, no second call.
+ * Any other page comes from the keys-only indexes (one partition per requested state, merged
+ * newest first), then the page's items by key: page `n` of `k` states reads at most
+ * `k · n · limit` index keys (~100 bytes each) and `limit` items. Page 1 thus costs about one
+ * page whatever the workspace holds.
  */
 export class EnvironmentListing {
   readonly #client: DynamoDBDocumentClient;
@@ -72,8 +82,17 @@ export class EnvironmentListing {
   async page(query: EnvironmentQuery): Promise<{ items: Record<string, unknown>[]; total: number }> {
     const states: readonly EnvironmentState[] =
       query.states !== undefined && query.states.length > 0 ? [...new Set(query.states)] : environmentStates;
+    if (query.page === 1 && query.projectId === undefined && states.length === environmentStates.length) {
+      const [total, items] = await Promise.all([this.#total(query, states), this.#newest(query)]);
+      return { items, total };
+    }
     const [total, ids] = await Promise.all([this.#total(query, states), this.#pageIds(query, states)]);
     return { items: await this.#getAll(ids), total };
+  }
+
+  /** The workspace's `limit` newest environments, whole: gsi1 projects them all. */
+  #newest(query: EnvironmentQuery): Promise<Record<string, unknown>[]> {
+    return this.#top('gsi1', workspaceEnvironmentsPk(query.org, query.workspace), query.limit);
   }
 
   async #total(query: EnvironmentQuery, states: readonly EnvironmentState[]): Promise<number> {
@@ -126,7 +145,25 @@ export class EnvironmentListing {
   }
 
   async #topKeys(index: 'gsi4' | 'gsi5', pk: string, wanted: number): Promise<{ sk: string; id: string }[]> {
-    const keys: { sk: string; id: string }[] = [];
+    return (await this.#top(index, pk, wanted)).flatMap((item) => {
+      const sk = item[`${index}sk`];
+      const tablePk = item.pk;
+      return typeof sk === 'string' && typeof tablePk === 'string'
+        ? [{ sk, id: tablePk.slice('ENV#'.length) }]
+        : [];
+    });
+  }
+
+  /**
+   * The first `wanted` entries of one index partition, newest first: one Query, unless they pass
+   * DynamoDB's 1 MB a response (then it follows `LastEvaluatedKey` until it has them).
+   */
+  async #top(
+    index: 'gsi1' | 'gsi4' | 'gsi5',
+    pk: string,
+    wanted: number,
+  ): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.#client.send(
@@ -137,20 +174,14 @@ export class EnvironmentListing {
           ExpressionAttributeNames: { '#pk': `${index}pk` },
           ExpressionAttributeValues: { ':pk': pk },
           ScanIndexForward: false,
-          Limit: wanted - keys.length,
+          Limit: wanted - items.length,
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) {
-        const sk = item[`${index}sk`];
-        const tablePk = item.pk;
-        if (typeof sk === 'string' && typeof tablePk === 'string') {
-          keys.push({ sk, id: tablePk.slice('ENV#'.length) });
-        }
-      }
+      items.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined && keys.length < wanted);
-    return keys;
+    } while (startKey !== undefined && items.length < wanted);
+    return items;
   }
 
   /** The items of `ids`, in that order; one that TTL removed meanwhile is left out. */

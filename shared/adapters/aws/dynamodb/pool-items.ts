@@ -11,17 +11,20 @@ import { endedSlotKey, slotIdKeys, slotKey } from './keys.ts';
  */
 const SLOT_RETENTION_SEC = 7 * 24 * 3600;
 
-const poolSchema = z.object({
-  org: z.string(),
-  name: z.string(),
-  taskRef: z.string(),
-  size: z.number(),
-  claimedTotal: z.number(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
+// Both built on first use: most functions bundling this codec never read a pool or slot.
+const poolSchema = z.onFirstUse(() =>
+  z.object({
+    org: z.string(),
+    name: z.string(),
+    taskRef: z.string(),
+    size: z.number(),
+    claimedTotal: z.number(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  }),
+);
 
-export const poolFromItem = (item: Record<string, unknown>): PoolRecord => poolSchema.parse(item);
+export const poolFromItem = (item: Record<string, unknown>): PoolRecord => poolSchema().parse(item);
 
 const slotFields = (slot: SlotRecord): Record<string, unknown> => ({
   id: slot.id,
@@ -51,24 +54,26 @@ export const endedSlotItem = (slot: SlotRecord): Record<string, unknown> => ({
   ttl: Math.floor(Date.parse(slot.updatedAt) / 1000) + SLOT_RETENTION_SEC,
 });
 
-const slotSchema = z.object({
-  id: z.string(),
-  org: z.string(),
-  pool: z.string(),
-  taskRef: z.string(),
-  state: z.enum(slotStates),
-  taskArn: z.nullish(z.string()),
-  eventVersion: z.number(),
-  endpoints: z.array(endpointSchema),
-  serviceUrls: z.nullish(z.record(z.string(), serviceUrlSchema)),
-  environmentId: z.nullish(z.string()),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  retiredReason: z.nullish(z.string()),
-});
+const slotSchema = z.onFirstUse(() =>
+  z.object({
+    id: z.string(),
+    org: z.string(),
+    pool: z.string(),
+    taskRef: z.string(),
+    state: z.enum(slotStates),
+    taskArn: z.nullish(z.string()),
+    eventVersion: z.number(),
+    endpoints: z.array(endpointSchema),
+    serviceUrls: z.nullish(z.record(z.string(), serviceUrlSchema)),
+    environmentId: z.nullish(z.string()),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    retiredReason: z.nullish(z.string()),
+  }),
+);
 
 export const slotFromItem = (item: Record<string, unknown>): SlotRecord => {
-  const parsed = slotSchema.parse(item);
+  const parsed = slotSchema().parse(item);
   return {
     ...parsed,
     taskArn: parsed.taskArn ?? null,
