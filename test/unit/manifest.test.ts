@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { type FieldError, ValidationError } from '#domain/errors';
-import { parseManifest, serviceEndpoints, type TaskManifest, taskManifestSchema } from '#domain/manifest';
+import {
+  manifestEnvNames,
+  parseManifest,
+  serviceEndpoints,
+  type TaskManifest,
+  taskManifestSchema,
+} from '#domain/manifest';
+import { healthProbe } from '#domain/service-manifest';
 import { redactVerification } from '#domain/verification';
 
 /** The example manifest (`docs/design.md`, "Task manifest"), as the JSON it is published as. */
@@ -783,5 +790,197 @@ describe('platform', () => {
     expect(locs(fieldErrorsOf(() => parseManifest({ ...minimal(), platform: 'windows/amd64' })))).toEqual([
       ['body', 'platform'],
     ]);
+  });
+});
+
+describe('what a manifest author reads', () => {
+  const refusals = (json: unknown) => fieldErrorsOf(() => parseManifest(json));
+  const withInput = (declaration: Record<string, unknown>) => ({
+    ...minimal(),
+    inputs: { level: declaration },
+  });
+
+  it.each([
+    [
+      'a bound on a string input',
+      withInput({ type: 'string', minimum: 1 }),
+      {
+        loc: ['body', 'inputs', 'level', 'minimum'],
+        msg: 'minimum applies only to integer and number inputs',
+      },
+    ],
+    [
+      'a minimum over the maximum',
+      withInput({ type: 'integer', minimum: 5, maximum: 4 }),
+      { loc: ['body', 'inputs', 'level', 'minimum'], msg: 'minimum must not exceed maximum' },
+    ],
+    [
+      'an enum value twice',
+      withInput({ type: 'integer', enum: [1, 2, 1] }),
+      { loc: ['body', 'inputs', 'level', 'enum', 2], msg: 'Duplicate value' },
+    ],
+    [
+      'a required input with a default',
+      withInput({ type: 'integer', required: true, default: 1 }),
+      { loc: ['body', 'inputs', 'level', 'default'], msg: 'A required input cannot have a default' },
+    ],
+    [
+      'a default over the maximum run time',
+      { ...minimal(), timeout: { default_sec: 3601, max_sec: 3600 } },
+      { loc: ['body', 'timeout', 'default_sec'], msg: 'default_sec must not exceed max_sec' },
+    ],
+    [
+      'no service',
+      { ...minimal(), services: {} },
+      { loc: ['body', 'services'], msg: 'At least one service is required' },
+    ],
+    [
+      'eleven services',
+      {
+        ...minimal(),
+        services: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`s${i}`, { image: 'nginx' }])),
+      },
+      { loc: ['body', 'services'], msg: 'At most 10 services are allowed' },
+    ],
+    [
+      'no essential service',
+      withService({ image: 'nginx', essential: false }),
+      { loc: ['body', 'services'], msg: 'At least one service must be essential' },
+    ],
+    [
+      'an instruction over its byte limit',
+      { ...minimal(), instruction: 'é'.repeat(32769) },
+      { loc: ['body', 'instruction'], msg: 'Must be at most 65536 bytes' },
+    ],
+  ])('refuses %s, saying so', (_what, json, expected) => {
+    expect(refusals(json)).toEqual([{ ...expected, type: 'custom' }]);
+  });
+
+  it('names the service that already exposes a port, and the input that shadows a service variable', () => {
+    const json = {
+      ...minimal(),
+      inputs: { web_url: { type: 'string' } },
+      services: { web: { image: 'nginx', ports: [80] }, api: { image: 'api', ports: [80] } },
+    };
+    expect(refusals(json)).toEqual([
+      {
+        loc: ['body', 'services', 'api', 'ports', 0],
+        msg: "Port 80 is also exposed by service 'web'; the services of a task share one network",
+        type: 'custom',
+      },
+      {
+        loc: ['body', 'inputs', 'web_url'],
+        msg: "'web_url' is a variable taskenv provides to the instruction; rename the input",
+        type: 'custom',
+      },
+    ]);
+  });
+
+  it('takes a minimum equal to the maximum and a default run time equal to the maximum', () => {
+    const json = {
+      ...withInput({ type: 'integer', minimum: 3, maximum: 3 }),
+      timeout: { default_sec: 60, max_sec: 60 },
+    };
+    expect(parseManifest(json).timeout).toEqual({ default_sec: 60, max_sec: 60 });
+  });
+
+  it('quotes the rule a bad name breaks', () => {
+    expect(refusals({ ...minimal(), name: 'Hello' }).map((e) => e.msg)).toEqual([
+      'Must match [a-z0-9][a-z0-9-]*',
+    ]);
+    expect(refusals({ ...minimal(), services: { Web: { image: 'nginx' } } }).map((e) => e.msg)).toEqual([
+      'Must match [a-z][a-z0-9-]*',
+    ]);
+    expect(refusalsOrNone(() => parseManifest(withInput({ type: 'string' })))).toEqual([]);
+    expect(refusals({ ...minimal(), inputs: { Level: { type: 'string' } } }).map((e) => e.msg)).toEqual([
+      'Must match [a-z_][a-z0-9_]*',
+    ]);
+    expect(refusals(withService({ image: 'nginx', env: { lower: 'x' } })).map((e) => [e.loc, e.msg])).toEqual(
+      [[['body', 'services', 'web', 'env', 'lower'], 'Must match [A-Z_][A-Z0-9_]*']],
+    );
+  });
+
+  it("refuses a manifest nested deeper than one level under DynamoDB's limit", () => {
+    const nested = (depth: number): Record<string, unknown> =>
+      depth === 0 ? { leaf: 1 } : { deeper: nested(depth - 1) };
+    const at = (depth: number) => ({ ...minimal(), verification: { method: 'm', deeper: nested(depth) } });
+    let deepest = 0;
+    while (refusalsOrNone(() => parseManifest(at(deepest + 1))).length === 0) deepest++;
+    // The manifest, its verification and 29 nested objects: 31 levels, one under DynamoDB's 32.
+    expect(deepest).toBe(28);
+    expect(refusals(at(deepest + 1)).map((e) => e.type)).toEqual(['too_deep']);
+  });
+
+  it('refuses a template whose sample render would exceed the rendered-instruction limit', () => {
+    const json = { ...minimal(), instruction: `{% for i in (1..300) %}${'x'.repeat(1000)}{% endfor %}` };
+    expect(refusals(json).map((e) => e.msg)).toEqual(['The rendered instruction would exceed 262144 bytes']);
+  });
+});
+
+const refusalsOrNone = (act: () => unknown): readonly FieldError[] => {
+  try {
+    act();
+    return [];
+  } catch (error) {
+    if (error instanceof ValidationError) return error.errors;
+    throw error;
+  }
+};
+
+describe('a service health probe', () => {
+  const healthRefusals = (health: Record<string, unknown>, ports = [80]) =>
+    fieldErrorsOf(() => parseManifest(withService({ image: 'nginx', ports, health })));
+
+  it.each([
+    [
+      { path: '/', port: 80, command: ['true'] },
+      ['command'],
+      'Give either path and port (an HTTP probe) or command, not both',
+    ],
+    [{}, [], 'Give path and port, or command'],
+    [{ path: '/' }, ['port'], 'An HTTP probe needs both path and port'],
+    [{ port: 80 }, ['path'], 'An HTTP probe needs both path and port'],
+    [{ path: 'health', port: 80 }, ['path'], 'Must start with /'],
+    [{ path: '/', port: 81 }, ['port'], 'The health port must be one of the service ports'],
+  ])('refuses %j, saying so', (health, at, msg) => {
+    expect(healthRefusals(health).map((e) => [e.loc, e.msg, e.type])).toEqual([
+      [
+        ['body', 'services', 'web', 'health', ...at],
+        msg,
+        msg === 'Must start with /' ? 'invalid_format' : 'custom',
+      ],
+    ]);
+  });
+
+  it('reads the probe a service declares, with its grace period', () => {
+    const probe = (health: Record<string, unknown>) =>
+      healthProbe(parseManifest(withService({ image: 'nginx', ports: [80], health })).services.web ?? {});
+    expect(probe({ path: '/healthz', port: 80 })).toEqual({
+      kind: 'http',
+      path: '/healthz',
+      port: 80,
+      graceSec: 60,
+    });
+    expect(probe({ command: ['pg_isready'], grace_sec: 5 })).toEqual({
+      kind: 'command',
+      command: ['pg_isready'],
+      graceSec: 5,
+    });
+    expect(healthProbe({})).toBeNull();
+    expect(healthProbe({ health: { path: '/', grace_sec: 1 } })).toBeNull();
+  });
+});
+
+describe('manifestEnvNames', () => {
+  it('lists every variable any service sets, on ECS and locally', () => {
+    const manifest = parseManifest({
+      ...minimal(),
+      services: {
+        web: { image: 'nginx', env: { MODE: 'x' }, local: { command: ['node'], env: { PORT_HINT: '1' } } },
+        db: { image: 'postgres', local: { command: ['pg'] } },
+        cache: { image: 'redis' },
+      },
+    });
+    expect(manifestEnvNames(manifest)).toEqual(new Set(['MODE', 'PORT_HINT']));
   });
 });

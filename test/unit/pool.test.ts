@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planPool, poolStartedBy, type SlotRecord, slotIdOf } from '#domain/pool';
+import { planPool, poolName, poolStartedBy, type SlotRecord, slotIdOf } from '#domain/pool';
 
 const NOW = new Date('2026-01-01T12:00:00.000Z');
 const ago = (sec: number) => new Date(NOW.getTime() - sec * 1000).toISOString();
@@ -71,5 +71,48 @@ describe('planPool', () => {
     const plan = planPool(2, [young, orphaned], NOW);
     expect(plan.relaunch.map((s) => s.id)).toEqual(['orphaned']);
     expect(plan.start).toBe(0);
+  });
+});
+
+describe('pool names and task startedBy, literally', () => {
+  it('names a pool name@version and starts its tasks as pool/<slot id>', () => {
+    expect(poolName({ name: 'web', version: '1.2.0' })).toBe('web@1.2.0');
+    expect(poolStartedBy('0'.repeat(30))).toBe(`pool/${'0'.repeat(30)}`);
+  });
+
+  it('reads a slot id of exactly 30 hex digits after pool/, nothing else', () => {
+    expect(slotIdOf(`pool/${'f'.repeat(30)}`)).toBe('f'.repeat(30));
+    expect(slotIdOf(`pool/${'f'.repeat(31)}`)).toBeNull();
+    expect(slotIdOf(`pool/x${'f'.repeat(30)}`)).toBeNull();
+    expect(slotIdOf(`slot/${'f'.repeat(30)}`)).toBeNull();
+    expect(slotIdOf(undefined)).toBeNull();
+  });
+});
+
+describe('planPool, each rule on its own', () => {
+  it('retires a starting slot past the start deadline as not started, even past the maximum age', () => {
+    expect(planPool(1, [slot('s', 'starting', 4000)], NOW).retire.map((r) => r.reason)).toEqual([
+      'did not start in time',
+    ]);
+  });
+
+  it('keeps a warm slot past the start deadline but under the maximum age', () => {
+    expect(planPool(1, [slot('w', 'warm', 1000)], NOW)).toEqual({ retire: [], start: 0, relaunch: [] });
+  });
+
+  it('retires the surplus as no longer needed, and never relaunches a slot it retires', () => {
+    const plan = planPool(1, [slot('w', 'warm', 100), slot('s', 'starting', 20, null)], NOW);
+    expect(plan.retire.map((r) => [r.slot.id, r.reason])).toEqual([['s', 'the pool no longer needs it']]);
+    expect(plan).toMatchObject({ start: 0, relaunch: [] });
+  });
+
+  it('relaunches only starting slots without a task, from the grace period on', () => {
+    const slots = [
+      slot('at-grace', 'starting', 10, null),
+      slot('young', 'starting', 9, null),
+      slot('launched', 'starting', 100),
+      slot('warm', 'warm', 100, null),
+    ];
+    expect(planPool(4, slots, NOW).relaunch.map((s) => s.id)).toEqual(['at-grace']);
   });
 });

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   compareSemver,
+  compareVersionParts,
   formatSemver,
   isSemver,
   padSemver,
@@ -231,5 +232,20 @@ describe('unpadSemver', () => {
     '',
   ])('refuses the corrupt key %j with a RangeError', (key) => {
     expect(() => unpadSemver(key)).toThrow(RangeError);
+  });
+});
+
+describe('refusal messages', () => {
+  it('quote the value that is not a version, or not a padded one', () => {
+    expect(() => padSemver('1.2')).toThrow(new RangeError("Not a version MAJOR.MINOR.PATCH: '1.2'"));
+    expect(() => unpadSemver('1.10.0')).toThrow(new RangeError("Not a padded version: '1.10.0'"));
+  });
+});
+
+describe('compareVersionParts', () => {
+  it('counts a missing part as 0, whichever side misses it', () => {
+    expect(compareVersionParts([1, 2], [1, 2, 1])).toBe(-1);
+    expect(compareVersionParts([1, 2, 1], [1, 2])).toBe(1);
+    expect(compareVersionParts([1, 2, 0], [1, 2])).toBe(0);
   });
 });

@@ -9,6 +9,23 @@ const endpoints: Endpoint[] = [
 ];
 
 describe('buildServiceUrls', () => {
+  it.each(['', '0.0.0.0', '::', '[::]'])('uses the task host for the wildcard bind address %j', (bindIp) => {
+    const urls = buildServiceUrls(endpoints.slice(0, 1), '192.0.2.1', [
+      { containerName: 'web', containerPort: 80, hostPort: 49153, bindIp },
+    ]);
+    expect(urls.web?.url).toBe('http://192.0.2.1:49153');
+  });
+
+  it('brackets an IPv6 host in the URL once, never in host', () => {
+    expect(buildServiceUrls(endpoints.slice(0, 1), '::1', []).web).toEqual({
+      url: 'http://[::1]:80',
+      host: '::1',
+      port: 80,
+      protocol: 'http',
+    });
+    expect(buildServiceUrls(endpoints.slice(0, 1), '[fd00::1]', []).web?.url).toBe('http://[fd00::1]:80');
+  });
+
   it('gives every endpoint the task host and its container port on Fargate', () => {
     // Act
     const urls = buildServiceUrls(endpoints, '203.0.113.7', []);

@@ -253,3 +253,28 @@ describe('formatTaskRef', () => {
     expect(formatTaskRef(ref)).toBe(expected);
   });
 });
+
+describe('refusal reasons', () => {
+  it.each([
+    ['', "Task reference must not be empty; expected '[org/]name[@version]'"],
+    ['acme/', "The task name must not be empty; expected '[org/]name[@version]'"],
+    [
+      'Acme/x',
+      "Org 'Acme' is not valid: use lowercase letters, digits and '-', starting with a letter or digit, at most 64 characters",
+    ],
+    [
+      'x_y',
+      "Task name 'x_y' is not valid: use lowercase letters, digits and '-', starting with a letter or digit, at most 64 characters",
+    ],
+  ])('refuses %j saying %j', (input, reason) => {
+    expect(refusal(input).reason).toBe(reason);
+  });
+});
+
+describe('a ref that starts with its version', () => {
+  it('is refused for its order, not for an empty org', () => {
+    expect(refusal('@1.0.0/x').reason).toBe(
+      "The org must come before the name and the version last; expected '[org/]name[@version]'",
+    );
+  });
+});

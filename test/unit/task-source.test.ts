@@ -180,3 +180,57 @@ describe('image names', () => {
     expect(ecrRepositoryParts('127.0.0.1:5000/taskenv-tasks')).toBeNull();
   });
 });
+
+describe('parseTaskSource on odd shapes', () => {
+  it('refuses a manifest that is no object, or whose services are no record, as the API would', () => {
+    expect(fieldErrorsOf(() => parseTaskSource(null)).map((e) => e.loc)).toEqual([['body']]);
+    expect(fieldErrorsOf(() => parseTaskSource({ ...source(), services: 'web' })).map((e) => e.loc)).toEqual([
+      ['body', 'services'],
+    ]);
+    expect(
+      fieldErrorsOf(() => parseTaskSource({ ...source(), services: [{ image: 'x' }] })).map((e) => e.loc),
+    ).toEqual([['body', 'services']]);
+    expect(
+      fieldErrorsOf(() => parseTaskSource({ ...source(), services: { web: null } })).map((e) => e.loc),
+    ).toEqual([['body', 'services', 'web']]);
+  });
+
+  it('reports a build problem and a manifest problem together', () => {
+    const json = {
+      ...source(),
+      name: 'Bad Name',
+      services: { web: { image: 'x', build: { context: '.' } } },
+    };
+    expect(fieldErrorsOf(() => parseTaskSource(json))).toEqual([
+      {
+        loc: ['body', 'services', 'web'],
+        msg: 'Give either image or build, not both',
+        type: 'image_or_build',
+      },
+      { loc: ['body', 'name'], msg: 'Must match [a-z0-9][a-z0-9-]*', type: 'invalid_format' },
+    ]);
+  });
+
+  it('refuses a service with both image and build even when the rest is fine', () => {
+    const json = { ...source(), services: { web: { image: 'x', build: { context: '.' }, ports: [80] } } };
+    expect(fieldErrorsOf(() => parseTaskSource(json))).toEqual([
+      {
+        loc: ['body', 'services', 'web'],
+        msg: 'Give either image or build, not both',
+        type: 'image_or_build',
+      },
+    ]);
+  });
+
+  it('lists only the services that build, and takes a context below the directory', () => {
+    const json = {
+      ...source(),
+      services: { ...source().services, web: { build: { context: 'sub/dir' }, ports: [80] } },
+    };
+    expect([...parseTaskSource(json).builds]).toEqual([['web', { context: 'sub/dir' }]]);
+  });
+
+  it('refuses to publish a build service it has no image for', () => {
+    expect(() => withBuiltImages(source(), new Map())).toThrow(new Error('service web was not built'));
+  });
+});
