@@ -18,7 +18,7 @@ export default defineConfig({
       'test/unit/layers.test.ts',
       'test/unit/bench/**',
     ],
-    setupFiles: ['test/support/env.ts'],
+    setupFiles: ['test/support/env.ts', 'test/support/mutation-preload.ts'],
     pool: 'forks',
   },
 });
