@@ -5,28 +5,25 @@ import { createDocumentClient } from '#adapters/aws/dynamodb/client';
 import { DynamoExecutionStore } from '#adapters/aws/dynamodb/execution-store';
 import { executionKey } from '#adapters/aws/dynamodb/keys';
 import { TooManyExecutionsError } from '#domain/errors';
-import { EXECUTION_RETENTION_SEC, type ExecutionRecord, executionDeadline } from '#domain/execution';
+import { EXECUTION_RETENTION_SEC, type ExecutionRecord, runningRecord } from '#domain/execution';
 
 const tableName = process.env.TABLE_NAME ?? 'missing TABLE_NAME';
 const client = createDocumentClient();
 const executions = new DynamoExecutionStore({ client, tableName });
 
-const running = (environmentId: string, startedAt: string, timeoutSec = 30): ExecutionRecord => ({
-  environmentId,
-  id: randomUUID(),
-  state: 'running',
-  service: 'web',
-  purpose: 'command',
-  startedAt,
-  deadline: executionDeadline(startedAt, timeoutSec),
-  finishedAt: null,
-  exitCode: null,
-  output: null,
-  truncated: null,
-  timedOut: null,
-  durationMs: null,
-  error: null,
-});
+const running = (environmentId: string, startedAt: string, timeoutSec = 30): ExecutionRecord =>
+  runningRecord({
+    environmentId,
+    executionId: randomUUID(),
+    taskArn: 'arn:aws:ecs:eu-west-1:123456789012:task/c/t',
+    service: 'web',
+    command: 'true',
+    timeoutSec,
+    env: {},
+    workdir: null,
+    purpose: 'command',
+    startedAt,
+  });
 
 const outcome = { exitCode: 0, output: 'ok', truncated: false, timedOut: false, durationMs: 5, error: null };
 

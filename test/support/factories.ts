@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EnvironmentResponse } from '#domain/api-schemas';
 import type { EnvironmentRecord } from '#domain/environment';
 import type { AccessStore } from '#ports/access-store';
+import type { RuntimeTask } from '#ports/container-runtime';
 import type { EnvironmentStore } from '#ports/environment-store';
 
 /** A name no other test (or parallel test process) uses, so tests can share one table. */
@@ -80,3 +81,17 @@ export const recordWithOrg = async (
   await stores.store.create(record, { limit: 5 });
   return record;
 };
+
+/** A task as a container runtime lists it: running, one `web` container, version 3. */
+export const runtimeTask = (overrides: Partial<RuntimeTask> & { taskArn: string }): RuntimeTask => ({
+  startedBy: null,
+  group: 'taskenv:acme',
+  lastStatus: 'RUNNING',
+  desiredStatus: 'RUNNING',
+  stopCode: null,
+  stoppedReason: null,
+  containers: [{ name: 'web', exitCode: null, reason: null }],
+  version: 3,
+  network: { eniId: 'eni-1', privateIp: '10.0.0.5', bindings: [] },
+  ...overrides,
+});

@@ -7,7 +7,7 @@ import type { TaskRegistry } from '#ports/task-registry';
 import { createReconcilerHandler, ReconcileIncompleteError } from '#shared/handlers/reconciler';
 import { createTaskEventsHandler } from '#shared/handlers/task-events';
 import { FIXTURE_TASK_ARN, rawEcsFixture } from '#test/support/ecs-events';
-import { makeEnvironment } from '#test/support/factories';
+import { makeEnvironment, runtimeTask } from '#test/support/factories';
 import {
   fixedClock,
   InMemoryEnvFiles,
@@ -167,18 +167,11 @@ describe('reconciler handler', () => {
     return { handler, added, published };
   };
 
-  const orphan = {
+  const orphan = runtimeTask({
     taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/taskenv/0123',
-    startedBy: null,
-    group: 'taskenv:acme',
-    lastStatus: 'RUNNING',
-    desiredStatus: 'RUNNING',
-    stopCode: null,
-    stoppedReason: null,
     containers: [],
-    version: 3,
     network: { eniId: 'eni-0123', privateIp: '10.0.0.7', bindings: [] },
-  };
+  });
 
   it('emits one count per action kind, zeros included', async () => {
     // Prepare

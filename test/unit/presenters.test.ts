@@ -1,6 +1,6 @@
 /** Stored records as the API shows them (`docs/api.md`): every field named, nothing secret. */
 import { describe, expect, it } from 'vitest';
-import type { ExecutionRecord } from '#domain/execution';
+import { type ExecutionRecord, runningRecord } from '#domain/execution';
 import { parseManifest } from '#domain/manifest';
 import {
   toEnvironmentResponse,
@@ -162,22 +162,18 @@ describe('toTaskVersionResponse', () => {
 });
 
 describe('executions', () => {
-  const running: ExecutionRecord = {
+  const running: ExecutionRecord = runningRecord({
     environmentId: 'env-1',
-    id: 'ex-1',
-    state: 'running',
+    executionId: 'ex-1',
+    taskArn: 'arn:aws:ecs:eu-west-1:123456789012:task/c/t',
     service: 'web',
+    command: 'true',
+    timeoutSec: 30,
+    env: {},
+    workdir: null,
     purpose: 'command',
     startedAt: T,
-    deadline: '2026-01-01T00:01:00.000Z',
-    finishedAt: null,
-    exitCode: null,
-    output: null,
-    truncated: null,
-    timedOut: null,
-    durationMs: null,
-    error: null,
-  };
+  });
   const done: ExecutionRecord = {
     ...running,
     state: 'completed',

@@ -14,7 +14,7 @@ import type { EnvFileListing } from '#ports/env-file-store';
 import { EXPIRED_STOP_REASON, type ExpiryScheduler } from '#ports/expiry-scheduler';
 import type { PoolStore, SlotChange, SlotKey } from '#ports/pool-store';
 import type { TaskRegistry } from '#ports/task-registry';
-import { makeEnvironment } from '#test/support/factories';
+import { makeEnvironment, runtimeTask } from '#test/support/factories';
 import {
   fixedClock,
   InMemoryEnvFiles,
@@ -60,21 +60,6 @@ const tasks: TaskRegistry = {
   candidates: notUsed,
   listVisible: notUsed,
 };
-
-const NETWORK = { eniId: 'eni-1', privateIp: '10.0.0.5', bindings: [] };
-
-const runtimeTask = (overrides: Partial<RuntimeTask> & { taskArn: string }): RuntimeTask => ({
-  startedBy: null,
-  group: 'taskenv:acme',
-  lastStatus: 'RUNNING',
-  desiredStatus: 'RUNNING',
-  stopCode: null,
-  stoppedReason: null,
-  containers: [{ name: 'web', exitCode: null, reason: null }],
-  version: 3,
-  network: NETWORK,
-  ...overrides,
-});
 
 /** A cluster as the reconciler sees it: tasks by ARN; launches and stops recorded. */
 class FakeRuntime implements ContainerRuntime {
