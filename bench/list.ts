@@ -137,7 +137,8 @@ export const measureList = async (
     readonly progress: (line: string) => void;
   },
 ): Promise<ListResult> => {
-  const template = (
+  // The list shows a summary: the whole record to clone is read by id.
+  const newest = (
     await world.stores.store.list({
       org: BENCH_ORG,
       workspace: BENCH_WORKSPACE,
@@ -145,8 +146,8 @@ export const measureList = async (
       limit: 1,
     })
   ).items[0];
-  if (template === undefined)
-    throw new Error('The list figure needs one environment in the bench world to clone');
+  const template = newest === undefined ? null : await world.stores.store.get(newest.id);
+  if (template === null) throw new Error('The list figure needs one environment in the bench world to clone');
   const small = `list-${options.small}`;
   const large = `list-${options.large}`;
   const seedStarted = performance.now();

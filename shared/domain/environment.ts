@@ -67,6 +67,28 @@ export const stopReasons = ['deleted', 'expired', 'reconciler'] as const;
 export type StopReason = (typeof stopReasons)[number];
 
 /**
+ * What a list shows of an environment: the fields of its `EnvironmentResponse`. The listing
+ * index projects only these (docs/architecture.md, "Listing in O(page)"), so a page item is a
+ * summary, not the whole record (inputs, endpoints, templates and the lifecycle's bookkeeping
+ * stay in the table).
+ */
+export const environmentSummaryFields = [
+  'id',
+  'taskRef',
+  'state',
+  'createdAt',
+  'expiresAt',
+  'projectId',
+  'instruction',
+  'serviceUrls',
+  'taskVerification',
+  'error',
+  'verification',
+] as const;
+
+export type EnvironmentSummary = Pick<EnvironmentRecord, (typeof environmentSummaryFields)[number]>;
+
+/**
  * The environment as stored. Holds nothing secret: the execute token only as its hash, the
  * selected secrets only by id.
  */

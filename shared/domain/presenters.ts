@@ -10,7 +10,7 @@ import type {
   SecretResponse,
   TaskVersionResponse,
 } from './api-schemas.ts';
-import type { EnvironmentRecord } from './environment.ts';
+import type { EnvironmentRecord, EnvironmentSummary } from './environment.ts';
 import type { ExecutionRecord } from './execution.ts';
 import type { ApiKeyRecord } from './principal.ts';
 import type { SecretMetadata } from './secret.ts';
@@ -19,7 +19,7 @@ import type { TaskVersionRecord } from './task-version.ts';
 
 /** `executeToken` is passed only by the 201 of POST; every later read shows null. */
 export const toEnvironmentResponse = (
-  record: EnvironmentRecord,
+  record: EnvironmentSummary,
   executeToken: string | null = null,
 ): EnvironmentResponse => ({
   id: record.id,

@@ -1,4 +1,10 @@
-import type { EnvironmentRecord, EnvironmentState, ServiceUrls, StopReason } from '#domain/environment';
+import type {
+  EnvironmentRecord,
+  EnvironmentState,
+  EnvironmentSummary,
+  ServiceUrls,
+  StopReason,
+} from '#domain/environment';
 
 /** Fields that may change after creation. Absent keys stay as they are; `null` clears. */
 export interface EnvironmentPatch {
@@ -24,7 +30,8 @@ export interface EnvironmentQuery {
 }
 
 export interface EnvironmentPage {
-  readonly items: EnvironmentRecord[];
+  /** The page's environments as a list shows them (read whole with `get`). */
+  readonly items: EnvironmentSummary[];
   /** Matching environments over all pages. */
   readonly total: number;
 }

@@ -52,11 +52,47 @@ describe('storage (default config: retain)', () => {
           { AttributeName: index.partitionKey, KeyType: 'HASH' },
           { AttributeName: index.sortKey, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: index.projection },
+        Projection:
+          'nonKeyAttributes' in index
+            ? { ProjectionType: index.projection, NonKeyAttributes: [...index.nonKeyAttributes] }
+            : { ProjectionType: index.projection },
       })),
     });
     const table = resourceAt(app.dataTemplate, 'TaskenvData/Storage/Table/Resource');
     expect(table.DeletionPolicy).toBe('Retain');
+  });
+
+  it('projects into gsi1, the listing index, only what the listings read: an environment summary, not its inputs, endpoints or templates', () => {
+    const table = resourceAt(app.dataTemplate, 'TaskenvData/Storage/Table/Resource');
+    const indexes = table.Properties?.GlobalSecondaryIndexes as
+      | { IndexName: string; Projection: { ProjectionType: string; NonKeyAttributes?: string[] } }[]
+      | undefined;
+    const gsi1 = indexes?.find((index) => index.IndexName === 'gsi1');
+    expect(gsi1?.Projection.ProjectionType).toBe('INCLUDE');
+    const projected = gsi1?.Projection.NonKeyAttributes ?? [];
+    expect(new Set(projected).size).toBe(projected.length);
+    expect(projected).toEqual(
+      expect.arrayContaining([
+        // the list response
+        'id',
+        'taskRef',
+        'state',
+        'createdAt',
+        'expiresAt',
+        'projectId',
+        'instruction',
+        'serviceUrls',
+        'taskVerification',
+        'error',
+        'verification',
+        // task versions and API keys listed from the same index
+        'manifest',
+        'keyId',
+      ]),
+    );
+    for (const heavy of ['inputs', 'endpoints', 'instructionTemplate', 'secretIds', 'readiness', 'taskArn']) {
+      expect(projected, heavy).not.toContain(heavy);
+    }
   });
 
   it('builds the idempotency table from its definition', () => {

@@ -1,12 +1,17 @@
 import { BatchWriteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient, queryAll } from '#adapters/aws/dynamodb/client';
-import { environmentItem, fromItem } from '#adapters/aws/dynamodb/environment-item';
+import { environmentItem, fromSummaryItem } from '#adapters/aws/dynamodb/environment-item';
 import { DynamoEnvironmentStore } from '#adapters/aws/dynamodb/environment-store';
 import { counterKeys, environmentFilterKeys, workspaceEnvironmentsPk } from '#adapters/aws/dynamodb/keys';
-import { type EnvironmentRecord, type EnvironmentState, environmentStates } from '#domain/environment';
+import {
+  type EnvironmentRecord,
+  type EnvironmentState,
+  type EnvironmentSummary,
+  environmentStates,
+} from '#domain/environment';
 import type { EnvironmentQuery } from '#ports/environment-store';
-import { makeEnvironment, uniqueName } from '#test/support/factories';
+import { makeEnvironment, summaryOf, uniqueName } from '#test/support/factories';
 
 const tableName = process.env.TABLE_NAME ?? 'missing TABLE_NAME';
 const client = createDocumentClient();
@@ -25,8 +30,8 @@ const counters = async (env: { org: string; workspace: string; projectId: string
   return { workspace: pick(ws ?? {}), project: pick(project ?? {}) };
 };
 
-/** What a full read of the workspace answers: every record, filtered and sorted in memory. */
-const fullRead = (records: readonly EnvironmentRecord[], query: EnvironmentQuery) => {
+/** What a full read of the workspace answers: every environment, filtered and sorted in memory. */
+const fullRead = (records: readonly EnvironmentSummary[], query: EnvironmentQuery) => {
   const matches = records
     .filter((r) => query.states === undefined || query.states.includes(r.state))
     .filter((r) => query.projectId === undefined || r.projectId === query.projectId)
@@ -170,15 +175,15 @@ describe('environment list while the indexes lag', () => {
 
 describe('environment list page past one DynamoDB response', () => {
   it('still holds `limit` items when they pass 1 MB (page 1 without a filter)', async () => {
-    // Prepare: 210 environments of ~6 KB each (a long instruction template): 200 of them are
-    // ~1.2 MB, more than one Query answers.
+    // Prepare: 210 environments of ~6 KB each (a long instruction, which the listing index
+    // projects): 200 of them are ~1.2 MB, more than one Query answers.
     const base = makeEnvironment();
     const records = Array.from({ length: 210 }, (_, i) =>
       makeEnvironment({
         org: base.org,
         workspace: base.workspace,
         createdAt: new Date(Date.parse('2026-01-01T00:00:00.000Z') + i * 1000).toISOString(),
-        instructionTemplate: `${'x'.repeat(6_000)} ${i}`,
+        instruction: `${'x'.repeat(6_000)} ${i}`,
       }),
     );
     for (let i = 0; i < records.length; i += 30) {
@@ -190,9 +195,9 @@ describe('environment list page past one DynamoDB response', () => {
     // Act
     const page = await countedStore.list(query);
 
-    // Assess: the 200 newest, whole, as a full read has them, read in more than one Query.
+    // Assess: the 200 newest, as a full read has them, read in more than one Query.
     expect(page.total).toBe(210);
-    expect(page.items).toEqual(fullRead(records, query).items);
+    expect(page.items).toEqual(fullRead(records.map(summaryOf), query).items);
     expect(reads.filter((r) => r.command === 'QueryCommand').length).toBeGreaterThan(1);
   }, 60_000);
 });
@@ -201,7 +206,7 @@ describe('environment list at 10,000 environments', () => {
   const org = uniqueName('org');
   const workspace = uniqueName('ws');
   const records: EnvironmentRecord[] = [];
-  let stored: EnvironmentRecord[] = [];
+  let stored: EnvironmentSummary[] = [];
 
   beforeAll(async () => {
     const start = Date.parse('2026-01-01T00:00:00.000Z');
@@ -257,7 +262,7 @@ describe('environment list at 10,000 environments', () => {
         ),
       ),
     );
-    // The oracle is the table itself: every item of the workspace, read whole (gsi1).
+    // The oracle is the table itself: every environment of the workspace (gsi1, its summaries).
     stored = (
       await queryAll(client, {
         TableName: tableName,
@@ -265,8 +270,9 @@ describe('environment list at 10,000 environments', () => {
         KeyConditionExpression: 'gsi1pk = :pk',
         ExpressionAttributeValues: { ':pk': workspaceEnvironmentsPk(org, workspace) },
       })
-    ).map(fromItem);
+    ).map(fromSummaryItem);
     expect(stored).toHaveLength(10_000);
+    expect(stored).toEqual(expect.arrayContaining(records.slice(0, 3).map(summaryOf)));
   }, 240_000);
 
   const filters: { name: string; states?: EnvironmentState[]; projectId?: string }[] = [

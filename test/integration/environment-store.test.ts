@@ -7,7 +7,7 @@ import { quotaUsage } from '#adapters/aws/dynamodb/org-quota';
 import { type EnvironmentRecord, environmentStates, finalStates } from '#domain/environment';
 import { AlreadyExistsError, QuotaExceededError } from '#domain/errors';
 import type { StateChange } from '#ports/environment-store';
-import { makeEnvironment, uniqueName } from '#test/support/factories';
+import { makeEnvironment, summaryOf, uniqueName } from '#test/support/factories';
 
 const tableName = process.env.TABLE_NAME ?? 'missing TABLE_NAME';
 const client = createDocumentClient();
@@ -541,7 +541,7 @@ describe('DynamoEnvironmentStore', () => {
       }),
     );
     const newestFirst = [...records].reverse();
-    const ids = (page: { items: readonly EnvironmentRecord[] }): string[] => page.items.map((r) => r.id);
+    const ids = (page: { items: readonly { id: string }[] }): string[] => page.items.map((r) => r.id);
     beforeAll(() => createAll(records));
 
     it('pages newest first with the total over all pages', async () => {
@@ -556,7 +556,7 @@ describe('DynamoEnvironmentStore', () => {
         [],
       ]);
       expect(pages.map((p) => p.total)).toEqual([7, 7, 7, 7]);
-      expect(pages[0]?.items[0]).toEqual(records[6]);
+      expect(pages[0]?.items[0]).toEqual(summaryOf(records[6] as EnvironmentRecord));
     });
 
     it('filters by state and project, counting only matches', async () => {
@@ -575,7 +575,7 @@ describe('DynamoEnvironmentStore', () => {
 
       expect(ids(ready)).toEqual([records[6], records[3], records[0]].map((r) => r?.id));
       expect(several.total).toBe(7);
-      expect(beta).toEqual({ items: [records[6]], total: 3 });
+      expect(beta).toEqual({ items: [summaryOf(records[6] as EnvironmentRecord)], total: 3 });
       expect(ids(both)).toEqual([records[2], records[1]].map((r) => r?.id));
       expect(none).toEqual({ items: [], total: 0 });
     });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EnvironmentResponse } from '#domain/api-schemas';
-import type { EnvironmentRecord } from '#domain/environment';
+import type { EnvironmentRecord, EnvironmentSummary } from '#domain/environment';
 import type { AccessStore } from '#ports/access-store';
 import type { RuntimeTask } from '#ports/container-runtime';
 import type { EnvironmentStore } from '#ports/environment-store';
@@ -43,6 +43,24 @@ export const makeEnvironment = (overrides: Partial<EnvironmentRecord> = {}): Env
     ...overrides,
   };
 };
+
+/** What a list returns of `record`: the summary's fields, as the store reads them back. */
+export const summaryOf = (record: EnvironmentRecord): EnvironmentSummary => ({
+  id: record.id,
+  taskRef: record.taskRef,
+  state: record.state,
+  createdAt: record.createdAt,
+  expiresAt: record.expiresAt,
+  projectId: record.projectId,
+  instruction: record.instruction,
+  serviceUrls: record.serviceUrls,
+  taskVerification: record.taskVerification,
+  error: record.error,
+  // Absent until the first verify, in the record and in its summary.
+  ...(record.verification === undefined || record.verification === null
+    ? {}
+    : { verification: record.verification }),
+});
 
 /**
  * An environment as the API answers it (`docs/api.md`): just created, `building`, nothing

@@ -4,8 +4,10 @@
  */
 import {
   type EnvironmentRecord,
+  type EnvironmentSummary,
   endpointSchema,
   environmentStateSchema,
+  environmentSummaryFields,
   isFinal,
   readinessSchema,
   serviceUrlSchema,
@@ -100,6 +102,49 @@ export const fromItem = (item: Record<string, unknown>): EnvironmentRecord => {
     previousState: parsed.previousState ?? null,
   };
 };
+
+// Only the summary's fields: a page's items are parsed against this, not the ~30 fields above.
+const summaryMask = {
+  id: true,
+  taskRef: true,
+  state: true,
+  createdAt: true,
+  expiresAt: true,
+  projectId: true,
+  instruction: true,
+  serviceUrls: true,
+  taskVerification: true,
+  error: true,
+  verification: true,
+} as const satisfies Record<(typeof environmentSummaryFields)[number], true>;
+const summarySchema = z.onFirstUse(() => z.pick(itemSchema(), summaryMask));
+
+/**
+ * A listed environment, from the listing index's copy (it projects only the summary's fields)
+ * or an item read with {@link summaryProjection}.
+ */
+export const fromSummaryItem = (item: Record<string, unknown>): EnvironmentSummary => {
+  const { verification, ...parsed } = summarySchema().parse(item);
+  return {
+    id: parsed.id,
+    taskRef: parsed.taskRef,
+    state: parsed.state,
+    createdAt: parsed.createdAt,
+    expiresAt: parsed.expiresAt ?? null,
+    projectId: parsed.projectId,
+    instruction: parsed.instruction ?? null,
+    serviceUrls: parsed.serviceUrls ?? null,
+    taskVerification: parsed.taskVerification ?? null,
+    error: parsed.error ?? null,
+    ...(verification === undefined || verification === null ? {} : { verification }),
+  };
+};
+
+/** A read of only the summary's attributes (`ProjectionExpression` and its names). */
+export const summaryProjection = {
+  ProjectionExpression: environmentSummaryFields.map((_, i) => `#f${i}`).join(', '),
+  ExpressionAttributeNames: Object.fromEntries(environmentSummaryFields.map((f, i) => [`#f${i}`, f])),
+} as const;
 
 /** The stored item of an environment, for another store's transaction that puts one (a pool claim). */
 export const environmentItem = (record: EnvironmentRecord): Record<string, unknown> => toItem(record);

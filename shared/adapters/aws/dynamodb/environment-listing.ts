@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { type EnvironmentState, environmentStates } from '#domain/environment';
 import type { EnvironmentQuery } from '#ports/environment-store';
+import { summaryProjection } from './environment-item.ts';
 import {
   counterKeys,
   environmentKey,
@@ -64,11 +65,12 @@ const BATCH_GET_MAX = 100;
 /**
  * The read side of the listing (docs/architecture.md, "Listing in O(page)"): `total` from one
  * counter item, in parallel with the page. Page 1 without a filter is one key-range read of
- * gsi1 (the workspace's environments, whole, newest first): `limit` items, no second call.
- * Any other page comes from the keys-only indexes (one partition per requested state, merged
- * newest first), then the page's items by key: page `n` of `k` states reads at most
- * `k · n · limit` index keys (~100 bytes each) and `limit` items. Page 1 thus costs about one
- * page whatever the workspace holds.
+ * gsi1 (the workspace's environments as summaries, newest first): `limit` items, no second
+ * call. Any other page comes from the keys-only indexes (one partition per requested state,
+ * merged newest first), then the page's items by key, their summaries only: page `n` of `k`
+ * states reads at most `k · n · limit` index keys (~100 bytes each) and `limit` items. Page 1
+ * thus costs about one page whatever the workspace holds. Items come back as stored: the
+ * summary's attributes (and, from gsi1, the keys), for `fromSummaryItem`.
  */
 export class EnvironmentListing {
   readonly #client: DynamoDBDocumentClient;
@@ -90,7 +92,7 @@ export class EnvironmentListing {
     return { items: await this.#getAll(ids), total };
   }
 
-  /** The workspace's `limit` newest environments, whole: gsi1 projects them all. */
+  /** The workspace's `limit` newest environments: gsi1 holds their summaries. */
   #newest(query: EnvironmentQuery): Promise<Record<string, unknown>[]> {
     return this.#top('gsi1', workspaceEnvironmentsPk(query.org, query.workspace), query.limit);
   }
@@ -184,7 +186,7 @@ export class EnvironmentListing {
     return items;
   }
 
-  /** The items of `ids`, in that order; one that TTL removed meanwhile is left out. */
+  /** The summaries of `ids`, in that order; one that TTL removed meanwhile is left out. */
   async #getAll(ids: readonly string[]): Promise<Record<string, unknown>[]> {
     const found = new Map<string, Record<string, unknown>>();
     for (let at = 0; at < ids.length; at += BATCH_GET_MAX) {
@@ -196,7 +198,9 @@ export class EnvironmentListing {
           await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 10 * 2 ** attempt)));
         const { Responses, UnprocessedKeys } = await this.#client.send(
           new BatchGetCommand({
-            RequestItems: { [this.#tableName]: { Keys: keys, ConsistentRead: true } },
+            RequestItems: {
+              [this.#tableName]: { Keys: keys, ConsistentRead: true, ...summaryProjection },
+            },
           }),
         );
         for (const item of Responses?.[this.#tableName] ?? []) {

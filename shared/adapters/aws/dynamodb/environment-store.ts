@@ -27,7 +27,7 @@ import type {
 } from '#ports/environment-store';
 import { cancellationCodes, queryAll, retryOnConflict } from './client.ts';
 import { applyPatch, newerEvent, patchFields, stateChange } from './environment-expressions.ts';
-import { fromItem, toItem } from './environment-item.ts';
+import { fromItem, fromSummaryItem, toItem } from './environment-item.ts';
 import { counterUpdates, EnvironmentListing } from './environment-listing.ts';
 import { environmentFilterKeys, environmentKey, homeQuotaShard, liveShardPks } from './keys.ts';
 import { releaseUnit, shardOfItem, shardsToTry, takeUnit } from './org-quota.ts';
@@ -118,7 +118,7 @@ export class DynamoEnvironmentStore implements EnvironmentStore {
 
   async list(query: EnvironmentQuery): Promise<EnvironmentPage> {
     const { items, total } = await this.#listing.page(query);
-    return { items: items.map(fromItem), total };
+    return { items: items.map(fromSummaryItem), total };
   }
 
   /**

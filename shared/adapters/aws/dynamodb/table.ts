@@ -1,12 +1,41 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { environmentSummaryFields } from '#domain/environment';
+
+/**
+ * What gsi1 copies of each item besides the keys: of an environment only its summary (what a list
+ * shows: ~400 bytes of a ~1.3 KB item, docs/architecture.md "Listing in O(page)"); of a task
+ * version and an API key everything their listings read (`task-registry.ts`'s and
+ * `access-store.ts`'s item schemas). An attribute those items gain must be added here, or their
+ * listings stop seeing it. INCLUDE picks attributes by name, whatever the item: an environment's
+ * `org` is copied too, as a task's and a key's is.
+ */
+const gsi1Attributes = [
+  ...environmentSummaryFields,
+  // task versions
+  'org',
+  'name',
+  'version',
+  'public',
+  'description',
+  'manifest',
+  'taskDefinitionArn',
+  'publishedBy',
+  // API keys
+  'keyHash',
+  'keyId',
+  'role',
+  'workspaces',
+  'revoked',
+] as const;
 
 /**
  * The one table definition: DynamoDB Local tests, the local stack and the CDK stack all build
  * the table from this, so their key schemas cannot drift.
  *
  * Index use (single-table design, attributes overloaded per item type):
- * - gsi1: environments of a workspace, newest first (`WS#<org>#<ws>`, `<created_at>#<id>`);
- *   task versions of an org (`TASKS#<org>`, `<name>#<padded version>`).
+ * - gsi1: environments of a workspace, newest first (`WS#<org>#<ws>`, `<created_at>#<id>`),
+ *   their summaries only; task versions of an org (`TASKS#<org>`, `<name>#<padded version>`);
+ *   API keys of an org. INCLUDE: {@link gsi1Attributes}.
  * - gsi2: public versions of one task name (`PUBLIC#<name>`, `<org>#V#<padded version>`).
  * - gsi3: live environments, sharded by the first hex digit of the id (`LIVE#<digit>`,
  *   `<expires_at>#<id>`), for the reconciler; public task versions of every org
@@ -24,7 +53,13 @@ export const tableDefinition = {
   ttlAttribute: 'ttl',
   streamView: 'OLD_IMAGE',
   globalIndexes: [
-    { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: 'ALL' },
+    {
+      indexName: 'gsi1',
+      partitionKey: 'gsi1pk',
+      sortKey: 'gsi1sk',
+      projection: 'INCLUDE',
+      nonKeyAttributes: gsi1Attributes,
+    },
     { indexName: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: 'ALL' },
     { indexName: 'gsi3', partitionKey: 'gsi3pk', sortKey: 'gsi3sk', projection: 'ALL' },
     { indexName: 'gsi4', partitionKey: 'gsi4pk', sortKey: 'gsi4sk', projection: 'KEYS_ONLY' },
@@ -53,7 +88,10 @@ export const createTableInput = (tableName: string): CreateTableCommandInput => 
         { AttributeName: i.partitionKey, KeyType: 'HASH' },
         { AttributeName: i.sortKey, KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: i.projection },
+      Projection:
+        'nonKeyAttributes' in i
+          ? { ProjectionType: i.projection, NonKeyAttributes: [...i.nonKeyAttributes] }
+          : { ProjectionType: i.projection },
     })),
     StreamSpecification: { StreamEnabled: true, StreamViewType: tableDefinition.streamView },
   };
