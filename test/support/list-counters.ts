@@ -16,7 +16,7 @@ export const listCountersAndFullRead = async (
   org: string,
   workspace: string,
 ): Promise<{ counters: Tally; fullRead: Tally }> => {
-  // The full read: every environment item of the workspace (gsi1 projects them whole).
+  // The full read: every environment of the workspace (gsi1 projects state and project of each).
   const items = await queryAll(client, {
     TableName: tableName,
     IndexName: 'gsi1',
