@@ -153,7 +153,7 @@ describe('environment list while the indexes lag', () => {
     );
 
     // Act: the states the stale entry and the move span (a merge of two keys-only partitions),
-    // and the unfiltered page 1 (gsi1, which the stale entry is not in).
+    // and the unfiltered page 1 (gsi6, which the stale entry is not in).
     const merged = await store.list({
       org: base.org,
       workspace: base.workspace,
@@ -262,7 +262,7 @@ describe('environment list at 10,000 environments', () => {
         ),
       ),
     );
-    // The oracle is the table itself: every environment of the workspace (gsi1, its summaries).
+    // The oracle is the table itself: every environment of the workspace (gsi1, whole items, read as summaries).
     stored = (
       await queryAll(client, {
         TableName: tableName,
@@ -307,7 +307,7 @@ describe('environment list at 10,000 environments', () => {
       if (filter.states === undefined && filter.projectId === undefined) {
         expect(reads.map((r) => [r.command, r.index]).sort()).toEqual([
           ['GetItemCommand', undefined],
-          ['QueryCommand', 'gsi1'],
+          ['QueryCommand', 'gsi6'],
         ]);
         expect(read).toBe(limit + 1);
       }

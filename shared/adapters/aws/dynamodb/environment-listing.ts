@@ -15,6 +15,7 @@ import {
   workspaceEnvironmentsPk,
   workspaceStatePk,
 } from './keys.ts';
+import { tableDefinition } from './table.ts';
 
 /**
  * The list counters' share of a transaction that moves one environment: on its workspace's and
@@ -65,12 +66,12 @@ const BATCH_GET_MAX = 100;
 /**
  * The read side of the listing (docs/architecture.md, "Listing in O(page)"): `total` from one
  * counter item, in parallel with the page. Page 1 without a filter is one key-range read of
- * gsi1 (the workspace's environments as summaries, newest first): `limit` items, no second
+ * gsi6 (the workspace's environments as summaries, newest first): `limit` items, no second
  * call. Any other page comes from the keys-only indexes (one partition per requested state,
  * merged newest first), then the page's items by key, their summaries only: page `n` of `k`
  * states reads at most `k · n · limit` index keys (~100 bytes each) and `limit` items. Page 1
  * thus costs about one page whatever the workspace holds. Items come back as stored: the
- * summary's attributes (and, from gsi1, the keys), for `fromSummaryItem`.
+ * summary's attributes (and, from gsi6, the keys), for `fromSummaryItem`.
  */
 export class EnvironmentListing {
   readonly #client: DynamoDBDocumentClient;
@@ -92,9 +93,9 @@ export class EnvironmentListing {
     return { items: await this.#getAll(ids), total };
   }
 
-  /** The workspace's `limit` newest environments: gsi1 holds their summaries. */
+  /** The workspace's `limit` newest environments: gsi6 holds their summaries. */
   #newest(query: EnvironmentQuery): Promise<Record<string, unknown>[]> {
-    return this.#top('gsi1', workspaceEnvironmentsPk(query.org, query.workspace), query.limit);
+    return this.#top('gsi6', workspaceEnvironmentsPk(query.org, query.workspace), query.limit);
   }
 
   async #total(query: EnvironmentQuery, states: readonly EnvironmentState[]): Promise<number> {
@@ -161,7 +162,7 @@ export class EnvironmentListing {
    * DynamoDB's 1 MB a response (then it follows `LastEvaluatedKey` until it has them).
    */
   async #top(
-    index: 'gsi1' | 'gsi4' | 'gsi5',
+    index: 'gsi6' | 'gsi4' | 'gsi5',
     pk: string,
     wanted: number,
   ): Promise<Record<string, unknown>[]> {
@@ -173,7 +174,7 @@ export class EnvironmentListing {
           TableName: this.#tableName,
           IndexName: index,
           KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': `${index}pk` },
+          ExpressionAttributeNames: { '#pk': partitionKeyOf(index) },
           ExpressionAttributeValues: { ':pk': pk },
           ScanIndexForward: false,
           Limit: wanted - items.length,
@@ -215,3 +216,10 @@ export class EnvironmentListing {
     });
   }
 }
+
+/** The partition key attribute of one of the table's indexes (gsi6 shares gsi1's). */
+const partitionKeyOf = (indexName: string): string => {
+  const index = tableDefinition.globalIndexes.find((i) => i.indexName === indexName);
+  if (index === undefined) throw new Error(`The table has no index ${indexName}`);
+  return index.partitionKey;
+};
