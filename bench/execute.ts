@@ -20,14 +20,22 @@ import { DynamoEnvironmentStore } from '#adapters/aws/dynamodb/environment-store
 import { localDynamoConfig } from '#local/local-adapters';
 import { startLocalStack } from '#local/stack';
 import { buildBusyboxImage, removeTestContainers, removeTestImages } from '#test/support/docker';
-import { compareToFloor, type FloorVerdict, median, percentile, round } from './stats.ts';
+import { FLOORS } from './rows.ts';
+import {
+  compareToFloor,
+  type FloorComparison,
+  type FloorVerdict,
+  median,
+  percentile,
+  round,
+} from './stats.ts';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 /** docs/design.md "Targets": the full chain ≤ 1.5× the raw exec, p50. */
-export const EXECUTE_FLOOR = 1.5;
+export const EXECUTE_FLOOR = FLOORS.executeRatio;
 
 export interface ExecuteResult {
   readonly runtime: 'process' | 'docker';
@@ -44,6 +52,8 @@ export interface ExecuteResult {
   readonly intervalLevel: number;
   readonly floor: number;
   readonly verdict: FloorVerdict;
+  /** The comparison itself, for `npm run bench`'s table (`executeRows` in `rows.ts`). */
+  readonly comparison: FloorComparison;
   /** The machine's 1-minute load average at the start and the end of the run. */
   readonly loadAverage: readonly [number, number];
 }
@@ -153,6 +163,7 @@ export const measureExecute = async (options: {
       intervalLevel: comparison.confidence,
       floor: EXECUTE_FLOOR,
       verdict: comparison.verdict,
+      comparison,
       loadAverage: [round(loadAtStart), round(loadavg()[0] ?? 0)],
     };
   } finally {

@@ -4,6 +4,7 @@ import type { ColdStartRow } from './cold-start.ts';
 import type { ControlPlaneResult, CreateConcurrencyResult } from './control-plane.ts';
 import type { DockerReadyResult } from './docker-ready.ts';
 import type { EventPathResult } from './event-path.ts';
+import type { ExecuteResult } from './execute.ts';
 import type { ListResult } from './list.ts';
 import type { PooledReadyResult } from './pooled-ready.ts';
 import { kib, limitRow, ms, ratioRow, type TableRow, times } from './report.ts';
@@ -21,6 +22,8 @@ export const FLOORS = {
   /** With the Docker runtime and a small locally built image. */
   dockerReadyMs: 1500,
   pooledRatio: 1.2,
+  /** `POST …/execute {"command": "true"}` through the full chain against the raw runtime exec. */
+  executeRatio: 1.5,
   listRatio: 1.5,
   cliStartupRatio: 2,
 } as const;
@@ -153,6 +156,15 @@ export const pooledRows = (p: PooledReadyResult): TableRow[] => [
     },
   ),
 ];
+
+export const executeRows = (results: readonly ExecuteResult[]): TableRow[] =>
+  results.map((r) =>
+    ratioRow(
+      `execute {"command": "true"} (${r.runtime}, authorizer cached ${r.authorizerCacheTtlSec} s) vs raw exec, p50`,
+      r.comparison,
+      { baseline: `${ms(r.comparison.baseline)} (raw ${r.runtime === 'docker' ? 'docker exec' : 'spawn'})` },
+    ),
+  );
 
 export const cliRows = (c: CliStartupResult): TableRow[] => [
   ratioRow('CLI start-up: taskenv --help, median', c.help, {

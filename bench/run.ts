@@ -6,7 +6,7 @@
  * exit code is non-zero only when a figure could not be measured at all.
  *
  * Options: `--quick` (small samples, for trying the harness: printed, not written, not for
- * quoting), `--only cold,control,create,events,list,ready,docker,pooled,cli`.
+ * quoting), `--only cold,control,create,events,list,ready,docker,execute,pooled,cli`.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -18,6 +18,7 @@ import { measureColdStart } from './cold-start.ts';
 import { measureControlPlane, measureCreateConcurrency } from './control-plane.ts';
 import { measureDockerReady } from './docker-ready.ts';
 import { measureEventPath } from './event-path.ts';
+import { type ExecuteResult, measureExecute } from './execute.ts';
 import { measureList } from './list.ts';
 import { measurePooledReady } from './pooled-ready.ts';
 import { startProvisionBench } from './provision.ts';
@@ -30,6 +31,7 @@ import {
   createConcurrencyRows,
   dockerReadyRows,
   eventPathRows,
+  executeRows,
   FLOORS,
   listRows,
   pooledRows,
@@ -44,7 +46,18 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-const FIGURES = ['cold', 'control', 'create', 'events', 'list', 'ready', 'docker', 'pooled', 'cli'] as const;
+const FIGURES = [
+  'cold',
+  'control',
+  'create',
+  'events',
+  'list',
+  'ready',
+  'docker',
+  'execute',
+  'pooled',
+  'cli',
+] as const;
 type Figure = (typeof FIGURES)[number];
 /** The figures measured in the shared DynamoDB Local world. */
 const IN_WORLD: readonly Figure[] = ['control', 'create', 'events', 'pooled', 'list'];
@@ -78,6 +91,8 @@ const settings = values.quick
       pooledCreates: 30,
       coldPooledEnvironments: 2,
       cliRuns: 5,
+      executeIterations: 20,
+      executeWarmup: 5,
     }
   : {
       coldRuns: 15,
@@ -96,6 +111,8 @@ const settings = values.quick
       pooledCreates: 200,
       coldPooledEnvironments: 5,
       cliRuns: 30,
+      executeIterations: 150,
+      executeWarmup: 20,
     };
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -227,6 +244,23 @@ const dockerReady = await attempt('docker', () =>
   }),
 );
 
+// As deployed: API Gateway caches the authorizer's answer for 300 s (infra/constructs/api.ts).
+const execute = await attempt('execute', async (): Promise<ExecuteResult[]> => {
+  const results: ExecuteResult[] = [];
+  for (const runtime of ['process', 'docker'] as const) {
+    progress(`execute: ${runtime} runtime, ${settings.executeIterations} pairs`);
+    results.push(
+      await measureExecute({
+        runtime,
+        iterations: settings.executeIterations,
+        warmup: settings.executeWarmup,
+        authorizerCacheTtlSec: 300,
+      }),
+    );
+  }
+  return results;
+});
+
 const cliStartup = await attempt('cli', () =>
   measureCliStartup({ projectRoot, runs: settings.cliRuns, floor: FLOORS.cliStartupRatio, progress }),
 );
@@ -239,6 +273,7 @@ const rows: TableRow[] = [
   ...(list === null ? [] : listRows(list)),
   ...(timeToReady === null ? [] : timeToReadyRows(timeToReady)),
   ...(dockerReady === null ? [] : dockerReadyRows(dockerReady)),
+  ...(execute === null ? [] : executeRows(execute)),
   ...(pooledReady === null ? [] : pooledRows(pooledReady)),
   ...(cliStartup === null ? [] : cliRows(cliStartup)),
   ...errors.map(
@@ -346,6 +381,7 @@ const results = {
     list,
     timeToReady,
     dockerReady,
+    execute: execute?.map(({ comparison: _comparison, ...result }) => result) ?? null,
     pooledReady,
     cliStartup,
   },

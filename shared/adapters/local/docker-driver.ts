@@ -17,7 +17,7 @@ import {
 import { containerSpec, LABEL_ENVIRONMENT_ID, LABEL_SERVICE, LABEL_STACK } from './docker-container-spec.ts';
 import { type DockerRef, dockerRefSchema, engineMessage, killQuietly, statusOf } from './docker-engine.ts';
 import { demultiplexed, frameDecoder, timestampedLines } from './docker-streams.ts';
-import { awaitExec, CappedOutput } from './exec-output.ts';
+import { awaitExec, CappedOutput, execScript } from './exec-output.ts';
 import { descendants } from './host-processes.ts';
 import type {
   PortBinding,
@@ -124,7 +124,7 @@ export class DockerDriver implements RuntimeDriver<DockerRef> {
     let stream: NodeJS.ReadableStream;
     try {
       exec = await container.exec({
-        Cmd: ['/bin/sh', '-c', command],
+        Cmd: ['/bin/sh', '-c', execScript(command)],
         AttachStdin: false,
         AttachStdout: true,
         AttachStderr: true,

@@ -6,6 +6,16 @@ import {
 } from '#ports/container-runtime';
 
 /**
+ * The `/bin/sh -c` script an exec runs for `command`: its stderr joined to its stdout first, so
+ * both reach us through one pipe in the order they were written. Read from two pipes (or from
+ * the Docker engine, which copies each pipe on its own), an `err` written after an `out` could
+ * arrive first. The join is a statement of its own on the command's line, so a line number in
+ * the shell's messages is still the command's, and a syntax error in the command is reported
+ * (on stderr, which is read too) before the join runs.
+ */
+export const execScript = (command: string): string => `exec 2>&1; ${command}`;
+
+/**
  * The output of one command, stdout and stderr in the order their chunks arrived, keeping the
  * first `limit` bytes. Both local runtimes write into one of these, so `output`, `truncated`
  * and the decoding are the same whichever ran the command.

@@ -18,7 +18,7 @@ import {
   ExecUnavailableError,
   type LogLine,
 } from '#ports/container-runtime';
-import { awaitExec, CappedOutput } from './exec-output.ts';
+import { awaitExec, CappedOutput, execScript } from './exec-output.ts';
 import { processEnvironment, processGroupOf, processIds, processStartTime } from './host-processes.ts';
 import {
   errorMessage,
@@ -230,7 +230,7 @@ export class ProcessDriver implements RuntimeDriver<ProcessRef> {
     delete environment[SERVICE_ENV_VAR];
     let child: ChildProcess;
     try {
-      child = spawn('/bin/sh', ['-c', command], {
+      child = spawn('/bin/sh', ['-c', execScript(command)], {
         cwd: options.workdir ?? this.#cwd,
         env: { ...environment, ...options.env },
         detached: true,

@@ -124,7 +124,7 @@ it('runs a command in the first service and answers its exit code and interleave
   });
 });
 
-it('refuses a missing or wrong token (401), an unknown service (422) and a non-ready environment (409)', async () => {
+it("refuses a missing or wrong token and another environment's (401), an unknown service (422) and a non-ready environment (409)", async () => {
   // Prepare
   const { execute, token, adminKey, base, org } = await readyEnvironment();
   const calls = runner(() => ({}));
@@ -134,6 +134,10 @@ it('refuses a missing or wrong token (401), an unknown service (422) and a non-r
   const none = await execute({ command: 'true' }, {});
   const wrong = await execute({ command: 'true' }, { 'X-Environment-Token': `${token.slice(0, -2)}xx` });
   const unknown = await execute({ command: 'true', service: 'nope' });
+  const othersToken = await execute(
+    { command: 'true' },
+    { 'X-Environment-Token': building.body.execute_token },
+  );
   const early = await api.call('POST', `${base}/${building.body.id}/execute`, {
     key: adminKey,
     body: { command: 'true' },
@@ -143,6 +147,7 @@ it('refuses a missing or wrong token (401), an unknown service (422) and a non-r
   // Assess
   expectError(none, 401, 'authentication_error');
   expectError(wrong, 401, 'authentication_error');
+  expectError(othersToken, 401, 'authentication_error');
   expectError(unknown, 422, 'validation_error');
   expect(unknown.body.errors[0].loc).toEqual(['body', 'service']);
   expectError(early, 409, 'conflict_error');
