@@ -72,7 +72,7 @@ const parametersOf = (route: Route, components: Record<string, JsonSchema>): Jso
  * document takes it from the domain's schema.
  */
 const manifestSchemaRef = (components: Record<string, JsonSchema>): JsonSchema => {
-  const generated = z.toJSONSchema(taskManifestSchema, {
+  const generated = z.toJSONSchema(taskManifestSchema(), {
     io: 'input',
     target: 'draft-2020-12',
     unrepresentable: 'any',

@@ -58,7 +58,7 @@ export const parseTaskSource = (json: unknown): TaskSource => {
       });
       return service;
     }
-    const parsed = z.safeParse(serviceBuildSchema, build);
+    const parsed = z.safeParse(serviceBuildSchema(), build);
     if (parsed.success) builds.set(name, parsed.data);
     else errors.push(...fieldErrors(parsed.error.issues, 'body').map((e) => atBuild(e, name)));
     return { ...service, image: PENDING_IMAGE };

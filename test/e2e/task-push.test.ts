@@ -68,7 +68,7 @@ const publishedTask = async (name: string) => {
   );
   expect(answer.status).toBe(200);
   const task = parseBody(taskVersionResponseSchema, answer.body);
-  return { ...task, manifest: parseBody(taskManifestSchema, task.manifest) };
+  return { ...task, manifest: parseBody(taskManifestSchema(), task.manifest) };
 };
 
 /** `main` in this process (so the ECR mock applies), pointed at the stack, output captured. */

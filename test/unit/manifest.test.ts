@@ -74,7 +74,7 @@ const FARGATE: Record<number, number[]> = {
 };
 
 const sizeAccepted = (cpu: number, memory: number): boolean =>
-  taskManifestSchema.safeParse({ ...minimal(), resources: { cpu, memory } }).success;
+  taskManifestSchema().safeParse({ ...minimal(), resources: { cpu, memory } }).success;
 
 describe('parseManifest', () => {
   it('accepts the example manifest and fills in defaults', () => {

@@ -24,7 +24,7 @@ export const ledgerRecordSchema = z.object({
   services: z.array(
     z.object({
       name: z.string(),
-      definition: serviceSchema,
+      definition: serviceSchema(),
       bindings: z.array(bindingSchema),
       ref: z.unknown(),
     }),

@@ -176,7 +176,7 @@ type ManifestCache = Map<string, TaskManifest>;
 const manifestOf = (parsedManifests: ManifestCache, key: string, stored: unknown): TaskManifest => {
   const cached = parsedManifests.get(key);
   if (cached !== undefined) return cached;
-  const manifest = taskManifestSchema.parse(stored);
+  const manifest = taskManifestSchema().parse(stored);
   if (parsedManifests.size >= MANIFEST_CACHE_SIZE) {
     const oldest = parsedManifests.keys().next();
     if (oldest.done !== true) parsedManifests.delete(oldest.value);
